@@ -1,0 +1,1 @@
+"""AlphaDesk: a multi-strategy crypto trading desk for Bybit V5."""

@@ -1,0 +1,1 @@
+"""Composition: settings, logging, the command line; the only layer that picks concrete adapters."""

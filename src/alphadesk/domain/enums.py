@@ -1,0 +1,107 @@
+"""Enumerations whose values are Bybit's own spellings.
+
+Keeping Bybit's strings as the values means the wire, the database and the seed's SQL
+(``side = 'Buy'``) all agree without a mapping table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from alphadesk.domain.errors import InvalidField
+
+
+class Side(StrEnum):
+    BUY = "Buy"
+    SELL = "Sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for a sell: the direction a fill moves a one-way position."""
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+    @classmethod
+    def parse(cls, value: object, field: str = "side") -> Side:
+        if isinstance(value, Side):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value:
+                    return member
+        raise InvalidField(field, value, "must be 'Buy' or 'Sell'")
+
+
+class ExecType(StrEnum):
+    """Bybit ``execType``. Only TRADE, ADL_TRADE and BUST_TRADE move a position."""
+
+    TRADE = "Trade"
+    FUNDING = "Funding"
+    ADL_TRADE = "AdlTrade"
+    BUST_TRADE = "BustTrade"
+    SETTLE = "Settle"
+
+    @property
+    def moves_position(self) -> bool:
+        return self in (ExecType.TRADE, ExecType.ADL_TRADE, ExecType.BUST_TRADE)
+
+    @property
+    def is_forced(self) -> bool:
+        """Auto-deleveraging and liquidation fills: recorded, but flagged for the owner."""
+        return self in (ExecType.ADL_TRADE, ExecType.BUST_TRADE)
+
+    @classmethod
+    def parse(cls, value: object, field: str = "exec_type") -> ExecType:
+        if isinstance(value, ExecType):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value:
+                    return member
+        allowed = ", ".join(m.value for m in cls)
+        raise InvalidField(field, value, f"must be one of {allowed}")
+
+
+class OrderType(StrEnum):
+    MARKET = "Market"
+    LIMIT = "Limit"
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    POST_ONLY = "PostOnly"
+
+
+class OrderStatus(StrEnum):
+    """Bybit V5 order statuses, including the conditional-order ones."""
+
+    CREATED = "Created"
+    NEW = "New"
+    PARTIALLY_FILLED = "PartiallyFilled"
+    FILLED = "Filled"
+    CANCELLED = "Cancelled"
+    PARTIALLY_FILLED_CANCELED = "PartiallyFilledCanceled"
+    REJECTED = "Rejected"
+    UNTRIGGERED = "Untriggered"
+    TRIGGERED = "Triggered"
+    DEACTIVATED = "Deactivated"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELLED,
+        OrderStatus.PARTIALLY_FILLED_CANCELED,
+        OrderStatus.REJECTED,
+        OrderStatus.DEACTIVATED,
+    }
+)

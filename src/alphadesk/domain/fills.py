@@ -1,0 +1,103 @@
+"""A fill: one execution reported by a venue, the unit the ledger records exactly once.
+
+Identity is ``(venue, account, exec_id)``: Bybit's ``execId`` is unique per account, and the same
+execution may reach us over WebSocket and again over REST history. Everything else is payload.
+Validation happens at construction so that no invalid fill can exist in memory, let alone in the
+ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from alphadesk.domain import checks
+from alphadesk.domain.enums import ExecType, Side
+from alphadesk.domain.errors import InvalidField
+
+UNKNOWN_BOT = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class FillKey:
+    venue: str
+    account: str
+    exec_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution. ``fee`` is what we paid (negative for a maker rebate), in ``fee_currency``.
+
+    For ``exec_type=Funding`` Bybit reports the mark price as ``price``, the position size as
+    ``qty`` and the funding amount as ``fee``: it is PnL but never a position change.
+    """
+
+    venue: str
+    account: str
+    exec_id: str
+    bot_id: str
+    symbol: str
+    side: Side
+    price: Decimal
+    qty: Decimal
+    fee: Decimal
+    exec_time: datetime
+    exec_type: ExecType = ExecType.TRADE
+    fee_currency: str = "USDT"
+    is_maker: bool = False
+    order_id: str = ""
+    order_link_id: str = ""
+    order_type: str = ""
+    closed_size: Decimal = Decimal(0)
+    close_reason: str = ""
+
+    def __post_init__(self) -> None:
+        checks.text("fill.venue", self.venue, max_len=32)
+        checks.text("fill.account", self.account, max_len=64)
+        checks.text("fill.exec_id", self.exec_id, max_len=100)
+        checks.text("fill.bot_id", self.bot_id, max_len=50)
+        checks.text("fill.symbol", self.symbol, max_len=20)
+        if not isinstance(self.side, Side):
+            object.__setattr__(self, "side", Side.parse(self.side, "fill.side"))
+        if not isinstance(self.exec_type, ExecType):
+            object.__setattr__(self, "exec_type", ExecType.parse(self.exec_type, "fill.exec_type"))
+        checks.positive("fill.price", self.price)
+        checks.positive("fill.qty", self.qty)
+        checks.decimal("fill.fee", self.fee)
+        checks.non_negative("fill.closed_size", self.closed_size)
+        checks.utc("fill.exec_time", self.exec_time)
+        checks.text("fill.fee_currency", self.fee_currency, max_len=16, allow_empty=True)
+        if not isinstance(self.is_maker, bool):
+            raise InvalidField("fill.is_maker", self.is_maker, "must be bool")
+        checks.text("fill.order_id", self.order_id, max_len=100, allow_empty=True)
+        checks.text("fill.order_link_id", self.order_link_id, max_len=200, allow_empty=True)
+        checks.text("fill.order_type", self.order_type, max_len=20, allow_empty=True)
+        checks.text("fill.close_reason", self.close_reason, max_len=50, allow_empty=True)
+
+    @property
+    def key(self) -> FillKey:
+        return FillKey(self.venue, self.account, self.exec_id)
+
+    @property
+    def notional(self) -> Decimal:
+        return self.price * self.qty
+
+    @property
+    def signed_qty(self) -> Decimal:
+        """Quantity with the fill's direction: what it adds to a one-way position."""
+        return self.qty if self.side is Side.BUY else -self.qty
+
+    @property
+    def moves_position(self) -> bool:
+        return self.exec_type.moves_position
+
+
+def fill_from_mapping(data: dict[str, Any]) -> Fill:
+    """Build a fill from a mapping (a spool line, a test builder); validation still applies."""
+    try:
+        return Fill(**data)
+    except TypeError as exc:
+        raise InvalidField("fill", sorted(data), str(exc)) from None

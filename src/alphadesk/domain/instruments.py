@@ -1,0 +1,84 @@
+"""Instruments and the rounding rules that every price and quantity obeys before it leaves us.
+
+Bybit rejects a quantity that is not a multiple of ``qtyStep`` or below ``minOrderQty`` and a price
+off the ``tickSize`` grid. Quantities are always rounded *down*: rounding up would trade more than
+the strategy or the risk gate asked for. Prices are rounded toward the side that cannot make the
+order worse for us than requested (a buy limit down, a sell limit up) unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+
+from alphadesk.domain import checks
+from alphadesk.domain.enums import Side
+from alphadesk.domain.errors import InvalidField
+
+
+def _to_grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    units = (value / step).to_integral_value(rounding=rounding)
+    return (units * step).quantize(step)
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A USDT linear perpetual's trading rules, as Bybit's instruments-info reports them."""
+
+    symbol: str
+    tick_size: Decimal
+    qty_step: Decimal
+    min_qty: Decimal
+    min_notional: Decimal = Decimal(0)
+    max_qty: Decimal | None = None
+    base_coin: str = ""
+    quote_coin: str = "USDT"
+
+    def __post_init__(self) -> None:
+        checks.text("instrument.symbol", self.symbol)
+        checks.positive("instrument.tick_size", self.tick_size)
+        checks.positive("instrument.qty_step", self.qty_step)
+        checks.positive("instrument.min_qty", self.min_qty)
+        checks.non_negative("instrument.min_notional", self.min_notional)
+        if self.max_qty is not None:
+            checks.positive("instrument.max_qty", self.max_qty)
+
+    def round_qty(self, qty: Decimal) -> Decimal:
+        """Floor to the qty step: never more than was asked."""
+        checks.non_negative("qty", qty)
+        return _to_grid(qty, self.qty_step, ROUND_FLOOR)
+
+    def round_price(self, price: Decimal, side: Side | None = None) -> Decimal:
+        """Snap to the tick grid; with a side, round to the price that is no worse for us."""
+        checks.positive("price", price)
+        if side is Side.BUY:
+            rounding = ROUND_FLOOR
+        elif side is Side.SELL:
+            rounding = ROUND_CEILING
+        else:
+            rounding = ROUND_HALF_EVEN
+        rounded = _to_grid(price, self.tick_size, rounding)
+        if rounded <= 0:
+            raise InvalidField("price", price, f"rounds to {rounded} on tick {self.tick_size}")
+        return rounded
+
+    def qty_for_notional(self, notional: Decimal, price: Decimal) -> Decimal:
+        """The largest tradable quantity whose value does not exceed ``notional`` at ``price``."""
+        checks.non_negative("notional", notional)
+        checks.positive("price", price)
+        return self.round_qty(notional / price)
+
+    def check_order(self, qty: Decimal, price: Decimal) -> None:
+        """Refuse an order the exchange would refuse, with the rule it breaks."""
+        checks.positive("qty", qty)
+        checks.positive("price", price)
+        if qty != self.round_qty(qty):
+            raise InvalidField("qty", qty, f"is not a multiple of qty_step {self.qty_step}")
+        if qty < self.min_qty:
+            raise InvalidField("qty", qty, f"is below min_qty {self.min_qty} of {self.symbol}")
+        if self.max_qty is not None and qty > self.max_qty:
+            raise InvalidField("qty", qty, f"is above max_qty {self.max_qty} of {self.symbol}")
+        if qty * price < self.min_notional:
+            raise InvalidField(
+                "qty", qty, f"notional {qty * price} is below min_notional {self.min_notional}"
+            )

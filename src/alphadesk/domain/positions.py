@@ -1,0 +1,107 @@
+"""One-way netted positions per bot and symbol, folded from fills.
+
+The position keeps its *cost basis* (the entry notional still open) rather than only an average
+price. Average price is derived from it, and each close removes a share of the cost. Any rounding
+in that share stays inside the remaining cost, so when the position is flat its realized PnL is
+exactly sell notional minus buy notional minus fees and funding: the identity the ledger is audited
+against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from alphadesk.domain import checks
+from alphadesk.domain.enums import Side
+from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.fills import Fill
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """``qty`` is signed: positive long, negative short, zero flat."""
+
+    bot_id: str
+    symbol: str
+    qty: Decimal = ZERO
+    cost: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    funding: Decimal = ZERO
+    updated_at: datetime | None = None
+
+    @property
+    def side(self) -> Side | None:
+        if self.qty > 0:
+            return Side.BUY
+        if self.qty < 0:
+            return Side.SELL
+        return None
+
+    @property
+    def size(self) -> Decimal:
+        return abs(self.qty)
+
+    @property
+    def is_flat(self) -> bool:
+        return self.qty == 0
+
+    @property
+    def avg_entry_price(self) -> Decimal:
+        return self.cost / abs(self.qty) if self.qty else ZERO
+
+    def unrealized_pnl(self, mark_price: Decimal) -> Decimal:
+        checks.positive("mark_price", mark_price)
+        if self.qty > 0:
+            return mark_price * self.qty - self.cost
+        if self.qty < 0:
+            return self.cost + mark_price * self.qty
+        return ZERO
+
+    def apply(self, fill: Fill) -> Position:
+        """The position after ``fill``; funding and settlements change PnL, never size."""
+        if fill.symbol != self.symbol:
+            raise InvalidField("fill.symbol", fill.symbol, f"does not match position {self.symbol}")
+        if fill.bot_id != self.bot_id:
+            raise InvalidField("fill.bot_id", fill.bot_id, f"does not match position {self.bot_id}")
+        if not fill.moves_position:
+            return replace(
+                self,
+                realized_pnl=self.realized_pnl - fill.fee,
+                funding=self.funding + fill.fee,
+                updated_at=fill.exec_time,
+            )
+        qty, cost, realized = self.qty, self.cost, self.realized_pnl - fill.fee
+        delta = fill.signed_qty
+        if qty == 0 or (qty > 0) == (delta > 0):
+            qty, cost = qty + delta, cost + fill.notional
+        else:
+            closing = min(abs(delta), abs(qty))
+            removed = cost if closing == abs(qty) else cost * closing / abs(qty)
+            proceeds = closing * fill.price
+            realized += proceeds - removed if qty > 0 else removed - proceeds
+            cost -= removed
+            opened = abs(delta) - closing
+            qty += delta
+            if opened:
+                cost = opened * fill.price
+        return replace(
+            self,
+            qty=qty,
+            cost=cost if qty else ZERO,
+            realized_pnl=realized,
+            fees=self.fees + fill.fee,
+            updated_at=fill.exec_time,
+        )
+
+
+def fold(bot_id: str, symbol: str, fills: list[Fill]) -> Position:
+    """Rebuild a position from its fills in execution order."""
+    position = Position(bot_id, symbol)
+    for fill in sorted(fills, key=lambda f: (f.exec_time, f.exec_id)):
+        position = position.apply(fill)
+    return position
