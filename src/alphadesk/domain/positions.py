@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from alphadesk.domain import checks
+from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
@@ -81,7 +82,7 @@ class Position:
             qty, cost = qty + delta, cost + fill.notional
         else:
             closing = min(abs(delta), abs(qty))
-            removed = cost if closing == abs(qty) else cost * closing / abs(qty)
+            removed = share(cost, closing, abs(qty))
             proceeds = closing * fill.price
             realized += proceeds - removed if qty > 0 else removed - proceeds
             cost -= removed

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
@@ -85,16 +86,12 @@ class _Lot:
         if qty == self.remaining:
             fee, funding = self.fee_left, self.funding_left
         else:
-            fee = self.fee_total * qty / self.original
-            funding = self.funding_left * qty / self.remaining
+            fee = share(self.fee_total, qty, self.original)
+            funding = share(self.funding_left, qty, self.remaining)
         self.remaining -= qty
         self.fee_left -= fee
         self.funding_left -= funding
         return fee, funding
-
-
-def _split(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    return total if part == whole else total * part / whole
 
 
 def trade_id_for(bot_id: str, symbol: str, entry_exec_id: str, exit_exec_id: str) -> str:
@@ -148,21 +145,21 @@ class FifoMatcher:
             return
         left = amount
         for index, lot in enumerate(self.lots):
-            share = left if index == len(self.lots) - 1 else amount * lot.remaining / open_total
-            lot.funding_left += share
-            left -= share
+            part = left if index == len(self.lots) - 1 else share(amount, lot.remaining, open_total)
+            lot.funding_left += part
+            left -= part
 
     def _close(self, fill: Fill) -> list[RoundTrip]:
         open_total = sum((lot.remaining for lot in self.lots), ZERO)
         closing = min(fill.qty, open_total)
-        closing_fee = _split(fill.fee, closing, fill.qty)
+        closing_fee = share(fill.fee, closing, fill.qty)
         trips: list[RoundTrip] = []
         left, fee_left = closing, closing_fee
         while left > 0:
             lot = self.lots[0]
             piece = min(lot.remaining, left)
             entry_fee, funding = lot.take(piece)
-            exit_fee = fee_left if piece == left else closing_fee * piece / closing
+            exit_fee = fee_left if piece == left else share(closing_fee, piece, closing)
             left -= piece
             fee_left -= exit_fee
             trips.append(self._trip(lot.fill, fill, piece, entry_fee, exit_fee, funding))
