@@ -42,7 +42,7 @@ def _good() -> dict[str, object]:
         ("side", "BUY", "fill.side='BUY': must be 'Buy' or 'Sell'"),
         ("side", "long", "fill.side='long'"),
         ("exec_type", "Liquidation", "fill.exec_type='Liquidation'"),
-        ("exec_time", datetime(2025, 1, 1), "fill.exec_time=datetime.datetime(2025, 1, 1, 0, 0)"),  # noqa: DTZ001
+        ("exec_time", datetime(2025, 1, 1), "fill.exec_time=datetime.datetime(2025, 1, 1, 0, 0)"),
         (
             "exec_time",
             datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=2))),
@@ -52,7 +52,9 @@ def _good() -> dict[str, object]:
         ("exec_id", "", "fill.exec_id='': must not be empty"),
     ],
 )
-def test_bad_fields_are_refused_with_field_and_value(field: str, value: object, needle: str) -> None:
+def test_bad_fields_are_refused_with_field_and_value(
+    field: str, value: object, needle: str
+) -> None:
     data = _good() | {field: value}
     with pytest.raises(InvalidField) as info:
         fill_from_mapping(data)
@@ -62,7 +64,7 @@ def test_bad_fields_are_refused_with_field_and_value(field: str, value: object, 
 
 def test_naive_datetime_message_says_naive() -> None:
     with pytest.raises(InvalidField, match="naive"):
-        fill_from_mapping(_good() | {"exec_time": datetime(2025, 1, 1)})  # noqa: DTZ001
+        fill_from_mapping(_good() | {"exec_time": datetime(2025, 1, 1)})
 
 
 def test_unknown_key_is_refused() -> None:
