@@ -1,0 +1,1 @@
+"""Adapters: the outside world (exchanges, storage, buses, simulators) behind the engine ports."""

@@ -1,0 +1,427 @@
+"""The engine's mechanics: applying a fill to an order, a position and a wallet; funding; margin.
+
+Kept apart from :mod:`~alphadesk.adapters.sim.engine` (commands, market data and queries) so
+that each stays readable. Position arithmetic mirrors ``domain.positions.Position`` (cost basis,
+proportional removal on a close) so simulated PnL agrees with the ledger's fold of the same fills.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+from alphadesk.adapters.sim.config import SimConfig
+from alphadesk.adapters.sim.funding import funding_fee, funding_side, next_boundary
+from alphadesk.adapters.sim.records import (
+    ClosedPnl,
+    CreateType,
+    Execution,
+    SimEvent,
+    StopOrderType,
+)
+from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
+from alphadesk.adapters.sim.state import NEVER, ZERO, SimAccount, SimOrder, SimPosition, SymbolBook
+from alphadesk.domain import checks
+from alphadesk.domain.allocation import share
+from alphadesk.domain.enums import ExecType, OrderStatus, Side
+from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
+from alphadesk.domain.fills import Fill
+
+BotResolver = Callable[[str, str], str]
+"""``(account, order_link_id) -> bot_id``; when given, it names the bot of every new order."""
+
+_CLOSE_REASON = {
+    StopOrderType.TAKE_PROFIT: "TakeProfit",
+    StopOrderType.STOP_LOSS: "StopLoss",
+    StopOrderType.TRAILING_STOP: "TrailingStop",
+}
+
+
+# The ledger's own pro-rata rule, so the simulator's closed PnL and the ledger's positions agree
+# to the last digit.
+_share = share
+
+
+class EngineCore:
+    def __init__(
+        self, venue: str, config: SimConfig, seed: int, bot_resolver: BotResolver | None
+    ) -> None:
+        checks.text("venue", venue, max_len=32)
+        self.venue = venue
+        self.config = config
+        self._rng = random.Random(seed)  # noqa: S311 - ids must repeat, not be secret
+        self._seq = 0
+        self._accounts: dict[str, SimAccount] = {}
+        self._books: dict[str, SymbolBook] = {}
+        self._bot_resolver = bot_resolver
+        self._now_ms = 0
+
+    # -- ids and lookups ------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _account(self, account: str) -> SimAccount:
+        try:
+            return self._accounts[account]
+        except KeyError:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR, "account", account, "no such account"
+            ) from None
+
+    def _book(self, symbol: str) -> SymbolBook:
+        try:
+            return self._books[symbol]
+        except KeyError:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR, "symbol", symbol, "is not a listed instrument"
+            ) from None
+
+    def _position(self, acct: SimAccount, symbol: str) -> SimPosition:
+        pos = acct.positions.get(symbol)
+        if pos is None:
+            pos = acct.positions[symbol] = SimPosition(acct.name, symbol)
+        return pos
+
+    def _leverage(self, acct: SimAccount, symbol: str) -> Decimal:
+        return acct.leverage.get(symbol, self.config.default_leverage)
+
+    def _mark(self, book: SymbolBook) -> Decimal:
+        price = book.last_price()
+        if price is None:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR,
+                "symbol",
+                book.instrument.symbol,
+                "has no market price yet: feed a bar or a price first",
+            )
+        return price
+
+    # -- margin ---------------------------------------------------------------------------------
+
+    def _unrealized(self, acct: SimAccount) -> Decimal:
+        total = ZERO
+        for symbol, pos in acct.positions.items():
+            if pos.qty:
+                mark = self._books[symbol].last_price()
+                if mark is not None:
+                    total += pos.unrealized(mark)
+        return total
+
+    def _margin_in_use(self, acct: SimAccount) -> Decimal:
+        used = ZERO
+        for symbol, pos in acct.positions.items():
+            if pos.qty:
+                used += pos.cost / self._leverage(acct, symbol)
+        for order in acct.open.values():
+            used += order.im
+        return used
+
+    def _available(self, acct: SimAccount) -> Decimal:
+        return acct.wallet + self._unrealized(acct) - self._margin_in_use(acct)
+
+    def _opening_qty(self, acct: SimAccount, symbol: str, side: Side, qty: Decimal) -> Decimal:
+        pos = acct.positions.get(symbol)
+        held = pos.qty if pos is not None else ZERO
+        if held == 0 or (held > 0) == (side is Side.BUY):
+            return qty
+        return max(qty - abs(held), ZERO)
+
+    def _require_margin(
+        self, acct: SimAccount, symbol: str, side: Side, qty: Decimal, price: Decimal
+    ) -> Decimal:
+        """Initial margin the order needs (0 if it only reduces); 110007 if it is not there."""
+        opening = self._opening_qty(acct, symbol, side, qty)
+        if not opening or not self.config.check_margin:
+            return ZERO
+        im = opening * price / self._leverage(acct, symbol)
+        need = im + opening * price * self.config.taker_fee
+        available = self._available(acct)
+        if need > available:
+            raise OrderRejected(
+                RejectCode.INSUFFICIENT_BALANCE,
+                "qty",
+                qty,
+                f"needs {need} USDT of margin, {available} available",
+            )
+        return im
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def _set_status(
+        self,
+        order: SimOrder,
+        status: OrderStatus,
+        ts_ms: int,
+        out: list[SimEvent],
+        reason: str = "",
+    ) -> None:
+        order.status = status
+        order.updated_ms = ts_ms
+        if reason:
+            order.reject_reason = reason
+        if status.is_terminal:
+            self._release(order)
+        out.append(OrderUpdated(self.venue, order.account, order.snapshot()))
+
+    def _release(self, order: SimOrder) -> None:
+        order.im = ZERO
+        acct = self._accounts[order.account]
+        if acct.open.pop(order.order_id, None) is not None:
+            book = self._books[order.symbol]
+            book.orders.remove(order)
+            book.bounds_dirty = True
+
+    def _rest(self, order: SimOrder, status: OrderStatus, ts_ms: int, out: list[SimEvent]) -> None:
+        acct = self._accounts[order.account]
+        if order.order_id not in acct.open:
+            acct.open[order.order_id] = order
+            self._books[order.symbol].orders.append(order)
+        self._books[order.symbol].bounds_dirty = True
+        self._set_status(order, status, ts_ms, out)
+
+    def _fill_order(
+        self,
+        order: SimOrder,
+        price: Decimal,
+        is_maker: bool,
+        ts_ms: int,
+        out: list[SimEvent],
+        reason: str = "",
+    ) -> None:
+        """Fill the rest of ``order`` at ``price``; a reduce-only fill is cut to the position."""
+        acct = self._accounts[order.account]
+        pos = self._position(acct, order.symbol)
+        qty = order.remaining
+        if order.reduce_only or order.close_on_trigger:
+            closes = pos.qty != 0 and (pos.qty > 0) != (order.side is Side.BUY)
+            if not closes:
+                status = OrderStatus.DEACTIVATED if order.trigger_price else OrderStatus.CANCELLED
+                self._set_status(order, status, ts_ms, out, "EC_ReduceOnlySetButNoPosition")
+                return
+            qty = min(qty, abs(pos.qty))
+        opening_before = self._opening_qty(acct, order.symbol, order.side, qty)
+        self._trade(acct, pos, order, qty, price, is_maker, ts_ms, out, reason)
+        if opening_before and (order.tp is not None or order.sl is not None) and pos.qty:
+            pos.tp = order.tp or pos.tp
+            pos.sl = order.sl or pos.sl
+            self._books[order.symbol].bounds_dirty = True
+        status = OrderStatus.FILLED
+        if order.remaining:
+            status = OrderStatus.PARTIALLY_FILLED_CANCELED
+        self._set_status(order, status, ts_ms, out)
+
+    def _trade(
+        self,
+        acct: SimAccount,
+        pos: SimPosition,
+        order: SimOrder,
+        qty: Decimal,
+        price: Decimal,
+        is_maker: bool,
+        ts_ms: int,
+        out: list[SimEvent],
+        reason: str,
+    ) -> None:
+        book = self._books[pos.symbol]
+        rate = self.config.maker_fee if is_maker else self.config.taker_fee
+        notional = price * qty
+        fee = notional * rate
+        signed = qty if order.side is Side.BUY else -qty
+        held = pos.qty
+        closing = ZERO
+        gross = ZERO
+        if held == 0 or (held > 0) == (signed > 0):
+            if held == 0:
+                self._open_position(book, pos, order.bot_id, ts_ms)
+            pos.qty = held + signed
+            pos.cost += notional
+            pos.open_fee += fee
+            if order.create_type is CreateType.BY_USER:
+                pos.bot_id = order.bot_id
+        else:
+            closing = min(qty, abs(held))
+            full = closing == abs(held)
+            removed = pos.cost if full else _share(pos.cost, closing, abs(held))
+            open_fee = pos.open_fee if full else _share(pos.open_fee, closing, abs(held))
+            close_fee = fee if closing == qty else _share(fee, closing, qty)
+            proceeds = closing * price
+            gross = proceeds - removed if held > 0 else removed - proceeds
+            pos.realized += gross
+            pos.cost -= removed
+            pos.open_fee -= open_fee
+            pos.qty = held + signed
+            acct.closed.append(
+                ClosedPnl(
+                    seq=self._next_seq(),
+                    account=acct.name,
+                    symbol=pos.symbol,
+                    order_id=order.order_id,
+                    order_type=order.order_type.value,
+                    side=order.side,
+                    qty=closing,
+                    order_price=order.price if order.price is not None else price,
+                    avg_entry_price=removed / closing,
+                    avg_exit_price=price,
+                    cum_entry_value=removed,
+                    cum_exit_value=proceeds,
+                    closed_pnl=gross - open_fee - close_fee,
+                    open_fee=open_fee,
+                    close_fee=close_fee,
+                    leverage=self._leverage(acct, pos.symbol),
+                    created_ms=ts_ms,
+                    updated_ms=ts_ms,
+                )
+            )
+            if pos.qty == 0:
+                self._close_position(book, pos)
+            elif qty > closing:  # flipped: the rest opens a fresh position at this price
+                pos.cost = (qty - closing) * price
+                pos.open_fee = fee - close_fee
+                pos.clear_protection()
+                self._open_position(book, pos, order.bot_id, ts_ms)
+            book.bounds_dirty = True
+        pos.fees += fee
+        pos.updated_ms = ts_ms
+        acct.wallet += gross - fee
+        order.filled_qty += qty
+        order.cum_value += notional
+        order.cum_fee += fee
+        order.updated_ms = ts_ms
+        fill = Fill(
+            venue=self.venue,
+            account=acct.name,
+            exec_id=self._new_id(),
+            bot_id=order.bot_id,
+            symbol=pos.symbol,
+            side=order.side,
+            price=price,
+            qty=qty,
+            fee=fee,
+            exec_time=checks.from_epoch_ms("exec_time", ts_ms),
+            is_maker=is_maker,
+            order_id=order.order_id,
+            order_link_id=order.order_link_id,
+            order_type=order.order_type.value,
+            closed_size=closing,
+            close_reason=reason or _CLOSE_REASON.get(order.stop_order_type, ""),
+        )
+        self._record(acct, fill, ts_ms, rate, order, price)
+        out.append(fill)
+        if self.config.emit_snapshots:
+            out.append(self._position_report(acct, pos.symbol))
+            out.append(self._wallet_report(acct))
+
+    def _open_position(self, book: SymbolBook, pos: SimPosition, bot_id: str, ts_ms: int) -> None:
+        pos.bot_id = bot_id
+        pos.next_funding_ms = next_boundary(ts_ms, self.config.funding_interval_ms)
+        book.positions[pos.account] = pos
+        book.next_funding_ms = min(book.next_funding_ms, pos.next_funding_ms)
+
+    def _close_position(self, book: SymbolBook, pos: SimPosition) -> None:
+        pos.cost = ZERO
+        pos.open_fee = ZERO
+        pos.clear_protection()
+        pos.next_funding_ms = NEVER
+        book.positions.pop(pos.account, None)
+        book.next_funding_ms = min(
+            (p.next_funding_ms for p in book.positions.values()), default=NEVER
+        )
+
+    def _record(
+        self,
+        acct: SimAccount,
+        fill: Fill,
+        ts_ms: int,
+        rate: Decimal,
+        order: SimOrder | None,
+        mark: Decimal,
+    ) -> None:
+        acct.exec_index[fill.exec_id] = len(acct.executions)
+        acct.executions.append(
+            Execution(
+                seq=self._next_seq(),
+                fill=fill,
+                exec_ms=ts_ms,
+                fee_rate=rate,
+                order_price=order.price if order is not None else None,
+                order_qty=order.qty if order is not None else ZERO,
+                leaves_qty=order.remaining if order is not None else ZERO,
+                mark_price=mark,
+                stop_order_type=order.stop_order_type if order is not None else StopOrderType.NONE,
+                create_type=order.create_type if order is not None else CreateType.BY_USER,
+            )
+        )
+
+    # -- funding --------------------------------------------------------------------------------
+
+    def _fund(self, book: SymbolBook, ts_ms: int, mark: Decimal, out: list[SimEvent]) -> None:
+        """Settle every boundary <= ts_ms for the book's positions, at ``mark``."""
+        interval = self.config.funding_interval_ms
+        for pos in list(book.positions.values()):
+            acct = self._accounts[pos.account]
+            while pos.next_funding_ms <= ts_ms and pos.qty:
+                at = pos.next_funding_ms
+                pos.next_funding_ms = at + interval
+                fee = funding_fee(pos.qty, mark, book.funding_rate)
+                pos.funding += fee
+                acct.wallet -= fee
+                fill = Fill(
+                    venue=self.venue,
+                    account=acct.name,
+                    exec_id=self._new_id(),
+                    bot_id=pos.bot_id,
+                    symbol=pos.symbol,
+                    side=funding_side(pos.qty),
+                    price=mark,
+                    qty=abs(pos.qty),
+                    fee=fee,
+                    exec_time=checks.from_epoch_ms("exec_time", at),
+                    exec_type=ExecType.FUNDING,
+                )
+                self._record(acct, fill, at, book.funding_rate, None, mark)
+                out.append(fill)
+        book.next_funding_ms = min(
+            (p.next_funding_ms for p in book.positions.values()), default=NEVER
+        )
+
+    # -- reports --------------------------------------------------------------------------------
+
+    def _position_report(self, acct: SimAccount, symbol: str) -> PositionReported:
+        book = self._book(symbol)
+        pos = acct.positions.get(symbol) or SimPosition(acct.name, symbol)
+        mark = book.last_price() or ZERO
+        return PositionReported(
+            venue=self.venue,
+            account=acct.name,
+            symbol=symbol,
+            side=Side.BUY if pos.qty > 0 else Side.SELL if pos.qty < 0 else None,
+            size=abs(pos.qty),
+            avg_price=pos.avg_price,
+            mark_price=mark,
+            unrealized_pnl=pos.unrealized(mark) if mark else ZERO,
+            realized_pnl=pos.realized - pos.fees - pos.funding,
+            updated_at=checks.from_epoch_ms("position.updated_ms", pos.updated_ms or self._now_ms),
+            take_profit=pos.tp,
+            stop_loss=pos.sl,
+            trailing_stop=pos.trail,
+        )
+
+    def _wallet_report(self, acct: SimAccount) -> WalletReported:
+        unrealized = self._unrealized(acct)
+        equity = acct.wallet + unrealized
+        return WalletReported(
+            venue=self.venue,
+            account=acct.name,
+            equity=equity,
+            wallet_balance=acct.wallet,
+            available_balance=equity - self._margin_in_use(acct),
+            unrealized_pnl=unrealized,
+            at=checks.from_epoch_ms("wallet.at", self._now_ms),
+        )

@@ -1,0 +1,361 @@
+"""The matching engine: one simulated Bybit USDT-perpetual venue, shared by paper, backtest and the
+Bybit simulator server.
+
+Synchronous and deterministic: ids come from a seeded generator and every time comes from the
+caller (epoch ms), never from the wall clock, so the same inputs give byte-identical outputs.
+Money, quantities and prices are Decimal; bars arrive as floats and cross into Decimal only when
+something can actually fill (the per-bar path with nothing resting is an early return).
+
+Fill model (documented here because tests and strategies depend on it):
+
+* Market orders fill at once, as taker, at the last price moved against us by the configured
+  slippage. Limit orders that cross the last price on arrival fill at once, as taker, at the last
+  price. Post-only orders that would cross are accepted and then cancelled with
+  ``EC_PostOnlyWillTakeLiquidity`` (Bybit's behaviour, not an error).
+* A resting limit fills completely (no partial fills by volume) as maker when the price touches
+  it: at its own price, or at the bar open / tick price if the market jumped through it.
+* Conditional orders (``trigger_price``) and the position's take-profit, stop-loss and trailing
+  stop trigger on the last price; they fill as taker at the trigger price (plus slippage), or at
+  the bar open / tick price when the market jumped through the trigger (the worse of the two for
+  stops; take-profits take the jump's better price, like a limit).
+* Inside a bar the price walks a conservative path: O, then the extreme adverse to the account's
+  open position first (long: O→L→H→C, short: O→H→L→C), or when flat by the bar's colour
+  (C >= O: O→L→H→C, else O→H→L→C). Each account on a symbol walks its own path, since simulated
+  accounts do not trade against one another. Moves from the previous price to O, and ticks given
+  to :meth:`MatchingEngine.on_price`, are jumps; moves between path points are continuous.
+* Funding settles at every multiple of ``funding_interval_ms`` (00:00, 08:00, 16:00 UTC) for a
+  position opened before it: a ``Funding`` fill with price = mark, qty = size and fee =
+  size × mark × rate, positive (paid) for a long when the rate is positive, negative for a short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from alphadesk.adapters.sim import orders
+from alphadesk.adapters.sim.config import SimConfig
+from alphadesk.adapters.sim.core import BotResolver
+from alphadesk.adapters.sim.history import page
+from alphadesk.adapters.sim.pricing import adverse_high_first
+from alphadesk.adapters.sim.records import (
+    EMPTY,
+    ClosedPnl,
+    Execution,
+    OrderView,
+    Outcome,
+    Page,
+    SimEvent,
+)
+from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
+from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest
+from alphadesk.adapters.sim.state import SimAccount, SymbolBook
+from alphadesk.domain import checks
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.enums import ExecType
+from alphadesk.domain.events import PositionReported, WalletReported
+from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
+
+__all__ = ["BotResolver", "MatchingEngine"]
+
+
+class MatchingEngine(orders.OrderDesk):
+    """A simulated venue holding several accounts, each with a USDT wallet and one-way positions.
+
+    Commands raise :class:`~alphadesk.adapters.sim.rejects.OrderRejected` (an ``InvalidField``
+    with a Bybit ``retCode`` in ``.code``) for a request Bybit would refuse. Times are epoch ms.
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        instruments: Iterable[Instrument] = (),
+        *,
+        config: SimConfig | None = None,
+        seed: int = 0,
+        bot_resolver: BotResolver | None = None,
+    ) -> None:
+        super().__init__(venue, config or SimConfig(), seed, bot_resolver)
+        for instrument in instruments:
+            self.add_instrument(instrument)
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def add_instrument(self, instrument: Instrument) -> None:
+        """Make a symbol tradable; its rules validate every order."""
+        if instrument.symbol in self._books:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR, "instrument.symbol", instrument.symbol, "already listed"
+            )
+        self._books[instrument.symbol] = SymbolBook(instrument, self.config.funding_rate)
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self._book(symbol).instrument
+
+    def open_account(self, account: str, balance: Decimal) -> None:
+        """Create an account with a USDT wallet balance; opening one twice is an error."""
+        checks.text("account", account, max_len=64)
+        checks.non_negative("balance", balance)
+        if account in self._accounts:
+            raise OrderRejected(RejectCode.PARAMS_ERROR, "account", account, "already exists")
+        self._accounts[account] = SimAccount(account, balance)
+
+    def set_leverage(self, account: str, symbol: str, leverage: Decimal) -> None:
+        """Per account and symbol (default ``config.default_leverage``); same value → 110043."""
+        acct = self._account(account)
+        self._book(symbol)
+        checks.decimal("leverage", leverage)
+        if not 1 <= leverage <= self.config.max_leverage:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR,
+                "leverage",
+                leverage,
+                f"must be between 1 and {self.config.max_leverage}",
+            )
+        if leverage == self._leverage(acct, symbol):
+            raise OrderRejected(
+                RejectCode.LEVERAGE_NOT_MODIFIED, "leverage", leverage, "leverage not modified"
+            )
+        acct.leverage[symbol] = leverage
+
+    def leverage(self, account: str, symbol: str) -> Decimal:
+        return self._leverage(self._account(account), symbol)
+
+    def set_funding_rate(self, symbol: str, rate: Decimal) -> None:
+        """The rate charged at the next funding boundaries (default ``config.funding_rate``)."""
+        self._book(symbol).funding_rate = checks.decimal("funding_rate", rate)
+
+    # -- commands (see orders.OrderDesk) --------------------------------------------------------
+
+    def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
+        """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
+        if isinstance(request, OrderRequest):
+            request = SimOrderRequest.from_request(request)
+        return self._place(self._account(account), request, self._clock(ts_ms))
+
+    def amend(self, account: str, request: AmendRequest, ts_ms: int) -> Outcome:
+        """Change an open order's qty, price, trigger or TP/SL; a limit moved across fills."""
+        return self._amend(self._account(account), request, self._clock(ts_ms))
+
+    def cancel(self, account: str, request: CancelRequest, ts_ms: int) -> Outcome:
+        """Cancel one open order (110001 if it is unknown or already finished)."""
+        return self._cancel(self._account(account), request, self._clock(ts_ms))
+
+    def cancel_all(self, account: str, ts_ms: int, symbol: str | None = None) -> Outcome:
+        """Cancel every open order of the account (of one symbol if given); ``order`` is None."""
+        return self._cancel_all(self._account(account), self._clock(ts_ms), symbol)
+
+    def set_trading_stop(self, account: str, request: TradingStopRequest, ts_ms: int) -> Outcome:
+        """Set or clear the position's TP, SL and trailing stop (0 clears, None keeps)."""
+        return self._trading_stop(self._account(account), request, self._clock(ts_ms))
+
+    def _clock(self, ts_ms: int) -> int:
+        if not isinstance(ts_ms, int) or isinstance(ts_ms, bool) or ts_ms < 0:
+            raise OrderRejected(RejectCode.PARAMS_ERROR, "ts_ms", ts_ms, "must be epoch ms >= 0")
+        if ts_ms > self._now_ms:
+            self._now_ms = ts_ms
+        return ts_ms
+
+    # -- market data ----------------------------------------------------------------------------
+
+    def on_bar(
+        self,
+        symbol: str,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        open_ms: int,
+        close_ms: int,
+    ) -> Sequence[SimEvent]:
+        """Walk one closed bar; returns the events it caused (an empty tuple almost always).
+
+        Fills inside the bar are stamped between ``open_ms`` and ``close_ms - 1`` (the open at
+        ``open_ms``, the path's later points at thirds of the bar), so a strategy deciding at the
+        close never sees a fill from its future.
+        """
+        book = self._books.get(symbol)
+        if book is None:
+            raise OrderRejected(RejectCode.PARAMS_ERROR, "symbol", symbol, "is not listed")
+        self._now_ms = close_ms
+        if book.orders or book.positions:
+            if book.bounds_dirty:
+                book.recompute_bounds()
+            if (
+                open_ms >= book.next_funding_ms
+                or book.trailing
+                or low <= book.fall_bound
+                or high >= book.rise_bound
+            ):
+                return self._walk_bar(book, open_, high, low, close, open_ms, close_ms)
+        book.last = close
+        book.last_dec = None
+        book.last_ms = close_ms
+        return EMPTY
+
+    def on_candle(self, bar: Bar) -> Sequence[SimEvent]:
+        """:meth:`on_bar` for a domain Bar."""
+        return self.on_bar(
+            bar.symbol, bar.open, bar.high, bar.low, bar.close, bar.open_time_ms, bar.close_time_ms
+        )
+
+    def _walk_bar(
+        self,
+        book: SymbolBook,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        open_ms: int,
+        close_ms: int,
+    ) -> Sequence[SimEvent]:
+        if not low <= min(open_, close) <= max(open_, close) <= high:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR,
+                "bar",
+                (open_, high, low, close),
+                "needs low <= open, close <= high",
+            )
+        out: list[SimEvent] = []
+        o, h, lo, c = to_decimal(open_), to_decimal(high), to_decimal(low), to_decimal(close)
+        if open_ms >= book.next_funding_ms:
+            self._fund(book, open_ms, o, out)
+        prev = book.last_price() or o
+        third = (close_ms - open_ms) // 3
+        times = (open_ms + third, open_ms + 2 * third, max(close_ms - 1, open_ms))
+        for acct in self._involved(book):
+            pos = book.positions.get(acct.name)
+            if adverse_high_first(pos.qty if pos is not None else Decimal(0), open_, close):
+                path = (h, lo, c)
+            else:
+                path = (lo, h, c)
+            self._move(acct, book, prev, o, True, open_ms, out)
+            self._track_trail(book.positions.get(acct.name), o)
+            cur = o
+            for point, ts in zip(path, times, strict=True):
+                self._move(acct, book, cur, point, False, ts, out)
+                self._track_trail(book.positions.get(acct.name), point)
+                cur = point
+        book.last, book.last_dec, book.last_ms = close, c, close_ms
+        return out
+
+    def _involved(self, book: SymbolBook) -> list[SimAccount]:
+        names = {o.account for o in book.orders}
+        names.update(book.positions)
+        return [a for a in self._accounts.values() if a.name in names]
+
+    def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
+        """One trade or mark tick (the simulator's live replay); a jump from the previous price."""
+        book = self._book(symbol)
+        checks.positive("price", price)
+        self._clock(ts_ms)
+        out: list[SimEvent] = []
+        if ts_ms >= book.next_funding_ms:
+            self._fund(book, ts_ms, book.last_price() or price, out)
+        if book.orders or book.positions:
+            prev = book.last_price() or price
+            for acct in self._involved(book):
+                self._move(acct, book, prev, price, True, ts_ms, out)
+                self._track_trail(book.positions.get(acct.name), price)
+        book.last, book.last_dec, book.last_ms = float(price), price, ts_ms
+        return out
+
+    def settle_funding(self, ts_ms: int) -> Sequence[SimEvent]:
+        """Settle every funding boundary up to ``ts_ms`` on all symbols (prices move it too)."""
+        self._clock(ts_ms)
+        out: list[SimEvent] = []
+        for book in self._books.values():
+            mark = book.last_price()
+            if ts_ms >= book.next_funding_ms and mark is not None:
+                self._fund(book, ts_ms, mark, out)
+        return out
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._book(symbol).last_price()
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def position(self, account: str, symbol: str) -> PositionReported:
+        """The position (flat ones too), marked at the last price."""
+        return self._position_report(self._account(account), symbol)
+
+    def positions(self, account: str) -> list[PositionReported]:
+        """Open (non-flat) positions, by symbol."""
+        acct = self._account(account)
+        return [self._position_report(acct, s) for s, p in sorted(acct.positions.items()) if p.qty]
+
+    def wallet(self, account: str) -> WalletReported:
+        """Wallet balance, equity = wallet + unrealised PnL, available = equity - margin in use."""
+        return self._wallet_report(self._account(account))
+
+    def order(self, account: str, *, order_id: str = "", order_link_id: str = "") -> OrderView:
+        return self._find(self._account(account), order_id, order_link_id).view()
+
+    def open_orders(self, account: str, symbol: str | None = None) -> list[OrderView]:
+        """Open orders, newest first (Bybit ``/v5/order/realtime``)."""
+        acct = self._account(account)
+        found = [o for o in acct.open.values() if symbol is None or o.symbol == symbol]
+        return [o.view() for o in sorted(found, key=lambda o: -o.seq)]
+
+    def order_history(self, account: str, symbol: str | None = None) -> list[OrderView]:
+        """Every order the account ever placed (and TP/SL orders made for it), newest first."""
+        acct = self._account(account)
+        found = [o for o in acct.orders.values() if symbol is None or o.symbol == symbol]
+        return [o.view() for o in sorted(found, key=lambda o: -o.seq)]
+
+    def executions(
+        self,
+        account: str,
+        *,
+        symbol: str | None = None,
+        exec_type: ExecType | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 50,
+        cursor: str = "",
+    ) -> Page[Execution]:
+        """Execution history newest first, filtered, in pages of ``limit`` (1..100).
+
+        The cursor is opaque; paging while new fills arrive still returns each older fill once.
+        """
+
+        def keep(e: Execution) -> bool:
+            f = e.fill
+            if (symbol is not None and f.symbol != symbol) or (
+                exec_type is not None and f.exec_type is not exec_type
+            ):
+                return False
+            t = e.exec_ms
+            return (start_ms is None or t >= start_ms) and (end_ms is None or t <= end_ms)
+
+        return page(self._account(account).executions, keep, limit, cursor)
+
+    def execution(self, account: str, exec_id: str) -> Execution:
+        acct = self._account(account)
+        try:
+            return acct.executions[acct.exec_index[exec_id]]
+        except KeyError:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR, "exec_id", exec_id, "no such execution"
+            ) from None
+
+    def closed_pnl(
+        self,
+        account: str,
+        *,
+        symbol: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 50,
+        cursor: str = "",
+    ) -> Page[ClosedPnl]:
+        """Closed-PnL records newest first, like Bybit ``/v5/position/closed-pnl``."""
+
+        def keep(r: ClosedPnl) -> bool:
+            if symbol is not None and r.symbol != symbol:
+                return False
+            t = r.updated_ms
+            return (start_ms is None or t >= start_ms) and (end_ms is None or t <= end_ms)
+
+        return page(self._account(account).closed, keep, limit, cursor)

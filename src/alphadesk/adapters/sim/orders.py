@@ -1,0 +1,304 @@
+"""Order commands: validate like Bybit, then accept, fill at once, rest, amend or cancel.
+
+Every refusal is an :class:`OrderRejected` naming the field, the value and Bybit's ``retCode``,
+raised before any state changes, so a refused command leaves the venue exactly as it was.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from alphadesk.adapters.sim.matcher import Matcher
+from alphadesk.adapters.sim.pricing import slipped
+from alphadesk.adapters.sim.records import CreateType, Outcome, SimEvent, StopOrderType
+from alphadesk.adapters.sim.rejects import POST_ONLY_WOULD_TAKE, OrderRejected, RejectCode
+from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
+from alphadesk.adapters.sim.state import ZERO, SimAccount, SimOrder, SymbolBook
+from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.requests import CancelRequest, TradingStopRequest
+
+P = RejectCode.PARAMS_ERROR
+
+
+def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
+    if price is not None and price != instrument.round_price(price):
+        raise OrderRejected(
+            P, field, price, f"is not a multiple of tick_size {instrument.tick_size}"
+        )
+
+
+def _check_qty(instrument: Instrument, qty: Decimal) -> None:
+    if qty != instrument.round_qty(qty):
+        raise OrderRejected(P, "qty", qty, f"is not a multiple of qty_step {instrument.qty_step}")
+    if qty < instrument.min_qty:
+        raise OrderRejected(P, "qty", qty, f"is below min_qty {instrument.min_qty}")
+    if instrument.max_qty is not None and qty > instrument.max_qty:
+        raise OrderRejected(P, "qty", qty, f"is above max_qty {instrument.max_qty}")
+
+
+def _check_tp_sl(side: Side, ref: Decimal, tp: Decimal | None, sl: Decimal | None) -> None:
+    """A buy's (long's) TP must be above the reference price and its SL below; a sell's mirrored."""
+    up = side is Side.BUY
+    if tp and (tp <= ref if up else tp >= ref):
+        word = "above" if up else "below"
+        raise OrderRejected(P, "take_profit", tp, f"must be {word} {ref} for a {side} position")
+    if sl and (sl >= ref if up else sl <= ref):
+        word = "below" if up else "above"
+        raise OrderRejected(P, "stop_loss", sl, f"must be {word} {ref} for a {side} position")
+
+
+class OrderDesk(Matcher):
+    def _find(self, acct: SimAccount, order_id: str, order_link_id: str) -> SimOrder:
+        oid = order_id or acct.link_ids.get(order_link_id, "")
+        order = acct.orders.get(oid)
+        if order is None or (order_id and order_link_id and order.order_link_id != order_link_id):
+            raise OrderRejected(
+                RejectCode.ORDER_NOT_EXISTS,
+                "order_id" if order_id else "order_link_id",
+                order_id or order_link_id,
+                "order not exists",
+            )
+        return order
+
+    def _find_open(self, acct: SimAccount, symbol: str, oid: str, link: str) -> SimOrder:
+        order = self._find(acct, oid, link)
+        if not order.is_open or order.symbol != symbol:
+            raise OrderRejected(
+                RejectCode.ORDER_NOT_EXISTS,
+                "order_id",
+                order.order_id,
+                f"order not exists or too late (status {order.status}, symbol {order.symbol})",
+            )
+        return order
+
+    def _place(self, acct: SimAccount, req: SimOrderRequest, ts_ms: int) -> Outcome:
+        book = self._book(req.symbol)
+        inst = book.instrument
+        if req.order_link_id and req.order_link_id in acct.link_ids:
+            raise OrderRejected(
+                RejectCode.DUPLICATE_LINK_ID, "order_link_id", req.order_link_id, "duplicate"
+            )
+        _check_qty(inst, req.qty)
+        for name in ("price", "trigger_price", "take_profit", "stop_loss"):
+            _on_tick(inst, name, getattr(req, name))
+        if req.order_type is OrderType.MARKET and req.time_in_force is TimeInForce.POST_ONLY:
+            raise OrderRejected(
+                P, "time_in_force", req.time_in_force, "a market order can't be PostOnly"
+            )
+        last = self._mark(book)
+        ref = req.price if req.order_type is OrderType.LIMIT else req.trigger_price or last
+        assert ref is not None
+        if not req.reduce_only and req.qty * ref < inst.min_notional:
+            raise OrderRejected(
+                RejectCode.MIN_NOTIONAL,
+                "qty",
+                req.qty,
+                f"order value {req.qty * ref} is below min_notional {inst.min_notional}",
+            )
+        direction = self._direction(req, last)
+        pos = acct.positions.get(req.symbol)
+        held = pos.qty if pos is not None else ZERO
+        increases = held == 0 or (held > 0) == (req.side is Side.BUY)
+        if req.reduce_only and not req.is_conditional and increases:
+            raise OrderRejected(
+                RejectCode.REDUCE_ONLY_INCREASE,
+                "reduce_only",
+                True,
+                f"would increase the {req.symbol} position (held {held})",
+            )
+        _check_tp_sl(req.side, ref, req.take_profit, req.stop_loss)
+        im = ZERO
+        if not req.reduce_only and not req.is_conditional:
+            im = self._require_margin(acct, req.symbol, req.side, req.qty, ref)
+        bot = self._bot_resolver(acct.name, req.order_link_id) if self._bot_resolver else req.bot_id
+        order = SimOrder(
+            seq=self._next_seq(),
+            order_id=self._new_id(),
+            account=acct.name,
+            symbol=req.symbol,
+            side=req.side,
+            order_type=req.order_type,
+            qty=req.qty,
+            price=req.price,
+            time_in_force=req.time_in_force,
+            reduce_only=req.reduce_only,
+            order_link_id=req.order_link_id,
+            bot_id=bot,
+            trigger_price=req.trigger_price,
+            trigger_direction=direction,
+            tp=req.take_profit,
+            sl=req.stop_loss,
+            ts_ms=ts_ms,
+            last_price=last,
+            stop_order_type=StopOrderType.STOP if req.is_conditional else StopOrderType.NONE,
+            create_type=CreateType.BY_USER,
+            close_on_trigger=req.close_on_trigger,
+        )
+        acct.orders[order.order_id] = order
+        if req.order_link_id:
+            acct.link_ids[req.order_link_id] = order.order_id
+        out: list[SimEvent] = []
+        if req.is_conditional:
+            self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
+        else:
+            self._work(order, book, last, im, ts_ms, out)
+        return Outcome(order.snapshot(), tuple(out))
+
+    def _direction(self, req: SimOrderRequest, last: Decimal) -> TriggerDirection:
+        trigger = req.trigger_price
+        if trigger is None:
+            return TriggerDirection.NONE
+        d = req.trigger_direction
+        if d is TriggerDirection.NONE:
+            if trigger == last:
+                return TriggerDirection.RISING if req.side is Side.BUY else TriggerDirection.FALLING
+            return TriggerDirection.RISING if trigger > last else TriggerDirection.FALLING
+        if d is TriggerDirection.RISING and trigger <= last:
+            raise OrderRejected(
+                RejectCode.TRIGGER_RISING_BELOW,
+                "trigger_price",
+                trigger,
+                f"expect Rising, but trigger_price <= current {last}",
+            )
+        if d is TriggerDirection.FALLING and trigger >= last:
+            raise OrderRejected(
+                RejectCode.TRIGGER_FALLING_ABOVE,
+                "trigger_price",
+                trigger,
+                f"expect Falling, but trigger_price >= current {last}",
+            )
+        return d
+
+    def _work(
+        self,
+        order: SimOrder,
+        book: SymbolBook,
+        last: Decimal,
+        im: Decimal,
+        ts_ms: int,
+        out: list[SimEvent],
+    ) -> None:
+        """A live (non-conditional) order meets the market at ``last``: fill, rest or cancel."""
+        if order.order_type is OrderType.MARKET:
+            price = slipped(last, order.side, self.config.slippage, book.instrument.tick_size)
+            self._fill_order(order, price, False, ts_ms, out)
+            return
+        assert order.price is not None
+        crosses = order.price >= last if order.side is Side.BUY else order.price <= last
+        if crosses and order.time_in_force is TimeInForce.POST_ONLY:
+            self._set_status(order, OrderStatus.CANCELLED, ts_ms, out, POST_ONLY_WOULD_TAKE)
+        elif crosses:
+            self._fill_order(order, last, False, ts_ms, out)
+        elif order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            self._set_status(order, OrderStatus.CANCELLED, ts_ms, out, "EC_NoImmediateQtyToFill")
+        else:
+            order.im = im
+            self._rest(order, OrderStatus.NEW, ts_ms, out)
+
+    def _amend(self, acct: SimAccount, req: AmendRequest, ts_ms: int) -> Outcome:
+        order = self._find_open(acct, req.symbol, req.order_id, req.order_link_id)
+        book = self._book(order.symbol)
+        inst = book.instrument
+        changes = [req.qty, req.price, req.trigger_price, req.take_profit, req.stop_loss]
+        if all(v is None for v in changes):
+            raise OrderRejected(P, "amend", req.order_id or req.order_link_id, "nothing to amend")
+        if req.price is not None and order.order_type is OrderType.MARKET:
+            raise OrderRejected(P, "price", req.price, "a market order has no price to amend")
+        if req.trigger_price is not None and not order.untriggered:
+            raise OrderRejected(P, "trigger_price", req.trigger_price, "order is not conditional")
+        qty = order.qty if req.qty is None else req.qty
+        _check_qty(inst, qty)
+        if qty <= order.filled_qty:
+            raise OrderRejected(P, "qty", qty, f"must exceed the filled {order.filled_qty}")
+        for name in ("price", "trigger_price", "take_profit", "stop_loss"):
+            _on_tick(inst, name, getattr(req, name))
+        last = self._mark(book)
+        price = order.price if req.price is None else req.price
+        trigger = order.trigger_price if req.trigger_price is None else req.trigger_price
+        if order.untriggered and trigger is not None:
+            rising = order.trigger_direction is TriggerDirection.RISING
+            if (rising and trigger <= last) or (not rising and trigger >= last):
+                code = (
+                    RejectCode.TRIGGER_RISING_BELOW if rising else RejectCode.TRIGGER_FALLING_ABOVE
+                )
+                raise OrderRejected(code, "trigger_price", trigger, f"already crossed at {last}")
+        tp = order.tp if req.take_profit is None else req.take_profit or None
+        sl = order.sl if req.stop_loss is None else req.stop_loss or None
+        ref = price if price is not None else trigger or last
+        _check_tp_sl(order.side, ref, tp, sl)
+        im = ZERO
+        if not order.reduce_only and not order.untriggered:
+            order.im, saved = ZERO, order.im
+            try:
+                im = self._require_margin(
+                    acct, order.symbol, order.side, qty - order.filled_qty, ref
+                )
+            finally:
+                order.im = saved
+        order.qty, order.price, order.trigger_price, order.tp, order.sl = (
+            qty,
+            price,
+            trigger,
+            tp,
+            sl,
+        )
+        order.updated_ms = ts_ms
+        out: list[SimEvent] = []
+        book.bounds_dirty = True
+        if order.untriggered:
+            self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
+        else:
+            self._work(order, book, last, im, ts_ms, out)
+        return Outcome(order.snapshot(), tuple(out))
+
+    def _cancel(self, acct: SimAccount, req: CancelRequest, ts_ms: int) -> Outcome:
+        order = self._find_open(acct, req.symbol, req.order_id, req.order_link_id)
+        out: list[SimEvent] = []
+        self._cancel_one(order, ts_ms, out)
+        return Outcome(order.snapshot(), tuple(out))
+
+    def _cancel_one(self, order: SimOrder, ts_ms: int, out: list[SimEvent]) -> None:
+        status = OrderStatus.DEACTIVATED if order.untriggered else OrderStatus.CANCELLED
+        self._set_status(order, status, ts_ms, out, "EC_PerCancelRequest")
+
+    def _cancel_all(self, acct: SimAccount, ts_ms: int, symbol: str | None) -> Outcome:
+        if symbol is not None:
+            self._book(symbol)
+        out: list[SimEvent] = []
+        for order in sorted(acct.open.values(), key=lambda o: o.seq):
+            if symbol is None or order.symbol == symbol:
+                self._cancel_one(order, ts_ms, out)
+        return Outcome(None, tuple(out))
+
+    def _trading_stop(self, acct: SimAccount, req: TradingStopRequest, ts_ms: int) -> Outcome:
+        book = self._book(req.symbol)
+        pos = acct.positions.get(req.symbol)
+        if pos is None or not pos.qty:
+            raise OrderRejected(P, "symbol", req.symbol, "can not set tp/sl/ts for zero position")
+        inst = book.instrument
+        for name in ("take_profit", "stop_loss", "trailing_stop", "active_price"):
+            value = getattr(req, name)
+            if value:
+                _on_tick(inst, name, value)
+        last = self._mark(book)
+        side = Side.BUY if pos.qty > 0 else Side.SELL
+        _check_tp_sl(side, last, req.take_profit, req.stop_loss)
+        if req.take_profit is not None:
+            pos.tp = req.take_profit
+        if req.stop_loss is not None:
+            pos.sl = req.stop_loss
+        if req.trailing_stop is not None:
+            pos.trail = req.trailing_stop
+            pos.trail_activation = req.active_price or ZERO
+            pos.trail_active = False
+            pos.trail_extreme = ZERO
+            self._track_trail(pos, last)
+        elif req.active_price is not None:
+            pos.trail_activation = req.active_price
+        pos.updated_ms = ts_ms
+        book.bounds_dirty = True
+        out: list[SimEvent] = []
+        if self.config.emit_snapshots:
+            out.append(self._position_report(acct, req.symbol))
+        return Outcome(None, tuple(out))
