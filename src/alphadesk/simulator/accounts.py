@@ -1,0 +1,104 @@
+"""Simulated Bybit accounts: one API key and secret each, like one sub-account per bot.
+
+The secret is kept out of ``repr`` so a failing test or a log line never prints it. One account
+can be made to carry Bybit's ``Withdraw`` permission so that the desk's refusal of such a key can
+be tested against a server that really reports it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alphadesk.domain.errors import InvalidField
+
+DEFAULT_BALANCE = Decimal(10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class SimAccount:
+    key: str
+    secret: str = field(repr=False)
+    name: str = ""
+    withdraw: bool = False
+    read_only: bool = False
+    balance: Decimal = DEFAULT_BALANCE
+    uid: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.key or not self.key.isprintable() or ":" in self.key:
+            raise InvalidField("account.key", self.key, "must be non-empty, printable, without ':'")
+        if not self.secret:
+            raise InvalidField("account.secret", "***", "must not be empty")
+        if not self.name:
+            object.__setattr__(self, "name", self.key)
+
+    def permissions(self) -> dict[str, list[str]]:
+        """Bybit's ``/v5/user/query-api`` permission map for this key."""
+        wallet = ["AccountTransfer", "SubMemberTransfer"]
+        if self.withdraw:
+            wallet.append("Withdraw")
+        return {
+            "ContractTrade": [] if self.read_only else ["Order", "Position"],
+            "Spot": [] if self.read_only else ["SpotTrade"],
+            "Wallet": wallet,
+            "Options": [],
+            "Derivatives": [] if self.read_only else ["DerivativesTrade"],
+            "CopyTrading": [],
+            "BlockTrade": [],
+            "Exchange": ["ExchangeHistory"],
+            "NFT": [],
+            "Affiliate": [],
+            "Earn": [],
+        }
+
+
+def parse_account(spec: str) -> SimAccount:
+    """``KEY:SECRET`` from the command line (the secret may itself contain ':')."""
+    key, sep, secret = spec.partition(":")
+    if not sep:
+        raise InvalidField("--account", key + ":***", "must be KEY:SECRET")
+    return SimAccount(key=key, secret=secret)
+
+
+def _account_from(entry: dict[str, Any], index: int) -> SimAccount:
+    try:
+        return SimAccount(
+            key=str(entry["key"]),
+            secret=str(entry["secret"]),
+            name=str(entry.get("name", "")),
+            withdraw=bool(entry.get("withdraw", False)),
+            read_only=bool(entry.get("read_only", False)),
+            balance=Decimal(str(entry.get("balance", DEFAULT_BALANCE))),
+            uid=int(entry.get("uid", 0)),
+        )
+    except KeyError as exc:
+        raise InvalidField(f"account[{index}]", exc.args[0], "is missing") from None
+
+
+def load_accounts(path: Path | str) -> list[SimAccount]:
+    """A TOML file of ``[[account]]`` tables: key, secret, and optional name, withdraw,
+    read_only, balance (USDT, as a string), uid."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        doc = tomllib.load(handle)
+    entries = doc.get("account")
+    if not isinstance(entries, list) or not entries:
+        raise InvalidField(f"{path.name}.account", entries, "must be a non-empty [[account]] list")
+    return [_account_from(entry, i) for i, entry in enumerate(entries)]
+
+
+def number_accounts(accounts: list[SimAccount]) -> list[SimAccount]:
+    """Give each account a distinct Bybit-like uid and refuse duplicate keys."""
+    keys = [a.key for a in accounts]
+    if len(set(keys)) != len(keys):
+        raise InvalidField("accounts", sorted(keys), "has a duplicate key")
+    out = []
+    for i, account in enumerate(accounts):
+        uid = account.uid or 100_000 + i
+        out.append(SimAccount(account.key, account.secret, account.name, account.withdraw,
+                              account.read_only, account.balance, uid))
+    return out
