@@ -19,7 +19,7 @@ MINUTE_MS = 60_000
 
 
 def to_decimal(value: float) -> Decimal:
-    return Decimal(repr(value))
+    return Decimal(repr(float(value)))
 
 
 @dataclass(frozen=True, slots=True)

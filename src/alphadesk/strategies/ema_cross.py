@@ -1,0 +1,73 @@
+"""EMA crossover: the minimal reference strategy, shaped so backtesting.py can reproduce it.
+
+Long only: enter when EMA(fast) crosses above EMA(slow) on a closed bar, exit when it crosses
+below. A cross is backtesting.py's ``crossover(a, b)``: ``a[-2] < b[-2] and a[-1] > b[-1]``, so
+equal values on the earlier bar are not a cross. Sized with all equity at leverage 1; with fills at
+the next bar's open and zero fees, backtesting.py's ``self.buy()`` / ``self.position.close()`` on
+the same EMAs gives the same trades.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.enums import Side
+from alphadesk.domain.intents import EquityFraction
+from alphadesk.strategies import specs
+from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.params import require
+from alphadesk.strategies.specs import IndicatorSpec
+
+
+@dataclass(frozen=True, slots=True)
+class EmaCrossParams:
+    symbols: tuple[str, ...] = ("BTCUSDT",)
+    fast: int = 12
+    slow: int = 26
+    equity_fraction: Decimal = Decimal(1)
+    leverage: Decimal = Decimal(1)
+    timeframe_min: int = 5
+
+    def __post_init__(self) -> None:
+        require("fast", self.fast, self.fast >= 1, "must be >= 1")
+        require("slow", self.slow, self.slow > self.fast, "must be > fast")
+        require(
+            "equity_fraction", self.equity_fraction, 0 < self.equity_fraction <= 1, "0 < x <= 1"
+        )
+        require("leverage", self.leverage, self.leverage > 0, "must be > 0")
+        require("timeframe_min", self.timeframe_min, self.timeframe_min >= 1, "must be >= 1")
+
+
+class EmaCross(Strategy[EmaCrossParams]):
+    name = "ema_cross"
+    timeframe_min = 5
+    params_type = EmaCrossParams
+    warmup_bars = 200
+
+    def __init__(self, params: EmaCrossParams | None = None) -> None:
+        super().__init__(params)
+        self.timeframe_min = self.params.timeframe_min
+        self._size = EquityFraction(
+            fraction=self.params.equity_fraction, leverage=self.params.leverage
+        )
+
+    def indicators(self) -> Mapping[str, IndicatorSpec]:
+        return {"ema_fast": specs.ema(self.params.fast), "ema_slow": specs.ema(self.params.slow)}
+
+    def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
+        fast, slow = ind.ema_fast, ind.ema_slow
+        prev_fast, prev_slow = ind.prev("ema_fast"), ind.prev("ema_slow")
+        held = ctx.portfolio.position(bar.symbol) is not None
+        if not held and prev_fast < prev_slow and fast > slow:
+            ctx.enter(
+                bar.symbol,
+                Side.BUY,
+                self._size,
+                "ema_cross_up",
+                ref_price=to_decimal(float(bar.close)),
+            )
+        elif held and prev_fast > prev_slow and fast < slow:
+            ctx.exit(bar.symbol, "ema_cross_down")

@@ -1,0 +1,263 @@
+"""LXAlgo: long USDT perpetuals after a pump, on 5-minute closes (seed_system.md 2.2).
+
+Per closed bar: RSI(84); volatility = sample std of 144 one-bar returns; spread = (high - low) /
+close; price and volume change over 144 bars; score = [RSI > 60] + [volume change > 50 %] +
+[spread < 3 %] + [volatility > 0.005] + [price change > 5 %]. A symbol is a candidate when the
+pump gate holds ((close - open 12 bars earlier) / that open >= 8 %: the seed's ``open[-13]``) and
+"Rule 8" (score >= 2 and spread < 4 %) or else "Rule 6" (RSI > 55 and volatility > 0.008) fires.
+
+Entries are decided once per close time (``on_bars_closed``), in symbol order, so the result does
+not depend on the order bars arrive in: trading allowed by the drawdown ladder, the symbol not
+held (the seed's "has open position" stub let it add; fixed), at most one entry per symbol per
+fixed 4-hour UTC bucket, fewer than 20 open positions. Each entry is $200 (x the weekly size
+factor) with TP +30 %, SL -8 % and a trailing stop of 10 % of the entry armed at +20 %, all set on
+the position.
+
+Held positions, on every close: at +8 % unrealised the stop moves to the average entry once
+(``breakeven``); aged >= 8 h and losing -> ``8h_negative_pnl``; aged >= 72 h -> ``expiry_72h`` (the
+seed only forgot such trades and left them open; we close them). Ages count from the entry fill
+floored to the bar grid. The drawdown ladder (``drawdown.LxLadder``) closes this bot's positions
+(the seed closed every position on the account) and pauses or halts entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.enums import Side
+from alphadesk.domain.intents import NotionalSize, TakeProfitLevel, TrailingSpec
+from alphadesk.strategies import specs
+from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.drawdown import LxLadder
+from alphadesk.strategies.params import require
+from alphadesk.strategies.periods import HOUR_MS, bucket_key, floor_to
+from alphadesk.strategies.specs import IndicatorSpec
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class LxAlgoParams:
+    symbols: tuple[str, ...] = ()
+    min_turnover_24h_usdt: Decimal = Decimal(10_000_000)
+    rsi_period: int = 84
+    window: int = 144
+    score_rsi_min: float = 60.0
+    score_volume_change_min_pct: float = 50.0
+    score_spread_max_pct: float = 3.0
+    score_volatility_min: float = 0.005
+    score_price_change_min_pct: float = 5.0
+    rule8_min_score: int = 2
+    rule8_max_spread_pct: float = 4.0
+    rule6_rsi_min: float = 55.0
+    rule6_volatility_min: float = 0.008
+    pump_threshold_pct: float = 8.0
+    pump_lookback: int = 12
+    bucket_hours: int = 4
+    bucket_start_hour_utc: int = 0
+    max_active_trades: int = 20
+    position_usdt: Decimal = Decimal(200)
+    take_profit_pct: Decimal = Decimal(30)
+    stop_loss_pct: Decimal = Decimal(8)
+    trailing_pct: Decimal = Decimal(10)
+    trailing_activation_pct: Decimal = Decimal(20)
+    breakeven_pct: Decimal = Decimal(8)
+    negative_pnl_exit_hours: int = 8
+    expiry_hours: int = 72
+    daily_drawdown_pct: Decimal = Decimal(2)
+    weekly_reduce_pct: Decimal = Decimal(4)
+    weekly_halt_pct: Decimal = Decimal(6)
+    weekly_size_factor: Decimal = Decimal("0.5")
+
+    def __post_init__(self) -> None:
+        for name in (
+            "rsi_period",
+            "window",
+            "pump_lookback",
+            "max_active_trades",
+            "bucket_hours",
+            "negative_pnl_exit_hours",
+            "expiry_hours",
+        ):
+            value = getattr(self, name)
+            require(name, value, value >= 1, "must be >= 1")
+        require(
+            "bucket_start_hour_utc",
+            self.bucket_start_hour_utc,
+            0 <= self.bucket_start_hour_utc < 24,
+            "must be in [0, 24)",
+        )
+        require("position_usdt", self.position_usdt, self.position_usdt > 0, "must be > 0")
+        require(
+            "min_turnover_24h_usdt",
+            self.min_turnover_24h_usdt,
+            self.min_turnover_24h_usdt >= 0,
+            "must be >= 0",
+        )
+        for name in (
+            "take_profit_pct",
+            "trailing_pct",
+            "trailing_activation_pct",
+            "breakeven_pct",
+            "daily_drawdown_pct",
+            "weekly_reduce_pct",
+            "weekly_halt_pct",
+        ):
+            value = getattr(self, name)
+            require(name, value, value > 0, "must be > 0")
+        require("stop_loss_pct", self.stop_loss_pct, 0 < self.stop_loss_pct < 100, "in (0, 100)")
+        require(
+            "weekly_halt_pct",
+            self.weekly_halt_pct,
+            self.weekly_halt_pct >= self.weekly_reduce_pct,
+            "must be >= weekly_reduce_pct",
+        )
+        require(
+            "weekly_size_factor",
+            self.weekly_size_factor,
+            0 < self.weekly_size_factor <= 1,
+            "must be in (0, 1]",
+        )
+
+
+class LxAlgo(Strategy[LxAlgoParams]):
+    name = "lxalgo"
+    timeframe_min = 5
+    params_type = LxAlgoParams
+    warmup_bars = 200
+
+    def __init__(self, params: LxAlgoParams | None = None) -> None:
+        super().__init__(params)
+        p = self.params
+        self._ladder = LxLadder(
+            daily_pct=p.daily_drawdown_pct / HUNDRED,
+            weekly_reduce_pct=p.weekly_reduce_pct / HUNDRED,
+            weekly_halt_pct=p.weekly_halt_pct / HUNDRED,
+            reduced_factor=p.weekly_size_factor,
+        )
+        self._candidates: dict[str, tuple[str, Decimal]] = {}
+        self._exiting: set[str] = set()
+        self._bucket_of_entry: dict[str, int] = {}
+        self._breakeven_done: set[tuple[str, int]] = set()
+
+    @property
+    def ladder(self) -> LxLadder:
+        return self._ladder
+
+    def select_universe(self, turnover_24h: Mapping[str, Decimal]) -> tuple[str, ...]:
+        """The seed's universe rule: USDT symbols above the turnover floor, largest first."""
+        floor = self.params.min_turnover_24h_usdt
+        chosen = [(t, s) for s, t in turnover_24h.items() if s.endswith("USDT") and t > floor]
+        return tuple(s for _, s in sorted(chosen, key=lambda ts: (-ts[0], ts[1])))
+
+    def indicators(self) -> Mapping[str, IndicatorSpec]:
+        p = self.params
+        return {
+            "rsi": specs.rsi(p.rsi_period),
+            "volatility": specs.returns_std(p.window, ddof=1),
+            "spread": specs.bar_spread(),
+            "price_change": specs.pct_change(p.window, "close"),
+            "volume_change": specs.pct_change(p.window, "volume"),
+            "pump": specs.open_close_change(p.pump_lookback),
+        }
+
+    def rule(self, ind: Row) -> str | None:
+        """Which rule fires on this row (``rule_8``, ``rule_6``) or None; NaN never fires."""
+        p = self.params
+        if not ind.pump * 100 >= p.pump_threshold_pct:
+            return None
+        rsi, vol, spread_pct = ind.rsi, ind.volatility, ind.spread * 100
+        score = (
+            (rsi > p.score_rsi_min)
+            + (ind.volume_change * 100 > p.score_volume_change_min_pct)
+            + (spread_pct < p.score_spread_max_pct)
+            + (vol > p.score_volatility_min)
+            + (ind.price_change * 100 > p.score_price_change_min_pct)
+        )
+        if score >= p.rule8_min_score and spread_pct < p.rule8_max_spread_pct:
+            return "rule_8"
+        if rsi > p.rule6_rsi_min and vol > p.rule6_volatility_min:
+            return "rule_6"
+        return None
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Rebuild the 4-hour bucket of each held symbol's entry from the portfolio."""
+        for symbol in ctx.portfolio.open_positions():
+            position = ctx.portfolio.position(symbol)
+            if position is not None:
+                self._bucket_of_entry[symbol] = self._bucket(position.entry_time_ms)
+
+    def _bucket(self, ms: int) -> int:
+        return bucket_key(ms, self.params.bucket_hours, self.params.bucket_start_hour_utc)
+
+    def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
+        position = ctx.portfolio.position(bar.symbol)
+        if position is None:
+            rule = self.rule(ind)
+            if rule is not None:
+                self._candidates[bar.symbol] = (rule, to_decimal(float(bar.close)))
+            return
+        p = self.params
+        close = to_decimal(float(bar.close))
+        entry = position.avg_entry
+        age = ctx.now_ms - floor_to(position.entry_time_ms, self.timeframe_ms)
+        if age >= p.expiry_hours * HOUR_MS:
+            self._exit(ctx, bar.symbol, f"expiry_{p.expiry_hours}h")
+        elif age >= p.negative_pnl_exit_hours * HOUR_MS and close < entry:
+            self._exit(ctx, bar.symbol, f"{p.negative_pnl_exit_hours}h_negative_pnl")
+        else:
+            key = (bar.symbol, position.entry_time_ms)
+            gain_pct = (close - entry) / entry * HUNDRED
+            if gain_pct >= p.breakeven_pct and key not in self._breakeven_done:
+                self._breakeven_done.add(key)
+                ctx.set_stop(bar.symbol, entry, "breakeven")
+
+    def _exit(self, ctx: StrategyContext, symbol: str, reason: str) -> None:
+        if symbol not in self._exiting and ctx.portfolio.position(symbol) is not None:
+            self._exiting.add(symbol)
+            ctx.exit(symbol, reason)
+
+    def on_bars_closed(self, ctx: StrategyContext, close_time_ms: int) -> None:
+        candidates, self._candidates = self._candidates, {}
+        try:
+            if self._ladder.update(close_time_ms, ctx.portfolio.equity):
+                for symbol in ctx.portfolio.open_positions():
+                    self._exit(ctx, symbol, "drawdown_protection")
+            if candidates and self._ladder.entries_allowed:
+                self._enter_candidates(ctx, candidates)
+        finally:
+            self._exiting.clear()
+
+    def _enter_candidates(
+        self, ctx: StrategyContext, candidates: dict[str, tuple[str, Decimal]]
+    ) -> None:
+        p = self.params
+        active = len(ctx.portfolio.open_positions())
+        bucket = self._bucket(ctx.now_ms)
+        size = NotionalSize(usdt=p.position_usdt).scaled(self._ladder.size_factor)
+        for symbol in sorted(candidates):
+            if active >= p.max_active_trades:
+                return
+            if self._bucket_of_entry.get(symbol) == bucket:
+                continue
+            if ctx.portfolio.position(symbol) is not None:
+                continue
+            rule, ref = candidates[symbol]
+            ctx.enter(
+                symbol,
+                Side.BUY,
+                size,
+                rule,
+                ref_price=ref,
+                stop_loss=ref * (1 - p.stop_loss_pct / HUNDRED),
+                take_profits=(TakeProfitLevel(price=ref * (1 + p.take_profit_pct / HUNDRED)),),
+                trailing=TrailingSpec(
+                    distance=ref * p.trailing_pct / HUNDRED,
+                    activation_price=ref * (1 + p.trailing_activation_pct / HUNDRED),
+                ),
+            )
+            self._bucket_of_entry[symbol] = bucket
+            active += 1

@@ -1,0 +1,254 @@
+"""Momentum ("Apex"): long Bollinger squeeze breakouts on 4-hour closes (seed_system.md 2.3).
+
+On each closed 4-hour bar a flat symbol is a candidate when its Bollinger(20, 2, sample std)
+width ranks below 0.35 among the previous 89 widths, close > upper band, relative volume > 2 and
+close > SMA20. Candidates of one close time are ranked by strength = mean(1 - width rank,
+min(RVR / 5, 1), min((close - SMA20) / SMA20 / 0.10, 1)) (ties by symbol) and the best fill the
+free slots of at most 3 positions; held symbols are skipped. Each entry is sized RiskFraction(5 %
+risk, 10 % stop, 20 % cap) x the weekly factor, with an exchange trailing stop of 10 % of the
+entry, active at once. A held position exits when a closed bar's close < SMA20 (``ma_exit``).
+
+Risk limits on equity (``drawdown.MomentumLimits``): day <= -3 % no entries for the rest of the
+UTC day, ISO week <= -8 % half size until the week changes, month <= -15 % no entries until the
+month changes, 20 % below the equity peak no entries (the seed's TODO).
+
+Defects not copied: the seed scanned the candle that had just opened (so RVR was near 0 and it
+almost never entered) and closed every position whenever it stopped. The optional BTC regime filter
+(off by default, as in the seed) is approximated on 4-hour BTC bars: close > SMA(1200 bars = 200
+days) and ADX(84 bars = 14 days) > 25; the seed's "recent new high" leg is not implemented.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.enums import Side
+from alphadesk.domain.intents import RiskFraction, TrailingSpec
+from alphadesk.strategies import specs
+from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.drawdown import MomentumLimits
+from alphadesk.strategies.params import require
+from alphadesk.strategies.specs import IndicatorSpec
+
+HUNDRED = Decimal(100)
+
+UNIVERSE: tuple[str, ...] = (
+    "1000PEPEUSDT",
+    "ADAUSDT",
+    "AIAUSDT",
+    "APEXUSDT",
+    "APTUSDT",
+    "ARBUSDT",
+    "ASTERUSDT",
+    "AVAXUSDT",
+    "BLESSUSDT",
+    "BTCUSDT",
+    "COAIUSDT",
+    "ENAUSDT",
+    "ETHUSDT",
+    "FARTCOINUSDT",
+    "HYPEUSDT",
+    "MYXUSDT",
+    "ONDOUSDT",
+    "PUMPFUNUSDT",
+    "SOLUSDT",
+    "SUIUSDT",
+    "TRUMPUSDT",
+    "USELESSUSDT",
+    "WIFUSDT",
+    "WLDUSDT",
+    "WLFIUSDT",
+    "XRPUSDT",
+    "LINKUSDT",
+    "DOGEUSDT",
+    "LTCUSDT",
+    "OPUSDT",
+    "PENGUUSDT",
+    "SEIUSDT",
+    "BNBUSDT",
+    "NEARUSDT",
+    "DOTUSDT",
+    "GALAUSDT",
+    "SPXUSDT",
+    "XAUTUSDT",
+    "EIGENUSDT",
+    "1000BONKUSDT",
+    "ATOMUSDT",
+    "LDOUSDT",
+    "TAOUSDT",
+    "XPLUSDT",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MomentumParams:
+    symbols: tuple[str, ...] = UNIVERSE
+    bb_period: int = 20
+    bb_k: float = 2.0
+    bb_ddof: int = 1
+    percentile_window: int = 90
+    max_width_percentile: float = 0.35
+    rvr_period: int = 20
+    min_rvr: float = 2.0
+    sma_period: int = 20
+    max_positions: int = 3
+    risk: Decimal = Decimal("0.05")
+    stop_distance: Decimal = Decimal("0.10")
+    cap_fraction: Decimal = Decimal("0.20")
+    trailing_pct: Decimal = Decimal(10)
+    daily_loss_pct: Decimal = Decimal(3)
+    weekly_loss_pct: Decimal = Decimal(8)
+    monthly_loss_pct: Decimal = Decimal(15)
+    max_drawdown_pct: Decimal = Decimal(20)
+    weekly_size_factor: Decimal = Decimal("0.5")
+    use_btc_regime_filter: bool = False
+    btc_symbol: str = "BTCUSDT"
+    btc_sma_bars: int = 1200
+    btc_adx_bars: int = 84
+    btc_min_adx: float = 25.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "bb_period",
+            "percentile_window",
+            "rvr_period",
+            "sma_period",
+            "max_positions",
+            "btc_sma_bars",
+            "btc_adx_bars",
+        ):
+            value = getattr(self, name)
+            require(name, value, value >= 1, "must be >= 1")
+        require("bb_ddof", self.bb_ddof, self.bb_ddof in (0, 1), "must be 0 or 1")
+        require("percentile_window", self.percentile_window, self.percentile_window >= 2, ">= 2")
+        require("bb_k", self.bb_k, math.isfinite(self.bb_k) and self.bb_k > 0, "must be > 0")
+        for name in ("risk", "stop_distance", "cap_fraction", "weekly_size_factor"):
+            value = getattr(self, name)
+            require(name, value, 0 < value <= 1, "must be in (0, 1]")
+        for name in (
+            "trailing_pct",
+            "daily_loss_pct",
+            "weekly_loss_pct",
+            "monthly_loss_pct",
+            "max_drawdown_pct",
+        ):
+            value = getattr(self, name)
+            require(name, value, 0 < value < 100, "must be in (0, 100)")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    symbol: str
+    strength: float
+    close: Decimal
+
+
+class Momentum(Strategy[MomentumParams]):
+    name = "momentum"
+    timeframe_min = 240
+    params_type = MomentumParams
+    warmup_bars = 140
+
+    def __init__(self, params: MomentumParams | None = None) -> None:
+        super().__init__(params)
+        p = self.params
+        self._limits = MomentumLimits(
+            daily_pct=p.daily_loss_pct / HUNDRED,
+            weekly_pct=p.weekly_loss_pct / HUNDRED,
+            monthly_pct=p.monthly_loss_pct / HUNDRED,
+            max_drawdown_pct=p.max_drawdown_pct / HUNDRED,
+            reduced_factor=p.weekly_size_factor,
+        )
+        self._size = RiskFraction(
+            risk=p.risk, stop_distance_pct=p.stop_distance, cap_fraction=p.cap_fraction
+        )
+        self._candidates: list[Candidate] = []
+        self._exiting: set[str] = set()
+        self._btc_regime_ok = False
+
+    @property
+    def limits(self) -> MomentumLimits:
+        return self._limits
+
+    def indicators(self) -> Mapping[str, IndicatorSpec]:
+        p = self.params
+        out = {
+            "bb_upper": specs.bb_upper(p.bb_period, p.bb_k, p.bb_ddof),
+            "bbw_pct": specs.bb_width_percentile(
+                p.bb_period, p.bb_k, p.bb_ddof, p.percentile_window
+            ),
+            "rvr": specs.relative_volume(p.rvr_period),
+            "sma": specs.sma(p.sma_period),
+        }
+        if p.use_btc_regime_filter:
+            out["regime_sma"] = specs.sma(p.btc_sma_bars)
+            out["regime_adx"] = specs.adx(p.btc_adx_bars)
+        return out
+
+    def strength(self, close: float, ind: Row) -> float:
+        """The seed's ranking score in [0, 1] (higher is a stronger breakout)."""
+        sma = ind.sma
+        return (
+            (1.0 - ind.bbw_pct) + min(ind.rvr / 5.0, 1.0) + min(((close - sma) / sma) / 0.10, 1.0)
+        ) / 3.0
+
+    def is_breakout(self, close: float, ind: Row) -> bool:
+        p = self.params
+        return (
+            ind.bbw_pct < p.max_width_percentile
+            and close > ind.bb_upper
+            and ind.rvr > p.min_rvr
+            and close > ind.sma
+        )
+
+    def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
+        p = self.params
+        if p.use_btc_regime_filter and bar.symbol == p.btc_symbol:
+            self._btc_regime_ok = bar.close > ind.regime_sma and ind.regime_adx > p.btc_min_adx
+        if ctx.portfolio.position(bar.symbol) is not None:
+            if bar.close < ind.sma:
+                self._exiting.add(bar.symbol)
+                ctx.exit(bar.symbol, "ma_exit")
+            return
+        if self.is_breakout(bar.close, ind):
+            strength = self.strength(bar.close, ind)
+            self._candidates.append(Candidate(bar.symbol, strength, to_decimal(float(bar.close))))
+
+    def on_bars_closed(self, ctx: StrategyContext, close_time_ms: int) -> None:
+        candidates, self._candidates = self._candidates, []
+        exiting, self._exiting = self._exiting, set()
+        self._limits.update(close_time_ms, ctx.portfolio.equity)
+        if not candidates or not self._limits.entries_allowed:
+            return
+        if self.params.use_btc_regime_filter and not self._btc_regime_ok:
+            return
+        held = [s for s in ctx.portfolio.open_positions() if s not in exiting]
+        free = self.params.max_positions - len(held)
+        if free <= 0:
+            return
+        size = (
+            self._size.scaled(self._limits.size_factor)
+            if self._limits.size_factor < 1
+            else (self._size)
+        )
+        ranked = sorted(candidates, key=lambda c: (-c.strength, c.symbol))
+        for candidate in ranked:
+            if free <= 0:
+                break
+            if ctx.portfolio.position(candidate.symbol) is not None:
+                continue
+            ctx.enter(
+                candidate.symbol,
+                Side.BUY,
+                size,
+                "squeeze_breakout",
+                ref_price=candidate.close,
+                trailing=TrailingSpec(
+                    distance=candidate.close * self.params.trailing_pct / HUNDRED
+                ),
+            )
+            free -= 1

@@ -1,0 +1,237 @@
+"""ShortSeller: short BTC/ETH/SOL on 5-minute closes that cross below EMA240 or EMA600.
+
+The seed's rules (seed_system.md 2.1) on closed bars only; per symbol:
+
+- regime ACTIVE iff close < EMA240 and close < EMA600 (the EMA order is not checked, as in the
+  seed); EMAs are TA-Lib's SMA-seeded ones;
+- a cross below an EMA is ``prev_close > prev_ema and close < ema`` against the previous closed
+  bar; every cross counts towards the day's counter (a bar crossing both counts two), counted
+  before the entry check as the seed did, so the 12th cross of a day already blocks;
+- enter short when flat, not in cooldown, regime ACTIVE, the day's count < 12 and this bar crossed;
+- exit after more than 24 h (``time_exit``), or when the regime is INACTIVE outside the cooldown
+  (``regime_inactive``); stop loss, take profit and the trailing stop are the exchange's, set with
+  the entry, so the strategy does not repeat them;
+- cooldown: 1 h from each entry fill; the cross counter resets with the UTC day the bar opened in.
+
+Defects not copied: the seed decided on the bar that had just opened, booked the signal price as
+the entry, sent the trailing stop where Bybit ignores it, never set the cooldown (a TypeError
+skipped it), and booked "phantom" exits for positions the exchange had already closed. Here the
+entry time and price come from the fill (portfolio), the trailing stop is a position trading-stop,
+and exits are only sent for a position the portfolio shows open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.enums import Side
+from alphadesk.domain.fills import Fill
+from alphadesk.domain.intents import EquityFraction, TakeProfitLevel, TrailingSpec
+from alphadesk.strategies import specs
+from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.params import require
+from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, day_key, floor_to
+from alphadesk.strategies.specs import IndicatorSpec
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRisk:
+    """Per-asset protection in percent of the entry: SL above, TP below, trailing distance and
+    the profit at which the trailing stop arms."""
+
+    symbol: str
+    stop_loss_pct: Decimal
+    take_profit_pct: Decimal
+    trailing_pct: Decimal
+    trailing_activation_pct: Decimal
+
+    def __post_init__(self) -> None:
+        for name in ("stop_loss_pct", "take_profit_pct", "trailing_pct", "trailing_activation_pct"):
+            value = getattr(self, name)
+            require(f"{self.symbol}.{name}", value, isinstance(value, Decimal), "must be Decimal")
+            require(f"{self.symbol}.{name}", value, 0 < value < 100, "must be in (0, 100)")
+
+
+def _risk(symbol: str, sl: str, tp: str, trail: str, arm: str) -> AssetRisk:
+    return AssetRisk(symbol, Decimal(sl), Decimal(tp), Decimal(trail), Decimal(arm))
+
+
+DEFAULT_RISK = (
+    _risk("BTCUSDT", "1.0", "3.0", "1.0", "2.0"),
+    _risk("ETHUSDT", "1.5", "4.5", "2.0", "2.0"),
+    _risk("SOLUSDT", "1.5", "6.0", "2.0", "3.0"),
+)
+
+
+def _as_risk(item: Any) -> AssetRisk:
+    if isinstance(item, AssetRisk):
+        return item
+    if isinstance(item, Mapping):
+        try:
+            return AssetRisk(
+                str(item["symbol"]),
+                *(
+                    Decimal(str(item[k]))
+                    for k in (
+                        "stop_loss_pct",
+                        "take_profit_pct",
+                        "trailing_pct",
+                        "trailing_activation_pct",
+                    )
+                ),
+            )
+        except KeyError as exc:
+            require("asset_risk", item, False, f"missing {exc.args[0]!r}")
+    require("asset_risk", item, False, "must be an AssetRisk or a mapping")
+    raise AssertionError  # unreachable: require raised
+
+
+@dataclass(frozen=True, slots=True)
+class ShortSellerParams:
+    asset_risk: tuple[AssetRisk, ...] = DEFAULT_RISK
+    ema_fast: int = 240
+    ema_slow: int = 600
+    max_daily_crosses: int = 12
+    cooldown_min: int = 60
+    max_hold_hours: int = 24
+    allocation: Decimal = Decimal("0.07")
+    leverage: Decimal = Decimal(10)
+
+    def __post_init__(self) -> None:
+        risk = tuple(_as_risk(r) for r in self.asset_risk)
+        object.__setattr__(self, "asset_risk", risk)
+        names = [r.symbol for r in risk]
+        require(
+            "asset_risk",
+            names,
+            bool(names) and len(set(names)) == len(names),
+            "needs at least one symbol, each once",
+        )
+        require("ema_fast", self.ema_fast, self.ema_fast >= 1, "must be >= 1")
+        require("ema_slow", self.ema_slow, self.ema_slow >= 1, "must be >= 1")
+        require("max_daily_crosses", self.max_daily_crosses, self.max_daily_crosses >= 1, ">= 1")
+        require("cooldown_min", self.cooldown_min, self.cooldown_min >= 0, "must be >= 0")
+        require("max_hold_hours", self.max_hold_hours, self.max_hold_hours >= 1, "must be >= 1")
+        require("allocation", self.allocation, 0 < self.allocation <= 1, "must be in (0, 1]")
+        require("leverage", self.leverage, 0 < self.leverage <= 100, "must be in (0, 100]")
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(r.symbol for r in self.asset_risk)
+
+
+@dataclass
+class _AssetState:
+    day: int = -1
+    crosses: int = 0
+    cooldown_until_ms: int = 0
+
+
+@dataclass
+class _Book:
+    assets: dict[str, _AssetState] = field(default_factory=dict)
+
+    def of(self, symbol: str) -> _AssetState:
+        state = self.assets.get(symbol)
+        if state is None:
+            state = self.assets[symbol] = _AssetState()
+        return state
+
+
+class ShortSeller(Strategy[ShortSellerParams]):
+    name = "shortseller"
+    timeframe_min = 5
+    params_type = ShortSellerParams
+    warmup_bars = 1000
+
+    def __init__(self, params: ShortSellerParams | None = None) -> None:
+        super().__init__(params)
+        p = self.params
+        self._risk = {r.symbol: r for r in p.asset_risk}
+        self._size = EquityFraction(fraction=p.allocation, leverage=p.leverage)
+        self._cooldown_ms = p.cooldown_min * MINUTE_MS
+        self._max_hold_ms = p.max_hold_hours * HOUR_MS
+        self._book = _Book()
+
+    def indicators(self) -> Mapping[str, IndicatorSpec]:
+        return {
+            "close": specs.source("close"),
+            "ema_fast": specs.ema(self.params.ema_fast),
+            "ema_slow": specs.ema(self.params.ema_slow),
+        }
+
+    def cross_count(self, symbol: str) -> int:
+        """Crosses counted today for ``symbol`` (for status reports and tests)."""
+        return self._book.of(symbol).crosses
+
+    def in_cooldown(self, symbol: str, now_ms: int) -> bool:
+        return now_ms < self._book.of(symbol).cooldown_until_ms
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Rebuild cooldowns from open positions' entry times (cross counts restart at zero)."""
+        for symbol in ctx.portfolio.open_positions():
+            position = ctx.portfolio.position(symbol)
+            if position is not None and symbol in self._risk:
+                self._start_cooldown(symbol, position.entry_time_ms)
+
+    def on_fill(self, ctx: StrategyContext, fill: Fill) -> None:
+        position = ctx.portfolio.position(fill.symbol)
+        if position is not None and position.side is fill.side and fill.symbol in self._risk:
+            self._start_cooldown(fill.symbol, int(fill.exec_time.timestamp() * 1000))
+
+    def _start_cooldown(self, symbol: str, entry_ms: int) -> None:
+        until = floor_to(entry_ms, self.timeframe_ms) + self._cooldown_ms
+        state = self._book.of(symbol)
+        state.cooldown_until_ms = max(state.cooldown_until_ms, until)
+
+    def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
+        risk = self._risk.get(bar.symbol)
+        if risk is None:
+            return
+        state = self._book.of(bar.symbol)
+        day = day_key(bar.open_time_ms)
+        if day != state.day:
+            state.day, state.crosses = day, 0
+        close, fast, slow = bar.close, ind.ema_fast, ind.ema_slow
+        prev_close = ind.prev("close")
+        crossed = []
+        if prev_close > ind.prev("ema_fast") and close < fast:
+            crossed.append(f"ema{self.params.ema_fast}")
+        if prev_close > ind.prev("ema_slow") and close < slow:
+            crossed.append(f"ema{self.params.ema_slow}")
+        state.crosses += len(crossed)
+        active = close < fast and close < slow
+        now = ctx.now_ms
+        cooling = now < state.cooldown_until_ms
+        position = ctx.portfolio.position(bar.symbol)
+        if position is not None:
+            age = now - floor_to(position.entry_time_ms, self.timeframe_ms)
+            if age > self._max_hold_ms:
+                ctx.exit(bar.symbol, "time_exit")
+            elif not active and not cooling:
+                ctx.exit(bar.symbol, "regime_inactive")
+            return
+        if crossed and active and not cooling and state.crosses < self.params.max_daily_crosses:
+            self._enter(ctx, bar, risk, "cross_below_" + "_".join(crossed))
+
+    def _enter(self, ctx: StrategyContext, bar: Bar, risk: AssetRisk, reason: str) -> None:
+        ref = to_decimal(float(bar.close))
+        ctx.enter(
+            bar.symbol,
+            Side.SELL,
+            self._size,
+            reason,
+            ref_price=ref,
+            stop_loss=ref * (1 + risk.stop_loss_pct / HUNDRED),
+            take_profits=(TakeProfitLevel(price=ref * (1 - risk.take_profit_pct / HUNDRED)),),
+            trailing=TrailingSpec(
+                distance=ref * risk.trailing_pct / HUNDRED,
+                activation_price=ref * (1 - risk.trailing_activation_pct / HUNDRED),
+            ),
+        )

@@ -1,0 +1,118 @@
+"""Feature mapping: the vectorised and incremental forms of every spec give the same values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+import talib
+
+from alphadesk.domain.bars import Bar
+from alphadesk.strategies import specs
+from alphadesk.strategies.features import FeatureTable, LiveFeatures, Ohlcv, compute
+from alphadesk.strategies.specs import IndicatorSpec
+
+ALL_SPECS: dict[str, IndicatorSpec] = {
+    "close": specs.source("close"),
+    "open_lag": specs.lag("open", 12),
+    "ema": specs.ema(26),
+    "sma": specs.sma(20),
+    "sma_vol": specs.sma(20, "volume"),
+    "rsi": specs.rsi(84),
+    "atr": specs.atr(14),
+    "adx": specs.adx(14),
+    "plus_di": specs.plus_di(14),
+    "minus_di": specs.minus_di(14),
+    "bb_upper": specs.bb_upper(20, 2.0, 1),
+    "bb_lower": specs.bb_lower(20, 2.0, 0),
+    "bb_width": specs.bb_width(20, 2.0, 1),
+    "bb_width_pct": specs.bb_width_percentile(20, 2.0, 1, 90),
+    "returns_std": specs.returns_std(144),
+    "pct_change": specs.pct_change(144),
+    "volume_change": specs.pct_change(144, "volume"),
+    "pump": specs.open_close_change(12),
+    "spread": specs.bar_spread(),
+    "rvr": specs.relative_volume(20),
+}
+
+
+@pytest.fixture(scope="module")
+def bars(bars_5m: Callable[[str], list[Bar]]) -> list[Bar]:
+    return bars_5m("SOLUSDT")[:1500]
+
+
+def test_live_and_vectorised_agree_on_real_candles(bars: list[Bar]) -> None:
+    table = FeatureTable(ALL_SPECS, Ohlcv.from_bars(bars))
+    live = LiveFeatures(ALL_SPECS)
+    got: dict[str, list[float]] = {name: [] for name in ALL_SPECS}
+    for bar in bars:
+        row = live.update(bar)
+        for name in ALL_SPECS:
+            got[name].append(row[name])
+    for name, expected in table.arrays.items():
+        actual = np.array(got[name])
+        assert np.array_equal(np.isnan(actual), np.isnan(expected)), name
+        assert np.isfinite(expected[-1]), f"{name} never warmed up"
+        np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_values_match_independent_references(bars: list[Bar]) -> None:
+    ohlcv = Ohlcv.from_bars(bars)
+    np.testing.assert_allclose(compute(specs.ema(26), ohlcv), talib.EMA(ohlcv.close, 26), rtol=1e-9)
+    np.testing.assert_allclose(compute(specs.rsi(84), ohlcv), talib.RSI(ohlcv.close, 84), rtol=1e-9)
+    lagged = compute(specs.lag("open", 12), ohlcv)
+    assert lagged[12] == ohlcv.open[0] and np.isnan(lagged[11])
+    pump = compute(specs.open_close_change(12), ohlcv)
+    assert pump[20] == pytest.approx(ohlcv.close[20] / ohlcv.open[8] - 1)
+
+
+def test_rows_read_current_and_previous_values(bars: list[Bar]) -> None:
+    table = FeatureTable({"close": specs.source("close")}, Ohlcv.from_bars(bars[:5]))
+    row = table.row()
+    assert np.isnan(row.at(0).prev("close"))
+    assert row.at(3).close == bars[3].close
+    assert row["close"] == bars[3].close
+    assert row.prev("close") == bars[2].close and row.prev("close", 3) == bars[0].close
+    with pytest.raises(AttributeError, match="nope"):
+        _ = row.nope
+    live = LiveFeatures({"close": specs.source("close")}, history=2)
+    for bar in bars[:3]:
+        lrow = live.update(bar)
+    assert (lrow.close, lrow.prev("close"), lrow.prev("close", 2)) == tuple(
+        b.close for b in reversed(bars[:3])
+    )
+    assert np.isnan(lrow.prev("close", 3))
+
+
+def test_bad_specs_are_refused() -> None:
+    with pytest.raises(ValueError, match="field"):
+        specs.ema(10, "vwap")
+    with pytest.raises(ValueError, match="period"):
+        specs.sma(0)
+    with pytest.raises(ValueError, match="unknown"):
+        compute(IndicatorSpec("unknown"), Ohlcv.of([1.0], [1.0], [1.0], [1.0], [1.0]))
+
+
+@pytest.mark.parametrize(
+    ("name", "symbols", "overrides"),
+    [
+        ("shortseller", ("BTCUSDT", "ETHUSDT", "SOLUSDT"), {}),
+        ("lxalgo", ("SOLUSDT", "ETHUSDT"), {"pump_threshold_pct": 3.0}),
+        ("ema_cross", ("BTCUSDT",), {}),
+    ],
+)
+def test_backtest_and_live_feature_paths_give_the_same_intents(
+    bars_5m: Callable[[str], list[Bar]],
+    name: str,
+    symbols: tuple[str, ...],
+    overrides: dict[str, object],
+) -> None:
+    from alphadesk.strategies import build
+    from alphadesk.testing.strategy_harness import RecordingContext, drive
+
+    data = {s: bars_5m(s)[:6000] for s in symbols}
+    live = drive(build(name, **overrides), data, RecordingContext(name))
+    table = drive(build(name, **overrides), data, RecordingContext(name), vectorised=True)
+    assert live
+    assert table == live
