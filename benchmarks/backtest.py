@@ -1,0 +1,162 @@
+"""Backtest speed: bars per second for each strategy over >= 1,000,000 bars, and backtesting.py
+on the same ema_cross in the same run.
+
+Data: the real candle files repeated end to end until there are a million bars, each copy shifted
+in time and rescaled so its first open continues the previous copy's last close (a long series
+with real bar-to-bar returns and no jumps at the joins). Timing covers the whole backtest call
+(indicator precompute, the bar loop, the matching engine) and excludes reading the CSVs.
+Printed one per line as ``NAME: N bars/s``, then ``ratio ema_cross/backtesting.py: X``.
+Run: ``.venv/bin/python benchmarks/backtest.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from alphadesk.adapters.sim.feed import BarArrays, load_csv
+from alphadesk.backtest.data import align
+from alphadesk.backtest.runner import run
+from alphadesk.backtest.settings import BacktestSettings
+from alphadesk.domain.instruments import Instrument
+from alphadesk.indicators import ema
+from alphadesk.strategies import build
+
+TARGET = int(os.environ.get("BENCH_BARS", "1000000"))
+SHARED = Path(
+    os.environ.get("ALPHADESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+MARKET = SHARED / "market"
+FIVE = [f"{s}USDT_5m_bybit-perp-20250924-20251122.csv" for s in ("BTC", "ETH", "SOL")]
+FOUR = [
+    f"{s}USDT_4h_bybit-perp-20250924-20260721.csv"
+    for s in ("AAVE", "ADA", "APE", "AVAX", "BNB", "BTC", "ETH", "SOL")
+]
+ONE_MIN = ["BTCUSDT_1m_btc-perp-2022-01.csv"]
+
+
+def repeat(bars: BarArrays, copies: int) -> BarArrays:
+    """Copies end to end, every other one played backwards (open and close swapped), so each
+    copy starts where the previous one ended and prices do not drift away over the copies."""
+    step = int(bars.ts_ms[1] - bars.ts_ms[0])
+    n = len(bars)
+    parts: list[tuple[np.ndarray, ...]] = []
+    for j in range(copies):
+        if j % 2 == 0:
+            parts.append((bars.open, bars.high, bars.low, bars.close, bars.volume))
+        else:
+            parts.append(
+                (
+                    bars.close[::-1],
+                    bars.high[::-1],
+                    bars.low[::-1],
+                    bars.open[::-1],
+                    bars.volume[::-1],
+                )
+            )
+    ts = bars.ts_ms[0] + step * np.arange(n * copies, dtype=np.int64)
+    o, h, lo, c, v = (np.concatenate([p[k] for p in parts]) for k in range(5))
+    return BarArrays(bars.symbol, bars.interval_min, ts, o, h, lo, c, v)
+
+
+def dataset(files: list[str]):  # type: ignore[no-untyped-def]
+    series = [load_csv(MARKET / f) for f in files]
+    per_copy = sum(len(s) for s in series)
+    copies = -(-TARGET // per_copy)
+    return align([repeat(s, copies) for s in series])
+
+
+def bench(name: str, files: list[str], settings: BacktestSettings, **params: object) -> float:
+    data = dataset(files)
+    strategy = build(name, **params)
+    started = time.perf_counter()
+    out = run(strategy, data, settings)
+    seconds = time.perf_counter() - started
+    rate = out.data.bar_count / seconds  # bars of the symbols the strategy trades
+    print(f"{name}: {rate:,.0f} bars/s", flush=True)
+    print(
+        f"  ({out.data.bar_count:,} bars in {seconds:.2f} s, {len(out.fills):,} fills, "
+        f"{out.strategy_calls:,} strategy calls)",
+        file=sys.stderr,
+    )
+    return rate
+
+
+def bench_backtesting_py(fast: int, slow: int) -> float:
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from backtesting import Backtest, Strategy
+        from backtesting.lib import crossover
+
+    data = dataset(ONE_MIN)
+    bars = data.series["BTCUSDT"]
+    df = pd.DataFrame(
+        {
+            "Open": bars.open,
+            "High": bars.high,
+            "Low": bars.low,
+            "Close": bars.close,
+            "Volume": bars.volume,
+        },
+        index=pd.to_datetime(bars.ts_ms, unit="ms"),
+    )
+
+    class EmaCrossBt(Strategy):  # type: ignore[misc]
+        def init(self) -> None:
+            close = np.asarray(self.data.Close, dtype=float)
+            self.fast = self.I(lambda: ema(close, fast))
+            self.slow = self.I(lambda: ema(close, slow))
+
+        def next(self) -> None:
+            if not self.position and crossover(self.fast, self.slow):
+                self.buy(size=1)
+            elif self.position and crossover(self.slow, self.fast):
+                self.position.close()
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = Backtest(df, EmaCrossBt, cash=10_000_000, commission=0.0).run()
+    seconds = time.perf_counter() - started
+    rate = len(df) / seconds
+    print(f"backtesting.py ema_cross: {rate:,.0f} bars/s", flush=True)
+    print(f"  ({len(df):,} bars in {seconds:.2f} s, {stats['# Trades']} trades)", file=sys.stderr)
+    return rate
+
+
+def main() -> None:
+    default = BacktestSettings()
+    bench("shortseller", FIVE, default)
+    bench("lxalgo", FIVE, default)
+    bench("momentum", FOUR, default)
+    fast, slow = 12, 26
+    same_as_bt = BacktestSettings(
+        initial_equity=Decimal(10_000_000),
+        taker_fee=Decimal(0),
+        maker_fee=Decimal(0),
+        funding_rate=Decimal(0),
+        instruments={"BTCUSDT": Instrument("BTCUSDT", Decimal("0.1"), Decimal(1), Decimal(1))},
+    )
+    ours = bench(
+        "ema_cross",
+        ONE_MIN,
+        same_as_bt,
+        fast=fast,
+        slow=slow,
+        equity_fraction=Decimal("0.006"),
+        timeframe_min=1,
+    )
+    theirs = bench_backtesting_py(fast, slow)
+    print(f"ratio ema_cross/backtesting.py: {ours / theirs:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""``alphadesk backtest``: run a strategy over candle files; print a summary, write JSON/HTML."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import typing
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from alphadesk.backtest.data import load
+from alphadesk.backtest.report import to_html
+from alphadesk.backtest.result import summarize, to_dict, to_json
+from alphadesk.backtest.runner import Progress, run
+from alphadesk.backtest.settings import BacktestSettings
+from alphadesk.domain.errors import InvalidField
+from alphadesk.strategies import STRATEGIES, build
+
+
+def _time_ms(text: str) -> int:
+    """A date (2025-10-01) or date-time (2025-10-01T12:00), UTC, or epoch ms."""
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date, date-time or epoch ms") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--param {text!r}: expected key=value")
+    return key, value
+
+
+def _coerce_params(name: str, raw: list[tuple[str, str]]) -> dict[str, Any]:
+    """Command-line strings to the params' field types (int, float, bool, tuples); the
+    strategy's own override still validates every value."""
+    hints = typing.get_type_hints(STRATEGIES[name].params_type)
+    out: dict[str, Any] = {}
+    for key, value in raw:
+        hint = hints.get(key)
+        try:
+            if hint is int:
+                out[key] = int(value)
+            elif hint is float:
+                out[key] = float(value)
+            elif hint is bool:
+                out[key] = value.lower() in ("1", "true", "yes", "on")
+            elif typing.get_origin(hint) is tuple:
+                out[key] = tuple(v.strip() for v in value.split(",") if v.strip())
+            else:
+                out[key] = value
+        except ValueError:
+            kind = getattr(hint, '__name__', hint)
+            raise InvalidField(key, value, f"is not a valid {kind}") from None
+    return out
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("backtest", help="run a strategy over historical candles")
+    p.add_argument("--strategy", required=True, choices=sorted(STRATEGIES))
+    p.add_argument("--data", required=True, nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--from", dest="start", type=_time_ms, help="UTC date/time or epoch ms")
+    p.add_argument("--to", dest="end", type=_time_ms, help="UTC date/time or epoch ms")
+    p.add_argument("--json", dest="json_out", type=Path, metavar="OUT")
+    p.add_argument("--report", type=Path, metavar="OUT.html")
+    p.add_argument("--param", action="append", type=_param, default=[], metavar="k=v")
+    p.add_argument("--fees", default="0.00055,0.0002", metavar="taker,maker")
+    p.add_argument("--slippage-bps", type=_decimal, default=Decimal(0))
+    p.add_argument("--funding-rate", type=_decimal, default=Decimal("0.0001"))
+    p.add_argument("--equity", type=_decimal, default=Decimal(10_000))
+    p.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
+    p.set_defaults(handler=handle)
+
+
+def _progress_bar() -> tuple[Progress, Any]:
+    from rich.progress import Progress as RichProgress
+
+    bar = RichProgress(transient=True, console=_stderr_console())
+    task = bar.add_task("backtest", total=1)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update, bar
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def handle(args: argparse.Namespace) -> int:
+    try:
+        taker, maker = (Decimal(x) for x in args.fees.split(","))
+    except (ValueError, InvalidOperation):
+        print(f"--fees {args.fees!r}: expected taker,maker", file=sys.stderr)
+        return 2
+    try:
+        strategy = build(args.strategy, **_coerce_params(args.strategy, args.param))
+        settings = BacktestSettings(
+            initial_equity=args.equity,
+            taker_fee=taker,
+            maker_fee=maker,
+            slippage_bps=args.slippage_bps,
+            funding_rate=args.funding_rate,
+        )
+        data = load(args.data, args.start, args.end)
+    except (InvalidField, ValueError) as exc:
+        print(f"backtest: {exc}", file=sys.stderr)
+        return 2
+    show = args.progress or sys.stderr.isatty()
+    progress, bar = _progress_bar() if show else (None, None)
+    try:
+        output = run(strategy, data, settings, progress=progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    result = summarize(output)
+    if args.json_out:
+        args.json_out.write_text(to_json(result), encoding="utf-8")
+    if args.report:
+        args.report.write_text(to_html(result), encoding="utf-8")
+    m = to_dict(result)["metrics"]
+    print(
+        f"{strategy.name}: {result.bars} bars, {m['trades']} trades, net PnL {m['net_pnl']} "
+        f"({m['return_pct']} %), win rate {m['win_rate']}, profit factor {m['profit_factor']}, "
+        f"max drawdown {m['max_drawdown_pct']} %, sharpe {m['sharpe']}, fees {m['fees']}, "
+        f"funding {m['funding']}"
+    )
+    return 0

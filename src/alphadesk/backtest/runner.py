@@ -1,0 +1,302 @@
+"""``run(strategy, data, settings)``: the bar loop of a backtest.
+
+The strategy runs inside the same :class:`~alphadesk.engine.runner.Engine` as live, against the
+shared matching engine through :class:`BacktestVenue`. Speed comes from doing per bar only what the
+bar needs: indicators are precomputed per symbol (``strategies.features``), a ``Bar`` object is
+built only for bars a strategy is called on, the venue walks a bar only when something rests there
+(or an order waits for its open, or funding falls due on a held position), and, when the strategy
+declares which bars can wake it (an optional ``wake_bars(symbol, columns)`` returning a boolean
+array, or a ``(flat, holding)`` pair where ``holding=None`` means every bar while it holds a
+position or has an order in flight), the loop jumps straight to the next such bar. Calling a
+strategy on more bars is always correct; the wake masks only leave out calls that would do nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alphadesk.adapters.sim.config import SimConfig, Slippage
+from alphadesk.adapters.sim.engine import MatchingEngine
+from alphadesk.backtest.data import MarketData
+from alphadesk.backtest.instruments import default_instrument
+from alphadesk.backtest.settings import BacktestSettings
+from alphadesk.backtest.venue import BacktestVenue
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.fills import Fill
+from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.intents import Intent
+from alphadesk.engine.risk import Refusal
+from alphadesk.engine.runner import Engine
+from alphadesk.strategies.api import Strategy
+from alphadesk.strategies.features import FeatureTable, Ohlcv
+
+BoolArray = npt.NDArray[np.bool_]
+Progress = Callable[[int, int], None]
+"""``progress(done_steps, total_steps)``, called every few thousand timeline steps."""
+
+
+@dataclass(slots=True)
+class RunOutput:
+    """Everything the loop produced; :mod:`alphadesk.backtest.result` turns it into a report."""
+
+    strategy: Strategy[Any]
+    data: MarketData
+    settings: BacktestSettings
+    bot_id: str
+    instruments: dict[str, Instrument]
+    fills: list[Fill]
+    intents: list[Intent]
+    refusals: list[Refusal]
+    final_equity: Decimal
+    final_cash: Decimal
+    steps_run: int
+    strategy_calls: int
+    seconds: float
+
+
+def default_bot_id(strategy: Strategy[Any]) -> str:
+    return f"{strategy.name}"[:16] + "_bt"
+
+
+def _wake(
+    strategy: Strategy[Any], symbol: str, columns: Mapping[str, npt.NDArray[np.float64]], n: int
+) -> tuple[BoolArray | None, BoolArray | None]:
+    """(flat mask, holding mask); None means every bar."""
+    hook = getattr(strategy, "wake_bars", None)
+    if hook is None:
+        return None, None
+    got = hook(symbol, columns)
+    if got is None:
+        return None, None
+    flat, holding = got if isinstance(got, tuple) else (got, got)
+
+    def norm(mask: Any) -> BoolArray | None:
+        if mask is None:
+            return None
+        arr = np.asarray(mask, dtype=bool)
+        if arr.shape != (n,):
+            raise ValueError(f"{strategy.name}.wake_bars({symbol}) gave shape {arr.shape}")
+        return arr
+
+    return norm(flat), norm(holding)
+
+
+def run(
+    strategy: Strategy[Any],
+    data: MarketData,
+    settings: BacktestSettings | None = None,
+    *,
+    progress: Progress | None = None,
+) -> RunOutput:
+    settings = settings or BacktestSettings()
+    started = time.perf_counter()
+    if strategy.symbols:  # a universe: trade the part of it the data covers
+        data = data.select(sorted(set(strategy.symbols) & set(data.symbols)) or strategy.symbols)
+    symbols = data.symbols
+    instruments = {
+        s: settings.instruments.get(s) or default_instrument(data.series[s]) for s in symbols
+    }
+    bot_id = settings.bot_id or default_bot_id(strategy)
+    config = SimConfig(
+        taker_fee=settings.taker_fee,
+        maker_fee=settings.maker_fee,
+        slippage=Slippage(bps=settings.slippage_bps),
+        funding_rate=settings.funding_rate,
+        default_leverage=settings.leverage,
+    )
+    sim = MatchingEngine("backtest", instruments.values(), config=config, seed=0)
+    sim.open_account(bot_id, settings.initial_equity)
+    venue = BacktestVenue(sim, bot_id)
+    engine = Engine(
+        strategy,
+        bot_id=bot_id,
+        instruments=instruments,
+        gateway=venue,
+        initial_cash=settings.initial_equity,
+        limits=settings.limits,
+        kill_limits=settings.kill_limits,
+    )
+    venue.engine = engine
+    steps, calls = _loop(strategy, data, settings, engine, venue, config, progress)
+    final_cash = engine.portfolio.cash
+    final_equity = engine.portfolio.equity
+    engine.stop(int(data.close_times[-1]))
+    return RunOutput(
+        strategy=strategy,
+        data=data,
+        settings=settings,
+        bot_id=bot_id,
+        instruments=instruments,
+        fills=engine.fills,
+        intents=engine.intents,
+        refusals=engine.refusals,
+        final_equity=final_equity,
+        final_cash=final_cash,
+        steps_run=steps,
+        strategy_calls=calls,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _loop(
+    strategy: Strategy[Any],
+    data: MarketData,
+    settings: BacktestSettings,
+    engine: Engine,
+    venue: BacktestVenue,
+    config: SimConfig,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    symbols = data.symbols
+    specs = strategy.indicators()
+    timeline_len = len(data.timeline)
+    interval = data.interval_min
+    span_ms = interval * 60_000
+    funding_on = True  # the venue books funding (even at rate 0) on boundary bars it walks
+    slots = []
+    wake_any = np.zeros(timeline_len, dtype=bool)
+    every_step = not settings.skip_quiet_bars or engine.watch_drawdown
+    for symbol in symbols:
+        bars = data.series[symbol]
+        ohlcv = Ohlcv.of(bars.open, bars.high, bars.low, bars.close, bars.volume)
+        table = FeatureTable(specs, ohlcv)
+        n = len(bars)
+        columns = dict(table.arrays)
+        for name in ("open", "high", "low", "close", "volume"):
+            columns.setdefault(name, getattr(ohlcv, name))
+        flat, holding = _wake(strategy, symbol, columns, n)
+        if flat is None:
+            every_step = True
+        cand = np.zeros(n, dtype=bool) if flat is None else flat.copy()
+        if holding is not None:
+            cand |= holding
+        boundary = np.zeros(n, dtype=bool)
+        if funding_on and n:
+            period = bars.ts_ms // config.funding_interval_ms
+            boundary[1:] = period[1:] != period[:-1]
+            boundary[0] = True
+        in_timeline = data.index[symbol]
+        present = in_timeline >= 0
+        wake_any[present] |= (cand | boundary)[in_timeline[present]]
+        slots.append(
+            _Slot(
+                symbol=symbol,
+                index=in_timeline.tolist(),
+                latest=np.maximum.accumulate(in_timeline).tolist(),
+                ts=bars.ts_ms.tolist(),
+                o=bars.open.tolist(),
+                h=bars.high.tolist(),
+                lo=bars.low.tolist(),
+                c=bars.close.tolist(),
+                v=bars.volume.tolist(),
+                row=table.row(),
+                call_flat=None if flat is None else flat.tolist(),
+                call_holding=None if holding is None else holding.tolist(),
+                boundary=boundary.tolist(),
+            )
+        )
+    # next_wake[k]: the first timeline step >= k worth visiting when nothing is going on.
+    hits = np.flatnonzero(wake_any)
+    next_wake = np.searchsorted(hits, np.arange(timeline_len + 1))
+    next_step = np.append(hits, timeline_len)[next_wake].tolist()
+    close_times = data.close_times.tolist()
+
+    portfolio = engine.portfolio
+    cursor = [0]
+    by_symbol = {slot.symbol: slot for slot in slots}
+
+    def price_now(symbol: str) -> float:
+        """The symbol's latest close at the current step, skipped bars included."""
+        slot = by_symbol[symbol]
+        return slot.c[max(0, slot.latest[cursor[0]])]
+
+    portfolio.use_price_source(price_now)
+    inflight = engine.router.inflight
+    positions = portfolio.positions
+    pending = venue.pending
+    resting = venue.resting
+    make_bar = Bar
+    engine.start(int(data.timeline[0]) if timeline_len else 0)
+    watch = engine.watch_drawdown
+    held_every = {slot.symbol: slot.call_holding is None for slot in slots}
+    steps = calls = 0
+    deciding: list[tuple[_Slot, int]] = []
+    k = 0 if every_step else (next_step[0] if timeline_len else 0)
+    report_every = 50_000
+    while k < timeline_len:
+        steps += 1
+        cursor[0] = k
+        # 1. the venue walks every symbol's bar: fills inside the bars happen before the close
+        deciding.clear()
+        for slot in slots:
+            i = slot.index[k]
+            if i < 0:
+                continue
+            symbol = slot.symbol
+            if symbol in pending:
+                venue.open(symbol, slot.o[i], slot.ts[i])
+            busy = symbol in positions or (
+                inflight and any(f.symbol == symbol for f in inflight.values())
+            )
+            mask = slot.call_holding if busy else slot.call_flat
+            call = mask is None or mask[i]
+            if call or resting.get(symbol) or (busy and slot.boundary[i]):
+                open_ms = slot.ts[i]
+                venue.walk(
+                    symbol, slot.o[i], slot.h[i], slot.lo[i], slot.c[i], open_ms, open_ms + span_ms
+                )
+            if call:
+                deciding.append((slot, i))
+        # 2. the strategy decides on the closed bars, all symbols marked at this close
+        called = bool(deciding)
+        for slot, i in deciding:
+            calls += 1
+            bar = make_bar(
+                slot.symbol,
+                interval,
+                slot.ts[i],
+                slot.o[i],
+                slot.h[i],
+                slot.lo[i],
+                slot.c[i],
+                slot.v[i],
+            )
+            engine.on_bar(bar, slot.row.at(i))
+        if called:
+            engine.on_bars_closed(close_times[k])
+        if watch:
+            engine.observe_equity(close_times[k])
+        if progress is not None and steps % report_every == 0:
+            progress(k, timeline_len)
+        busy_now = every_step or pending or inflight or any(resting.values())
+        if busy_now or (positions and any(held_every[s] for s in positions)):
+            k += 1
+        else:
+            k = next_step[k + 1]
+    if progress is not None:
+        progress(timeline_len, timeline_len)
+    return steps, calls
+
+
+@dataclass(slots=True)
+class _Slot:
+    symbol: str
+    index: list[int]
+    latest: list[int]
+    ts: list[int]
+    o: list[float]
+    h: list[float]
+    lo: list[float]
+    c: list[float]
+    v: list[float]
+    row: Any
+    call_flat: list[bool] | None
+    call_holding: list[bool] | None
+    boundary: list[bool]

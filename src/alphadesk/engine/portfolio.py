@@ -1,0 +1,134 @@
+"""The bot's book as the core reads it: positions folded from fills, equity at last prices.
+
+Positions come from :meth:`domain.positions.Position.apply`, the same fold the ledger uses, so
+the strategy, the risk gate and the reports agree on size, average entry and realised PnL. Cash is
+the starting balance plus realised PnL (fees and funding included); equity adds unrealised PnL at
+the last known price. Last prices are floats (bar closes); they turn into Decimal only when equity
+or unrealised PnL is asked for, which is rare compared with bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from alphadesk.domain import checks
+from alphadesk.domain.bars import to_decimal
+from alphadesk.domain.fills import Fill
+from alphadesk.domain.positions import Position
+from alphadesk.strategies.api import PositionView, TradingState
+
+ZERO = Decimal(0)
+PriceSource = Callable[[str], float]
+
+
+class Portfolio:
+    """Implements the strategies' ``PortfolioView`` for one bot."""
+
+    def __init__(
+        self,
+        bot_id: str,
+        initial_cash: Decimal,
+        *,
+        state: Callable[[], TradingState] | None = None,
+    ) -> None:
+        self.bot_id = bot_id
+        self.initial_cash = checks.decimal("portfolio.initial_cash", initial_cash)
+        self.positions: dict[str, Position] = {}
+        self.entry_time_ms: dict[str, int] = {}
+        self.realized = ZERO
+        self._last: dict[str, float] = {}
+        self._source: PriceSource | None = None
+        self._state = state or (lambda: TradingState.ACTIVE)
+
+    # -- inputs ---------------------------------------------------------------------------------
+
+    def apply(self, fill: Fill) -> Position:
+        """Fold one fill (trades, funding) into its position; returns the new position."""
+        symbol = fill.symbol
+        before = self.positions.get(symbol) or Position(self.bot_id, symbol)
+        after = before.apply(fill)
+        self.realized += after.realized_pnl - before.realized_pnl
+        if after.is_flat:
+            self.positions.pop(symbol, None)
+            self.entry_time_ms.pop(symbol, None)
+        else:
+            self.positions[symbol] = after
+            flipped = before.side is not None and before.side is not after.side
+            if before.is_flat or flipped:
+                self.entry_time_ms[symbol] = checks.to_epoch_ms(fill.exec_time)
+        if fill.moves_position:
+            self._last[symbol] = float(fill.price)
+        return after
+
+    def mark(self, symbol: str, price: float) -> None:
+        self._last[symbol] = price
+
+    def use_price_source(self, source: PriceSource | None) -> None:
+        """Read last prices from ``source`` on demand (the backtest's current bar closes)."""
+        self._source = source
+
+    def last_price(self, symbol: str) -> float | None:
+        if self._source is not None:
+            return self._source(symbol)
+        return self._last.get(symbol)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    @property
+    def cash(self) -> Decimal:
+        return self.initial_cash + self.realized
+
+    def unrealized(self, symbol: str) -> Decimal:
+        position = self.positions.get(symbol)
+        price = self.last_price(symbol)
+        if position is None or price is None or price <= 0:
+            return ZERO
+        return position.unrealized_pnl(to_decimal(price))
+
+    @property
+    def equity(self) -> Decimal:
+        return self.cash + sum((self.unrealized(s) for s in self.positions), ZERO)
+
+    def equity_float(self) -> float:
+        """Equity as a float, cheap enough to check every bar (the kill switch's pre-check)."""
+        total = float(self.cash)
+        for symbol, position in self.positions.items():
+            price = self.last_price(symbol)
+            if price is not None:
+                total += float(position.qty) * price - float(
+                    position.cost if position.qty > 0 else -position.cost
+                )
+        return total
+
+    def notional(self, symbol: str) -> Decimal:
+        position = self.positions.get(symbol)
+        if position is None:
+            return ZERO
+        price = self.last_price(symbol)
+        if price is None or price <= 0:
+            return position.cost
+        return position.size * to_decimal(price)
+
+    @property
+    def state(self) -> TradingState:
+        return self._state()
+
+    def position(self, symbol: str) -> PositionView | None:
+        position = self.positions.get(symbol)
+        if position is None or position.side is None:
+            return None
+        return PositionView(
+            symbol=symbol,
+            side=position.side,
+            size=position.size,
+            avg_entry=position.avg_entry_price,
+            entry_time_ms=self.entry_time_ms.get(symbol, 0),
+            unrealized_pnl=self.unrealized(symbol),
+        )
+
+    def open_positions(self) -> Sequence[str]:
+        return sorted(self.positions)
+
+    def holds(self, symbol: str) -> bool:
+        return symbol in self.positions

@@ -1,0 +1,204 @@
+"""The risk gate: turns intents into rounded venue requests, or refuses them with a reason.
+
+Sizing follows the strategy's hint (fixed notional, equity fraction x leverage, or risk per stop
+distance) against the equity *now*, at the intent's reference price, and is floored to the
+instrument's qty step: a request never asks for more than the hint. Limits are per bot: max
+notional per position and in total, max leverage (total notional / equity), max open positions,
+and a cooldown between entries on one symbol. The bot's state (own kill switch and the desk's)
+gates everything: REDUCING lets only exits through, HALTED lets nothing through except an exit
+the owner commanded explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from alphadesk.domain import checks
+from alphadesk.domain.enums import Side
+from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.intents import (
+    EnterIntent,
+    EquityFraction,
+    ExitIntent,
+    NotionalSize,
+    RiskFraction,
+    SizeHint,
+)
+from alphadesk.engine.portfolio import Portfolio
+from alphadesk.engine.trading_state import KillSwitch, TradingState, worst
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """Per-bot limits; None (or 0 for the cooldown) means no limit."""
+
+    max_position_notional: Decimal | None = None
+    max_total_notional: Decimal | None = None
+    max_leverage: Decimal | None = None
+    max_open_positions: int | None = None
+    entry_cooldown_ms: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("max_position_notional", "max_total_notional", "max_leverage"):
+            value = getattr(self, name)
+            if value is not None:
+                checks.positive(f"risk.{name}", value)
+        if self.max_open_positions is not None and (
+            isinstance(self.max_open_positions, bool) or self.max_open_positions < 1
+        ):
+            raise InvalidField("risk.max_open_positions", self.max_open_positions, "must be >= 1")
+        if self.entry_cooldown_ms < 0:
+            raise InvalidField("risk.entry_cooldown_ms", self.entry_cooldown_ms, "must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the gate (or the venue) did not let an intent through; kept for reports."""
+
+    time_ms: int
+    symbol: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What is already committed, as the router knows it (open plus in-flight)."""
+
+    open_positions: int
+    total_notional: Decimal
+
+
+def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
+    """The notional (USDT) a size hint asks for at ``equity``."""
+    if isinstance(hint, NotionalSize):
+        return hint.usdt
+    if isinstance(hint, EquityFraction):
+        return equity * hint.fraction * hint.leverage
+    if isinstance(hint, RiskFraction):
+        return equity * hint.notional_fraction()
+    raise InvalidField("size", hint, "unknown size hint")
+
+
+class RiskGate:
+    def __init__(
+        self,
+        bot_id: str,
+        instruments: Mapping[str, Instrument],
+        portfolio: Portfolio,
+        *,
+        limits: RiskLimits | None = None,
+        kill_switch: KillSwitch | None = None,
+        desk_switch: KillSwitch | None = None,
+    ) -> None:
+        self.bot_id = bot_id
+        self.instruments = instruments
+        self.portfolio = portfolio
+        self.limits = limits or RiskLimits()
+        self.kill_switch = kill_switch
+        self.desk_switch = desk_switch
+        self._last_entry_ms: dict[str, int] = {}
+
+    @property
+    def state(self) -> TradingState:
+        own = self.kill_switch.state if self.kill_switch else TradingState.ACTIVE
+        desk = self.desk_switch.state if self.desk_switch else TradingState.ACTIVE
+        return worst(own, desk)
+
+    def instrument(self, symbol: str) -> Instrument:
+        try:
+            return self.instruments[symbol]
+        except KeyError:
+            raise InvalidField("symbol", symbol, "has no instrument rules") from None
+
+    def observe_equity(self, now_ms: int, equity: float) -> TradingState:
+        """Per-bar kill-switch check; Decimal equity is computed only when it can matter."""
+        for switch in (self.kill_switch, self.desk_switch):
+            if switch is not None and switch.needs_check(equity):
+                switch.observe(now_ms, self.portfolio.equity)
+        return self.state
+
+    # -- decisions ------------------------------------------------------------------------------
+
+    def size_entry(self, intent: EnterIntent, exposure: Exposure) -> Decimal | Refusal:
+        """The quantity for an entry, or why there is none. Never above what the hint asked."""
+
+        def refuse(reason: str) -> Refusal:
+            return Refusal(intent.time_ms, intent.symbol, "enter", reason)
+
+        state = self.state
+        if state is not TradingState.ACTIVE:
+            return refuse(f"bot is {state.value}: no new positions")
+        instrument = self.instrument(intent.symbol)
+        limits = self.limits
+        since = intent.time_ms - self._last_entry_ms.get(intent.symbol, -(10**15))
+        if since < limits.entry_cooldown_ms:
+            return refuse(f"cooldown: last entry {since} ms ago")
+        adds_position = not self.portfolio.holds(intent.symbol)
+        if (
+            limits.max_open_positions is not None
+            and adds_position
+            and exposure.open_positions >= limits.max_open_positions
+        ):
+            return refuse(f"max open positions {limits.max_open_positions} reached")
+        equity = self.portfolio.equity
+        if equity <= 0:
+            return refuse(f"equity {equity} <= 0")
+        notional = hint_notional(intent.size, equity)
+        if limits.max_position_notional is not None:
+            held = self.portfolio.notional(intent.symbol)
+            notional = min(notional, max(ZERO, limits.max_position_notional - held))
+        price = intent.ref_price
+        qty = instrument.qty_for_notional(notional, price)
+        if qty < instrument.min_qty:
+            return refuse(f"size {qty} below min_qty {instrument.min_qty} (notional {notional})")
+        if qty * price < instrument.min_notional:
+            return refuse(f"notional {qty * price} below min_notional {instrument.min_notional}")
+        total = exposure.total_notional + qty * price
+        if limits.max_total_notional is not None and total > limits.max_total_notional:
+            return refuse(f"total notional {total} above {limits.max_total_notional}")
+        if limits.max_leverage is not None and total > limits.max_leverage * equity:
+            return refuse(f"leverage {total / equity:.4f} above {limits.max_leverage}")
+        return qty
+
+    def record_entry(self, symbol: str, time_ms: int) -> None:
+        self._last_entry_ms[symbol] = time_ms
+
+    def size_exit(self, intent: ExitIntent, *, explicit: bool = False) -> Decimal | Refusal:
+        """Reduce-only quantity for an exit; HALTED lets only an owner's explicit exit through."""
+
+        def refuse(reason: str) -> Refusal:
+            return Refusal(intent.time_ms, intent.symbol, "exit", reason)
+
+        if self.state is TradingState.HALTED and not explicit:
+            return refuse("bot is HALTED: exits only by explicit command")
+        position = self.portfolio.positions.get(intent.symbol)
+        if position is None or position.is_flat:
+            return refuse("no open position")
+        if intent.fraction == 1:
+            return position.size
+        qty = self.instrument(intent.symbol).round_qty(position.size * intent.fraction)
+        if qty <= 0:
+            return refuse(f"fraction {intent.fraction} of {position.size} rounds to 0")
+        return qty
+
+    def protection_allowed(self, time_ms: int, symbol: str, kind: str) -> Refusal | None:
+        """Stops and trailing stops only protect, so REDUCING allows them; HALTED freezes all."""
+        if self.state is TradingState.HALTED:
+            return Refusal(time_ms, symbol, kind, "bot is HALTED")
+        if not self.portfolio.holds(symbol):
+            return Refusal(time_ms, symbol, kind, "no open position")
+        return None
+
+    def stop_price(self, symbol: str, entry_side: Side, price: Decimal) -> Decimal:
+        """A stop loss on the tick grid, rounded toward the entry (never a wider loss)."""
+        return self.instrument(symbol).round_price(price, entry_side.opposite)
+
+    def take_profit_price(self, symbol: str, entry_side: Side, price: Decimal) -> Decimal:
+        """A take profit on the tick grid, rounded toward the entry (never further away)."""
+        return self.instrument(symbol).round_price(price, entry_side)

@@ -1,0 +1,341 @@
+"""The router: intents -> risk gate -> venue, and the book of orders in flight.
+
+An order is *in flight* from the moment it is handed to the venue until the venue says how it
+ended (filled, rejected, cancelled). If handing it over fails in a way that does not say whether
+the venue got it (a timeout, a dropped connection), the order stays in flight, marked unknown,
+until a report names it: re-sending could open the position twice. While an entry is in flight on
+a symbol, another entry there is refused; while an exit is, another exit is.
+
+Client order ids come from :mod:`alphadesk.domain.order_link` with a deterministic nonce (decision
+time and a per-engine counter), so a backtest run twice produces the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from alphadesk.domain import order_link
+from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.enums import OrderStatus, OrderType
+from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.events import OrderUpdated
+from alphadesk.domain.fills import Fill
+from alphadesk.domain.intents import (
+    CancelIntent,
+    EnterIntent,
+    ExitIntent,
+    Intent,
+    SetStopIntent,
+    SetTrailingIntent,
+)
+from alphadesk.domain.order_link import Purpose
+from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
+from alphadesk.engine.portfolio import Portfolio
+from alphadesk.engine.ports import OrderGateway
+from alphadesk.engine.risk import Exposure, Refusal, RiskGate
+
+ZERO = Decimal(0)
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(value: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        value, rem = divmod(value, 36)
+        digits.append(_BASE36[rem])
+    return "".join(reversed(digits))
+
+
+@dataclass(slots=True)
+class InFlight:
+    """One order handed to the venue whose end the venue has not reported yet."""
+
+    request: OrderRequest
+    purpose: Purpose
+    reason: str
+    sent_ms: int
+    ref_price: Decimal
+    follow_up: EnterIntent | None = None
+    filled: Decimal = ZERO
+    unknown: bool = False
+
+    @property
+    def symbol(self) -> str:
+        return self.request.symbol
+
+
+class Router:
+    def __init__(
+        self,
+        bot_id: str,
+        risk: RiskGate,
+        portfolio: Portfolio,
+        gateway: OrderGateway,
+        on_refusal: Callable[[Refusal], None],
+    ) -> None:
+        self.bot_id = bot_id
+        self.risk = risk
+        self.portfolio = portfolio
+        self.gateway = gateway
+        self._on_refusal = on_refusal
+        self.inflight: dict[str, InFlight] = {}
+        self.reasons: dict[str, str] = {}
+        """order_link_id -> the intent's reason, to label fills (bounded by orders placed)."""
+        self._counter = 0
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    def new_link(self, purpose: Purpose, now_ms: int, level: int | None = None) -> str:
+        self._counter += 1
+        nonce = _base36(now_ms, 8) + _base36(self._counter % 1296, 2)
+        return order_link.encode(self.bot_id, purpose, level=level, nonce=nonce)
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def in_flight(self, symbol: str, purpose: Purpose | None = None) -> list[InFlight]:
+        return [
+            f
+            for f in self.inflight.values()
+            if f.symbol == symbol and (purpose is None or f.purpose is purpose)
+        ]
+
+    def _exiting_fully(self, symbol: str) -> bool:
+        position = self.portfolio.positions.get(symbol)
+        if position is None:
+            return False
+        leaving = sum(
+            (f.request.qty - f.filled for f in self.in_flight(symbol) if f.request.reduce_only),
+            ZERO,
+        )
+        return leaving >= position.size
+
+    def exposure(self) -> Exposure:
+        """Open positions (not being fully closed) plus entries in flight, and their notional."""
+        held = [s for s in self.portfolio.positions if not self._exiting_fully(s)]
+        total = sum((self.portfolio.notional(s) for s in held), ZERO)
+        symbols = set(held)
+        for f in self.inflight.values():
+            if f.purpose is Purpose.ENTRY:
+                total += (f.request.qty - f.filled) * f.ref_price
+                symbols.add(f.symbol)
+        return Exposure(open_positions=len(symbols), total_notional=total)
+
+    # -- intents --------------------------------------------------------------------------------
+
+    def route(self, intent: Intent, *, explicit: bool = False) -> OrderRequest | Refusal | None:
+        """Decide and send one intent. Returns the order request, a refusal, or None (no order)."""
+        if isinstance(intent, EnterIntent):
+            return self._enter(intent)
+        if isinstance(intent, ExitIntent):
+            return self._exit(intent, explicit)
+        if isinstance(intent, SetStopIntent):
+            return self._set_stop(intent)
+        if isinstance(intent, SetTrailingIntent):
+            return self._set_trailing(intent)
+        if isinstance(intent, CancelIntent):
+            self._cancel(intent)
+            return None
+        raise InvalidField("intent", intent, "unknown intent type")
+
+    def _refuse(self, refusal: Refusal) -> Refusal:
+        self._on_refusal(refusal)
+        return refusal
+
+    def _enter(self, intent: EnterIntent) -> OrderRequest | Refusal:
+        symbol = intent.symbol
+        if self.in_flight(symbol, Purpose.ENTRY):
+            return self._refuse(Refusal(intent.time_ms, symbol, "enter", "entry already in flight"))
+        position = self.portfolio.positions.get(symbol)
+        opposite = position is not None and position.side is not intent.side
+        if opposite and not self._exiting_fully(symbol):
+            return self._refuse(Refusal(intent.time_ms, symbol, "enter", "opposite position open"))
+        sized = self.risk.size_entry(intent, self.exposure())
+        if isinstance(sized, Refusal):
+            return self._refuse(sized)
+        stop = take = None
+        if intent.stop_loss is not None:
+            stop = self.risk.stop_price(symbol, intent.side, intent.stop_loss)
+        follow_up: EnterIntent | None = None
+        if len(intent.take_profits) == 1 and intent.take_profits[0].fraction == 1:
+            take = self.risk.take_profit_price(symbol, intent.side, intent.take_profits[0].price)
+        elif intent.take_profits:
+            follow_up = intent
+        if intent.trailing is not None:
+            follow_up = intent
+        request = OrderRequest(
+            bot_id=self.bot_id,
+            symbol=symbol,
+            side=intent.side,
+            qty=sized,
+            order_link_id=self.new_link(Purpose.ENTRY, intent.time_ms),
+            stop_loss=stop,
+            take_profit=take,
+        )
+        self.risk.record_entry(symbol, intent.time_ms)
+        self._send(
+            request, Purpose.ENTRY, intent.reason, intent.time_ms, intent.ref_price, follow_up
+        )
+        return request
+
+    def _exit(self, intent: ExitIntent, explicit: bool) -> OrderRequest | Refusal:
+        symbol = intent.symbol
+        if any(f.request.reduce_only for f in self.in_flight(symbol)):
+            return self._refuse(Refusal(intent.time_ms, symbol, "exit", "exit already in flight"))
+        sized = self.risk.size_exit(intent, explicit=explicit)
+        if isinstance(sized, Refusal):
+            return self._refuse(sized)
+        position = self.portfolio.positions[symbol]
+        assert position.side is not None
+        purpose = Purpose.MANUAL
+        last = self.portfolio.last_price(symbol)
+        request = OrderRequest(
+            bot_id=self.bot_id,
+            symbol=symbol,
+            side=position.side.opposite,
+            qty=sized,
+            order_link_id=self.new_link(purpose, intent.time_ms),
+            reduce_only=True,
+        )
+        ref = Decimal(repr(last)) if last else position.avg_entry_price
+        self._send(request, purpose, intent.reason, intent.time_ms, ref, None)
+        return request
+
+    def _set_stop(self, intent: SetStopIntent) -> Refusal | None:
+        refused = self.risk.protection_allowed(intent.time_ms, intent.symbol, "set_stop")
+        if refused is not None:
+            return self._refuse(refused)
+        side = self.portfolio.positions[intent.symbol].side
+        assert side is not None
+        price = self.risk.stop_price(intent.symbol, side, intent.stop_loss)
+        request = TradingStopRequest(self.bot_id, intent.symbol, stop_loss=price)
+        return self._trading_stop(request, intent.time_ms, intent.symbol, "set_stop")
+
+    def _set_trailing(self, intent: SetTrailingIntent) -> Refusal | None:
+        refused = self.risk.protection_allowed(intent.time_ms, intent.symbol, "set_trailing")
+        if refused is not None:
+            return self._refuse(refused)
+        request = self._trailing_request(
+            intent.symbol, intent.trailing.distance, intent.trailing.activation_price
+        )
+        return self._trading_stop(request, intent.time_ms, intent.symbol, "set_trailing")
+
+    def _trailing_request(
+        self, symbol: str, distance: Decimal, activation: Decimal | None
+    ) -> TradingStopRequest:
+        instrument = self.risk.instrument(symbol)
+        tick = instrument.tick_size
+        dist = max(tick, instrument.round_price(distance)) if distance >= tick else tick
+        active = instrument.round_price(activation) if activation is not None else None
+        return TradingStopRequest(self.bot_id, symbol, trailing_stop=dist, active_price=active)
+
+    def _trading_stop(
+        self, request: TradingStopRequest, time_ms: int, symbol: str, kind: str
+    ) -> Refusal | None:
+        try:
+            self.gateway.set_trading_stop(request)
+        except InvalidField as exc:
+            return self._refuse(Refusal(time_ms, symbol, kind, f"venue refused: {exc}"))
+        return None
+
+    def _cancel(self, intent: CancelIntent) -> None:
+        for flight in self.in_flight(intent.symbol):
+            if flight.request.order_type is OrderType.LIMIT and not flight.request.reduce_only:
+                self.gateway.cancel(
+                    CancelRequest(
+                        self.bot_id, intent.symbol, order_link_id=flight.request.order_link_id
+                    )
+                )
+
+    def _send(
+        self,
+        request: OrderRequest,
+        purpose: Purpose,
+        reason: str,
+        now_ms: int,
+        ref_price: Decimal,
+        follow_up: EnterIntent | None,
+    ) -> None:
+        link = request.order_link_id
+        flight = InFlight(request, purpose, reason, now_ms, ref_price, follow_up)
+        self.inflight[link] = flight
+        self.reasons[link] = reason
+        try:
+            self.gateway.submit(request)
+        except InvalidField as exc:  # a definite refusal: the venue did not take it
+            del self.inflight[link]
+            self._refuse(Refusal(now_ms, request.symbol, purpose.value, f"venue refused: {exc}"))
+        except Exception:
+            flight.unknown = True
+
+    # -- reports --------------------------------------------------------------------------------
+
+    def on_fill(self, fill: Fill) -> None:
+        flight = self.inflight.get(fill.order_link_id)
+        if flight is None:
+            return
+        flight.filled += fill.qty
+        flight.unknown = False
+        if flight.filled >= flight.request.qty:
+            self._finish(fill.order_link_id, flight, to_epoch_ms(fill.exec_time))
+
+    def on_order(self, update: OrderUpdated) -> None:
+        order = update.order
+        flight = self.inflight.get(order.order_link_id)
+        if flight is None:
+            return
+        flight.unknown = False
+        if not order.status.is_terminal:
+            return
+        if order.status is not OrderStatus.FILLED and order.filled_qty < flight.request.qty:
+            reason = order.reject_reason or order.status.value
+            self._on_refusal(
+                Refusal(flight.sent_ms, flight.symbol, flight.purpose.value, f"venue: {reason}")
+            )
+        if order.filled_qty >= flight.filled:
+            flight.filled = order.filled_qty
+        self._finish(order.order_link_id, flight, to_epoch_ms(update.order.updated_at))
+
+    def reject(self, order_link_id: str, reason: str, time_ms: int) -> None:
+        """The venue refused an order after it was handed over (e.g. the backtest's next open)."""
+        flight = self.inflight.pop(order_link_id, None)
+        if flight is not None:
+            self._on_refusal(Refusal(time_ms, flight.symbol, flight.purpose.value, reason))
+
+    def _finish(self, link: str, flight: InFlight, now_ms: int) -> None:
+        self.inflight.pop(link, None)
+        intent = flight.follow_up
+        if intent is None or flight.filled <= 0 or not self.portfolio.holds(intent.symbol):
+            return
+        symbol = intent.symbol
+        position = self.portfolio.positions[symbol]
+        instrument = self.risk.instrument(symbol)
+        if len(intent.take_profits) > 1 or (
+            intent.take_profits and intent.take_profits[0].fraction != 1
+        ):
+            for level, tp in enumerate(intent.take_profits, start=1):
+                qty = instrument.round_qty(flight.filled * tp.fraction)
+                if qty < instrument.min_qty:
+                    continue
+                price = self.risk.take_profit_price(symbol, intent.side, tp.price)
+                request = OrderRequest(
+                    bot_id=self.bot_id,
+                    symbol=symbol,
+                    side=intent.side.opposite,
+                    qty=min(qty, position.size),
+                    order_link_id=self.new_link(Purpose.TAKE_PROFIT, now_ms, level),
+                    order_type=OrderType.LIMIT,
+                    price=price,
+                    reduce_only=True,
+                )
+                self.reasons[request.order_link_id] = f"take_profit_{level}"
+                try:
+                    self.gateway.submit(request)
+                except InvalidField as exc:
+                    self._on_refusal(Refusal(now_ms, symbol, "take_profit", f"venue: {exc}"))
+        if intent.trailing is not None:
+            request_ts = self._trailing_request(
+                symbol, intent.trailing.distance, intent.trailing.activation_price
+            )
+            self._trading_stop(request_ts, now_ms, symbol, "trailing")

@@ -1,0 +1,164 @@
+"""The Engine: one bot's strategy, portfolio, risk gate and router, driven bar by bar.
+
+It is synchronous and knows nothing about where bars come from or where orders go: the backtest
+drives it from arrays with a simulated clock, a live runner from a market feed, and both hand it
+the venue's reports (:meth:`Engine.on_fill`, :meth:`Engine.on_order`). The per-bar path is two
+attribute writes and the strategy call; everything Decimal happens only when an intent, fill or
+kill-switch check needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
+
+from alphadesk.domain import order_link
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.events import OrderUpdated
+from alphadesk.domain.fills import Fill
+from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.intents import ExitIntent, Intent
+from alphadesk.domain.requests import OrderRequest
+from alphadesk.engine.portfolio import Portfolio
+from alphadesk.engine.ports import OrderGateway, StateStore
+from alphadesk.engine.risk import Refusal, RiskGate, RiskLimits
+from alphadesk.engine.router import Router
+from alphadesk.engine.trading_state import (
+    KillSwitch,
+    KillSwitchLimits,
+    MemoryStateStore,
+    TradingState,
+)
+from alphadesk.strategies.api import PortfolioView, Row, Strategy
+from alphadesk.strategies.context import IntentContext
+
+
+class EngineContext(IntentContext):
+    """The strategy's context: intents go straight to the router, stamped with the bar time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._bot_id = engine.bot_id
+        self.time_ms = 0
+
+    @property
+    def bot_id(self) -> str:
+        return self._bot_id
+
+    @property
+    def now_ms(self) -> int:
+        return self.time_ms
+
+    @property
+    def portfolio(self) -> PortfolioView:
+        return self._engine.portfolio
+
+    def submit(self, intent: Intent) -> None:
+        self._engine.submit(intent)
+
+
+class Engine:
+    def __init__(
+        self,
+        strategy: Strategy[object],
+        *,
+        bot_id: str,
+        instruments: Mapping[str, Instrument],
+        gateway: OrderGateway,
+        initial_cash: Decimal,
+        limits: RiskLimits | None = None,
+        kill_limits: KillSwitchLimits | None = None,
+        state_store: StateStore | None = None,
+        desk_switch: KillSwitch | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.bot_id = bot_id
+        store = state_store if state_store is not None else MemoryStateStore()
+        self.kill_switch = KillSwitch(f"bot:{bot_id}", store, kill_limits)
+        self.portfolio = Portfolio(bot_id, initial_cash, state=lambda: self.risk.state)
+        self.risk = RiskGate(
+            bot_id,
+            instruments,
+            self.portfolio,
+            limits=limits,
+            kill_switch=self.kill_switch,
+            desk_switch=desk_switch,
+        )
+        self.router = Router(bot_id, self.risk, self.portfolio, gateway, self.refusals_append)
+        self.ctx = EngineContext(self)
+        self.intents: list[Intent] = []
+        self.refusals: list[Refusal] = []
+        self.fills: list[Fill] = []
+        self.watch_drawdown = self.kill_switch.limits.enabled or (
+            desk_switch is not None and desk_switch.limits.enabled
+        )
+
+    def refusals_append(self, refusal: Refusal) -> None:
+        self.refusals.append(refusal)
+
+    # -- strategy side --------------------------------------------------------------------------
+
+    def start(self, now_ms: int) -> None:
+        self.ctx.time_ms = now_ms
+        self.strategy.on_start(self.ctx)
+
+    def on_bar(self, bar: Bar, row: Row) -> None:
+        """One closed bar of one symbol (after the venue has walked it)."""
+        self.ctx.time_ms = bar.open_time_ms + bar.interval_min * 60_000
+        self.strategy.on_bar(self.ctx, bar, row)
+
+    def on_bars_closed(self, close_ms: int) -> None:
+        self.ctx.time_ms = close_ms
+        self.strategy.on_bars_closed(self.ctx, close_ms)
+
+    def observe_equity(self, now_ms: int) -> TradingState:
+        """Kill-switch check on equity including unrealised PnL at the last prices."""
+        if not self.watch_drawdown:
+            return self.risk.state
+        return self.risk.observe_equity(now_ms, self.portfolio.equity_float())
+
+    def stop(self, now_ms: int) -> None:
+        """Stop the strategy. Positions stay open: stopping a bot never flattens it."""
+        self.ctx.time_ms = now_ms
+        self.strategy.on_stop(self.ctx)
+
+    def submit(self, intent: Intent) -> None:
+        self.intents.append(intent)
+        self.router.route(intent)
+
+    # -- owner commands -------------------------------------------------------------------------
+
+    def command_exit(self, symbol: str, now_ms: int, reason: str = "manual_exit") -> object:
+        """An owner's explicit exit: allowed in every state, HALTED included."""
+        intent = ExitIntent(time_ms=now_ms, bot_id=self.bot_id, symbol=symbol, reason=reason)
+        return self.router.route(intent, explicit=True)
+
+    def command_state(self, state: TradingState, now_ms: int, reason: str) -> None:
+        self.kill_switch.command(state, now_ms, reason)
+
+    # -- venue reports --------------------------------------------------------------------------
+
+    def on_fill(self, fill: Fill) -> None:
+        """A fill of this bot: label it, fold it into the portfolio, tell router and strategy."""
+        if fill.bot_id != self.bot_id:
+            return
+        if not fill.close_reason:
+            reason = self.router.reasons.get(fill.order_link_id)
+            if reason is None and fill.order_link_id:
+                reason = order_link.decode(fill.order_link_id).reason
+            if reason:
+                fill = replace(fill, close_reason=reason[:50])
+        self.fills.append(fill)
+        self.portfolio.apply(fill)
+        self.router.on_fill(fill)
+        self.ctx.time_ms = to_epoch_ms(fill.exec_time)
+        self.strategy.on_fill(self.ctx, fill)
+
+    def on_order(self, update: OrderUpdated) -> None:
+        if update.order.bot_id in (self.bot_id, "") or update.order.order_link_id:
+            self.router.on_order(update)
+
+    def on_reject(self, request: OrderRequest, reason: str, time_ms: int) -> None:
+        self.router.reject(request.order_link_id, reason, time_ms)
