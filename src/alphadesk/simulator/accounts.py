@@ -27,6 +27,7 @@ class SimAccount:
     read_only: bool = False
     balance: Decimal = DEFAULT_BALANCE
     uid: int = 0
+    transfer: bool = False
 
     def __post_init__(self) -> None:
         if not self.key or not self.key.isprintable() or ":" in self.key:
@@ -37,8 +38,12 @@ class SimAccount:
             object.__setattr__(self, "name", self.key)
 
     def permissions(self) -> dict[str, list[str]]:
-        """Bybit's ``/v5/user/query-api`` permission map for this key."""
-        wallet = ["AccountTransfer", "SubMemberTransfer"]
+        """Bybit's ``/v5/user/query-api`` permission map for this key.
+
+        A plain simulator key is a trading key with no wallet rights, the kind the desk accepts;
+        ``transfer`` and ``withdraw`` make the kinds it must refuse.
+        """
+        wallet = ["AccountTransfer", "SubMemberTransfer"] if self.transfer or self.withdraw else []
         if self.withdraw:
             wallet.append("Withdraw")
         return {
@@ -71,6 +76,7 @@ def _account_from(entry: dict[str, Any], index: int) -> SimAccount:
             secret=str(entry["secret"]),
             name=str(entry.get("name", "")),
             withdraw=bool(entry.get("withdraw", False)),
+            transfer=bool(entry.get("transfer", False)),
             read_only=bool(entry.get("read_only", False)),
             balance=Decimal(str(entry.get("balance", DEFAULT_BALANCE))),
             uid=int(entry.get("uid", 0)),

@@ -1,0 +1,128 @@
+"""Account history that Bybit serves in 7-day slices: executions and closed PnL.
+
+``/v5/execution/list`` (and closed-pnl, order history) refuse a ``startTime..endTime`` span longer
+than 7 days and return at most 100 rows a page. A backfill of any length therefore steps through
+consecutive 7-day windows (inclusive bounds, no overlap, no gap) and follows ``nextPageCursor``
+inside each. This is what the listener runs after every reconnect, so it must not miss a row:
+windows are contiguous to the millisecond, and rows are de-duplicated by their ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+
+from alphadesk.adapters.bybit import schemas as w
+from alphadesk.adapters.bybit.models import ClosedPnl
+from alphadesk.adapters.bybit.parse import closed_pnl_from_info, fill_from_execution
+from alphadesk.adapters.bybit.rest import BybitRest
+from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.enums import ExecType
+from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.fills import UNKNOWN_BOT, Fill
+
+CATEGORY = "linear"
+WINDOW_MS = 7 * 24 * 60 * 60 * 1000
+PAGE = 100
+
+
+def windows(start: datetime, end: datetime) -> Iterator[tuple[int, int]]:
+    """Inclusive ``(start_ms, end_ms)`` windows, each spanning less than 7 days, covering all."""
+    start_ms, end_ms = to_epoch_ms(start), to_epoch_ms(end)
+    if end_ms < start_ms:
+        raise InvalidField("history.end", end, f"is before start {start}")
+    cursor = start_ms
+    while cursor <= end_ms:
+        window_end = min(cursor + WINDOW_MS - 1, end_ms)
+        yield cursor, window_end
+        cursor = window_end + 1
+
+
+class History:
+    def __init__(self, rest: BybitRest, *, default_bot: str = UNKNOWN_BOT) -> None:
+        self._rest = rest
+        self._default_bot = default_bot
+
+    async def iter_executions(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        symbol: str | None = None,
+        exec_type: ExecType | None = None,
+        page_size: int = PAGE,
+    ) -> AsyncIterator[list[Fill]]:
+        """Pages of fills, window by window (each page as Bybit sent it: newest first)."""
+        account = self._rest.config.account
+        for window_start, window_end in windows(start, end):
+            params: dict[str, Any] = {
+                "category": CATEGORY,
+                "startTime": window_start,
+                "endTime": window_end,
+                "limit": page_size,
+            }
+            if symbol:
+                params["symbol"] = symbol
+            if exec_type is not None:
+                params["execType"] = exec_type.value
+            async for page in self._rest.pages(
+                "privateGetV5ExecutionList",
+                params,
+                endpoint="/v5/execution/list",
+                result_type=w.ExecutionsResult,
+                items=lambda r: r.list,
+                cursor=lambda r: r.nextPageCursor,
+            ):
+                yield [fill_from_execution(e, account, default_bot=self._default_bot) for e in page]
+
+    async def executions(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        symbol: str | None = None,
+        exec_type: ExecType | None = None,
+        page_size: int = PAGE,
+    ) -> list[Fill]:
+        """Every execution in ``[start, end]``, oldest first, each once."""
+        found: dict[str, Fill] = {}
+        pages = self.iter_executions(
+            start, end, symbol=symbol, exec_type=exec_type, page_size=page_size
+        )
+        async for page in pages:
+            for fill in page:
+                found.setdefault(fill.exec_id, fill)
+        return sorted(found.values(), key=lambda f: (f.exec_time, f.exec_id))
+
+    async def closed_pnl(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        symbol: str | None = None,
+        page_size: int = PAGE,
+    ) -> list[ClosedPnl]:
+        """Closed-PnL records in ``[start, end]``, oldest first, each once (by order id)."""
+        found: dict[tuple[str, int], ClosedPnl] = {}
+        for window_start, window_end in windows(start, end):
+            params: dict[str, Any] = {
+                "category": CATEGORY,
+                "startTime": window_start,
+                "endTime": window_end,
+                "limit": page_size,
+            }
+            if symbol:
+                params["symbol"] = symbol
+            async for page in self._rest.pages(
+                "privateGetV5PositionClosedPnl",
+                params,
+                endpoint="/v5/position/closed-pnl",
+                result_type=w.ClosedPnlResult,
+                items=lambda r: r.list,
+                cursor=lambda r: r.nextPageCursor,
+            ):
+                for info in page:
+                    record = closed_pnl_from_info(info)
+                    found.setdefault((record.order_id, to_epoch_ms(record.updated_at)), record)
+        return sorted(found.values(), key=lambda r: (r.created_at, r.order_id))

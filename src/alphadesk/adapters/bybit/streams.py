@@ -1,0 +1,120 @@
+"""Typed WebSocket streams: public market data and the account's private topics.
+
+A stream wraps one :class:`WsSession` and hands the caller domain objects, never frames: the
+public stream delivers :class:`KlineUpdate`/:class:`Ticker`/:class:`PublicTrade`, the private one
+:class:`Fill`/:class:`OrderUpdated`/:class:`PositionReported`/:class:`WalletReported`. The
+``on_reconnect`` hook (the listener's REST gap-fill) runs after every reconnect, once the
+subscriptions are back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from alphadesk.adapters.bybit import schemas as w
+from alphadesk.adapters.bybit.parse_market import interval_code
+from alphadesk.adapters.bybit.rest import BybitRest
+from alphadesk.adapters.bybit.ws import ReconnectHook, WsCredentials, WsSession, WsSettings
+from alphadesk.adapters.bybit.ws_decode import (
+    PrivateEvent,
+    PublicEvent,
+    TickerBook,
+    private_events,
+    public_events,
+)
+from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.fills import UNKNOWN_BOT
+
+PRIVATE_TOPICS = ("execution", "order", "position", "wallet")
+
+
+def public_topics(
+    symbols: Sequence[str],
+    *,
+    kline_interval_min: int | None = 5,
+    tickers: bool = True,
+    trades: bool = False,
+) -> list[str]:
+    topics: list[str] = []
+    for symbol in symbols:
+        if kline_interval_min is not None:
+            topics.append(f"kline.{interval_code(kline_interval_min)}.{symbol}")
+        if tickers:
+            topics.append(f"tickers.{symbol}")
+        if trades:
+            topics.append(f"publicTrade.{symbol}")
+    return topics
+
+
+class PublicStream:
+    def __init__(
+        self,
+        rest: BybitRest,
+        topics: Sequence[str],
+        on_event: Callable[[PublicEvent], Awaitable[None]],
+        *,
+        on_reconnect: ReconnectHook | None = None,
+        settings: WsSettings | None = None,
+    ) -> None:
+        self._on_event = on_event
+        self._tickers = TickerBook()
+        self.session = WsSession(
+            rest.endpoints.public_ws,
+            topics,
+            self._frame,
+            name=f"bybit-public-{rest.config.account}",
+            clock=rest.clock,
+            on_reconnect=on_reconnect,
+            settings=settings,
+        )
+
+    async def _frame(self, msg: w.WsMessage) -> None:
+        for event in public_events(msg, self._tickers):
+            await self._on_event(event)
+
+    async def start(self, within_s: float = 10.0) -> None:
+        self.session.start()
+        await self.session.wait_ready(within_s)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class PrivateStream:
+    def __init__(
+        self,
+        rest: BybitRest,
+        on_event: Callable[[PrivateEvent], Awaitable[None]],
+        *,
+        topics: Sequence[str] = PRIVATE_TOPICS,
+        on_reconnect: ReconnectHook | None = None,
+        settings: WsSettings | None = None,
+        default_bot: str = UNKNOWN_BOT,
+    ) -> None:
+        config = rest.config
+        if not config.has_credentials:
+            raise InvalidField("bybit.api_key", config.api_key, "the private stream needs a key")
+        self._on_event = on_event
+        self._account = config.account
+        self._default_bot = default_bot
+        self.session = WsSession(
+            rest.endpoints.private_ws,
+            topics,
+            self._frame,
+            name=f"bybit-private-{config.account}",
+            credentials=WsCredentials(config.api_key, config.secret),
+            clock=rest.clock,
+            on_reconnect=on_reconnect,
+            settings=settings,
+        )
+
+    async def _frame(self, msg: w.WsMessage) -> None:
+        for event in private_events(msg, self._account, default_bot=self._default_bot):
+            await self._on_event(event)
+
+    async def start(self, within_s: float = 10.0) -> None:
+        self.session.start()
+        await self.session.wait_ready(within_s)
+
+    async def close(self) -> None:
+        await self.session.close()

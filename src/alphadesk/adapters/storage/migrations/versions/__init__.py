@@ -1,0 +1,1 @@
+"""Versioned revisions; one file per schema change, never edited once applied."""

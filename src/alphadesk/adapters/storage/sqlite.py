@@ -1,0 +1,212 @@
+"""The ledger on SQLite: the embedded default (``alphadesk demo``, tests, a laptop).
+
+sqlite3 runs in a worker thread (``asyncio.to_thread``) behind an asyncio lock: one connection,
+one statement stream, and a whole batch is one ``BEGIN IMMEDIATE … COMMIT`` executed in a single
+thread hop, so batching pays off here as on PostgreSQL. The ledger file is attached as schema
+``trading`` with WAL and ``synchronous=FULL`` (see :mod:`sqlite_schema` for both choices), so a
+returned write is durable. Money is stored as ``str(Decimal)`` and time as fixed-width UTC ISO
+text (see the migration's docstring).
+"""
+
+# SQL here is assembled only from module constants (table and column names); every value is a
+# bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from alphadesk.adapters.storage import rows, sqlite_schema
+from alphadesk.domain.fills import Fill, FillKey
+from alphadesk.engine.ports import PositionRecord, PositionSave, WriteResult
+
+T = TypeVar("T")
+
+_PLACEHOLDERS = ", ".join("?" for _ in rows.COLUMN_NAMES)
+_INSERT = {
+    table: (
+        f"INSERT INTO trading.{table} ({', '.join(rows.COLUMN_NAMES)}) VALUES ({_PLACEHOLDERS}) "
+        "ON CONFLICT (venue, account, exec_id) DO NOTHING"
+    )
+    for table in rows.TABLES
+}
+_SELECT_COLUMNS = ", ".join(rows.COLUMN_NAMES)
+_POS_COLS = ", ".join(rows.POSITION_COLUMNS)
+_POS_VALUES = ", ".join("?" for _ in rows.POSITION_COLUMNS)
+_POS_SET = ", ".join(f"{c} = excluded.{c}" for c in rows.POSITION_COLUMNS[2:])
+_NOW = "strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00'"
+_POS_INSERT_NEW = (
+    f"INSERT INTO trading.positions ({_POS_COLS}) VALUES ({_POS_VALUES}) "
+    "ON CONFLICT (bot_id, symbol) DO NOTHING"
+)
+_POS_UPDATE_CAS = (
+    "UPDATE trading.positions SET "
+    + ", ".join(f"{c} = ?" for c in rows.POSITION_COLUMNS[2:])
+    + f", updated_at = {_NOW} WHERE bot_id = ? AND symbol = ? AND fill_count = ?"
+)
+_POS_UPSERT_MONOTONE = (
+    f"INSERT INTO trading.positions ({_POS_COLS}) VALUES ({_POS_VALUES}) "
+    f"ON CONFLICT (bot_id, symbol) DO UPDATE SET {_POS_SET}, updated_at = {_NOW} "
+    "WHERE trading.positions.fill_count < excluded.fill_count"
+)
+
+
+def _sql_value(value: Any) -> Any:
+    """Decimal and datetime to their TEXT forms; StrEnum to plain str; the rest unchanged."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return rows.time_text(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _fill_params(fill: Fill) -> tuple[Any, ...]:
+    return tuple(_sql_value(getattr(fill, attr)) for _, attr in rows.FILL_COLUMNS)
+
+
+class SqliteLedger:
+    """:class:`~alphadesk.engine.ports.LedgerStore` on a SQLite file attached as ``trading``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._conn.row_factory = sqlite3.Row
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, path: Path) -> SqliteLedger:
+        conn = await asyncio.to_thread(sqlite_schema.connect, path)
+        return cls(conn)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._conn.close)
+
+    async def __aenter__(self) -> SqliteLedger:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        async with self._lock:
+            return await asyncio.to_thread(fn, self._conn)
+
+    @staticmethod
+    def _transaction(conn: sqlite3.Connection, body: Callable[[], T]) -> T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = body()
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    async def insert_fills(self, fills: Sequence[Fill]) -> WriteResult:
+        unique, repeats = rows.split_new(fills)
+        params = [(rows.table_for(f), _fill_params(f)) for f in unique]
+
+        def body(conn: sqlite3.Connection) -> list[bool]:
+            return self._transaction(
+                conn, lambda: [conn.execute(_INSERT[t], p).rowcount == 1 for t, p in params]
+            )
+
+        flags = await self._run(body) if unique else []
+        inserted: list[FillKey] = []
+        duplicates: list[FillKey] = []
+        for fill, is_new in zip(unique, flags, strict=True):
+            (inserted if is_new else duplicates).append(fill.key)
+        return WriteResult(tuple(inserted), tuple(duplicates + repeats))
+
+    async def fills_for(self, bot_id: str, symbol: str) -> list[Fill]:
+        return await self.read_fills(bot_id=bot_id, symbol=symbol)
+
+    async def read_fills(
+        self,
+        *,
+        bot_id: str | None = None,
+        symbol: str | None = None,
+        venue: str | None = None,
+        account: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Fill]:
+        filters: list[str] = []
+        args: list[Any] = []
+        for column, value in (
+            ("bot_id", bot_id),
+            ("symbol", symbol),
+            ("venue", venue),
+            ("account", account),
+        ):
+            if value is not None:
+                filters.append(f"{column} = ?")
+                args.append(value)
+        if since is not None:
+            filters.append("exec_time >= ?")
+            args.append(rows.time_text(since))
+        where = f" WHERE {' AND '.join(filters)}" if filters else ""
+        sql = " UNION ALL ".join(
+            f"SELECT {_SELECT_COLUMNS} FROM trading.{table}{where}" for table in rows.TABLES
+        )
+        sql += " ORDER BY exec_time, exec_id"
+        params = args * len(rows.TABLES)
+        records = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        return [rows.fill_from_row(r, texts=True) for r in records]
+
+    async def last_exec_time(self, venue: str, account: str) -> datetime | None:
+        sql = (
+            "SELECT max(t) FROM ("
+            + " UNION ALL ".join(
+                f"SELECT max(exec_time) AS t FROM trading.{table} WHERE venue = ? AND account = ?"
+                for table in rows.TABLES
+            )
+            + ")"
+        )
+        params = (venue, account) * len(rows.TABLES)
+        value = await self._run(lambda conn: conn.execute(sql, params).fetchone()[0])
+        return rows.time_from_text(value) if value is not None else None
+
+    async def load_positions(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], PositionRecord]:
+        sql = f"SELECT {_POS_COLS} FROM trading.positions WHERE bot_id = ? AND symbol = ?"
+
+        def body(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            found = (conn.execute(sql, key).fetchone() for key in keys)
+            return [r for r in found if r is not None]
+
+        records = await self._run(body) if keys else []
+        return {(r["bot_id"], r["symbol"]): rows.position_from_row(r, texts=True) for r in records}
+
+    async def save_positions(self, saves: Sequence[PositionSave]) -> set[tuple[str, str]]:
+        def one(conn: sqlite3.Connection, save: PositionSave) -> bool:
+            values = tuple(_sql_value(v) for v in rows.position_values(save.record))
+            if save.expected_count == 0:
+                return conn.execute(_POS_INSERT_NEW, values).rowcount == 1
+            if save.expected_count is None:
+                return conn.execute(_POS_UPSERT_MONOTONE, values).rowcount == 1
+            cas = (*values[2:], values[0], values[1], save.expected_count)
+            return conn.execute(_POS_UPDATE_CAS, cas).rowcount == 1
+
+        def body(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+            return self._transaction(
+                conn,
+                lambda: {
+                    (s.record.position.bot_id, s.record.position.symbol)
+                    for s in saves
+                    if one(conn, s)
+                },
+            )
+
+        return await self._run(body) if saves else set()

@@ -1,0 +1,50 @@
+"""How SQLite gets a ``trading`` schema: the ledger file is ATTACHed as ``trading``.
+
+SQLite has no ``CREATE SCHEMA``; the only namespace it has is the name an attached database goes
+by. So every connection opens a private in-memory ``main`` and attaches the ledger file under the
+name ``trading``: the seed's SQL (``FROM trading.fills``), the adapters' SQL and Alembic (its
+version table included, ``version_table_schema='trading'``) all use the same qualified names on
+SQLite as on PostgreSQL, and the file holds exactly the schema's tables. A tool that opens the file
+directly sees the same tables as ``main.fills``.
+
+Rejected alternative: keep the file as ``main`` and attach it a second time as ``trading``. That
+opens two pagers on one file inside one connection, and a transaction that touches both names then
+deadlocks on its own file lock.
+
+Durability: WAL with ``synchronous=FULL``. In WAL mode ``NORMAL`` only syncs at checkpoints, so
+the last commits before a power cut can roll back; the fill writer promises a fill is durable when
+its call returns, so each commit syncs the WAL (``FULL``). The cost is one fsync per transaction,
+which batching amortises.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA = "trading"
+BUSY_TIMEOUT_MS = 10_000
+
+PRAGMAS: tuple[str, ...] = (
+    f"PRAGMA {SCHEMA}.journal_mode=WAL",
+    f"PRAGMA {SCHEMA}.synchronous=FULL",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+)
+
+ATTACH_SQL = f"ATTACH DATABASE ? AS {SCHEMA}"
+
+
+def attach(conn: sqlite3.Connection, path: Path) -> None:
+    """Attach ``path`` as schema ``trading`` on ``conn`` and set the durability pragmas."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn.execute(ATTACH_SQL, (str(path),))
+    for pragma in PRAGMAS:
+        conn.execute(pragma).fetchall()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the ledger attached (Alembic and the CLI use this)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    attach(conn, path)
+    return conn
