@@ -6,13 +6,17 @@ imports it. Each port is small so a test double stays small too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill, FillKey
+from alphadesk.domain.orders import Order
 from alphadesk.domain.positions import Position
+from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,19 +110,7 @@ class LedgerStore(FillStore, PositionProjectionStore, Protocol):
 
 
 # ---------------------------------------------------------------------------------------------
-# Ports of the trading core (router, risk, runner). Imports are local to this block's types.
-
-from collections.abc import AsyncIterator  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from alphadesk.domain.bars import Bar  # noqa: E402
-from alphadesk.domain.events import OrderUpdated  # noqa: E402
-from alphadesk.domain.orders import Order  # noqa: E402
-from alphadesk.domain.requests import (  # noqa: E402
-    CancelRequest,
-    OrderRequest,
-    TradingStopRequest,
-)
+# Ports of the trading core (router, risk, runner).
 
 
 class StateStore(Protocol):
@@ -164,20 +156,8 @@ class MarketFeed(Protocol):
     def bars(self) -> AsyncIterator[Bar]: ...
 
 
-class PositionStore(Protocol):
-    """Live position state per bot and symbol (Redis ``position:{bot_id}:{symbol}``)."""
-
-    async def put_position(
-        self, bot_id: str, symbol: str, size: Decimal, avg_price: Decimal, unrealized: Decimal
-    ) -> None: ...
-
-    async def get_position(self, bot_id: str, symbol: str) -> dict[str, str] | None: ...
-
-
-class EventBus(Protocol):
-    """Fan-out of events (fills, order updates, commands) between processes."""
-
-    async def publish(self, topic: str, payload: dict[str, str]) -> None: ...
+# Live state (PositionStore, MarketStateStore, BotStatusStore), the event bus and the fill
+# spool are ports of their own in :mod:`alphadesk.engine.state_ports`.
 
 
 class Notifier(Protocol):

@@ -1,0 +1,236 @@
+"""The event bus on Redis: streams ``events:fills`` / ``events:bars`` and channel ``fills_channel``.
+
+Each stream entry has one field, ``data``, holding the event's JSON (see ``fill_codec`` and
+``bar_codec``). Streams are capped with ``XADD MAXLEN ~`` (approximate trimming costs nothing
+per append). Consumer groups are created on demand with MKSTREAM, starting at the beginning of
+the stream, so a consumer that starts after the first publish still sees every retained event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Generic, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import ResponseError
+
+from alphadesk.adapters.redis.bar_codec import decode_bar, encode_bar
+from alphadesk.adapters.redis.keys import Keys
+from alphadesk.adapters.spool.fill_codec import decode_fill, encode_fill
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.fills import Fill
+from alphadesk.engine.state_ports import STREAM_MAXLEN, CorruptEvent, Delivery
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_FIELD = b"data"
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+class RedisStream(Generic[T]):
+    """One durable stream with consumer groups (the ``EventStream`` port)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        name: str,
+        encode: Callable[[T], bytes],
+        decode: Callable[[bytes | str], T],
+        maxlen: int = STREAM_MAXLEN,
+    ) -> None:
+        self._client = client
+        self._name = name
+        self._encode = encode
+        self._decode = decode
+        self._maxlen = maxlen
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def add_to(self, pipe: Any, event: T) -> None:
+        pipe.xadd(self._name, {_FIELD: self._encode(event)}, maxlen=self._maxlen, approximate=True)
+
+    async def publish(self, events: Sequence[T]) -> list[str]:
+        if not events:
+            return []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for event in events:
+                self.add_to(pipe, event)
+            ids = await pipe.execute()
+        return [_text(i) for i in ids]
+
+    async def ensure_group(self, group: str) -> None:
+        try:
+            await self._client.xgroup_create(self._name, group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(
+        self,
+        group: str,
+        consumer: str,
+        *,
+        count: int = 100,
+        block_ms: int | None = None,
+        pending: bool = False,
+    ) -> list[Delivery[T]]:
+        start = "0" if pending else ">"
+        block = None if pending else block_ms
+        try:
+            reply: Any = await self._client.xreadgroup(
+                group, consumer, {self._name: start}, count=count, block=block
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_group(group)
+            reply = await self._client.xreadgroup(
+                group, consumer, {self._name: start}, count=count, block=block
+            )
+        entries = reply[0][1] if reply else []
+        return self._deliveries(entries)
+
+    def _deliveries(self, entries: Sequence[Any]) -> list[Delivery[T]]:
+        out: list[Delivery[T]] = []
+        for raw_id, fields in entries:
+            entry_id = _text(raw_id)
+            if not fields:
+                # Pending, but trimmed away by MAXLEN: nothing left to deliver.
+                log.warning("%s entry %s was trimmed before it was acked", self._name, entry_id)
+                continue
+            data = fields.get(_FIELD, fields.get(_FIELD.decode()))
+            if data is None:
+                raise CorruptEvent(self._name, entry_id, "no 'data' field")
+            try:
+                out.append(Delivery(entry_id, self._decode(data)))
+            except InvalidField as exc:
+                raise CorruptEvent(self._name, entry_id, str(exc)) from exc
+        return out
+
+    async def ack(self, group: str, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        return int(await self._client.xack(self._name, group, *ids))
+
+    async def claim(
+        self, group: str, consumer: str, *, min_idle_ms: int, count: int = 100
+    ) -> list[Delivery[T]]:
+        claimed: list[Any] = []
+        cursor = "0-0"
+        try:
+            while len(claimed) < count:
+                reply = await self._client.xautoclaim(
+                    self._name,
+                    group,
+                    consumer,
+                    min_idle_ms,
+                    start_id=cursor,
+                    count=count - len(claimed),
+                )
+                cursor, entries = _text(reply[0]), reply[1]
+                claimed.extend(entries)
+                if cursor == "0-0":
+                    break
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            return []
+        return self._deliveries(claimed)
+
+    async def pending_count(self, group: str) -> int:
+        try:
+            summary = await self._client.xpending(self._name, group)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            return 0
+        return int(summary["pending"])
+
+    async def length(self) -> int:
+        return int(await self._client.xlen(self._name))
+
+
+class RedisFillSubscription:
+    def __init__(self, pubsub: PubSub) -> None:
+        self._pubsub = pubsub
+
+    async def get(self, wait_s: float) -> Fill | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while (left := deadline - loop.time()) > 0:
+            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            if message is None or message.get("type") != "message":
+                continue
+            try:
+                return decode_fill(message["data"])
+            except InvalidField as exc:  # a hint channel: a bad hint is skipped, not fatal
+                log.warning("ignoring an unreadable fill notification: %s", exc)
+        return None
+
+    async def wait_subscribed(self, wait_s: float) -> None:
+        """Wait for Redis to confirm the subscription, so a publish right after it is seen."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while (left := deadline - loop.time()) > 0:
+            message = await self._pubsub.get_message(timeout=left)
+            if message is not None and message.get("type") == "subscribe":
+                return
+        raise TimeoutError(f"no subscribe confirmation from Redis within {wait_s} s")
+
+
+class RedisEventBus:
+    def __init__(self, client: Redis, keys: Keys, *, maxlen: int = STREAM_MAXLEN) -> None:
+        self._client = client
+        self._keys = keys
+        self._fills = RedisStream[Fill](client, keys.fills_stream, encode_fill, decode_fill, maxlen)
+        self._bars = RedisStream[Bar](client, keys.bars_stream, encode_bar, decode_bar, maxlen)
+
+    @property
+    def fills(self) -> RedisStream[Fill]:
+        return self._fills
+
+    @property
+    def bars(self) -> RedisStream[Bar]:
+        return self._bars
+
+    async def publish_fills(self, fills: Sequence[Fill]) -> list[str]:
+        """Stream first, then the notification, in one pipeline (one round trip)."""
+        if not fills:
+            return []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for fill in fills:
+                self._fills.add_to(pipe, fill)
+            for fill in fills:
+                pipe.publish(self._keys.fills_channel, encode_fill(fill))
+            replies = await pipe.execute()
+        return [_text(i) for i in replies[: len(fills)]]
+
+    async def notify_fills(self, fills: Sequence[Fill]) -> int:
+        if not fills:
+            return 0
+        async with self._client.pipeline(transaction=False) as pipe:
+            for fill in fills:
+                pipe.publish(self._keys.fills_channel, encode_fill(fill))
+            replies = await pipe.execute()
+        return sum(int(r) for r in replies)
+
+    @asynccontextmanager
+    async def subscribe_fills(self) -> AsyncIterator[RedisFillSubscription]:
+        pubsub = self._client.pubsub()
+        try:
+            await pubsub.subscribe(self._keys.fills_channel)
+            subscription = RedisFillSubscription(pubsub)
+            await subscription.wait_subscribed(5.0)
+            yield subscription
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
