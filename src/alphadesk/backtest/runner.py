@@ -13,8 +13,10 @@ strategy on more bars is always correct; the wake masks only leave out calls tha
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -88,6 +90,20 @@ def _wake(
     return norm(flat), norm(holding)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection during the loop. A run keeps every fill, order and intent
+    alive, so each full collection re-scans a heap that only grows, for nothing: the loop makes
+    next to no reference cycles. Whatever it did make is collected once the run is over."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run(
     strategy: Strategy[Any],
     data: MarketData,
@@ -98,7 +114,9 @@ def run(
     settings = settings or BacktestSettings()
     started = time.perf_counter()
     if strategy.symbols:  # a universe: trade the part of it the data covers
-        data = data.select(sorted(set(strategy.symbols) & set(data.symbols)) or strategy.symbols)
+        chosen = sorted(set(strategy.symbols) & set(data.symbols)) or list(strategy.symbols)
+        if chosen != data.symbols:  # re-aligning the same symbols would rebuild the same data
+            data = data.select(chosen)
     symbols = data.symbols
     instruments = {
         s: settings.instruments.get(s) or default_instrument(data.series[s]) for s in symbols
@@ -124,7 +142,8 @@ def run(
         kill_limits=settings.kill_limits,
     )
     venue.engine = engine
-    steps, calls = _loop(strategy, data, settings, engine, venue, config, progress)
+    with _collector_paused():
+        steps, calls = _loop(strategy, data, settings, engine, venue, config, progress)
     final_cash = engine.portfolio.cash
     final_equity = engine.portfolio.equity
     engine.stop(int(data.close_times[-1]))
@@ -171,7 +190,9 @@ def _loop(
         columns = dict(table.arrays)
         for name in ("open", "high", "low", "close", "volume"):
             columns.setdefault(name, getattr(ohlcv, name))
-        flat, holding = _wake(strategy, symbol, columns, n)
+        flat, holding = (
+            _wake(strategy, symbol, columns, n) if settings.skip_quiet_bars else (None, None)
+        )
         if flat is None:
             every_step = True
         cand = np.zeros(n, dtype=bool) if flat is None else flat.copy()
@@ -280,6 +301,9 @@ def _loop(
             k += 1
         else:
             k = next_step[k + 1]
+    # the run ends at the last step even when the loop jumped past it: final equity marks open
+    # positions at the last closes, as a run visiting every bar does
+    cursor[0] = max(0, timeline_len - 1)
     if progress is not None:
         progress(timeline_len, timeline_len)
     return steps, calls

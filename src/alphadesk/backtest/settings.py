@@ -16,7 +16,8 @@ from alphadesk.engine.trading_state import KillSwitchLimits
 class BacktestSettings:
     """Defaults: 10,000 USDT, Bybit VIP0 fees (0.055 % taker, 0.02 % maker), no slippage,
     funding 0.01 % per 8 h, no extra risk limits. ``skip_quiet_bars`` lets a strategy that
-    declares its wake-up bars (``wake_bars``) skip the others; the results are the same."""
+    declares its wake-up bars (``wake_bars``) skip the others; the results are the same. With it
+    off the loop visits every bar and calls the strategy on each (the reference run)."""
 
     initial_equity: Decimal = Decimal(10_000)
     taker_fee: Decimal = Decimal("0.00055")

@@ -132,3 +132,9 @@ class Portfolio:
 
     def holds(self, symbol: str) -> bool:
         return symbol in self.positions
+
+    def entry_time(self, symbol: str) -> int | None:
+        """What ``position(symbol).entry_time_ms`` says (None when flat), at a dict's cost."""
+        if symbol not in self.positions:
+            return None
+        return self.entry_time_ms.get(symbol, 0)

@@ -10,7 +10,7 @@ kill-switch check needs it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from decimal import Decimal
 
 from alphadesk.domain import order_link
@@ -33,6 +33,21 @@ from alphadesk.engine.trading_state import (
 )
 from alphadesk.strategies.api import PortfolioView, Row, Strategy
 from alphadesk.strategies.context import IntentContext
+
+
+def _labelled(fill: Fill, reason: str) -> Fill:
+    """``replace(fill, close_reason=reason)`` without re-running every field check of an
+    already-checked fill (a copy of its slots); ``reason`` is the router's own label, <= 50."""
+    if not isinstance(reason, str) or len(reason) > 50:
+        return replace(fill, close_reason=reason)
+    copy = object.__new__(Fill)
+    for name in _FILL_FIELDS:
+        object.__setattr__(copy, name, getattr(fill, name))
+    object.__setattr__(copy, "close_reason", reason)
+    return copy
+
+
+_FILL_FIELDS = tuple(f.name for f in fields(Fill))
 
 
 class EngineContext(IntentContext):
@@ -149,7 +164,7 @@ class Engine:
             if reason is None and fill.order_link_id:
                 reason = order_link.decode(fill.order_link_id).reason
             if reason:
-                fill = replace(fill, close_reason=reason[:50])
+                fill = _labelled(fill, reason[:50])
         self.fills.append(fill)
         self.portfolio.apply(fill)
         self.router.on_fill(fill)

@@ -23,7 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeAlias, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.enums import Side
@@ -80,6 +83,37 @@ class PortfolioView(Protocol):
 
     @property
     def state(self) -> TradingState: ...
+
+
+def holds(portfolio: PortfolioView, symbol: str) -> bool:
+    """Whether ``symbol`` is held, without building a :class:`PositionView`.
+
+    The engine's portfolio answers with a dict lookup (``holds``); any other view falls back to
+    ``position(symbol) is not None``. Strategies ask this on every bar they see, and a view with
+    Decimal unrealised PnL costs a microsecond or two to build.
+    """
+    fast = getattr(portfolio, "holds", None)
+    if fast is not None:
+        held: bool = fast(symbol)
+        return held
+    return portfolio.position(symbol) is not None
+
+
+def entry_time(portfolio: PortfolioView, symbol: str) -> int | None:
+    """``position(symbol).entry_time_ms``, or None when flat, without building the view (the
+    engine's portfolio answers from a dict through ``entry_time``)."""
+    fast = getattr(portfolio, "entry_time", None)
+    if fast is not None:
+        entered: int | None = fast(symbol)
+        return entered
+    position = portfolio.position(symbol)
+    return None if position is None else position.entry_time_ms
+
+
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+Columns: TypeAlias = Mapping[str, npt.NDArray[np.float64]]
+WakeMask: TypeAlias = BoolArray | tuple[BoolArray | None, BoolArray | None]
+"""What ``Strategy.wake_bars`` returns: one mask for every state, or ``(flat, holding)``."""
 
 
 class Row(Protocol):
@@ -167,6 +201,21 @@ class Strategy(ABC, Generic[P]):
     @abstractmethod
     def indicators(self) -> Mapping[str, IndicatorSpec]:
         """Named indicator specs, computed per symbol by the engine; read back through ``Row``."""
+
+    def wake_bars(self, symbol: str, columns: Columns) -> WakeMask | None:
+        """The bars of ``symbol`` on which ``on_bar`` can do anything; None means every bar.
+
+        A backtest-only optimisation: ``columns`` holds the precomputed indicator arrays (by the
+        names of :meth:`indicators`) plus ``open``/``high``/``low``/``close``/``volume``. Return
+        one boolean array (used whatever the state), or a pair ``(flat, holding)``: ``flat``
+        while the symbol has no position and no order in flight, ``holding`` otherwise, each
+        None for "every bar". The backtest then calls ``on_bar`` only on those bars (and
+        ``on_bars_closed`` only at close times where some ``on_bar`` was called). It must be
+        exact: a bar left out must be one where the call would provably change nothing, state
+        included, and ``on_bars_closed`` at a close time without calls must change nothing
+        either (or change only what a later call at the same equity would set the same way).
+        """
+        return None
 
     def on_start(self, ctx: StrategyContext) -> None:
         """Called once before the first bar; rebuild per-symbol state from ``ctx.portfolio``."""

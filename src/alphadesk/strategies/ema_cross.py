@@ -17,7 +17,8 @@ from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.intents import EquityFraction
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, holds
+from alphadesk.strategies.features import previous
 from alphadesk.strategies.params import require
 from alphadesk.strategies.specs import IndicatorSpec
 
@@ -57,10 +58,19 @@ class EmaCross(Strategy[EmaCrossParams]):
     def indicators(self) -> Mapping[str, IndicatorSpec]:
         return {"ema_fast": specs.ema(self.params.fast), "ema_slow": specs.ema(self.params.slow)}
 
+    def wake_bars(self, symbol: str, columns: Columns) -> WakeMask:
+        """Cross bars: flat, only an up-cross can enter; otherwise a cross either way can act
+        (an exit when held, an entry attempt while an entry is still in flight)."""
+        fast, slow = columns["ema_fast"], columns["ema_slow"]
+        prev_fast, prev_slow = previous(fast), previous(slow)
+        up = (prev_fast < prev_slow) & (fast > slow)
+        down = (prev_fast > prev_slow) & (fast < slow)
+        return up, up | down
+
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
         fast, slow = ind.ema_fast, ind.ema_slow
         prev_fast, prev_slow = ind.prev("ema_fast"), ind.prev("ema_slow")
-        held = ctx.portfolio.position(bar.symbol) is not None
+        held = holds(ctx.portfolio, bar.symbol)
         if not held and prev_fast < prev_slow and fast > slow:
             ctx.enter(
                 bar.symbol,

@@ -95,6 +95,12 @@ def _lagged(values: FloatArray, periods: int) -> FloatArray:
     return out
 
 
+def previous(values: FloatArray, periods: int = 1) -> FloatArray:
+    """``values`` shifted ``periods`` bars later, NaN first: what ``Row.prev`` reads, as a column
+    (strategies' ``wake_bars`` compare it with the current values exactly as ``on_bar`` does)."""
+    return _lagged(np.asarray(values, dtype=np.float64), periods)
+
+
 def compute(spec: IndicatorSpec, bars: Ohlcv) -> FloatArray:
     """The whole column for ``spec`` over ``bars`` (NaN during warm-up)."""
     kind = spec.kind
@@ -275,10 +281,27 @@ class FeatureTable:
         self.arrays: dict[str, FloatArray] = {name: compute(s, bars) for name, s in specs.items()}
         self._lists = {name: array.tolist() for name, array in self.arrays.items()}
         self.length = len(bars)
+        self._row_type = _row_type(self._lists)
 
     def row(self, i: int = 0) -> ArrayRow:
         """A row at bar ``i``; move it with ``row.at(j)`` instead of building a new one."""
-        return ArrayRow(self._lists, i)
+        return self._row_type(self._lists, i)
+
+
+def _row_type(cols: dict[str, list[float]]) -> type[ArrayRow]:
+    """An ArrayRow subclass with one property per column: ``ind.ema_fast`` is then a property
+    read instead of a failed attribute lookup falling back to ``__getattr__`` (several times
+    cheaper, and strategies read a few values per call on every bar they are called on)."""
+
+    def getter(values: list[float]) -> property:
+        return property(lambda row: values[row.i])
+
+    reserved = set(dir(ArrayRow))
+    namespace: dict[str, object] = {"__slots__": ()}
+    for name, values in cols.items():
+        if name.isidentifier() and name not in reserved:
+            namespace[name] = getter(values)
+    return type("ArrayRowOf", (ArrayRow,), namespace)
 
 
 class LiveRow:

@@ -26,11 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.intents import NotionalSize, TakeProfitLevel, TrailingSpec
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, holds
 from alphadesk.strategies.drawdown import LxLadder
 from alphadesk.strategies.params import require
 from alphadesk.strategies.periods import HOUR_MS, bucket_key, floor_to
@@ -183,6 +185,19 @@ class LxAlgo(Strategy[LxAlgoParams]):
             return "rule_6"
         return None
 
+    def wake_bars(self, symbol: str, columns: Columns) -> WakeMask:
+        """Flat: the pump-gate bars (no rule fires without the gate). Holding, or an order in
+        flight: every bar (breakeven, the 8 h and 72 h exits read each close).
+
+        The drawdown ladder reads equity in ``on_bars_closed``, which runs only at close times
+        with some call. While any symbol is held it is called every bar, so the ladder sees every
+        close; while nothing is held or in flight equity is cash, constant, and the ladder's
+        update is idempotent at constant equity (period starts, latches and the weekly peak
+        loss end the same whether it looks once or at every close), so the skipped closes
+        change nothing a later look does not set the same way."""
+        gate = (columns["pump"] * 100) >= self.params.pump_threshold_pct
+        return np.asarray(gate, dtype=bool), None
+
     def on_start(self, ctx: StrategyContext) -> None:
         """Rebuild the 4-hour bucket of each held symbol's entry from the portfolio."""
         for symbol in ctx.portfolio.open_positions():
@@ -194,7 +209,7 @@ class LxAlgo(Strategy[LxAlgoParams]):
         return bucket_key(ms, self.params.bucket_hours, self.params.bucket_start_hour_utc)
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
-        position = ctx.portfolio.position(bar.symbol)
+        position = ctx.portfolio.position(bar.symbol) if holds(ctx.portfolio, bar.symbol) else None
         if position is None:
             rule = self.rule(ind)
             if rule is not None:

@@ -25,11 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.intents import RiskFraction, TrailingSpec
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, holds
 from alphadesk.strategies.drawdown import MomentumLimits
 from alphadesk.strategies.params import require
 from alphadesk.strategies.specs import IndicatorSpec
@@ -205,11 +207,33 @@ class Momentum(Strategy[MomentumParams]):
             and close > ind.sma
         )
 
+    def wake_bars(self, symbol: str, columns: Columns) -> WakeMask | None:
+        """Flat: the breakout bars (``is_breakout``, column-wise). Holding, or an order in
+        flight: every bar (``ma_exit``). With the BTC regime filter on, BTC on every bar (its
+        regime flag is read from the latest BTC bar).
+
+        The period limits read equity in ``on_bars_closed``, which runs only at close times
+        with some call. While any symbol is held it is called every bar, so the limits see every
+        close; while nothing is held or in flight equity is cash, constant, and
+        ``MomentumLimits.update`` is idempotent at constant equity, so the skipped closes
+        change nothing a later look does not set the same way."""
+        p = self.params
+        if p.use_btc_regime_filter and symbol == p.btc_symbol:
+            return None
+        close = columns["close"]
+        breakout = (
+            (columns["bbw_pct"] < p.max_width_percentile)
+            & (close > columns["bb_upper"])
+            & (columns["rvr"] > p.min_rvr)
+            & (close > columns["sma"])
+        )
+        return np.asarray(breakout, dtype=bool), None
+
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
         p = self.params
         if p.use_btc_regime_filter and bar.symbol == p.btc_symbol:
             self._btc_regime_ok = bar.close > ind.regime_sma and ind.regime_adx > p.btc_min_adx
-        if ctx.portfolio.position(bar.symbol) is not None:
+        if holds(ctx.portfolio, bar.symbol):
             if bar.close < ind.sma:
                 self._exiting.add(bar.symbol)
                 ctx.exit(bar.symbol, "ma_exit")

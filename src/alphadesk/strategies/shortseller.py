@@ -27,12 +27,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.intents import EquityFraction, TakeProfitLevel, TrailingSpec
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, entry_time
+from alphadesk.strategies.features import previous
 from alphadesk.strategies.params import require
 from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, day_key, floor_to
 from alphadesk.strategies.specs import IndicatorSpec
@@ -190,6 +193,21 @@ class ShortSeller(Strategy[ShortSellerParams]):
         state = self._book.of(symbol)
         state.cooldown_until_ms = max(state.cooldown_until_ms, until)
 
+    def wake_bars(self, symbol: str, columns: Columns) -> WakeMask | None:
+        """Flat: the cross bars (an entry needs a cross, and a bar without one leaves the day's
+        counter as it was: the day reset waits for the next visited bar of a later day, where it
+        gives the same count). Holding: every bar (the 24 h exit and the regime exit can fire on
+        any bar, and the age is only known from the fill)."""
+        if symbol not in self._risk:
+            return np.zeros(len(columns["close"]), dtype=bool)
+        close = columns["close"]
+        prev_close = previous(close)
+        crossed = np.zeros(len(close), dtype=bool)
+        for name in ("ema_fast", "ema_slow"):
+            ema = columns[name]
+            crossed |= (prev_close > previous(ema)) & (close < ema)
+        return crossed, None
+
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
         risk = self._risk.get(bar.symbol)
         if risk is None:
@@ -209,9 +227,9 @@ class ShortSeller(Strategy[ShortSellerParams]):
         active = close < fast and close < slow
         now = ctx.now_ms
         cooling = now < state.cooldown_until_ms
-        position = ctx.portfolio.position(bar.symbol)
-        if position is not None:
-            age = now - floor_to(position.entry_time_ms, self.timeframe_ms)
+        entered = entry_time(ctx.portfolio, bar.symbol)
+        if entered is not None:
+            age = now - floor_to(entered, self.timeframe_ms)
             if age > self._max_hold_ms:
                 ctx.exit(bar.symbol, "time_exit")
             elif not active and not cooling:

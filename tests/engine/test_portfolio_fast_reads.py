@@ -1,0 +1,50 @@
+"""The cheap per-bar reads strategies use (``holds``, ``entry_time``) say what the full
+``position()`` view says, on the engine's portfolio and on any other view (the harness's book);
+and the engine's cheap fill labelling equals ``dataclasses.replace``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.enums import Side
+from alphadesk.engine.portfolio import Portfolio
+from alphadesk.engine.runner import _labelled
+from alphadesk.strategies.api import PortfolioView, entry_time, holds
+from alphadesk.testing.builders import make_fill
+from alphadesk.testing.strategy_harness import BookPortfolio
+
+
+def _agree(view: PortfolioView, symbol: str) -> None:
+    position = view.position(symbol)
+    assert holds(view, symbol) is (position is not None)
+    assert entry_time(view, symbol) == (None if position is None else position.entry_time_ms)
+
+
+def test_engine_portfolio_fast_reads_match_the_view() -> None:
+    book = Portfolio("bot", Decimal(10_000))
+    _agree(book, "BTCUSDT")
+    opened = make_fill(Side.BUY, "2", "100", bot_id="bot", seconds=60)
+    book.apply(opened)
+    _agree(book, "BTCUSDT")
+    assert entry_time(book, "BTCUSDT") == to_epoch_ms(opened.exec_time)
+    book.apply(make_fill(Side.BUY, "1", "110", bot_id="bot", seconds=120))  # adding keeps it
+    assert entry_time(book, "BTCUSDT") == to_epoch_ms(opened.exec_time)
+    book.apply(make_fill(Side.SELL, "3", "105", bot_id="bot", seconds=180))
+    _agree(book, "BTCUSDT")
+    assert not holds(book, "BTCUSDT")
+
+
+def test_other_views_fall_back_to_position() -> None:
+    book = BookPortfolio()
+    _agree(book, "ETHUSDT")
+    book.open("ETHUSDT", Side.SELL, "3000", 1_760_000_000_000)
+    _agree(book, "ETHUSDT")
+    assert entry_time(book, "ETHUSDT") == 1_760_000_000_000
+
+
+def test_labelled_fill_equals_replace() -> None:
+    fill = make_fill(Side.SELL, "0.5", "101.5", "0.03", bot_id="bot")
+    assert _labelled(fill, "ema_cross_down") == replace(fill, close_reason="ema_cross_down")
+    assert _labelled(fill, "x" * 50).close_reason == "x" * 50
