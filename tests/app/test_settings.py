@@ -70,3 +70,31 @@ def test_secret_cannot_be_pickled_or_formatted() -> None:
     assert "hunter22" not in f"{secret!s} {secret:>20}"
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+def test_cli_reports_errors_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alphadesk.app.cli import main
+
+    monkeypatch.delenv("ALPHADESK_DEBUG", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "mysql://nowhere/db")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(("alphadesk db: ", "db: "))
+    assert "mysql://nowhere/db" in err
+    assert "Traceback" not in err
+
+
+def test_cli_turns_an_unexpected_failure_into_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from alphadesk.app.cli import main
+
+    monkeypatch.delenv("ALPHADESK_DEBUG", raising=False)
+    missing = tmp_path / "no-such-dir" / "x.csv"
+    code = main(["backtest", "--strategy", "ema_cross", "--data", str(missing)])
+    err = capsys.readouterr().err.strip()
+    assert code in (1, 2)
+    assert "Traceback" not in err
+    assert "x.csv" in err
