@@ -1,0 +1,437 @@
+"""One bot, composed from configuration: the only place that switches on the deployment mode.
+
+``paper``: the paper venue (the shared matching engine, in this process) on replayed candles;
+the bot writes its own fills through the fill writer, since no listener watches a paper account.
+``demo``/``testnet``/``live``: the Bybit adapter with the bot's own key; closed bars from the
+public kline stream, fills and order updates from the private stream. Fills are written through
+the same fill writer (insert-if-absent, so a listener recording them too changes nothing).
+
+Whatever the mode, a run: registers the bot in ``trading.bots``; restores the kill switch
+(``<state_dir>/<bot_id>.risk.json``, else a ``reducing``/``halted`` status left in the table);
+rebuilds the book from the ledger and checks it against the venue (:mod:`engine.recovery`);
+warms the indicators up on ``warmup_bars`` closed bars without deciding; trades on closed bars;
+beats ``last_heartbeat`` and keeps ``status`` equal to the kill switch's state; and on exit marks
+the bot ``stopped``. Stopping never closes a position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment
+from alphadesk.adapters.bybit.models import KlineUpdate
+from alphadesk.adapters.bybit.streams import public_topics
+from alphadesk.adapters.sim.config import SimConfig, Slippage
+from alphadesk.adapters.sim.engine import MatchingEngine
+from alphadesk.adapters.sim.paper import PaperExchange
+from alphadesk.adapters.sim.records import SimEvent
+from alphadesk.adapters.storage import migrate
+from alphadesk.adapters.storage.bots import open_bots
+from alphadesk.adapters.storage.risk_state import FileStateStore
+from alphadesk.adapters.storage.stores import open_store
+from alphadesk.adapters.storage.urls import parse
+from alphadesk.app.bot_venues import (
+    BybitVenueAdapter,
+    PaperVenueAdapter,
+    ReplayClock,
+    recent_closed_bars,
+)
+from alphadesk.app.settings import BotSettings, Settings
+from alphadesk.backtest.data import MarketData, load
+from alphadesk.backtest.instruments import default_instrument
+from alphadesk.backtest.settings import BacktestSettings
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.events import OrderUpdated
+from alphadesk.domain.fills import Fill
+from alphadesk.domain.instruments import Instrument
+from alphadesk.engine.bot_registry import BotRecord, BotRegistry, state_of_status, status_for
+from alphadesk.engine.ledger import FillWriter
+from alphadesk.engine.live_driver import LiveDriver, QueuedGateway
+from alphadesk.engine.recovery import Recovery, recover
+from alphadesk.engine.runner import Engine
+from alphadesk.strategies import build
+from alphadesk.strategies.api import Strategy
+
+log = logging.getLogger("alphadesk.bot")
+Mode = Literal["paper", "demo", "testnet", "live"]
+MODES: tuple[Mode, ...] = ("paper", "demo", "testnet", "live")
+
+
+@dataclass(frozen=True, slots=True)
+class BotOptions:
+    name: str
+    mode: Mode = "paper"
+    database_url: str | None = None
+    state_dir: Path = Path("state")
+    data: tuple[Path, ...] = ()
+    """Paper: candle files to replay (default: the bundled ones for the strategy's timeframe)."""
+    start_ms: int | None = None
+    """Paper: the first bar to trade; earlier bars only warm the indicators up."""
+    max_bars: int | None = None
+    """Stop after this many closed-bar steps (a bounded run); None runs until stopped."""
+    initial_capital: Decimal = Decimal(10_000)
+    heartbeat_s: float = 5.0
+    pace_s: float = 0.0
+    """Paper: seconds to wait between replayed steps (0: as fast as possible)."""
+    warmup_bars: int | None = None
+    base_url: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BotRun:
+    """What a finished (or running) bot did; tests and the CLI read it."""
+
+    bot_id: str
+    engine: Engine
+    driver: LiveDriver
+    recovery: Recovery
+    heartbeats: list[datetime] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Bot:
+    def __init__(self, settings: Settings, options: BotOptions) -> None:
+        if options.mode not in MODES:
+            raise ValueError(f"mode={options.mode!r}: expected one of {', '.join(MODES)}")
+        self.settings = settings
+        self.options = options
+        self.config: BotSettings = settings.bot(options.name)
+        self.bot_id = self.config.bot_id
+        self.url = options.database_url or settings.database_url
+        self.stop_event = asyncio.Event()
+        self.run_info: BotRun | None = None
+        self.on_started: Callable[[BotRun], None] | None = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def strategy(self) -> Strategy[Any]:
+        params = {**dict(self.config.params), **self.options.params}
+        return build(self.config.strategy, **params)
+
+    # -- the run --------------------------------------------------------------------------------
+
+    async def run(self) -> BotRun:
+        if parse(self.url).kind == "sqlite":
+            await asyncio.to_thread(migrate.upgrade, self.url)
+        store = await open_store(self.url)
+        bots = await open_bots(self.url)
+        try:
+            writer = FillWriter(store)
+            if self.options.mode == "paper":
+                return await self._run_paper(writer, bots)
+            return await self._run_bybit(writer, bots)
+        finally:
+            await bots.close()
+            await store.close()
+
+    def _engine(
+        self,
+        strategy: Strategy[Any],
+        instruments: dict[str, Instrument],
+        gateway: QueuedGateway,
+        capital: Decimal,
+    ) -> Engine:
+        state = FileStateStore(self.options.state_dir / f"{self.bot_id}.risk.json")
+        return Engine(
+            strategy,
+            bot_id=self.bot_id,
+            instruments=instruments,
+            gateway=gateway,
+            initial_cash=capital,
+            state_store=state,
+        )
+
+    async def _register(self, bots: BotRegistry, engine: Engine, capital: Decimal) -> Decimal:
+        """Upsert the row; a halt/reduce the table remembers wins over a missing state file."""
+        existing = await bots.get(self.bot_id)
+        stored_state = state_of_status(existing.status) if existing is not None else None
+        key = f"risk:bot:{self.bot_id}"
+        state_store = engine.kill_switch._store  # the store this run built
+        if stored_state is not None and state_store.get(key) is None:
+            log.warning(
+                "%s: kill switch restored as %s from trading.bots", self.bot_id, stored_state.value
+            )
+            engine.command_state(stored_state, to_epoch_ms(_now()), "restored from trading.bots")
+        initial = existing.initial_capital if existing is not None else capital
+        strategy = engine.strategy
+        await bots.register(
+            BotRecord(
+                bot_id=self.bot_id,
+                bot_name=self.bot_id,
+                bot_type=strategy.name,
+                strategy_name=strategy.name,
+                status=status_for(engine.risk.state),
+                deployment_mode=self.options.mode,
+                initial_capital=initial,
+                current_equity=engine.portfolio.equity,
+                last_heartbeat=_now(),
+            )
+        )
+        return initial
+
+    async def _heartbeat(self, bots: BotRegistry, run: BotRun) -> None:
+        status = ""
+        while True:
+            at = _now()
+            await bots.heartbeat(self.bot_id, at, equity=run.engine.portfolio.equity)
+            run.heartbeats.append(at)
+            now_status = status_for(run.engine.risk.state)
+            if now_status != status:
+                await bots.set_status(self.bot_id, now_status)
+                status = now_status
+            await asyncio.sleep(self.options.heartbeat_s)
+
+    async def _finish(
+        self, bots: BotRegistry, run: BotRun, tasks: Sequence[asyncio.Task[Any]], now_ms: int
+    ) -> None:
+        run.engine.stop(now_ms)  # the strategy's on_stop: never flattens
+        await run.driver.close()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await bots.heartbeat(self.bot_id, _now(), equity=run.engine.portfolio.equity)
+        await bots.set_status(self.bot_id, "stopped")
+
+    def _started(self, run: BotRun) -> None:
+        self.run_info = run
+        if self.on_started is not None:
+            self.on_started(run)
+
+    # -- paper ----------------------------------------------------------------------------------
+
+    def _paper_data(self, strategy: Strategy[Any]) -> MarketData:
+        files = list(self.options.data)
+        if not files:
+            from alphadesk.data import market_files
+
+            files = market_files(f"*_{strategy.timeframe_min}m_bybit-perp-*.csv")
+            if strategy.symbols:
+                files = [f for f in files if f.name.split("_", 1)[0] in strategy.symbols]
+        if not files:
+            raise ValueError(f"no candle files for {strategy.name} in paper mode; pass --data")
+        data = load(files)
+        if strategy.symbols:
+            chosen = sorted(set(strategy.symbols) & set(data.symbols)) or data.symbols
+            if chosen != data.symbols:
+                data = data.select(chosen)
+        return data
+
+    async def _run_paper(self, writer: FillWriter, bots: BotRegistry) -> BotRun:
+        opts = self.options
+        strategy = self.strategy()
+        data = self._paper_data(strategy)
+        defaults = BacktestSettings()
+        instruments = {s: default_instrument(b) for s, b in data.series.items()}
+        config = SimConfig(
+            taker_fee=defaults.taker_fee,
+            maker_fee=defaults.maker_fee,
+            slippage=Slippage(bps=defaults.slippage_bps),
+            funding_rate=defaults.funding_rate,
+            default_leverage=defaults.leverage,
+        )
+        sim = MatchingEngine("paper", instruments.values(), config=config, seed=0)
+        timeline = data.timeline.tolist()
+        start = 0
+        if opts.start_ms is not None:
+            start = next((k for k, t in enumerate(timeline) if t >= opts.start_ms), len(timeline))
+        clock = ReplayClock(int(timeline[start]) if start < len(timeline) else 0)
+        exchange = PaperExchange(sim, clock)
+        gateway = QueuedGateway()
+        engine = self._engine(strategy, instruments, gateway, opts.initial_capital)
+        holder: list[LiveDriver] = []
+        muted = [True]
+
+        async def deliver(event: SimEvent) -> None:
+            if muted[0] or not holder:
+                return
+            if isinstance(event, Fill):
+                await holder[0].on_fill(event)
+            elif isinstance(event, OrderUpdated):
+                holder[0].on_order(event)
+
+        paper = exchange.venue(self.bot_id, opts.initial_capital, deliver)
+        venue = PaperVenueAdapter(exchange, paper)
+        driver = LiveDriver(
+            engine,
+            venue,
+            gateway,
+            data.symbols,
+            history=strategy.history,
+            hold_orders_for_next_price=True,
+            grace_s=0,
+        )
+        holder.append(driver)
+        driver.fill_hooks.append(lambda fill: _write(writer, fill))
+        await self._register(bots, engine, opts.initial_capital)
+        fills = await writer.read_fills(bot_id=self.bot_id)
+        start_ms = clock.ms
+        recovery = recover(engine.portfolio, fills, None, start_ms)
+        driver.seen(fills)
+        for position in engine.portfolio.positions.values():
+            venue.seed(position, position.avg_entry_price, start_ms)
+        muted[0] = False
+        warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
+        driver.warm_up({s: _bars_before(data, s, start, warm) for s in data.symbols})
+        run = BotRun(self.bot_id, engine, driver, recovery)
+        engine.start(start_ms)
+        beat = asyncio.create_task(self._heartbeat(bots, run))
+        self._started(run)
+        end = len(timeline) if opts.max_bars is None else min(len(timeline), start + opts.max_bars)
+        last_close = start_ms
+        try:
+            for k in range(start, end):
+                if self.stop_event.is_set():
+                    break
+                last_close = await _replay_step(data, k, clock, exchange, driver)
+                if opts.pace_s:
+                    await asyncio.sleep(opts.pace_s)
+                else:
+                    await asyncio.sleep(0)
+        finally:
+            await self._finish(bots, run, [beat], last_close)
+        return run
+
+    # -- Bybit ----------------------------------------------------------------------------------
+
+    def _account(self) -> AccountConfig:
+        env = Environment(self.options.mode)
+        return AccountConfig(
+            account=self.config.account,
+            api_key=self.config.api_key.reveal(),
+            secret=self.config.api_secret,
+            environment=env,
+            base_url=self.options.base_url or self.settings.bybit_base_url,
+        )
+
+    async def _run_bybit(self, writer: FillWriter, bots: BotRegistry) -> BotRun:
+        strategy = self.strategy()
+        symbols = sorted(strategy.symbols)
+        if not symbols:
+            raise ValueError(f"{strategy.name}: live trading needs an explicit symbol list")
+        client = await BybitClient.connect(self._account(), default_bot=self.bot_id)
+        try:
+            return await self._trade_bybit(client, writer, bots, strategy, symbols)
+        finally:
+            await client.close()
+
+    async def _trade_bybit(
+        self,
+        client: BybitClient,
+        writer: FillWriter,
+        bots: BotRegistry,
+        strategy: Strategy[Any],
+        symbols: list[str],
+    ) -> BotRun:
+        opts = self.options
+        instruments = {}
+        for symbol in symbols:
+            found = await client.market.instruments(symbol)
+            instruments[symbol] = found[0]
+        wallet = await client.account.wallet()
+        gateway = QueuedGateway()
+        engine = self._engine(strategy, instruments, gateway, opts.initial_capital)
+        venue = BybitVenueAdapter(client)
+        interval = strategy.timeframe_min
+
+        async def backfill(symbol: str, first: int, last: int) -> list[Bar]:
+            from alphadesk.domain.checks import from_epoch_ms
+
+            return await client.market.klines(
+                symbol, interval, from_epoch_ms("start", first), from_epoch_ms("end", last)
+            )
+
+        driver = LiveDriver(
+            engine, venue, gateway, symbols, history=strategy.history, backfill=backfill
+        )
+        driver.fill_hooks.append(lambda fill: _write(writer, fill))
+        capital = await self._register(bots, engine, wallet.equity)
+        engine.portfolio.initial_cash = capital
+        fills = await writer.read_fills(bot_id=self.bot_id)
+        positions = await client.trading.positions()
+        now_ms = to_epoch_ms(_now())
+        recovery = recover(engine.portfolio, fills, positions, now_ms)
+        driver.seen(fills)
+        warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
+        history = {s: await recent_closed_bars(client, s, interval, warm) for s in symbols}
+        driver.warm_up(history)
+        run = BotRun(self.bot_id, engine, driver, recovery)
+        engine.start(max((b[-1].close_time_ms for b in history.values() if b), default=now_ms))
+
+        async def on_private(event: object) -> None:
+            if isinstance(event, Fill):
+                await driver.on_fill(event)
+            elif isinstance(event, OrderUpdated):
+                driver.on_order(event)
+
+        async def on_public(event: object) -> None:
+            if isinstance(event, KlineUpdate) and event.confirmed:
+                await driver.on_closed_bar(event.bar)
+                if opts.max_bars is not None and driver.stats.steps >= opts.max_bars:
+                    self.stop_event.set()
+
+        await client.private_stream(on_private)
+        await client.public_stream(
+            public_topics(symbols, kline_interval_min=interval, tickers=False), on_public
+        )
+        tasks = [
+            asyncio.create_task(self._heartbeat(bots, run)),
+            asyncio.create_task(driver.run_sender()),
+        ]
+        self._started(run)
+        try:
+            await self.stop_event.wait()
+        finally:
+            await self._finish(bots, run, tasks, engine.ctx.now_ms)
+        return run
+
+
+async def _write(writer: FillWriter, fill: Fill) -> None:
+    await writer.write_one(fill)
+
+
+def _bars_before(data: MarketData, symbol: str, start: int, count: int) -> list[Bar]:
+    """The symbol's last ``count`` bars opening before timeline step ``start``."""
+    if count <= 0 or start <= 0:
+        return []
+    index = data.index[symbol][:start]
+    present = [int(i) for i in index if i >= 0]
+    series = data.series[symbol]
+    return [series.bar(i) for i in present[-count:]]
+
+
+async def _replay_step(
+    data: MarketData, k: int, clock: ReplayClock, exchange: PaperExchange, driver: LiveDriver
+) -> int:
+    """One timeline step, as a live bot lives it: orders decided at the last close reach the
+    venue at this bar's open, the venue walks the bar, then the strategy decides at its close."""
+    close_ms = int(data.timeline[k]) + data.interval_min * 60_000
+    for symbol in data.symbols:
+        i = int(data.index[symbol][k])
+        if i < 0:
+            continue
+        bar = data.series[symbol].bar(i)
+        clock.set(bar.open_time_ms)
+        if any(r.symbol == symbol for r in driver.gateway.orders):
+            await exchange.on_price(symbol, to_decimal(bar.open))
+            await driver.send_orders(symbol)
+        await exchange.on_bar(bar)
+        clock.set(bar.close_time_ms)
+        await driver.on_closed_bar(bar)
+    await driver.decide(close_ms)
+    return close_ms

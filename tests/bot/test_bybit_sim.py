@@ -1,0 +1,127 @@
+"""Demo mode against the local Bybit simulator over real sockets: warm-up from REST klines,
+closed kline.5 bars from the public stream, an order tagged by ``domain.order_link``, the
+trailing stop set through the position trading-stop call, the fill back on the private stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alphadesk import simulator
+from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment, Secret
+from alphadesk.adapters.storage.bots import open_bots
+from alphadesk.adapters.storage.stores import open_store
+from alphadesk.app.bot import Bot, BotOptions
+from alphadesk.app.settings import BotSettings, Settings
+from alphadesk.domain import order_link
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.enums import Side
+from alphadesk.domain.intents import EnterIntent, NotionalSize, TrailingSpec
+from alphadesk.strategies import STRATEGIES
+from alphadesk.strategies import specs as ind
+from alphadesk.strategies.api import Row, Strategy, StrategyContext
+from alphadesk.strategies.specs import IndicatorSpec
+
+KEY, SECRET = "PROBEKEY01", "probe-secret-0123456789"
+BOT_ID = "probe_001"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeParams:
+    symbols: tuple[str, ...] = ("BTCUSDT",)
+
+
+class Probe(Strategy[ProbeParams]):
+    """Shorts once on its first decision, with an exchange trailing stop 1 % away."""
+
+    name = "bot_probe"
+    timeframe_min = 5
+    params_type = ProbeParams
+    warmup_bars = 30
+
+    def indicators(self) -> Mapping[str, IndicatorSpec]:
+        return {"ema": ind.ema(20)}
+
+    def on_bar(self, ctx: StrategyContext, bar: Bar, row: Row) -> None:
+        if ctx.portfolio.position(bar.symbol) is None and row.ema == row.ema:
+            price = to_decimal(bar.close)
+            ctx.enter(
+                bar.symbol,
+                Side.SELL,
+                NotionalSize(usdt=Decimal(200)),
+                "probe",
+                ref_price=price,
+                trailing=TrailingSpec(distance=price / 100),
+            )
+
+
+async def test_demo_bot_on_the_simulator(
+    market_csv: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(STRATEGIES, Probe.name, Probe)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    btc = market_csv("BTCUSDT_5m_bybit-perp-20250924-20251122")
+    accounts = [simulator.SimAccount(KEY, SECRET, name="probe")]
+    async with simulator.run_simulator([btc], accounts, history_bars=300) as sim:
+        settings = Settings(
+            database_url=url,
+            bots=(BotSettings(BOT_ID, Probe.name, "probe", Secret(KEY), Secret(SECRET)),),
+        )
+        options = BotOptions(
+            name=BOT_ID,
+            mode="demo",
+            state_dir=tmp_path / "state",
+            base_url=sim.base_url,
+            heartbeat_s=0.1,
+        )
+        bot = Bot(settings, options)
+        started = asyncio.Event()
+        bot.on_started = lambda _run: started.set()
+        task = asyncio.create_task(bot.run())
+        await asyncio.wait_for(started.wait(), 20)
+        run = bot.run_info
+        assert run is not None
+        assert run.driver.stats.warmed == Probe.warmup_bars
+        assert run.driver.stats.steps == 0  # warm-up decides nothing
+        for _ in range(40):
+            if run.engine.fills and run.driver.stats.protections_sent:
+                break
+            sim.advance(1)
+            await asyncio.sleep(0.15)
+        bot.stop()
+        await asyncio.wait_for(task, 20)
+
+        assert run.driver.stats.bars >= 1
+        intent = run.engine.intents[0]
+        assert isinstance(intent, EnterIntent) and intent.trailing is not None
+        fill = run.engine.fills[0]
+        decoded = order_link.decode(fill.order_link_id)
+        assert (decoded.bot_id, decoded.purpose) == (BOT_ID, order_link.Purpose.ENTRY)
+        assert fill.side is Side.SELL and fill.venue == "bybit"
+        assert run.driver.stats.protections_sent >= 1 and not run.driver.stats.errors
+
+        config = AccountConfig(
+            "probe", KEY, Secret(SECRET), Environment.DEMO, base_url=sim.base_url
+        )
+        async with BybitClient(config) as client:
+            await client.rest.sync_clock()
+            positions = {p.symbol: p for p in await client.trading.positions()}
+        held = positions["BTCUSDT"]
+        assert held.side is Side.SELL and held.size == fill.qty  # stopping did not flatten
+        assert held.trailing_stop > 0
+
+    store = await open_store(url)
+    bots = await open_bots(url)
+    try:
+        recorded = await store.read_fills(bot_id=BOT_ID)
+        row = await bots.get(BOT_ID)
+    finally:
+        await store.close()
+        await bots.close()
+    assert [f.exec_id for f in recorded] == [f.exec_id for f in run.engine.fills]
+    assert row is not None and (row.status, row.deployment_mode) == ("stopped", "demo")

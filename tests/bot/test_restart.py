@@ -1,0 +1,99 @@
+"""Restart: the book comes back from the ledger (and the paper venue is seeded from it), the bot
+neither re-enters nor flattens, and the kill switch comes back in the state it left."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from alphadesk.adapters.storage.bots import open_bots
+from alphadesk.app.bot import Bot
+from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.intents import EnterIntent, ExitIntent
+from alphadesk.domain.positions import fold
+from alphadesk.strategies.api import TradingState
+
+from .support import BOT_ID, backtest, paper_options, run_bot, settings
+
+SCAN = 4032
+
+
+def _open_step(market_csv: Callable[[str], Path]) -> tuple[int, str]:
+    """A timeline step after which the backtest holds a position: where to stop the first run."""
+    twin = backtest(market_csv, SCAN)
+    timeline = twin.data.timeline.tolist()
+    for fill in twin.fills:
+        if not fill.moves_position:
+            continue
+        entry_ms = to_epoch_ms(fill.exec_time)
+        step = next(k for k, t in enumerate(timeline) if t > entry_ms) + 3
+        cutoff = timeline[step]
+        held = [
+            f for f in twin.fills if f.symbol == fill.symbol and to_epoch_ms(f.exec_time) < cutoff
+        ]
+        if not fold(BOT_ID, fill.symbol, held).is_flat:
+            return step, fill.symbol
+    raise AssertionError("no open position in the scanned period")
+
+
+async def test_restart_rebuilds_the_position_and_neither_reenters_nor_flattens(
+    db_url: str, market_csv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    step, symbol = _open_step(market_csv)
+    state = tmp_path / "state"
+    first = await run_bot(db_url, paper_options(market_csv, state, max_bars=step))
+    held = first.engine.portfolio.positions[symbol]
+    assert not held.is_flat
+
+    timeline_ms = int(first.engine.ctx.now_ms)
+    second = await run_bot(
+        db_url, paper_options(market_csv, state, start_ms=timeline_ms, max_bars=0)
+    )
+    assert second.recovery.fills == len(first.engine.fills)
+    assert second.recovery.consistent
+    rebuilt = second.engine.portfolio.positions[symbol]
+    assert (rebuilt.qty, rebuilt.cost) == (held.qty, held.cost)
+    assert second.engine.portfolio.cash == first.engine.portfolio.cash
+    assert second.engine.intents == []  # restarting places nothing
+
+    third = await run_bot(
+        db_url, paper_options(market_csv, state, start_ms=timeline_ms, max_bars=24)
+    )
+    on_symbol = [i for i in third.engine.intents if i.symbol == symbol]
+    assert not any(isinstance(i, EnterIntent) for i in on_symbol[:1])
+    assert not any(isinstance(i, ExitIntent) and i.time_ms == timeline_ms for i in on_symbol)
+    venue = third.driver.venue
+    reported = {p.symbol: p for p in await venue.paper.positions()}  # type: ignore[attr-defined]
+    if symbol in third.engine.portfolio.positions:
+        assert reported[symbol].size == third.engine.portfolio.positions[symbol].size
+
+
+async def test_kill_switch_state_survives_restart(
+    db_url: str, market_csv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    first = await run_bot(db_url, paper_options(market_csv, state, max_bars=5))
+    first.engine.command_state(TradingState.HALTED, first.engine.ctx.now_ms, "owner halt")
+
+    bot = Bot(settings(db_url), paper_options(market_csv, state, max_bars=3, pace_s=0.2))
+    started = asyncio.Event()
+    bot.on_started = lambda _run: started.set()
+    task = asyncio.create_task(bot.run())
+    bots = await open_bots(db_url)
+    try:
+        await asyncio.wait_for(started.wait(), 30)
+        during = await bots.get(BOT_ID)
+        second = await asyncio.wait_for(task, 30)
+        after = await bots.get(BOT_ID)
+        assert during is not None and during.status == "halted"
+        assert after is not None and after.status == "stopped"
+        assert second.engine.risk.state is TradingState.HALTED
+
+        # without the state file, a halt the table still shows (a crash) is restored from it
+        (state / f"{BOT_ID}.risk.json").unlink()
+        await bots.set_status(BOT_ID, "halted")
+        third = await run_bot(db_url, paper_options(market_csv, state, max_bars=0))
+        assert third.engine.risk.state is TradingState.HALTED
+    finally:
+        await bots.close()
