@@ -136,8 +136,8 @@ async def main(single_n: int, batched_n: int, batch: int) -> int:
         f"# via PgBouncer {urlsplit(BOUNCER).netloc}, synchronous_commit={sync_commit}, "
         f"single: {single_n} calls of 1 fill, batched: {batched_n} fills in calls of {batch}"
     )
-    print(f"single: {single:,.0f} fills/s")
-    print(f"batched: {batched:,.0f} fills/s")
+    print(f"single: {single:.0f} fills/s")
+    print(f"batched: {batched:.0f} fills/s")
     print(f"ratio batched/single: {batched / single:.1f}")
     return 0
 

@@ -67,3 +67,14 @@ def test_check_order_names_the_rule(qty: Decimal, price: Decimal, needle: str) -
 def test_invalid_instrument_is_refused() -> None:
     with pytest.raises(InvalidField, match="instrument.tick_size"):
         Instrument("X", Decimal("0"), Decimal("1"), Decimal("1"))
+
+
+def test_rounding_is_exact_beyond_28_digits() -> None:
+    inst = Instrument("X", Decimal("0.001"), Decimal("0.001"), Decimal("0.001"))
+    assert inst.round_qty(Decimal("0.99999999999999999999999999999")) == Decimal("0.999")
+    assert inst.qty_for_notional(
+        Decimal("99999.999999999999999999999999"), Decimal("100000")
+    ) == Decimal("0.999")
+    assert inst.round_price(Decimal("0.0015")) == Decimal("0.002")
+    assert inst.round_price(Decimal("0.0025")) == Decimal("0.002")
+    assert inst.round_price(Decimal("0.00250000000000000000000000001")) == Decimal("0.003")

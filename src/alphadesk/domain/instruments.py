@@ -17,7 +17,17 @@ from alphadesk.domain.errors import InvalidField
 
 
 def _to_grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:
-    units = (value / step).to_integral_value(rounding=rounding)
+    """Snap ``value`` (>= 0) to a multiple of ``step`` exactly.
+
+    ``divmod`` is exact where ``value / step`` is rounded to 28 digits first, which could turn
+    0.99999999999999999999999999999 into 1 and so round a quantity *up* past what was asked.
+    """
+    units, rest = divmod(value, step)
+    up = rounding == ROUND_CEILING or (
+        rounding == ROUND_HALF_EVEN and (2 * rest > step or (2 * rest == step and units % 2 == 1))
+    )
+    if rest and up:
+        units += 1
     return (units * step).quantize(step)
 
 
@@ -66,7 +76,8 @@ class Instrument:
         """The largest tradable quantity whose value does not exceed ``notional`` at ``price``."""
         checks.non_negative("notional", notional)
         checks.positive("price", price)
-        return self.round_qty(notional / price)
+        units = notional // (price * self.qty_step)  # exact: no 28-digit rounding of the ratio
+        return (units * self.qty_step).quantize(self.qty_step)
 
     def check_order(self, qty: Decimal, price: Decimal) -> None:
         """Refuse an order the exchange would refuse, with the rule it breaks."""

@@ -13,7 +13,14 @@ incrementally with a compare-and-set on ``fill_count``; a fill that arrives out 
 gap-fill of an older execution), a missing row, or a lost compare-and-set rebuilds the row from
 the ledger itself, which only ever replaces a row that folded fewer fills. The writer remembers
 the rows it saved, so the usual write costs no read of ``positions``: if another process moved a
-row meanwhile, the compare-and-set fails and the row is rebuilt. The core sees only
+row meanwhile, the compare-and-set fails and the row is rebuilt.
+
+A row this process has not saved yet is rebuilt from the ledger the first time a new fill touches
+it, rather than trusted: a stored row can be stale (the process that wrote the fills died, or its
+projection update failed, between the commit and the row update), and an incremental update on a
+stale row would carry the error forever. A projection failure after the commit never fails the
+write itself (the fills are durable; the row is derived data): the keys are marked dirty and
+rebuilt on the next write. The core sees only
 the :class:`~alphadesk.engine.ports.LedgerStore` port; PostgreSQL and SQLite adapters implement
 it.
 """
@@ -21,6 +28,7 @@ it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -32,6 +40,7 @@ from alphadesk.domain.positions import Position, fold
 from alphadesk.engine.ports import LedgerStore, PositionRecord, PositionSave, WriteResult
 
 PositionKey = tuple[str, str]
+_log = logging.getLogger(__name__)
 
 
 def _order(fill: Fill) -> tuple[datetime, str]:
@@ -62,6 +71,7 @@ class FillWriter:
         self._store = store
         self._lock = asyncio.Lock()
         self._saved: dict[PositionKey, PositionRecord] = {}
+        self._dirty: set[PositionKey] = set()
 
     @property
     def store(self) -> LedgerStore:
@@ -77,9 +87,24 @@ class FillWriter:
             return WriteResult((), ())
         async with self._lock:
             result = await self._store.insert_fills(batch)
-            if result.inserted:
-                new = set(result.inserted)
-                await self._project([f for f in batch if f.key in new])
+            new = set(result.inserted)
+            inserted = [f for f in batch if f.key in new]
+            try:
+                if self._dirty:
+                    await self._rebuild(sorted(self._dirty))
+                    self._dirty.clear()
+                if inserted:
+                    await self._project(inserted)
+            except Exception:
+                keys = {(f.bot_id, f.symbol) for f in inserted}
+                self._dirty.update(keys)
+                for key in keys:
+                    self._saved.pop(key, None)
+                _log.exception(
+                    "fills committed, position projection of %s not updated; rebuilding it on "
+                    "the next write",
+                    sorted(keys),
+                )
             return result
 
     async def write_one(self, fill: Fill) -> WriteResult:
@@ -122,13 +147,12 @@ class FillWriter:
         groups: dict[PositionKey, list[Fill]] = defaultdict(list)
         for fill in inserted:
             groups[(fill.bot_id, fill.symbol)].append(fill)
-        missing = [key for key in groups if key not in self._saved]
         records = {key: self._saved[key] for key in groups if key in self._saved}
-        if missing:
-            records.update(await self._store.load_positions(missing))
         saves: list[PositionSave] = []
-        rebuild: list[PositionKey] = []
+        rebuild: list[PositionKey] = [key for key in groups if key not in self._saved]
         for key, group in groups.items():
+            if key not in records:
+                continue
             group.sort(key=_order)
             record = records.get(key)
             if (
