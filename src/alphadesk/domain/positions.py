@@ -9,7 +9,7 @@ against.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -70,11 +70,15 @@ class Position:
         if fill.bot_id != self.bot_id:
             raise InvalidField("fill.bot_id", fill.bot_id, f"does not match position {self.bot_id}")
         if not fill.moves_position:
-            return replace(
-                self,
-                realized_pnl=self.realized_pnl - fill.fee,
-                funding=self.funding + fill.fee,
-                updated_at=fill.exec_time,
+            return Position(
+                self.bot_id,
+                self.symbol,
+                self.qty,
+                self.cost,
+                self.realized_pnl - fill.fee,
+                self.fees,
+                self.funding + fill.fee,
+                fill.exec_time,
             )
         qty, cost, realized = self.qty, self.cost, self.realized_pnl - fill.fee
         delta = fill.signed_qty
@@ -90,13 +94,16 @@ class Position:
             qty += delta
             if opened:
                 cost = opened * fill.price
-        return replace(
-            self,
-            qty=qty,
-            cost=cost if qty else ZERO,
-            realized_pnl=realized,
-            fees=self.fees + fill.fee,
-            updated_at=fill.exec_time,
+        # The constructor, not dataclasses.replace: this runs once per fill on the hot path.
+        return Position(
+            self.bot_id,
+            self.symbol,
+            qty,
+            cost if qty else ZERO,
+            realized,
+            self.fees + fill.fee,
+            self.funding,
+            fill.exec_time,
         )
 
 
