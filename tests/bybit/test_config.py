@@ -43,6 +43,29 @@ def test_secret_is_masked_everywhere(caplog: pytest.LogCaptureFixture) -> None:
         pickle.dumps(secret)
 
 
+LONG_KEY = "AbCdEfGhIjKlMnOpQr"  # Bybit API keys are 18 characters
+
+
+def test_api_key_is_masked_in_the_repr(caplog: pytest.LogCaptureFixture) -> None:
+    cfg = AccountConfig("acct-1", LONG_KEY, Secret(SECRET), Environment.DEMO)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("t").info("config %s / %r", cfg, cfg)
+    for text in (repr(cfg), str(cfg), f"{cfg!r}", caplog.text):
+        assert LONG_KEY not in text and LONG_KEY[4:-2] not in text
+        assert "AbCd...Qr" in text and "acct-1" in text and "demo" in text
+    short = config()  # "KEY123456": too short to show 6 of its characters
+    assert "KEY123456" not in repr(short) and "KEY1" not in repr(short)
+    assert "api_key=''" in repr(AccountConfig.public())
+    assert cfg.api_key == LONG_KEY  # masked in the repr only
+
+
+def test_a_refused_api_key_is_not_echoed_in_full() -> None:
+    bad = LONG_KEY * 8  # over the 128-character limit
+    with pytest.raises(InvalidField) as info:
+        AccountConfig("a", bad, Secret(SECRET), Environment.LIVE)
+    assert LONG_KEY not in str(info.value) and "AbCd" in str(info.value)
+
+
 def test_bad_secret_type_error_does_not_echo_it() -> None:
     with pytest.raises(InvalidField) as info:
         AccountConfig("a", "k", SECRET, Environment.LIVE)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from alphadesk.app.commands import simulator as simulator_command
 from alphadesk.domain.errors import InvalidField
 from alphadesk.simulator import SimAccount, load_accounts, parse_account
 
@@ -40,6 +42,42 @@ async def test_command_serves_until_sigterm(btc_csv: Path, tmp_path: Path) -> No
     finally:
         proc.send_signal(signal.SIGTERM)
         rc = await asyncio.wait_for(proc.wait(), 30)
+    assert rc == 0
+
+
+async def test_command_without_accounts_serves_market_data_and_prints_its_urls(
+    btc_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    simulator_command.register(parser.add_subparsers())  # the real command, no other imports
+    args = parser.parse_args(["simulator", "--port", "0", "--data", str(btc_csv)])
+    assert args.handler is simulator_command.run
+    stop = asyncio.Event()
+    task = asyncio.create_task(simulator_command.serve(args, stop))
+    try:
+        text = ""
+        for _ in range(500):  # a wait for start-up, not a timing claim
+            text += capsys.readouterr().out
+            if "control" in text or task.done():
+                break
+            await asyncio.sleep(0.02)
+        assert "public market data only" in text, text
+        base = text.split()[1]
+        port = base.rsplit(":", 1)[1]
+        assert f"{base}/v5/" in text and f"{base}/sim/state" in text
+        assert f"ws://127.0.0.1:{port}/v5/public/linear" in text
+        assert f"ws://127.0.0.1:{port}/v5/private" in text
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/v5/market/tickers?category=linear") as resp:
+                tickers = await resp.json()
+            async with session.get(f"{base}/v5/account/wallet-balance?accountType=UNIFIED",
+                                   headers={"X-BAPI-API-KEY": "nobody"}) as resp:
+                private = await resp.json()
+        assert tickers["retCode"] == 0 and tickers["result"]["list"][0]["symbol"] == "BTCUSDT"
+        assert private["retCode"] == 10003
+    finally:
+        stop.set()
+        rc = await asyncio.wait_for(task, 30)
     assert rc == 0
 
 

@@ -23,6 +23,23 @@ from alphadesk.simulator import Simulator
 TAKER = Decimal("0.00055")
 
 
+async def subscribed(sim: Simulator, topic: str, within_s: float = 10.0) -> None:
+    """Wait (generously: it is a wait, not a timing claim) until the server holds an
+    authenticated private session subscribed to ``topic``; fail saying so if it never does."""
+
+    async def poll() -> None:
+        while True:
+            sessions = [s for s in sim.exchange.subscribers if s.channel == "private"]
+            if sessions and all(s.wants(topic) for s in sessions):
+                return
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.wait_for(poll(), within_s)
+    except TimeoutError:
+        pytest.fail(f"pybit's private WebSocket never subscribed to {topic!r} in {within_s} s")
+
+
 def pybit_http(sim: Simulator) -> Any:
     session = unified.HTTP(testnet=False, api_key=MAIN.key, api_secret=MAIN.secret)
     session.endpoint = sim.base_url
@@ -51,11 +68,7 @@ async def test_pybit_rest_and_private_websocket(
                                  api_key=MAIN.key, api_secret=MAIN.secret)
     try:
         await asyncio.to_thread(ws.execution_stream, callback=pushed.put)
-        for _ in range(100):  # wait until the server has the auth and the subscription
-            sessions = [s for s in sim.exchange.subscribers if s.channel == "private"]
-            if sessions and all(s.wants("execution") for s in sessions):
-                break
-            await asyncio.sleep(0.02)
+        await subscribed(sim, "execution")
         price = sim.exchange.replay.price("BTCUSDT")
         placed = await asyncio.to_thread(
             http.place_order, category="linear", symbol="BTCUSDT", side="Buy",

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ledger_support import Ledger, MakeFill
 
+from alphadesk.domain.enums import ExecType
 from alphadesk.domain.fills import FillKey
 
 T0 = datetime(2025, 5, 3, 11, 6, 40, 353000, tzinfo=UTC)
@@ -127,3 +128,14 @@ async def test_a_large_batch_is_one_write(ledger: Ledger, make_fill: MakeFill) -
         ("lxalgo_001", "BTCUSDT")
     ]
     assert position.size == Decimal("0.5") * 500 - Decimal("0.5")
+
+
+async def test_every_position_moving_exec_type_is_stored(
+    ledger: Ledger, make_fill: MakeFill
+) -> None:
+    kinds = [k for k in ExecType if k.moves_position]
+    fills = [make_fill(execType=k.value, symbol="BTCUSDT") for k in kinds]
+    result = await ledger.writer.write(fills)
+    assert result.inserted_count == len(kinds)
+    rows = await ledger.fetch("SELECT exec_type FROM trading.fills")
+    assert sorted(r["exec_type"] for r in rows) == sorted(k.value for k in kinds)

@@ -36,17 +36,27 @@ class Side(StrEnum):
 
 
 class ExecType(StrEnum):
-    """Bybit ``execType``. Only TRADE, ADL_TRADE and BUST_TRADE move a position."""
+    """Bybit ``execType`` on linear contracts.
+
+    Funding and Settle only move cash. Every other kind changes the position's size: a block
+    trade and a position move (between sub-accounts) like a trade, and a delivery closes the
+    position at settlement, so it is recorded as a closing fill rather than as cash.
+    Bybit also sends ``UNKNOWN``; it is deliberately not a member, so a row nobody can interpret
+    is refused (and skipped by the adapter) instead of being guessed into the ledger.
+    """
 
     TRADE = "Trade"
     FUNDING = "Funding"
     ADL_TRADE = "AdlTrade"
     BUST_TRADE = "BustTrade"
     SETTLE = "Settle"
+    BLOCK_TRADE = "BlockTrade"
+    MOVE_POSITION = "MovePosition"
+    DELIVERY = "Delivery"
 
     @property
     def moves_position(self) -> bool:
-        return self in (ExecType.TRADE, ExecType.ADL_TRADE, ExecType.BUST_TRADE)
+        return self not in (ExecType.FUNDING, ExecType.SETTLE)
 
     @property
     def is_forced(self) -> bool:

@@ -20,7 +20,9 @@ REST, public (unsigned):
   GET /v5/market/funding/history    every 8 h boundary, the configured rate
 REST, private (signed: X-BAPI-API-KEY/SIGN/TIMESTAMP/RECV-WINDOW, HMAC-SHA256 of
 timestamp+key+recv_window+query|body; 10002 stale timestamp, 10003 unknown key, 10004 bad sign;
-every answer carries X-Bapi-Limit, X-Bapi-Limit-Status, X-Bapi-Limit-Reset-Timestamp):
+every answer carries X-Bapi-Limit, X-Bapi-Limit-Status, X-Bapi-Limit-Reset-Timestamp; the order
+endpoints refuse the 11th request of a key in a second with 10006, see ``RateLimits``; with no
+accounts configured only the public endpoints are useful, every key gets 10003):
   POST /v5/order/create, /v5/order/amend, /v5/order/cancel, /v5/order/cancel-all
   GET  /v5/order/realtime, /v5/order/history            (limit 1..50, cursor)
   GET  /v5/position/list                                 (symbol or settleCoin)
@@ -44,7 +46,9 @@ WebSocket:
                      order, position, wallet (pushed on every engine event)
 Control (unsigned, outside /v5): GET /sim/state, POST /sim/advance {"bars": n} | {"to_ms": t},
 GET|POST|DELETE /sim/faults (POST body {"fault": name, ...}: rate_limit, timestamp_error,
-server_error, drop_ws_after, delay_ws, reorder_ws, duplicate_execution, clear).
+server_error, lose_reply (carried out, answer replaced by HTTP 5xx), extra_rows (raw rows added
+to a REST list or a private push), drop_ws_after, delay_ws, reorder_ws, duplicate_execution,
+clear).
 
 Clock: ``/v5/market/time``, the envelope ``time`` and signature checks use the real clock;
 market data, order and execution times use the replay clock, which moves only on
@@ -57,7 +61,8 @@ gives ``sim.base_url``, ``sim.public_ws_url``, ``sim.private_ws_url``, ``sim.adv
 """
 
 from alphadesk.simulator.accounts import SimAccount, load_accounts, parse_account
+from alphadesk.simulator.ratelimits import LimitGroup, RateLimits
 from alphadesk.simulator.server import Simulator, build_app, run_simulator
 
-__all__ = ["SimAccount", "Simulator", "build_app", "load_accounts", "parse_account",
-           "run_simulator"]
+__all__ = ["LimitGroup", "RateLimits", "SimAccount", "Simulator", "build_app", "load_accounts",
+           "parse_account", "run_simulator"]

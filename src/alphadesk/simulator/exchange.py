@@ -26,6 +26,7 @@ from alphadesk.simulator import market_payloads as mp
 from alphadesk.simulator.accounts import SimAccount, number_accounts
 from alphadesk.simulator.candles import CandleSeries
 from alphadesk.simulator.faults import Faults
+from alphadesk.simulator.ratelimits import RateLimits, RateWindows
 from alphadesk.simulator.replay import MarketReplay, Tick
 
 VENUE = "bybit-sim"
@@ -52,9 +53,9 @@ class SimExchange:
         history_bars: int = 200,
         config: SimConfig | None = None,
         seed: int = 0,
+        rate_limits: RateLimits | None = None,
     ) -> None:
-        if not accounts:
-            raise InvalidField("accounts", [], "needs at least one account")
+        """No accounts is allowed: public market data only, every key answered 10003."""
         self.config = config or SimConfig(emit_snapshots=True)
         self.replay = MarketReplay(series, start_ms, history_bars)
         self.series = {s.symbol: s for s in series}
@@ -69,6 +70,7 @@ class SimExchange:
         for symbol, tape in self.replay.tapes.items():
             self.engine.on_price(symbol, tape.price, self.replay.now_ms)
         self.faults = Faults()
+        self.rate_windows = RateWindows(rate_limits)
         self.subscribers: set[Subscriber] = set()
         self._seq = itertools.count(1)
         self._by_name = {a.name: a for a in self.accounts.values()}
@@ -164,6 +166,7 @@ class SimExchange:
             account, topic, payload = rendered
             grouped.setdefault((account, topic), []).append(payload)
         for (account, topic), data in grouped.items():
+            data.extend(self.faults.ws_rows(topic))
             message = {
                 "id": f"{uuid.uuid4().hex[:12]}-{topic}",
                 "topic": topic,

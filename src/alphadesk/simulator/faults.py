@@ -23,6 +23,7 @@ class RestFault:
     ret_code: int | None = None
     http_status: int | None = None
     path: str | None = None
+    after: bool = False  # the request is carried out; only its answer is replaced
 
     def matches(self, path: str) -> bool:
         return self.remaining > 0 and (self.path is None or path == self.path)
@@ -40,20 +41,34 @@ class WsFault:
 
 
 @dataclass(slots=True)
+class ExtraRows:
+    """Rows appended to the ``list`` of the next ``remaining`` answers on a path or WS topic."""
+
+    rows: list[dict[str, Any]]
+    remaining: int
+    path: str | None = None
+    topic: str | None = None
+
+
+@dataclass(slots=True)
 class Faults:
     rest: list[RestFault] = field(default_factory=list)
     ws: list[WsFault] = field(default_factory=list)
     duplicate_executions: int = 0
+    extra: list[ExtraRows] = field(default_factory=list)
 
     # --- REST -------------------------------------------------------------------------------
     def fail_rest(self, *, count: int = 1, ret_code: int | None = None,
-                  http_status: int | None = None, path: str | None = None) -> None:
+                  http_status: int | None = None, path: str | None = None,
+                  after: bool = False) -> None:
         _positive("count", count)
         if (ret_code is None) == (http_status is None):
             raise InvalidField("fault", (ret_code, http_status), "give ret_code or http_status")
         if http_status is not None and not 500 <= http_status <= 599:
             raise InvalidField("fault.http_status", http_status, "must be 5xx")
-        self.rest.append(RestFault(count, ret_code, http_status, path))
+        if after and http_status is None:
+            raise InvalidField("fault.after", after, "only an HTTP status can replace an answer")
+        self.rest.append(RestFault(count, ret_code, http_status, path, after))
 
     def rate_limit(self, count: int = 1, path: str | None = None) -> None:
         """The next ``count`` requests answer retCode 10006 with exhausted X-Bapi-Limit headers."""
@@ -65,6 +80,42 @@ class Faults:
 
     def server_error(self, count: int = 1, status: int = 503, path: str | None = None) -> None:
         self.fail_rest(count=count, http_status=status, path=path)
+
+    def lose_reply(self, count: int = 1, status: int = 503, path: str | None = None) -> None:
+        """The next ``count`` requests are carried out, but answered with HTTP ``status`` as if
+        the reply had been lost between Bybit and the client (the resend hazard)."""
+        self.fail_rest(count=count, http_status=status, path=path, after=True)
+
+    def extra_rows(self, rows: list[dict[str, Any]], *, path: str | None = None,
+                   topic: str | None = None, count: int = 1) -> None:
+        """Append ``rows`` (raw Bybit JSON objects, e.g. an ``execType`` the desk does not know)
+        to the ``list`` of the next ``count`` answers on REST ``path``, or to the ``data`` of the
+        next ``count`` private pushes on ``topic``."""
+        _positive("count", count)
+        if (path is None) == (topic is None):
+            raise InvalidField("fault", (path, topic), "give path or topic")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidField("fault.rows", type(rows).__name__, "must be a list of objects")
+        self.extra.append(ExtraRows([dict(r) for r in rows], count, path, topic))
+
+    def _take_extra(self, *, path: str | None = None, topic: str | None = None
+                    ) -> list[dict[str, Any]]:
+        for extra in self.extra:
+            if extra.remaining > 0 and (extra.path, extra.topic) == (path, topic):
+                extra.remaining -= 1
+                self.extra = [e for e in self.extra if e.remaining > 0]
+                return [dict(r) for r in extra.rows]
+        return []
+
+    def extend_rows(self, path: str, result: Any) -> Any:
+        """``result`` with any rows armed for ``path`` appended to its ``list``."""
+        if not isinstance(result, dict) or not isinstance(result.get("list"), list):
+            return result
+        rows = self._take_extra(path=path)
+        return {**result, "list": [*result["list"], *rows]} if rows else result
+
+    def ws_rows(self, topic: str) -> list[dict[str, Any]]:
+        return self._take_extra(topic=topic)
 
     def take_rest(self, path: str, signed: bool) -> RestFault | None:
         """The fault this request suffers, if any; 10002 only hits signed requests."""
@@ -117,18 +168,23 @@ class Faults:
         self.rest.clear()
         self.ws.clear()
         self.duplicate_executions = 0
+        self.extra.clear()
 
     def describe(self) -> dict[str, Any]:
         return {
             "rest": [
                 {"remaining": f.remaining, "retCode": f.ret_code, "httpStatus": f.http_status,
-                 "path": f.path} for f in self.rest
+                 "path": f.path, "afterProcessing": f.after} for f in self.rest
             ],
             "ws": [
                 {"kind": f.kind, "remaining": f.remaining, "channel": f.channel,
                  "delayMs": f.delay_ms} for f in self.ws
             ],
             "duplicateExecutions": self.duplicate_executions,
+            "extraRows": [
+                {"rows": len(e.rows), "remaining": e.remaining, "path": e.path, "topic": e.topic}
+                for e in self.extra
+            ],
         }
 
 
@@ -147,7 +203,8 @@ def apply_spec(faults: Faults, spec: dict[str, Any]) -> None:
     """``POST /sim/faults`` body: ``{"fault": NAME, ...arguments}``.
 
     Names: rate_limit(count, path), timestamp_error(count, path), server_error(count, status,
-    path), drop_ws_after(messages, channel), delay_ws(delay_ms, messages, channel),
+    path), lose_reply(count, status, path), extra_rows(rows, path | topic, count),
+    drop_ws_after(messages, channel), delay_ws(delay_ms, messages, channel),
     reorder_ws(messages, channel), duplicate_execution(count), clear().
     """
     name = spec.get("fault")
@@ -156,6 +213,8 @@ def apply_spec(faults: Faults, spec: dict[str, Any]) -> None:
         "rate_limit": faults.rate_limit,
         "timestamp_error": faults.timestamp_error,
         "server_error": faults.server_error,
+        "lose_reply": faults.lose_reply,
+        "extra_rows": faults.extra_rows,
         "drop_ws_after": faults.drop_ws_after,
         "delay_ws": faults.delay_ws,
         "reorder_ws": faults.reorder_ws,

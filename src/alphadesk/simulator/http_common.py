@@ -2,7 +2,8 @@
 
 Every answer is ``{"retCode", "retMsg", "result", "retExtInfo", "time"}`` with HTTP 200, as Bybit
 sends them; errors keep the envelope and put the code in ``retCode``. Private answers carry the
-``X-Bapi-Limit*`` headers Bybit sends, from a per key and path one-second window.
+``X-Bapi-Limit*`` headers Bybit sends, from a per key and path one-second window, and a request
+over an enforced limit is refused with 10006 (see :mod:`ratelimits`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ from alphadesk.simulator.accounts import SimAccount
 from alphadesk.simulator.auth import verify_rest
 from alphadesk.simulator.errors import ApiError, RetCode
 from alphadesk.simulator.exchange import SimExchange
+from alphadesk.simulator.ratelimits import RateWindows, limit_headers
 
 log = logging.getLogger(__name__)
-PER_SECOND = {"/v5/order/create": 10, "/v5/order/amend": 10, "/v5/order/cancel": 10,
-              "/v5/order/cancel-all": 10}
-DEFAULT_PER_SECOND = 50
 
 
 def wall_ms() -> int:
@@ -47,30 +46,6 @@ def ok(result: Any, headers: Mapping[str, str] | None = None) -> web.Response:
 def error_response(err: ApiError, headers: Mapping[str, str] | None = None) -> web.Response:
     return web.json_response(envelope({}, err.ret_code, err.ret_msg), status=err.http_status,
                              headers=headers)
-
-
-class RateWindows:
-    """Requests per (key, path) in the current one-second window, for Bybit's limit headers."""
-
-    def __init__(self) -> None:
-        self._windows: dict[tuple[str, str], tuple[int, int]] = {}
-
-    def hit(self, key: str, path: str, now_ms: int) -> dict[str, str]:
-        limit = PER_SECOND.get(path, DEFAULT_PER_SECOND)
-        start, used = self._windows.get((key, path), (now_ms, 0))
-        if now_ms - start >= 1000:
-            start, used = now_ms, 0
-        used += 1
-        self._windows[(key, path)] = (start, used)
-        return limit_headers(limit, max(0, limit - used), start + 1000)
-
-
-def limit_headers(limit: int, remaining: int, reset_ms: int) -> dict[str, str]:
-    return {
-        "X-Bapi-Limit": str(limit),
-        "X-Bapi-Limit-Status": str(remaining),
-        "X-Bapi-Limit-Reset-Timestamp": str(reset_ms),
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +132,10 @@ def endpoint(exchange: SimExchange, limits: RateWindows, handler: Handler, *,
         raw = await request.text() if request.method == "POST" else request.query_string
         now = wall_ms()
         fault = exchange.faults.take_rest(request.path, signed=private)
-        if fault is not None and fault.http_status is not None:
-            return web.Response(status=fault.http_status, text="<html>bad gateway</html>",
-                                content_type="text/html")
+        if fault is not None and fault.http_status is not None and not fault.after:
+            return _bad_gateway(fault.http_status)
         if fault is not None and fault.ret_code is not None:
-            limited = limit_headers(PER_SECOND.get(request.path, DEFAULT_PER_SECOND), 0,
+            limited = limit_headers(limits.limits.group(request.path).per_second, 0,
                                     now + 1000) if fault.ret_code == RetCode.RATE_LIMIT else None
             messages: dict[int, str] = {
                 RetCode.RATE_LIMIT: "Too many visits. Exceeded the API Rate Limit.",
@@ -171,28 +145,45 @@ def endpoint(exchange: SimExchange, limits: RateWindows, handler: Handler, *,
             }
             message = messages.get(fault.ret_code, "injected fault")
             return error_response(ApiError(fault.ret_code, message), limited)
-        account: SimAccount | None = None
-        headers: dict[str, str] | None = None
-        try:
-            if private:
-                signed = verify_rest(request.headers, raw, exchange.accounts, now)
-                account = signed.account
-                headers = limits.hit(account.key, request.path, now)
-            params = _params(request, raw)
-            result = await handler(Call(params, account, exchange))
-        except ApiError as err:
-            return error_response(err, headers)
-        except OrderRejected as err:
-            return error_response(ApiError(int(err.code), f"{err.field}={err.value!r}: "
-                                           f"{err.reason}"), headers)
-        except InvalidField as err:
-            return error_response(ApiError(RetCode.PARAMS_ERROR, f"params error: {err}"), headers)
-        except Exception:
-            log.exception("simulator: %s %s failed", request.method, request.path)
-            return error_response(ApiError(RetCode.SERVER_ERROR, "Internal System Error."), headers)
-        return ok(result, headers)
+        answer = await _answer(request, raw, now, exchange, limits, handler, private)
+        if fault is not None and fault.http_status is not None:
+            return _bad_gateway(fault.http_status)  # done, but the answer is lost on the way
+        return answer
 
     return run
+
+
+async def _answer(request: web.Request, raw: str, now: int, exchange: SimExchange,
+                  limits: RateWindows, handler: Handler, private: bool) -> web.Response:
+    account: SimAccount | None = None
+    headers: dict[str, str] | None = None
+    try:
+        if private:
+            signed = verify_rest(request.headers, raw, exchange.accounts, now)
+            account = signed.account
+            verdict = limits.hit(account.key, request.path, now)
+            headers = verdict.headers
+            if not verdict.allowed:
+                raise ApiError(RetCode.RATE_LIMIT,
+                               "Too many visits. Exceeded the API Rate Limit.")
+        params = _params(request, raw)
+        result = await handler(Call(params, account, exchange))
+        result = exchange.faults.extend_rows(request.path, result)
+    except ApiError as err:
+        return error_response(err, headers)
+    except OrderRejected as err:
+        return error_response(ApiError(int(err.code), f"{err.field}={err.value!r}: "
+                                       f"{err.reason}"), headers)
+    except InvalidField as err:
+        return error_response(ApiError(RetCode.PARAMS_ERROR, f"params error: {err}"), headers)
+    except Exception:
+        log.exception("simulator: %s %s failed", request.method, request.path)
+        return error_response(ApiError(RetCode.SERVER_ERROR, "Internal System Error."), headers)
+    return ok(result, headers)
+
+
+def _bad_gateway(status: int) -> web.Response:
+    return web.Response(status=status, text="<html>bad gateway</html>", content_type="text/html")
 
 
 def _params(request: web.Request, raw: str) -> dict[str, Any]:

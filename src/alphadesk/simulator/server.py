@@ -24,7 +24,8 @@ from alphadesk.simulator.accounts import SimAccount
 from alphadesk.simulator.candles import CandleSeries, load_candles
 from alphadesk.simulator.exchange import SimExchange
 from alphadesk.simulator.faults import Faults
-from alphadesk.simulator.http_common import RateWindows, endpoint
+from alphadesk.simulator.http_common import endpoint
+from alphadesk.simulator.ratelimits import RateLimits
 from alphadesk.simulator.replay import Tick
 
 PACE_TICK_S = 0.05
@@ -32,7 +33,7 @@ PACE_TICK_S = 0.05
 
 def build_app(exchange: SimExchange) -> web.Application:
     app = web.Application()
-    limits = RateWindows()
+    limits = exchange.rate_windows
     for path, handler in routes_market.ROUTES.items():
         app.router.add_get(path, endpoint(exchange, limits, handler, private=False))
     for path, handler in {**routes_trade.GET, **routes_account.GET}.items():
@@ -81,6 +82,10 @@ class Simulator:
         return self.exchange.faults
 
     @property
+    def control_url(self) -> str:
+        return f"{self.base_url}/sim"
+
+    @property
     def now_ms(self) -> int:
         return self.exchange.now_ms
 
@@ -118,12 +123,18 @@ async def run_simulator(
     history_bars: int = 200,
     config: SimConfig | None = None,
     seed: int = 0,
+    rate_limits: RateLimits | None = None,
 ) -> AsyncIterator[Simulator]:
-    """Serve until the block exits; ``port=0`` picks a free port (see ``sim.port``)."""
+    """Serve until the block exits; ``port=0`` picks a free port (see ``sim.port``).
+
+    ``accounts`` may be empty (market data only). ``rate_limits`` defaults to Bybit's order
+    limits (10/s per key and endpoint, refused with 10006) and reported-only limits elsewhere.
+    """
     if speed is not None and speed <= 0:
         raise InvalidField("speed", speed, "must be > 0")
     exchange = SimExchange(_series(data), accounts, start_ms=start_ms,
-                           history_bars=history_bars, config=config, seed=seed)
+                           history_bars=history_bars, config=config, seed=seed,
+                           rate_limits=rate_limits)
     runner = web.AppRunner(build_app(exchange), handle_signals=False, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -15,7 +15,7 @@ from alphadesk.adapters.bybit.config import AccountConfig
 from alphadesk.adapters.bybit.history import History
 from alphadesk.adapters.bybit.market import MarketData
 from alphadesk.adapters.bybit.models import KeyPermissions
-from alphadesk.adapters.bybit.rest import BybitRest, RetryPolicy
+from alphadesk.adapters.bybit.rest import BybitRest, RestStats, RetryPolicy
 from alphadesk.adapters.bybit.streams import PRIVATE_TOPICS, PrivateStream, PublicStream
 from alphadesk.adapters.bybit.trading import Trading
 from alphadesk.adapters.bybit.ws import ReconnectHook, WsSettings
@@ -34,7 +34,7 @@ class BybitClient:
         self.config = config
         self.rest = BybitRest(config, policy=policy)
         self.market = MarketData(self.rest)
-        self.trading = Trading(self.rest, default_bot=default_bot)
+        self.trading = Trading(self.rest, default_bot=default_bot, market=self.market)
         self.history = History(self.rest, default_bot=default_bot)
         self.account = Account(self.rest)
         self.permissions: KeyPermissions | None = None
@@ -43,6 +43,11 @@ class BybitClient:
 
     def __repr__(self) -> str:
         return f"BybitClient({self.rest!r})"
+
+    @property
+    def stats(self) -> RestStats:
+        """Retries, rate-limit waits and skipped (unreadable) rows, REST and private stream."""
+        return self.rest.stats
 
     @classmethod
     async def connect(

@@ -8,7 +8,7 @@ WebSockets at a local simulator; it is the only way tests reach a "Bybit".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from alphadesk.adapters.bybit.secret import Secret
@@ -17,6 +17,7 @@ from alphadesk.domain.errors import InvalidField
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+MASK_MIN_LEN = 12
 
 
 class Environment(StrEnum):
@@ -43,13 +44,23 @@ def environment_from_env(env: Mapping[str, str]) -> Environment:
     return Environment.LIVE
 
 
+def mask_key(api_key: str) -> str:
+    """At most the first 4 and last 2 characters: enough to tell keys apart in a log, too little
+    to use. A short key shows nothing, since 6 of its characters would be most of it."""
+    if not api_key:
+        return ""
+    if len(api_key) < MASK_MIN_LEN:
+        return "***"
+    return f"{api_key[:4]}...{api_key[-2:]}"
+
+
 @dataclass(frozen=True, slots=True)
 class AccountConfig:
     """One Bybit account (key). The secret stays wrapped; the repr shows it masked."""
 
     account: str
-    api_key: str
-    secret: Secret
+    api_key: str = field(repr=False)
+    secret: Secret = field(repr=False)
     environment: Environment = Environment.LIVE
     recv_window_ms: int = 5000
     base_url: str | None = None
@@ -60,7 +71,10 @@ class AccountConfig:
         if not isinstance(self.secret, Secret):
             # Never echo the value: it is the secret.
             raise InvalidField("bybit.secret", type(self.secret).__name__, "must be a Secret")
-        checks.text("bybit.api_key", self.api_key, allow_empty=True, max_len=128)
+        try:
+            checks.text("bybit.api_key", self.api_key, allow_empty=True, max_len=128)
+        except InvalidField as exc:
+            raise InvalidField("bybit.api_key", mask_key(str(self.api_key)), exc.reason) from None
         if not isinstance(self.environment, Environment):
             object.__setattr__(self, "environment", Environment(self.environment))
         if not 1 <= self.recv_window_ms <= 60_000:
@@ -69,6 +83,14 @@ class AccountConfig:
             raise InvalidField(
                 "bybit.base_url", self.base_url, "must start with http:// or https://"
             )
+
+    def __repr__(self) -> str:
+        return (
+            f"AccountConfig(account={self.account!r}, api_key={mask_key(self.api_key)!r}, "
+            f"secret={self.secret!r}, environment={self.environment.value!r}, "
+            f"recv_window_ms={self.recv_window_ms}, base_url={self.base_url!r}, "
+            f"timeout_ms={self.timeout_ms})"
+        )
 
     @property
     def has_credentials(self) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from alphadesk.adapters.bybit import schemas as w
+from alphadesk.adapters.bybit.items import SkippedItem, each_row
 from alphadesk.adapters.bybit.models import ClosedPnl
 from alphadesk.adapters.bybit.parse import closed_pnl_from_info, fill_from_execution
 from alphadesk.adapters.bybit.rest import BybitRest
@@ -53,8 +54,17 @@ class History:
         exec_type: ExecType | None = None,
         page_size: int = PAGE,
     ) -> AsyncIterator[list[Fill]]:
-        """Pages of fills, window by window (each page as Bybit sent it: newest first)."""
+        """Pages of fills, window by window (each page as Bybit sent it: newest first).
+
+        A row that cannot be read (an unknown ``execType``, a malformed number) is logged and
+        counted in ``rest.stats.skipped_items`` and left out; the rest of its page is kept, so one
+        odd row cannot make the gap-fill of its window fail on every reconnect.
+        """
         account = self._rest.config.account
+
+        def fill(e: w.ExecutionInfo) -> Fill:
+            return fill_from_execution(e, account, default_bot=self._default_bot)
+
         for window_start, window_end in windows(start, end):
             params: dict[str, Any] = {
                 "category": CATEGORY,
@@ -70,11 +80,15 @@ class History:
                 "privateGetV5ExecutionList",
                 params,
                 endpoint="/v5/execution/list",
-                result_type=w.ExecutionsResult,
+                result_type=w.RawExecutionsResult,
                 items=lambda r: r.list,
                 cursor=lambda r: r.nextPageCursor,
             ):
-                yield [fill_from_execution(e, account, default_bot=self._default_bot) for e in page]
+                skipped: list[SkippedItem] = []
+                fills = each_row(page, w.ExecutionInfo, "/v5/execution/list", fill, skipped)
+                self._rest.stats.note_skipped(skipped)
+                if fills:
+                    yield fills
 
     async def executions(
         self,

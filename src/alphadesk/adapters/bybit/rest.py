@@ -11,6 +11,7 @@ everything else is raised to the caller at once. Cursor pagination lives here to
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +28,12 @@ from alphadesk.adapters.bybit.errors import (
     TimestampRejected,
     from_ccxt,
 )
+from alphadesk.adapters.bybit.items import SkippedItem
 from alphadesk.adapters.bybit.ratelimit import RateLimitGate, backoff_delay
 from alphadesk.adapters.bybit.transport import Endpoints, build_exchange, endpoints_of
 from alphadesk.adapters.bybit.wire import MalformedPayload, convert
 
+log = logging.getLogger(__name__)
 R = TypeVar("R")
 X = TypeVar("X")
 
@@ -45,7 +48,8 @@ class RetryPolicy:
 
 @dataclass(slots=True)
 class RestStats:
-    """Counters of what the error policy did; the operator's (and the tests') view of it."""
+    """Counters of what the error policy did, and of rows that could not be read (REST pages and
+    the private stream alike): the operator's (and the tests') view of the client."""
 
     calls: int = 0
     retries: int = 0
@@ -53,6 +57,15 @@ class RestStats:
     rate_limited: int = 0
     gate_waits: int = 0
     by_endpoint: dict[str, int] = field(default_factory=dict)
+    skipped_items: int = 0
+    skipped_by_source: dict[str, int] = field(default_factory=dict)
+
+    def note_skipped(self, items: Sequence[SkippedItem]) -> None:
+        """Count and log rows that were left out (by id and reason: rows carry no secrets)."""
+        for item in items:
+            self.skipped_items += 1
+            self.skipped_by_source[item.where] = self.skipped_by_source.get(item.where, 0) + 1
+            log.warning("bybit: skipped a %s row %s: %s", item.where, item.item_id, item.reason)
 
 
 @dataclass(frozen=True, slots=True)

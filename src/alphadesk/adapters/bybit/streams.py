@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from alphadesk.adapters.bybit import schemas as w
+from alphadesk.adapters.bybit.config import mask_key
+from alphadesk.adapters.bybit.items import SkippedItem
 from alphadesk.adapters.bybit.parse_market import interval_code
 from alphadesk.adapters.bybit.rest import BybitRest
 from alphadesk.adapters.bybit.ws import ReconnectHook, WsCredentials, WsSession, WsSettings
@@ -93,10 +95,13 @@ class PrivateStream:
     ) -> None:
         config = rest.config
         if not config.has_credentials:
-            raise InvalidField("bybit.api_key", config.api_key, "the private stream needs a key")
+            raise InvalidField(
+                "bybit.api_key", mask_key(config.api_key), "the private stream needs a key"
+            )
         self._on_event = on_event
         self._account = config.account
         self._default_bot = default_bot
+        self._stats = rest.stats
         self.session = WsSession(
             rest.endpoints.private_ws,
             topics,
@@ -109,7 +114,10 @@ class PrivateStream:
         )
 
     async def _frame(self, msg: w.WsMessage) -> None:
-        for event in private_events(msg, self._account, default_bot=self._default_bot):
+        skipped: list[SkippedItem] = []
+        events = private_events(msg, self._account, default_bot=self._default_bot, skipped=skipped)
+        self._stats.note_skipped(skipped)
+        for event in events:
             await self._on_event(event)
 
     async def start(self, within_s: float = 10.0) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.errors import NOT_MODIFIED_CODES, DuplicateOrderLinkId
 from alphadesk.adapters.bybit.history import windows
+from alphadesk.adapters.bybit.market import MarketData
 from alphadesk.adapters.bybit.models import OrderAck
 from alphadesk.adapters.bybit.parse import (
     decimal_text,
@@ -35,13 +36,28 @@ CATEGORY = "linear"
 SETTLE_COIN = "USDT"
 ORDER_PAGE = 50
 POSITION_PAGE = 200
+RISING, FALLING = 1, 2
 
 
-def order_params(request: OrderRequest) -> dict[str, Any]:
+def trigger_direction_for(trigger_price: Decimal, last_price: Decimal | None, side: Side) -> int:
+    """Bybit's ``triggerDirection``: 1 fires when the price rises to the trigger, 2 when it falls.
+
+    Which one is meant depends on where the market is, not on the side: a buy stop above the
+    market rises to it (1), but a conditional buy *below* the market (buy the dip) falls to it
+    (2). Only without a last price, or with the trigger exactly at it, does the side decide, as
+    for a stop (buy 1, sell 2).
+    """
+    if last_price is not None and trigger_price != last_price:
+        return RISING if trigger_price > last_price else FALLING
+    return RISING if side is Side.BUY else FALLING
+
+
+def order_params(request: OrderRequest, *, trigger_direction: int | None = None) -> dict[str, Any]:
     """The ``/v5/order/create`` body for a request (numbers as plain strings, never floats).
 
-    A ``trigger_price`` makes it a conditional order; the direction follows the side as for a
-    stop: a buy triggers when the price rises to it (1), a sell when it falls to it (2).
+    A ``trigger_price`` makes it a conditional order; ``trigger_direction`` (1 rising, 2 falling)
+    should come from :func:`trigger_direction_for` with the last price, which
+    :meth:`Trading.create_order` fetches; without it the side decides, as for a stop.
     """
     params: dict[str, Any] = {
         "category": CATEGORY,
@@ -60,7 +76,11 @@ def order_params(request: OrderRequest) -> dict[str, Any]:
         params["reduceOnly"] = True
     if request.trigger_price is not None:
         params["triggerPrice"] = decimal_text(request.trigger_price)
-        params["triggerDirection"] = 1 if request.side is Side.BUY else 2
+        if trigger_direction is None:
+            trigger_direction = trigger_direction_for(request.trigger_price, None, request.side)
+        if trigger_direction not in (RISING, FALLING):
+            raise InvalidField("order.trigger_direction", trigger_direction, "must be 1 or 2")
+        params["triggerDirection"] = trigger_direction
     if request.take_profit is not None:
         params["takeProfit"] = decimal_text(request.take_profit)
     if request.stop_loss is not None:
@@ -75,17 +95,32 @@ def _ack(info: w.OrderAckInfo) -> OrderAck:
 
 
 class Trading:
-    def __init__(self, rest: BybitRest, *, default_bot: str = UNKNOWN_BOT) -> None:
+    def __init__(
+        self,
+        rest: BybitRest,
+        *,
+        default_bot: str = UNKNOWN_BOT,
+        market: MarketData | None = None,
+    ) -> None:
         self._rest = rest
         self._default_bot = default_bot
+        self._market = market or MarketData(rest)
 
     # --- orders ---------------------------------------------------------------------------------
 
-    async def create_order(self, request: OrderRequest) -> OrderAck:
+    async def create_order(
+        self, request: OrderRequest, *, trigger_direction: int | None = None
+    ) -> OrderAck:
+        """Place an order. For a conditional order without an explicit ``trigger_direction``
+        the last price is fetched to tell whether the trigger is above or below the market."""
+        if request.trigger_price is not None and trigger_direction is None:
+            last = (await self._market.ticker(request.symbol)).last_price
+            trigger_direction = trigger_direction_for(request.trigger_price, last, request.side)
+        params = order_params(request, trigger_direction=trigger_direction)
         try:
             reply = await self._rest.get(
                 "privatePostV5OrderCreate",
-                order_params(request),
+                params,
                 endpoint="/v5/order/create",
                 result_type=w.OrderAckInfo,
             )

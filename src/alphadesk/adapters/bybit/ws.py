@@ -23,7 +23,7 @@ import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import msgspec
@@ -56,8 +56,8 @@ class WsSettings:
 
 @dataclass(frozen=True, slots=True)
 class WsCredentials:
-    api_key: str
-    secret: Secret
+    api_key: str = field(repr=False)
+    secret: Secret = field(repr=False)
 
 
 class _Dropped(Exception):

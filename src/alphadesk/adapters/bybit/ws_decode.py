@@ -4,12 +4,15 @@ Public topics become :class:`KlineUpdate`, :class:`Ticker` and :class:`PublicTra
 become :class:`Fill`, :class:`OrderUpdated`, :class:`PositionReported` and :class:`WalletReported`.
 Only linear (USDT perpetual) rows are passed on from the private topics: a unified account also
 reports spot and options there, which this desk does not trade. ``execution.fast`` is not decoded
-into fills (it has no fee or exec type): subscribe to ``execution`` for the ledger.
+into fills (it has no fee or exec type): subscribe to ``execution`` for the ledger. Private rows
+are read one at a time (:mod:`items`): an execution Bybit invents a new ``execType`` for must not
+cost the fills that arrived in the same frame.
 """
 
 from __future__ import annotations
 
 from alphadesk.adapters.bybit import schemas as w
+from alphadesk.adapters.bybit.items import SkippedItem, each_raw_row
 from alphadesk.adapters.bybit.models import KlineUpdate, PublicTrade, Ticker
 from alphadesk.adapters.bybit.parse import fill_from_execution, order_updated, position_reported
 from alphadesk.adapters.bybit.parse import wallet_reported as wallet_event
@@ -58,26 +61,47 @@ def public_events(msg: w.WsMessage, tickers: TickerBook) -> list[PublicEvent]:
 
 
 def private_events(
-    msg: w.WsMessage, account: str, *, default_bot: str = UNKNOWN_BOT
+    msg: w.WsMessage,
+    account: str,
+    *,
+    default_bot: str = UNKNOWN_BOT,
+    skipped: list[SkippedItem] | None = None,
 ) -> list[PrivateEvent]:
+    """The frame's events, row by row: a row that cannot be read is appended to ``skipped``
+    (when given) and the other rows of the frame are still delivered."""
     topic = msg.topic
-    events: list[PrivateEvent] = []
+    bad: list[SkippedItem] = [] if skipped is None else skipped
+    events: list[PrivateEvent]
     if topic == "execution":
-        for e in decode(msg.data, list[w.ExecutionInfo], topic):
-            if e.category in _LINEAR:
-                events.append(fill_from_execution(e, account, default_bot=default_bot))
+
+        def fill(e: w.ExecutionInfo) -> Fill | None:
+            if e.category not in _LINEAR:
+                return None
+            return fill_from_execution(e, account, default_bot=default_bot)
+
+        events = list(each_raw_row(msg.data, w.ExecutionInfo, topic, fill, bad))
     elif topic == "order":
-        for o in decode(msg.data, list[w.OrderInfo], topic):
-            if o.category in _LINEAR:
-                events.append(order_updated(o, account, default_bot=default_bot))
+
+        def order(o: w.OrderInfo) -> OrderUpdated | None:
+            if o.category not in _LINEAR:
+                return None
+            return order_updated(o, account, default_bot=default_bot)
+
+        events = list(each_raw_row(msg.data, w.OrderInfo, topic, order, bad))
     elif topic == "position":
         at = utc_ms("position.creationTime", msg.creationTime)
-        for p in decode(msg.data, list[w.PositionInfo], topic):
-            if p.category in _LINEAR:
-                events.append(position_reported(p, account, at=at))
+
+        def position(p: w.PositionInfo) -> PositionReported | None:
+            return position_reported(p, account, at=at) if p.category in _LINEAR else None
+
+        events = list(each_raw_row(msg.data, w.PositionInfo, topic, position, bad))
     elif topic == "wallet":
         at = utc_ms("wallet.creationTime", msg.creationTime)
-        events.extend(
-            wallet_event(i, account, at=at) for i in decode(msg.data, list[w.WalletInfo], topic)
-        )
+
+        def wallet(i: w.WalletInfo) -> WalletReported:
+            return wallet_event(i, account, at=at)
+
+        events = list(each_raw_row(msg.data, w.WalletInfo, topic, wallet, bad))
+    else:
+        events = []
     return events

@@ -50,6 +50,7 @@ from alphadesk.adapters.bybit.schemas.trade import (
     OrdersResult,
     PositionInfo,
     PositionsResult,
+    RawExecutionsResult,
 )
 from alphadesk.adapters.bybit.schemas.ws import (
     WsKline,
@@ -84,6 +85,7 @@ __all__ = [
     "PositionInfo",
     "PositionsResult",
     "PriceFilter",
+    "RawExecutionsResult",
     "RecentTrade",
     "RecentTradesResult",
     "Response",

@@ -4,6 +4,8 @@ See :mod:`alphadesk.adapters.bybit.schemas` for the conventions.
 """
 # ruff: noqa: N815
 
+from typing import Any
+
 from msgspec import Struct
 
 # --- trade -------------------------------------------------------------------------------------
@@ -117,6 +119,14 @@ class FastExecutionInfo(Struct):
 
 class ExecutionsResult(Struct):
     list: list[ExecutionInfo]
+    nextPageCursor: str | None = None
+    category: str = ""
+
+
+class RawExecutionsResult(Struct):
+    """An execution page whose rows are still plain JSON, to be decoded one by one."""
+
+    list: list[Any]
     nextPageCursor: str | None = None
     category: str = ""
 

@@ -184,7 +184,8 @@ def _bots() -> None:
 
 
 def _fills() -> None:
-    trades = ("Trade", "AdlTrade", "BustTrade")
+    # Every Bybit execType that moves a position (literal on purpose: a revision never changes).
+    trades = ("Trade", "AdlTrade", "BustTrade", "BlockTrade", "MovePosition", "Delivery")
     op.create_table("fills", *_named("fills", _execution_columns(trades)), schema=S)
     _execution_indexes("fills")
     op.create_index("idx_fills_order_id", "fills", ["order_id"], schema=S)
