@@ -100,7 +100,7 @@ def bench(name: str, files: list[str], settings: BacktestSettings, **params: obj
 
 
 def bench_backtesting_py(fast: int, slow: int) -> float:
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -100,6 +101,12 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # What the run allocated sits in the youngest generation; left there, the first
+        # collection after re-enabling would walk all of it at once. It is long-lived (the
+        # run's fills, orders and intents), so it moves to the oldest generation, which the
+        # collector visits only as that generation grows.
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 
@@ -206,28 +213,29 @@ def _loop(
         in_timeline = data.index[symbol]
         present = in_timeline >= 0
         wake_any[present] |= (cand | boundary)[in_timeline[present]]
+        aligned = n == timeline_len and bool((in_timeline == np.arange(n)).all())
         slots.append(
             _Slot(
                 symbol=symbol,
-                index=in_timeline.tolist(),
-                latest=np.maximum.accumulate(in_timeline).tolist(),
-                ts=bars.ts_ms.tolist(),
-                o=bars.open.tolist(),
-                h=bars.high.tolist(),
-                lo=bars.low.tolist(),
-                c=bars.close.tolist(),
-                v=bars.volume.tolist(),
+                index=range(n) if aligned else _ints(in_timeline),
+                latest=range(n) if aligned else _ints(np.maximum.accumulate(in_timeline)),
+                ts=_ints(bars.ts_ms),
+                o=_floats(bars.open),
+                h=_floats(bars.high),
+                lo=_floats(bars.low),
+                c=_floats(bars.close),
+                v=_floats(bars.volume),
                 row=table.row(),
-                call_flat=None if flat is None else flat.tolist(),
-                call_holding=None if holding is None else holding.tolist(),
-                boundary=boundary.tolist(),
+                call_flat=None if flat is None else _flags(flat),
+                call_holding=None if holding is None else _flags(holding),
+                boundary=_flags(boundary),
             )
         )
     # next_wake[k]: the first timeline step >= k worth visiting when nothing is going on.
     hits = np.flatnonzero(wake_any)
     next_wake = np.searchsorted(hits, np.arange(timeline_len + 1))
-    next_step = np.append(hits, timeline_len)[next_wake].tolist()
-    close_times = data.close_times.tolist()
+    next_step = _ints(np.append(hits, timeline_len)[next_wake])
+    close_times = _ints(data.close_times)
 
     portfolio = engine.portfolio
     cursor = [0]
@@ -309,18 +317,41 @@ def _loop(
     return steps, calls
 
 
+# The loop reads its per-bar columns only at the steps it visits, often a small part of a long
+# series, so they are handed over as flat machine arrays (a copy of numpy's buffer) rather than
+# lists of a million Python objects: indexing one gives the same int or float a list would.
+Flags = bytes
+"""A per-bar mask: ``flags[i]`` is 1 or 0."""
+
+
+def _flags(mask: BoolArray) -> Flags:
+    return np.ascontiguousarray(mask, dtype=np.bool_).tobytes()
+
+
+def _floats(values: npt.NDArray[np.float64]) -> array[float]:
+    out = array("d")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return out
+
+
+def _ints(values: npt.NDArray[np.int64]) -> array[int]:
+    out = array("q")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
+    return out
+
+
 @dataclass(slots=True)
 class _Slot:
     symbol: str
-    index: list[int]
-    latest: list[int]
-    ts: list[int]
-    o: list[float]
-    h: list[float]
-    lo: list[float]
-    c: list[float]
-    v: list[float]
+    index: Sequence[int]
+    latest: Sequence[int]
+    ts: array[int]
+    o: array[float]
+    h: array[float]
+    lo: array[float]
+    c: array[float]
+    v: array[float]
     row: Any
-    call_flat: list[bool] | None
-    call_holding: list[bool] | None
-    boundary: list[bool]
+    call_flat: Flags | None
+    call_holding: Flags | None
+    boundary: Flags

@@ -96,8 +96,4 @@ class BacktestVenue:
 
     def _refresh(self, symbol: str) -> None:
         """Whether anything rests on ``symbol``: then every bar must be walked."""
-        position = self.sim.position(self.account, symbol)
-        protected = bool(position.size) and bool(
-            position.take_profit or position.stop_loss or position.trailing_stop
-        )
-        self.resting[symbol] = protected or bool(self.sim.open_orders(self.account, symbol))
+        self.resting[symbol] = self.sim.has_resting(self.account, symbol)

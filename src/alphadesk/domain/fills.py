@@ -9,7 +9,7 @@ ledger.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,9 @@ from alphadesk.domain.enums import ExecType, Side
 from alphadesk.domain.errors import InvalidField
 
 UNKNOWN_BOT = "unknown"
+ZERO = Decimal(0)
+_new = object.__new__
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,81 @@ class Fill:
         checks.text("fill.order_link_id", self.order_link_id, max_len=200, allow_empty=True)
         checks.text("fill.order_type", self.order_type, max_len=20, allow_empty=True)
         checks.text("fill.close_reason", self.close_reason, max_len=50, allow_empty=True)
+
+    @classmethod
+    def trusted(
+        cls,
+        *,
+        venue: str,
+        account: str,
+        exec_id: str,
+        bot_id: str,
+        symbol: str,
+        side: Side,
+        price: Decimal,
+        qty: Decimal,
+        fee: Decimal,
+        exec_time: datetime,
+        exec_type: ExecType = ExecType.TRADE,
+        is_maker: bool = False,
+        order_id: str = "",
+        order_link_id: str = "",
+        order_type: str = "",
+        closed_size: Decimal = ZERO,
+        close_reason: str = "",
+    ) -> Fill:
+        """The same fill, for a venue that made it from its own checked state (the simulated
+        matching engine): venue, account and ids are its own and not re-checked; the bot, the
+        symbol, the numbers and the time are, cheaply. Anything doubtful goes through the checking
+        constructor, which raises as usual."""
+        if not (
+            type(bot_id) is str
+            and 0 < len(bot_id) <= 50
+            and type(symbol) is str
+            and 0 < len(symbol) <= 20
+            and type(side) is Side
+            and type(exec_type) is ExecType
+            and type(price) is Decimal
+            and type(qty) is Decimal
+            and type(fee) is Decimal
+            and type(closed_size) is Decimal
+            and price.is_finite()
+            and qty.is_finite()
+            and fee.is_finite()
+            and closed_size.is_finite()
+            and price > ZERO
+            and qty > ZERO
+            and closed_size >= ZERO
+            and type(exec_time) is datetime
+            and exec_time.tzinfo is UTC
+            and type(is_maker) is bool
+            and len(close_reason) <= 50
+        ):
+            return cls(
+                venue, account, exec_id, bot_id, symbol, side, price, qty, fee, exec_time,
+                exec_type, "USDT", is_maker, order_id, order_link_id, order_type, closed_size,
+                close_reason,
+            )  # fmt: skip
+        fill = _new(cls)
+        _set(fill, "venue", venue)
+        _set(fill, "account", account)
+        _set(fill, "exec_id", exec_id)
+        _set(fill, "bot_id", bot_id)
+        _set(fill, "symbol", symbol)
+        _set(fill, "side", side)
+        _set(fill, "price", price)
+        _set(fill, "qty", qty)
+        _set(fill, "fee", fee)
+        _set(fill, "exec_time", exec_time)
+        _set(fill, "exec_type", exec_type)
+        _set(fill, "fee_currency", "USDT")
+        _set(fill, "is_maker", is_maker)
+        _set(fill, "order_id", order_id)
+        _set(fill, "order_link_id", order_link_id)
+        _set(fill, "order_type", order_type)
+        _set(fill, "closed_size", closed_size)
+        _set(fill, "close_reason", close_reason)
+        return fill
 
     @property
     def key(self) -> FillKey:

@@ -8,7 +8,7 @@ resurrecting a finished order.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from alphadesk.domain import checks
@@ -16,6 +16,9 @@ from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField, InvalidTransition
 
 S = OrderStatus
+ZERO = Decimal(0)
+_new = object.__new__
+_set = object.__setattr__
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CREATED: frozenset({S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.REJECTED, S.CANCELLED}),
@@ -71,6 +74,73 @@ class Order:
             checks.non_negative("order.price", self.price)
         checks.utc("order.created_at", self.created_at)
         checks.utc("order.updated_at", self.updated_at)
+
+    @classmethod
+    def trusted(
+        cls,
+        *,
+        order_id: str,
+        order_link_id: str,
+        bot_id: str,
+        symbol: str,
+        side: Side,
+        order_type: OrderType,
+        qty: Decimal,
+        status: OrderStatus,
+        created_at: datetime,
+        updated_at: datetime,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+        time_in_force: TimeInForce,
+        reduce_only: bool,
+        filled_qty: Decimal,
+        avg_fill_price: Decimal | None,
+        reject_reason: str,
+    ) -> Order:
+        """The same order, for a producer that holds only checked values (a simulated venue's
+        snapshot of its own state): the texts and times are not re-checked, the quantities are.
+        Anything doubtful goes through the checking constructor, which raises as usual."""
+        if not (
+            type(symbol) is str
+            and symbol
+            and type(bot_id) is str
+            and bot_id
+            and type(qty) is Decimal
+            and type(filled_qty) is Decimal
+            and qty.is_finite()
+            and filled_qty.is_finite()
+            and ZERO <= filled_qty <= qty
+            and qty > ZERO
+            and (price is None or (type(price) is Decimal and price.is_finite() and price >= ZERO))
+            and type(created_at) is datetime
+            and type(updated_at) is datetime
+            and created_at.tzinfo is UTC
+            and updated_at.tzinfo is UTC
+        ):
+            return cls(
+                order_id, order_link_id, bot_id, symbol, side, order_type, qty, status,
+                created_at, updated_at, price, trigger_price, time_in_force, reduce_only,
+                filled_qty, avg_fill_price, reject_reason,
+            )  # fmt: skip
+        order = _new(cls)
+        _set(order, "order_id", order_id)
+        _set(order, "order_link_id", order_link_id)
+        _set(order, "bot_id", bot_id)
+        _set(order, "symbol", symbol)
+        _set(order, "side", side)
+        _set(order, "order_type", order_type)
+        _set(order, "qty", qty)
+        _set(order, "status", status)
+        _set(order, "created_at", created_at)
+        _set(order, "updated_at", updated_at)
+        _set(order, "price", price)
+        _set(order, "trigger_price", trigger_price)
+        _set(order, "time_in_force", time_in_force)
+        _set(order, "reduce_only", reduce_only)
+        _set(order, "filled_qty", filled_qty)
+        _set(order, "avg_fill_price", avg_fill_price)
+        _set(order, "reject_reason", reject_reason)
+        return order
 
     @property
     def remaining_qty(self) -> Decimal:

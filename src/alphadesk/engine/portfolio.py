@@ -10,7 +10,9 @@ or unrealised PnL is asked for, which is rare compared with bars.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from alphadesk.domain import checks
 from alphadesk.domain.bars import to_decimal
@@ -20,6 +22,20 @@ from alphadesk.strategies.api import PositionView, TradingState
 
 ZERO = Decimal(0)
 PriceSource = Callable[[str], float]
+
+
+@lru_cache(maxsize=4096)
+def _utc_epoch_ms(value: datetime) -> int:
+    return checks.to_epoch_ms(value)
+
+
+def epoch_ms(value: datetime) -> int:
+    """``checks.to_epoch_ms``, remembered for UTC times: one fill's time is read by the
+    portfolio, the router and the engine in turn. Any other time takes the checking path (equal
+    datetimes in other zones share a hash, so they must not reach the cache)."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return _utc_epoch_ms(value)
+    return checks.to_epoch_ms(value)
 
 
 class Portfolio:
@@ -56,7 +72,7 @@ class Portfolio:
             self.positions[symbol] = after
             flipped = before.side is not None and before.side is not after.side
             if before.is_flat or flipped:
-                self.entry_time_ms[symbol] = checks.to_epoch_ms(fill.exec_time)
+                self.entry_time_ms[symbol] = epoch_ms(fill.exec_time)
         if fill.moves_position:
             self._last[symbol] = float(fill.price)
         return after

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from alphadesk.domain import order_link
-from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.enums import OrderStatus, OrderType
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
@@ -32,7 +31,7 @@ from alphadesk.domain.intents import (
 )
 from alphadesk.domain.order_link import Purpose
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
-from alphadesk.engine.portfolio import Portfolio
+from alphadesk.engine.portfolio import Portfolio, epoch_ms
 from alphadesk.engine.ports import OrderGateway
 from alphadesk.engine.risk import Exposure, Refusal, RiskGate
 
@@ -40,11 +39,18 @@ ZERO = Decimal(0)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+_PAIRS = tuple(a + b for a in _BASE36 for b in _BASE36)
+"""Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
+
+
 def _base36(value: int, width: int) -> str:
+    """``value`` in ``width`` base-36 digits (the low ones when it needs more), zero-padded."""
     digits = []
-    for _ in range(width):
-        value, rem = divmod(value, 36)
-        digits.append(_BASE36[rem])
+    for _ in range(width // 2):
+        value, rem = divmod(value, 1296)
+        digits.append(_PAIRS[rem])
+    if width % 2:
+        digits.append(_BASE36[value % 36])
     return "".join(reversed(digits))
 
 
@@ -278,7 +284,7 @@ class Router:
         flight.filled += fill.qty
         flight.unknown = False
         if flight.filled >= flight.request.qty:
-            self._finish(fill.order_link_id, flight, to_epoch_ms(fill.exec_time))
+            self._finish(fill.order_link_id, flight, epoch_ms(fill.exec_time))
 
     def on_order(self, update: OrderUpdated) -> None:
         order = update.order
@@ -295,7 +301,7 @@ class Router:
             )
         if order.filled_qty >= flight.filled:
             flight.filled = order.filled_qty
-        self._finish(order.order_link_id, flight, to_epoch_ms(update.order.updated_at))
+        self._finish(order.order_link_id, flight, epoch_ms(update.order.updated_at))
 
     def reject(self, order_link_id: str, reason: str, time_ms: int) -> None:
         """The venue refused an order after it was handed over (e.g. the backtest's next open)."""

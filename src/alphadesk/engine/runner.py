@@ -15,13 +15,12 @@ from decimal import Decimal
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
-from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import ExitIntent, Intent
 from alphadesk.domain.requests import OrderRequest
-from alphadesk.engine.portfolio import Portfolio
+from alphadesk.engine.portfolio import Portfolio, epoch_ms
 from alphadesk.engine.ports import OrderGateway, StateStore
 from alphadesk.engine.risk import Refusal, RiskGate, RiskLimits
 from alphadesk.engine.router import Router
@@ -38,16 +37,56 @@ from alphadesk.strategies.context import IntentContext
 def _labelled(fill: Fill, reason: str) -> Fill:
     """``replace(fill, close_reason=reason)`` without re-running every field check of an
     already-checked fill (a copy of its slots); ``reason`` is the router's own label, <= 50."""
-    if not isinstance(reason, str) or len(reason) > 50:
+    if not isinstance(reason, str) or len(reason) > 50 or _FILL_FIELDS != _COPIED:
         return replace(fill, close_reason=reason)
-    copy = object.__new__(Fill)
-    for name in _FILL_FIELDS:
-        object.__setattr__(copy, name, getattr(fill, name))
-    object.__setattr__(copy, "close_reason", reason)
+    copy = _new(Fill)
+    _set(copy, "venue", fill.venue)
+    _set(copy, "account", fill.account)
+    _set(copy, "exec_id", fill.exec_id)
+    _set(copy, "bot_id", fill.bot_id)
+    _set(copy, "symbol", fill.symbol)
+    _set(copy, "side", fill.side)
+    _set(copy, "price", fill.price)
+    _set(copy, "qty", fill.qty)
+    _set(copy, "fee", fill.fee)
+    _set(copy, "exec_time", fill.exec_time)
+    _set(copy, "exec_type", fill.exec_type)
+    _set(copy, "fee_currency", fill.fee_currency)
+    _set(copy, "is_maker", fill.is_maker)
+    _set(copy, "order_id", fill.order_id)
+    _set(copy, "order_link_id", fill.order_link_id)
+    _set(copy, "order_type", fill.order_type)
+    _set(copy, "closed_size", fill.closed_size)
+    _set(copy, "close_reason", reason)
     return copy
 
 
-_FILL_FIELDS = tuple(f.name for f in fields(Fill))
+_new = object.__new__
+_set = object.__setattr__
+_FILL_FIELDS = frozenset(f.name for f in fields(Fill))
+_COPIED = frozenset(
+    {
+        "venue",
+        "account",
+        "exec_id",
+        "bot_id",
+        "symbol",
+        "side",
+        "price",
+        "qty",
+        "fee",
+        "exec_time",
+        "exec_type",
+        "fee_currency",
+        "is_maker",
+        "order_id",
+        "order_link_id",
+        "order_type",
+        "closed_size",
+        "close_reason",
+    }
+)
+"""The fields ``_labelled`` copies by hand; should Fill gain one, it falls back to ``replace``."""
 
 
 class EngineContext(IntentContext):
@@ -168,7 +207,7 @@ class Engine:
         self.fills.append(fill)
         self.portfolio.apply(fill)
         self.router.on_fill(fill)
-        self.ctx.time_ms = to_epoch_ms(fill.exec_time)
+        self.ctx.time_ms = epoch_ms(fill.exec_time)
         self.strategy.on_fill(self.ctx, fill)
 
     def on_order(self, update: OrderUpdated) -> None:

@@ -12,8 +12,9 @@ the live side was warmed up on the same history (recursive indicators such as EM
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -22,6 +23,7 @@ import numpy.typing as npt
 
 from alphadesk import indicators as ta
 from alphadesk.domain.bars import Bar
+from alphadesk.indicators import native
 from alphadesk.indicators._types import FloatArray
 from alphadesk.strategies.specs import IndicatorSpec
 
@@ -110,11 +112,11 @@ def compute(spec: IndicatorSpec, bars: Ohlcv) -> FloatArray:
     if kind == "lag":
         return _lagged(bars.field(_field(spec)), _int(spec, "periods"))
     if kind == "ema":
-        return ta.ema(bars.field(_field(spec)), _int(spec, "period"))
+        return native.ema(bars.field(_field(spec)), _int(spec, "period"))
     if kind == "sma":
         return ta.sma(bars.field(_field(spec)), _int(spec, "period"))
     if kind == "rsi":
-        return ta.rsi(bars.field(_field(spec)), _int(spec, "period"))
+        return native.rsi(bars.field(_field(spec)), _int(spec, "period"))
     if kind == "atr":
         return ta.atr(h, lo, c, _int(spec, "period"))
     if kind in ("adx", "plus_di", "minus_di"):
@@ -252,7 +254,7 @@ class ArrayRow:
 
     __slots__ = ("_cols", "i")
 
-    def __init__(self, cols: dict[str, list[float]], i: int = 0) -> None:
+    def __init__(self, cols: Mapping[str, Sequence[float]], i: int = 0) -> None:
         self._cols = cols
         self.i = i
 
@@ -279,7 +281,7 @@ class FeatureTable:
 
     def __init__(self, specs: Mapping[str, IndicatorSpec], bars: Ohlcv) -> None:
         self.arrays: dict[str, FloatArray] = {name: compute(s, bars) for name, s in specs.items()}
-        self._lists = {name: array.tolist() for name, array in self.arrays.items()}
+        self._lists = {name: _column(values) for name, values in self.arrays.items()}
         self.length = len(bars)
         self._row_type = _row_type(self._lists)
 
@@ -288,12 +290,23 @@ class FeatureTable:
         return self._row_type(self._lists, i)
 
 
-def _row_type(cols: dict[str, list[float]]) -> type[ArrayRow]:
+def _column(values: FloatArray) -> Sequence[float]:
+    """A column as the row reads it: a flat copy of the numpy buffer (``array('d')``), indexed
+    into the same Python floats ``tolist()`` would give, without building a million of them for
+    the few bars a strategy is called on."""
+    column = array("d")
+    if values.dtype != np.float64 or values.ndim != 1:
+        return list(values.tolist())
+    column.frombytes(np.ascontiguousarray(values).tobytes())
+    return column
+
+
+def _row_type(cols: Mapping[str, Sequence[float]]) -> type[ArrayRow]:
     """An ArrayRow subclass with one property per column: ``ind.ema_fast`` is then a property
     read instead of a failed attribute lookup falling back to ``__getattr__`` (several times
     cheaper, and strategies read a few values per call on every bar they are called on)."""
 
-    def getter(values: list[float]) -> property:
+    def getter(values: Sequence[float]) -> property:
         return property(lambda row: values[row.i])
 
     reserved = set(dir(ArrayRow))

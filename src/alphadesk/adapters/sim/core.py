@@ -8,7 +8,6 @@ proportional removal on a close) so simulated PnL agrees with the ledger's fold 
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -22,7 +21,15 @@ from alphadesk.adapters.sim.records import (
     StopOrderType,
 )
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
-from alphadesk.adapters.sim.state import NEVER, ZERO, SimAccount, SimOrder, SimPosition, SymbolBook
+from alphadesk.adapters.sim.state import (
+    NEVER,
+    ZERO,
+    SimAccount,
+    SimOrder,
+    SimPosition,
+    SymbolBook,
+    utc_ms,
+)
 from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import ExecType, OrderStatus, Side
@@ -38,6 +45,10 @@ _CLOSE_REASON = {
     StopOrderType.TRAILING_STOP: "TrailingStop",
 }
 
+
+# uuid.UUID(version=4): variant bits 10 at 62-63 of the clock_seq field, version 4 at bits 76-79
+_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+_UUID_V4 = (0x8000 << 48) | (4 << 76)
 
 # The ledger's own pro-rata rule, so the simulator's closed PnL and the ledger's positions agree
 # to the last digit.
@@ -61,7 +72,10 @@ class EngineCore:
     # -- ids and lookups ------------------------------------------------------------------------
 
     def _new_id(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """``str(uuid.UUID(int=bits, version=4))`` for seeded random bits, spelled out (the same
+        text, without building a UUID object for every order and fill)."""
+        h = "%032x" % ((self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4)
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -294,7 +308,7 @@ class EngineCore:
         order.cum_value += notional
         order.cum_fee += fee
         order.updated_ms = ts_ms
-        fill = Fill(
+        fill = Fill.trusted(
             venue=self.venue,
             account=acct.name,
             exec_id=self._new_id(),
@@ -304,7 +318,7 @@ class EngineCore:
             price=price,
             qty=qty,
             fee=fee,
-            exec_time=checks.from_epoch_ms("exec_time", ts_ms),
+            exec_time=utc_ms("exec_time", ts_ms),
             is_maker=is_maker,
             order_id=order.order_id,
             order_link_id=order.order_link_id,
@@ -372,7 +386,7 @@ class EngineCore:
                 fee = funding_fee(pos.qty, mark, book.funding_rate)
                 pos.funding += fee
                 acct.wallet -= fee
-                fill = Fill(
+                fill = Fill.trusted(
                     venue=self.venue,
                     account=acct.name,
                     exec_id=self._new_id(),
@@ -382,7 +396,7 @@ class EngineCore:
                     price=mark,
                     qty=abs(pos.qty),
                     fee=fee,
-                    exec_time=checks.from_epoch_ms("exec_time", at),
+                    exec_time=utc_ms("exec_time", at),
                     exec_type=ExecType.FUNDING,
                 )
                 self._record(acct, fill, at, book.funding_rate, None, mark)

@@ -182,13 +182,13 @@ class MatchingEngine(orders.OrderDesk):
         if book.orders or book.positions:
             if book.bounds_dirty:
                 book.recompute_bounds()
-            if (
-                open_ms >= book.next_funding_ms
-                or book.trailing
-                or low <= book.fall_bound
-                or high >= book.rise_bound
-            ):
+            if book.trailing or low <= book.fall_bound or high >= book.rise_bound:
                 return self._walk_bar(book, open_, high, low, close, open_ms, close_ms)
+            if open_ms >= book.next_funding_ms:  # funding falls due, and nothing can trigger
+                out: list[SimEvent] = []
+                self._fund(book, open_ms, to_decimal(open_), out)
+                book.last, book.last_dec, book.last_ms = close, None, close_ms
+                return out
         book.last = close
         book.last_dec = None
         book.last_ms = close_ms
@@ -222,6 +222,14 @@ class MatchingEngine(orders.OrderDesk):
         if open_ms >= book.next_funding_ms:
             self._fund(book, open_ms, o, out)
         prev = book.last_price() or o
+        if (
+            not book.orders
+            and len(book.positions) == 1
+            and self._trail_rides(book, prev, o, h, lo, c)
+        ):
+            book.last, book.last_dec, book.last_ms = close, c, close_ms
+            book.bounds_dirty = True
+            return out
         third = (close_ms - open_ms) // 3
         times = (open_ms + third, open_ms + 2 * third, max(close_ms - 1, open_ms))
         for acct in self._involved(book):
@@ -238,7 +246,41 @@ class MatchingEngine(orders.OrderDesk):
                 self._track_trail(book.positions.get(acct.name), point)
                 cur = point
         book.last, book.last_dec, book.last_ms = close, c, close_ms
+        book.bounds_dirty = True  # a trailing stop may have armed or followed the price
         return out
+
+    @staticmethod
+    def _trail_rides(
+        book: SymbolBook, prev: Decimal, o: Decimal, h: Decimal, lo: Decimal, c: Decimal
+    ) -> bool:
+        """The walk of a bar whose only resting thing is one position's armed trailing stop,
+        when that stop does not fire: the running extreme follows the path and nothing else
+        happens. Replays exactly what the full walk's moves would test (the same path, levels
+        and comparisons) without building its items; returns False, having changed nothing, the
+        moment the stop would be reached, and the full walk then does the bar."""
+        (pos,) = book.positions.values()
+        if not pos.qty or pos.tp or pos.sl or not pos.trail or not pos.trail_active:
+            return False
+        trail, extreme = pos.trail, pos.trail_extreme
+        if pos.qty > 0:  # falling stop at extreme - trail; path O, L, H, C
+            cur = prev
+            for point in (o, lo, h, c):
+                level = extreme - trail
+                if level > 0 and min(cur, point) <= level:
+                    return False
+                if point > extreme:
+                    extreme = point
+                cur = point
+        else:  # rising stop at extreme + trail; path O, H, L, C
+            cur = prev
+            for point in (o, h, lo, c):
+                if max(cur, point) >= extreme + trail:
+                    return False
+                if point < extreme:
+                    extreme = point
+                cur = point
+        pos.trail_extreme = extreme
+        return True
 
     def _involved(self, book: SymbolBook) -> list[SimAccount]:
         names = {o.account for o in book.orders}
@@ -255,9 +297,20 @@ class MatchingEngine(orders.OrderDesk):
             self._fund(book, ts_ms, book.last_price() or price, out)
         if book.orders or book.positions:
             prev = book.last_price() or price
+            if book.bounds_dirty:
+                book.recompute_bounds()
+            was, now = float(prev), float(price)
+            if (
+                not book.trailing
+                and min(was, now) > book.fall_bound
+                and max(was, now) < book.rise_bound
+            ):  # the jump crosses no level: nothing can trigger or arm (see on_bar)
+                book.last, book.last_dec, book.last_ms = now, price, ts_ms
+                return out
             for acct in self._involved(book):
                 self._move(acct, book, prev, price, True, ts_ms, out)
                 self._track_trail(book.positions.get(acct.name), price)
+            book.bounds_dirty = True
         book.last, book.last_dec, book.last_ms = float(price), price, ts_ms
         return out
 
@@ -284,6 +337,16 @@ class MatchingEngine(orders.OrderDesk):
         """Open (non-flat) positions, by symbol."""
         acct = self._account(account)
         return [self._position_report(acct, s) for s, p in sorted(acct.positions.items()) if p.qty]
+
+    def has_resting(self, account: str, symbol: str) -> bool:
+        """Whether anything of the account rests on ``symbol`` (an open order, or protection on
+        an open position): what a caller deciding if a bar must be walked needs, without
+        building a :meth:`position` report."""
+        acct = self._account(account)
+        pos = acct.positions.get(symbol)
+        if pos is not None and pos.qty and (pos.tp or pos.sl or pos.trail):
+            return True
+        return any(o.account == account for o in self._book(symbol).orders)
 
     def wallet(self, account: str) -> WalletReported:
         """Wallet balance, equity = wallet + unrealised PnL, available = equity - margin in use."""

@@ -15,7 +15,9 @@ from alphadesk.adapters.sim.rejects import POST_ONLY_WOULD_TAKE, OrderRejected, 
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
 from alphadesk.adapters.sim.state import ZERO, SimAccount, SimOrder, SymbolBook
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, TradingStopRequest
 
 P = RejectCode.PARAMS_ERROR
@@ -80,8 +82,14 @@ class OrderDesk(Matcher):
                 RejectCode.DUPLICATE_LINK_ID, "order_link_id", req.order_link_id, "duplicate"
             )
         _check_qty(inst, req.qty)
-        for name in ("price", "trigger_price", "take_profit", "stop_loss"):
-            _on_tick(inst, name, getattr(req, name))
+        if req.price is not None:
+            _on_tick(inst, "price", req.price)
+        if req.trigger_price is not None:
+            _on_tick(inst, "trigger_price", req.trigger_price)
+        if req.take_profit is not None:
+            _on_tick(inst, "take_profit", req.take_profit)
+        if req.stop_loss is not None:
+            _on_tick(inst, "stop_loss", req.stop_loss)
         if req.order_type is OrderType.MARKET and req.time_in_force is TimeInForce.POST_ONLY:
             raise OrderRejected(
                 P, "time_in_force", req.time_in_force, "a market order can't be PostOnly"
@@ -143,7 +151,7 @@ class OrderDesk(Matcher):
             self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
         else:
             self._work(order, book, last, im, ts_ms, out)
-        return Outcome(order.snapshot(), tuple(out))
+        return Outcome(_latest_snapshot(order, out), tuple(out))
 
     def _direction(self, req: SimOrderRequest, last: Decimal) -> TriggerDirection:
         trigger = req.trigger_price
@@ -302,3 +310,13 @@ class OrderDesk(Matcher):
         if self.config.emit_snapshots:
             out.append(self._position_report(acct, req.symbol))
         return Outcome(None, tuple(out))
+
+
+def _latest_snapshot(order: SimOrder, out: list[SimEvent]) -> Order:
+    """The order's snapshot after the command: the last event's, when that event is this order's
+    status update (nothing changes the order after it), else a fresh one."""
+    if out:
+        last = out[-1]
+        if isinstance(last, OrderUpdated) and last.order.order_id == order.order_id:
+            return last.order
+    return order.snapshot()

@@ -17,6 +17,9 @@ from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT
 from alphadesk.domain.requests import OrderRequest
 
+_new = object.__new__
+_set = object.__setattr__
+
 
 class TriggerDirection(IntEnum):
     """Bybit ``triggerDirection``: NONE lets the engine infer it from the last price."""
@@ -79,6 +82,35 @@ class SimOrderRequest:
 
     @classmethod
     def from_request(cls, request: OrderRequest) -> SimOrderRequest:
+        """The domain request, as the engine takes it. An ``OrderRequest`` has checked its texts,
+        quantity and prices already; only the limits it does not share with this class (symbol
+        and bot lengths, enum types) are looked at before copying, and anything doubtful goes
+        through the checking constructor."""
+        if (
+            len(request.symbol) <= 20
+            and len(request.bot_id) <= 50
+            and type(request.side) is Side
+            and type(request.order_type) is OrderType
+            and type(request.time_in_force) is TimeInForce
+            and type(request.reduce_only) is bool
+        ):
+            made = _new(cls)
+            _set(made, "symbol", request.symbol)
+            _set(made, "side", request.side)
+            _set(made, "qty", request.qty)
+            _set(made, "order_type", request.order_type)
+            _set(made, "price", request.price)
+            _set(made, "time_in_force", request.time_in_force)
+            _set(made, "reduce_only", request.reduce_only)
+            _set(made, "order_link_id", request.order_link_id)
+            _set(made, "bot_id", request.bot_id)
+            _set(made, "trigger_price", request.trigger_price)
+            _set(made, "trigger_direction", TriggerDirection.NONE)
+            _set(made, "take_profit", request.take_profit)
+            _set(made, "stop_loss", request.stop_loss)
+            _set(made, "position_idx", 0)
+            _set(made, "close_on_trigger", False)
+            return made
         return cls(
             symbol=request.symbol,
             side=request.side,

@@ -7,7 +7,9 @@ thousands of bars a second; the outside world only ever sees the frozen domain s
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from alphadesk.adapters.sim.records import (
     ClosedPnl,
@@ -26,6 +28,19 @@ from alphadesk.domain.orders import Order
 ZERO = Decimal(0)
 NEVER = 1 << 62
 INF = float("inf")
+
+
+@lru_cache(maxsize=4096)
+def _utc(ms: int) -> datetime:
+    return checks.from_epoch_ms("time_ms", ms)
+
+
+def utc_ms(field: str, ms: int) -> datetime:
+    """``checks.from_epoch_ms``, remembered: one trade stamps the same instant on its order's
+    snapshots and its fill, and a datetime is immutable, so building it once is enough."""
+    if type(ms) is int and ms >= 0:
+        return _utc(ms)
+    return checks.from_epoch_ms(field, ms)
 
 
 class SimOrder:
@@ -128,7 +143,7 @@ class SimOrder:
 
     def snapshot(self) -> Order:
         avg = self.cum_value / self.filled_qty if self.filled_qty else None
-        return Order(
+        return Order.trusted(
             order_id=self.order_id,
             order_link_id=self.order_link_id,
             bot_id=self.bot_id,
@@ -137,8 +152,8 @@ class SimOrder:
             order_type=self.order_type,
             qty=self.qty,
             status=self.status,
-            created_at=checks.from_epoch_ms("order.created_ms", self.created_ms),
-            updated_at=checks.from_epoch_ms("order.updated_ms", self.updated_ms),
+            created_at=utc_ms("order.created_ms", self.created_ms),
+            updated_at=utc_ms("order.updated_ms", self.updated_ms),
             price=self.price,
             trigger_price=self.trigger_price,
             time_in_force=self.time_in_force,
@@ -262,7 +277,9 @@ class SymbolBook:
 
     ``fall_bound`` is the highest price at which something triggers on a fall, ``rise_bound`` the
     lowest at which something triggers on a rise; a bar with ``low > fall_bound`` and
-    ``high < rise_bound`` cannot fill anything, so only the last price is recorded.
+    ``high < rise_bound`` cannot fill anything, so only the last price is recorded. A trailing
+    stop counts as a trigger at its activation price until armed, then at its stop level and at
+    its running extreme (a new extreme moves the stop), so the bounds go stale after every walk.
     """
 
     __slots__ = (
@@ -319,9 +336,24 @@ class SymbolBook:
             else:
                 rise = min(rise, f)
         for p in self.positions.values():
-            if p.trail:
-                trailing = True
             long = p.qty > 0
+            if p.trail:
+                # Only a trailing stop that arms on the very next price must walk every bar.
+                # Waiting for its activation price is a trigger like any other; once armed, a bar
+                # inside (stop level, running extreme) neither fires it nor moves the extreme.
+                if p.trail_active:
+                    stop = float(p.trail_extreme - p.trail if long else p.trail_extreme + p.trail)
+                    extreme = float(p.trail_extreme)
+                    if long:
+                        fall, rise = max(fall, stop), min(rise, extreme)
+                    else:
+                        fall, rise = max(fall, extreme), min(rise, stop)
+                elif not p.trail_activation:
+                    trailing = True
+                elif long:
+                    rise = min(rise, float(p.trail_activation))
+                else:
+                    fall = max(fall, float(p.trail_activation))
             for level, on_fall in ((p.tp, not long), (p.sl, long)):
                 if level:
                     if on_fall:
