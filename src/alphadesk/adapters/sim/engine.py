@@ -178,6 +178,14 @@ class MatchingEngine(orders.OrderDesk):
         book = self._books.get(symbol)
         if book is None:
             raise OrderRejected(RejectCode.PARAMS_ERROR, "symbol", symbol, "is not listed")
+        # Checked before any shortcut, so a malformed bar is refused whatever is resting.
+        if not low <= min(open_, close) <= max(open_, close) <= high:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR,
+                "bar",
+                (open_, high, low, close),
+                "needs low <= open, close <= high",
+            )
         self._now_ms = close_ms
         if book.orders or book.positions:
             if book.bounds_dirty:
@@ -210,13 +218,6 @@ class MatchingEngine(orders.OrderDesk):
         open_ms: int,
         close_ms: int,
     ) -> Sequence[SimEvent]:
-        if not low <= min(open_, close) <= max(open_, close) <= high:
-            raise OrderRejected(
-                RejectCode.PARAMS_ERROR,
-                "bar",
-                (open_, high, low, close),
-                "needs low <= open, close <= high",
-            )
         out: list[SimEvent] = []
         o, h, lo, c = to_decimal(open_), to_decimal(high), to_decimal(low), to_decimal(close)
         if open_ms >= book.next_funding_ms:
