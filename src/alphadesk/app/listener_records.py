@@ -1,0 +1,232 @@
+"""``trading.orders`` and ``trading.equity`` as the listener writes them, on PostgreSQL or SQLite.
+
+A stop-gap owned by the listener until the storage adapters offer ``record_orders`` and
+``record_equity`` themselves: it opens its own connection (a small asyncpg pool through
+PgBouncer, or a second SQLite connection to the same WAL file) from ``DATABASE_URL``.
+
+Orders are upserted by ``order_id``. Each distinct (status, updated time) is appended once to
+``status_history`` (a JSON list), so a replayed push changes nothing; the row's current status is
+taken only from an update at least as new as the stored one, so a late ``New`` never overwrites a
+``Filled``. Equity snapshots are keyed by (bot_id, snapshot_time); of two reports in the same
+millisecond the later one stays. An account shared by bots is stored under the account's label.
+"""
+
+# SQL here is assembled only from module constants; every value is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from alphadesk.adapters.storage import rows, sqlite_schema
+from alphadesk.adapters.storage.urls import parse
+from alphadesk.domain.events import OrderUpdated, WalletReported
+
+_ORDER_COLUMNS = (
+    "venue", "account", "bot_id", "symbol", "order_id", "client_order_id", "order_type", "side",
+    "quantity", "price", "status", "status_history", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _history_entry(update: OrderUpdated) -> dict[str, str]:
+    order = update.order
+    return {
+        "status": order.status.value,
+        "at": order.updated_at.isoformat(),
+        "filled_qty": str(order.filled_qty),
+    }
+
+
+def merge(
+    stored: tuple[list[dict[str, str]], datetime, str] | None, update: OrderUpdated
+) -> tuple[list[dict[str, str]], str, datetime]:
+    """(history, current status, updated_at) after ``update``; pure, shared by both backends."""
+    entry = _history_entry(update)
+    order = update.order
+    if stored is None:
+        return [entry], order.status.value, order.updated_at
+    history, updated_at, status = stored
+    if not any(e["status"] == entry["status"] and e["at"] == entry["at"] for e in history):
+        history = sorted([*history, entry], key=lambda e: e["at"])
+    if order.updated_at >= updated_at:
+        return history, order.status.value, order.updated_at
+    return history, status, updated_at
+
+
+def _values(update: OrderUpdated, history: list[dict[str, str]], status: str,
+            updated_at: datetime) -> tuple[Any, ...]:
+    o = update.order
+    return (
+        update.venue, update.account, o.bot_id, o.symbol, o.order_id, o.order_link_id,
+        o.order_type.value, o.side.value, o.qty, o.price, status, json.dumps(history),
+        o.created_at, updated_at,
+    )
+
+
+class PostgresRecords:
+    def __init__(self, pool: asyncpg.Pool, equity_bots: Mapping[str, str]) -> None:
+        self._pool = pool
+        self._equity_bots = dict(equity_bots)
+
+    @classmethod
+    async def connect(cls, dsn: str, equity_bots: Mapping[str, str]) -> PostgresRecords:
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, statement_cache_size=0)
+        return cls(pool, equity_bots)
+
+    async def record_orders(self, updates: Sequence[OrderUpdated]) -> None:
+        placeholders = ", ".join(
+            f"${i}::jsonb" if c == "status_history" else f"${i}"
+            for i, c in enumerate(_ORDER_COLUMNS, 1)
+        )
+        upsert = (
+            f"INSERT INTO trading.orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({placeholders}) "
+            "ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, "
+            "status_history = EXCLUDED.status_history, updated_at = EXCLUDED.updated_at"
+        )
+        select = (
+            "SELECT status_history::text AS h, updated_at, status FROM trading.orders "
+            "WHERE order_id = $1 FOR UPDATE"
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            for update in updates:
+                row = await conn.fetchrow(select, update.order.order_id)
+                stored = None if row is None else (json.loads(row["h"]), row["updated_at"],
+                                                   row["status"])
+                await conn.execute(upsert, *_values(update, *merge(stored, update)))
+
+    async def record_equity(self, reports: Sequence[WalletReported]) -> None:
+        sql = (
+            "INSERT INTO trading.equity (bot_id, venue, account, equity, wallet_balance, "
+            "available_balance, unrealized_pnl, snapshot_time) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (bot_id, snapshot_time) DO UPDATE "
+            "SET equity = EXCLUDED.equity, wallet_balance = EXCLUDED.wallet_balance, "
+            "available_balance = EXCLUDED.available_balance, "
+            "unrealized_pnl = EXCLUDED.unrealized_pnl"
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            for r in reports:
+                await conn.execute(sql, self._equity_bots.get(r.account, r.account), r.venue,
+                                   r.account, r.equity, r.wallet_balance, r.available_balance,
+                                   r.unrealized_pnl, r.at)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return rows.time_text(value)
+    return value
+
+
+class SqliteRecords:
+    def __init__(self, conn: sqlite3.Connection, equity_bots: Mapping[str, str]) -> None:
+        self._conn = conn
+        self._equity_bots = dict(equity_bots)
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, path: Any, equity_bots: Mapping[str, str]) -> SqliteRecords:
+        return cls(await asyncio.to_thread(sqlite_schema.connect, path), equity_bots)
+
+    async def _transaction(self, body: Any) -> None:
+        def run() -> None:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                body(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+        async with self._lock:
+            await asyncio.to_thread(run)
+
+    async def record_orders(self, updates: Sequence[OrderUpdated]) -> None:
+        marks = ", ".join("?" for _ in _ORDER_COLUMNS)
+        upsert = (
+            f"INSERT INTO trading.orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({marks}) "
+            "ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, "
+            "status_history = excluded.status_history, updated_at = excluded.updated_at"
+        )
+        select = "SELECT status_history, updated_at, status FROM trading.orders WHERE order_id = ?"
+
+        def body(conn: sqlite3.Connection) -> None:
+            for update in updates:
+                row = conn.execute(select, (update.order.order_id,)).fetchone()
+                stored = None if row is None else (
+                    json.loads(row[0]), rows.time_from_text(row[1]), row[2]
+                )
+                values = _values(update, *merge(stored, update))
+                conn.execute(upsert, tuple(_text(v) for v in values))
+
+        await self._transaction(body)
+
+    async def record_equity(self, reports: Sequence[WalletReported]) -> None:
+        sql = (
+            "INSERT INTO trading.equity (bot_id, venue, account, equity, wallet_balance, "
+            "available_balance, unrealized_pnl, snapshot_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (bot_id, snapshot_time) DO UPDATE SET equity = excluded.equity, "
+            "wallet_balance = excluded.wallet_balance, "
+            "available_balance = excluded.available_balance, "
+            "unrealized_pnl = excluded.unrealized_pnl"
+        )
+
+        def body(conn: sqlite3.Connection) -> None:
+            for r in reports:
+                values = (self._equity_bots.get(r.account, r.account), r.venue, r.account,
+                          r.equity, r.wallet_balance, r.available_balance, r.unrealized_pnl, r.at)
+                conn.execute(sql, tuple(_text(v) for v in values))
+
+        await self._transaction(body)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._conn.close)
+
+
+async def open_records(
+    url: str, equity_bots: Mapping[str, str]
+) -> PostgresRecords | SqliteRecords:
+    parsed = parse(url)
+    if parsed.kind == "postgresql":
+        return await PostgresRecords.connect(parsed.asyncpg_dsn, equity_bots)
+    return await SqliteRecords.connect(parsed.sqlite_path, equity_bots)
+
+
+class FileWatermarks:
+    """Gap-fill watermarks in one small JSON file (next to the spool: the same volume, the same
+    durability). Each update is written to a temporary file, fsynced and renamed over the old."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            raw = {}
+        self._marks = {k: datetime.fromisoformat(v) for k, v in raw.items()}
+
+    def get(self, account: str) -> datetime | None:
+        return self._marks.get(account)
+
+    def set(self, account: str, mark: datetime) -> None:
+        self._marks[account] = mark
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w") as handle:
+            json.dump({k: v.isoformat() for k, v in self._marks.items()}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(self.path)

@@ -1,0 +1,59 @@
+"""Orders upserted with their status history, and wallet pushes as equity snapshots."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from listener_support import ACCOUNT, Ledger, decode_frame, order_frame, wallet_frame
+
+from alphadesk.adapters.spool import DiskSpool
+from alphadesk.app.listener_records import open_records
+from alphadesk.domain.events import WalletReported
+from alphadesk.engine.ingest import Ingest
+
+
+def _order(status: str, updated_ms: int, filled: str = "0") -> list[object]:
+    frame = order_frame()
+    frame["data"][0].update(orderStatus=status, updatedTime=str(updated_ms), cumExecQty=filled)
+    return list(decode_frame(frame))
+
+
+async def test_orders_keep_their_status_history_and_ignore_stale_updates(
+    ledger: Ledger, spool: DiskSpool
+) -> None:
+    records = await open_records(ledger.url, {})
+    ingest = Ingest(ledger.writer, spool, orders=records)
+    try:
+        await ingest.ingest(_order("New", 1_700_000_001_000))
+        await ingest.ingest(_order("PartiallyFilled", 1_700_000_002_000, "0.004"))
+        await ingest.ingest(_order("PartiallyFilled", 1_700_000_002_000, "0.004"))  # replayed
+        await ingest.ingest(_order("Filled", 1_700_000_003_000, "0.010"))
+        await ingest.ingest(_order("New", 1_700_000_001_500))  # late, out of order
+        rows = await ledger.fetch(
+            "SELECT order_id, status, status_history FROM trading.orders")
+        assert len(rows) == 1 and rows[0]["status"] == "Filled"
+        history = json.loads(rows[0]["status_history"])
+        assert [h["status"] for h in history] == ["New", "New", "PartiallyFilled", "Filled"]
+        assert ingest.stats.orders == 5 and ingest.stats.order_failures == 0
+    finally:
+        await records.close()
+
+
+async def test_wallet_pushes_become_equity_snapshots_once(
+    ledger: Ledger, spool: DiskSpool
+) -> None:
+    records = await open_records(ledger.url, {ACCOUNT: "lxalgo_001"})
+    ingest = Ingest(ledger.writer, spool, equity=records)
+    try:
+        reports = decode_frame(wallet_frame())
+        assert any(isinstance(r, WalletReported) for r in reports)
+        await ingest.ingest(reports)
+        await ingest.ingest(reports)
+        rows = await ledger.fetch("SELECT bot_id, account, equity FROM trading.equity")
+        assert len(rows) == 1 and rows[0]["bot_id"] == "lxalgo_001"
+        assert Decimal(str(rows[0]["equity"])) == Decimal("10262.91335023")
+    finally:
+        await records.close()
+
+
