@@ -94,15 +94,23 @@ class PostgresRecords:
             "status_history = EXCLUDED.status_history, updated_at = EXCLUDED.updated_at"
         )
         select = (
-            "SELECT status_history::text AS h, updated_at, status FROM trading.orders "
-            "WHERE order_id = $1 FOR UPDATE"
+            "SELECT order_id, status_history::text AS h, updated_at, status FROM trading.orders "
+            "WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE"
         )
+        # One read and one pipelined write per batch, not two round trips per update: a busy
+        # listener sees thousands of order updates a second.
+        ids = sorted({u.order.order_id for u in updates})
         async with self._pool.acquire() as conn, conn.transaction():
+            stored: dict[str, tuple[list[dict[str, str]], datetime, str]] = {
+                r["order_id"]: (json.loads(r["h"]), r["updated_at"], r["status"])
+                for r in await conn.fetch(select, ids)
+            }
+            final: dict[str, tuple[Any, ...]] = {}
             for update in updates:
-                row = await conn.fetchrow(select, update.order.order_id)
-                stored = None if row is None else (json.loads(row["h"]), row["updated_at"],
-                                                   row["status"])
-                await conn.execute(upsert, *_values(update, *merge(stored, update)))
+                history, status, updated_at = merge(stored.get(update.order.order_id), update)
+                stored[update.order.order_id] = (history, updated_at, status)
+                final[update.order.order_id] = _values(update, history, status, updated_at)
+            await conn.executemany(upsert, [final[i] for i in ids])
 
     async def record_equity(self, reports: Sequence[WalletReported]) -> None:
         sql = (
@@ -113,11 +121,13 @@ class PostgresRecords:
             "available_balance = EXCLUDED.available_balance, "
             "unrealized_pnl = EXCLUDED.unrealized_pnl"
         )
+        args = [
+            (self._equity_bots.get(r.account, r.account), r.venue, r.account, r.equity,
+             r.wallet_balance, r.available_balance, r.unrealized_pnl, r.at)
+            for r in reports
+        ]  # fmt: skip
         async with self._pool.acquire() as conn, conn.transaction():
-            for r in reports:
-                await conn.execute(sql, self._equity_bots.get(r.account, r.account), r.venue,
-                                   r.account, r.equity, r.wallet_balance, r.available_balance,
-                                   r.unrealized_pnl, r.at)
+            await conn.executemany(sql, args)
 
     async def close(self) -> None:
         await self._pool.close()
