@@ -10,6 +10,7 @@ actually hold ``ContractTrade: Order, Position``; a read-only key is accepted on
 from __future__ import annotations
 
 from alphadesk.adapters.bybit import schemas as w
+from alphadesk.adapters.bybit.config import mask_key
 from alphadesk.adapters.bybit.errors import PermissionDenied, UnsafeApiKey
 from alphadesk.adapters.bybit.models import KeyPermissions
 
@@ -37,11 +38,6 @@ def key_permissions(info: w.ApiKeyInfo) -> KeyPermissions:
     )
 
 
-def masked_key(api_key: str) -> str:
-    """Enough of the key to tell keys apart in a message, not enough to use it."""
-    return f"{api_key[:4]}…" if len(api_key) > 4 else "…"
-
-
 def money_moving(perms: KeyPermissions) -> list[str]:
     found: list[str] = []
     for group in MONEY_MOVING_GROUPS:
@@ -55,7 +51,7 @@ def check_key(perms: KeyPermissions, *, account: str, trading: bool = True) -> N
     dangerous = money_moving(perms)
     if dangerous:
         raise UnsafeApiKey(
-            f"account {account!r}: API key {masked_key(perms.api_key)} may move funds "
+            f"account {account!r}: API key {mask_key(perms.api_key)} may move funds "
             f"({', '.join(dangerous)}); create a key without Wallet/transfer/withdraw permissions",
             endpoint="/v5/user/query-api",
         )
@@ -65,7 +61,7 @@ def check_key(perms: KeyPermissions, *, account: str, trading: bool = True) -> N
     if perms.read_only or missing:
         why = "is read-only" if perms.read_only else f"lacks {', '.join(missing)}"
         raise PermissionDenied(
-            f"account {account!r}: API key {masked_key(perms.api_key)} {why}; a trading bot "
+            f"account {account!r}: API key {mask_key(perms.api_key)} {why}; a trading bot "
             "needs ContractTrade Order and Position",
             endpoint="/v5/user/query-api",
         )
