@@ -161,8 +161,7 @@ class SqliteRecords:
                 raise
             self._conn.execute("COMMIT")
 
-        async with self._lock:
-            await asyncio.to_thread(run)
+        await sqlite_schema.run_serialised(self._lock, self._conn, lambda _conn: run())
 
     async def record_orders(self, updates: Sequence[OrderUpdated]) -> None:
         marks = ", ".join("?" for _ in _ORDER_COLUMNS)

@@ -116,8 +116,7 @@ class SqliteBots:
         return cls(await asyncio.to_thread(sqlite_schema.connect, path))
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        async with self._lock:
-            return await asyncio.to_thread(fn, self._conn)
+        return await sqlite_schema.run_serialised(self._lock, self._conn, fn)
 
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
         def work(conn: sqlite3.Connection) -> None:

@@ -99,8 +99,7 @@ class SqliteLedger:
         await self.close()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        async with self._lock:
-            return await asyncio.to_thread(fn, self._conn)
+        return await sqlite_schema.run_serialised(self._lock, self._conn, fn)
 
     @staticmethod
     def _transaction(conn: sqlite3.Connection, body: Callable[[], T]) -> T:

@@ -19,8 +19,13 @@ which batching amortises.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SCHEMA = "trading"
 BUSY_TIMEOUT_MS = 10_000
@@ -48,3 +53,21 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     attach(conn, path)
     return conn
+
+
+async def run_serialised(
+    lock: asyncio.Lock, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]
+) -> T:
+    """Run ``fn(conn)`` in a worker thread, one call at a time per connection.
+
+    A caller cancelled while its thread still works (a heartbeat task stopped at shutdown) must
+    not free the connection to the next caller: that one would ``BEGIN`` inside the first one's
+    transaction. So the lock is held until the thread is done, whatever happens to the caller.
+    """
+    async with lock:
+        work = asyncio.ensure_future(asyncio.to_thread(fn, conn))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            await asyncio.wait({work})
+            raise
