@@ -48,8 +48,6 @@ class FillStore(Protocol):
 
     async def insert_fills(self, fills: Sequence[Fill]) -> WriteResult: ...
 
-    async def fills_for(self, bot_id: str, symbol: str) -> list[Fill]: ...
-
     async def read_fills(
         self,
         *,

@@ -140,9 +140,6 @@ class PostgresLedger:
             (inserted if (key.venue, key.account, key.exec_id) in new else duplicates).append(key)
         return WriteResult(tuple(inserted), tuple(duplicates + repeats))
 
-    async def fills_for(self, bot_id: str, symbol: str) -> list[Fill]:
-        return await self.read_fills(bot_id=bot_id, symbol=symbol)
-
     async def read_fills(
         self,
         *,
@@ -152,21 +149,10 @@ class PostgresLedger:
         account: str | None = None,
         since: datetime | None = None,
     ) -> list[Fill]:
-        filters: list[str] = []
-        args: list[Any] = []
-        for column, value in (
-            ("bot_id", bot_id),
-            ("symbol", symbol),
-            ("venue", venue),
-            ("account", account),
-        ):
-            if value is not None:
-                args.append(value)
-                filters.append(f"{column} = ${len(args)}")
-        if since is not None:
-            args.append(since)
-            filters.append(f"exec_time >= ${len(args)}")
-        where = f" WHERE {' AND '.join(filters)}" if filters else ""
+        where, args = rows.fill_filters(
+            lambda n: f"${n}", lambda t: t,
+            bot_id=bot_id, symbol=symbol, venue=venue, account=account, since=since,
+        )  # fmt: skip
         sql = " UNION ALL ".join(
             f"SELECT {_SELECT_COLUMNS} FROM trading.{table}{where}" for table in rows.TABLES
         )

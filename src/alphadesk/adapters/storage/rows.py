@@ -7,7 +7,7 @@ UTC instant to the microsecond.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -84,6 +84,31 @@ def split_new(fills: Sequence[Fill]) -> tuple[list[Fill], list[FillKey]]:
             seen.add(key)
             unique.append(fill)
     return unique, repeats
+
+
+def fill_filters(
+    mark: Callable[[int], str],
+    since_value: Callable[[datetime], Any],
+    *,
+    bot_id: str | None,
+    symbol: str | None,
+    venue: str | None,
+    account: str | None,
+    since: datetime | None,
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause and its arguments for reading fills back; ``mark(n)`` spells the
+    n-th placeholder (``$n`` on PostgreSQL, ``?`` on SQLite), ``since_value`` the time value."""
+    filters: list[str] = []
+    args: list[Any] = []
+    for column, value in (("bot_id", bot_id), ("symbol", symbol), ("venue", venue),
+                          ("account", account)):  # fmt: skip
+        if value is not None:
+            args.append(value)
+            filters.append(f"{column} = {mark(len(args))}")
+    if since is not None:
+        args.append(since_value(since))
+        filters.append(f"exec_time >= {mark(len(args))}")
+    return (f" WHERE {' AND '.join(filters)}" if filters else ""), args
 
 
 def time_text(value: datetime) -> str:

@@ -128,9 +128,6 @@ class SqliteLedger:
             (inserted if is_new else duplicates).append(fill.key)
         return WriteResult(tuple(inserted), tuple(duplicates + repeats))
 
-    async def fills_for(self, bot_id: str, symbol: str) -> list[Fill]:
-        return await self.read_fills(bot_id=bot_id, symbol=symbol)
-
     async def read_fills(
         self,
         *,
@@ -140,21 +137,10 @@ class SqliteLedger:
         account: str | None = None,
         since: datetime | None = None,
     ) -> list[Fill]:
-        filters: list[str] = []
-        args: list[Any] = []
-        for column, value in (
-            ("bot_id", bot_id),
-            ("symbol", symbol),
-            ("venue", venue),
-            ("account", account),
-        ):
-            if value is not None:
-                filters.append(f"{column} = ?")
-                args.append(value)
-        if since is not None:
-            filters.append("exec_time >= ?")
-            args.append(rows.time_text(since))
-        where = f" WHERE {' AND '.join(filters)}" if filters else ""
+        where, args = rows.fill_filters(
+            lambda _n: "?", rows.time_text,
+            bot_id=bot_id, symbol=symbol, venue=venue, account=account, since=since,
+        )  # fmt: skip
         sql = " UNION ALL ".join(
             f"SELECT {_SELECT_COLUMNS} FROM trading.{table}{where}" for table in rows.TABLES
         )
