@@ -10,6 +10,7 @@ from decimal import Decimal
 from ledger_support import Ledger, MakeFill
 
 from alphadesk.domain.positions import fold
+from alphadesk.engine.ledger import FillWriter
 
 T0 = datetime(2025, 10, 24, 5, 15, 47, 599000, tzinfo=UTC)
 KEY = ("lxalgo_001", "BTCUSDT")
@@ -116,6 +117,47 @@ async def test_an_older_fill_arriving_late_rebuilds_from_the_ledger(
     assert row["fill_count"] == 2
 
 
+class _CountingReads:
+    """The ledger store, counting the whole-history reads a rebuild makes."""
+
+    def __init__(self, store: object) -> None:
+        self._store = store
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def read_fills(self, **filters: object) -> object:
+        self.reads += 1
+        return await self._store.read_fills(**filters)  # type: ignore[attr-defined]
+
+
+async def test_late_fills_inside_the_tail_refold_without_reading_the_ledger(
+    ledger: Ledger, make_fill: MakeFill
+) -> None:
+    """Frames reordered on the wire: each late fill is folded in from the kept tail (no ledger
+    read), and the row equals folding every fill in order; one older than the whole tail still
+    rebuilds from the ledger."""
+    fills = [
+        _trade(make_fill, i, "Buy" if i % 3 else "Sell", f"{100 + i}.5", "0.5", "0.01")
+        for i in range(12)
+    ]
+    store = _CountingReads(ledger.store)
+    writer = FillWriter(store, tail_limit=4)  # type: ignore[arg-type]
+    await writer.write(fills[1:2])  # first touch of the row: one rebuild
+    assert store.reads == 1
+    arrival = [3, 2, 5, 4, 7, 6, 9, 8, 11, 10]
+    for i in arrival:
+        await writer.write([fills[i]])
+    assert store.reads == 1
+    written = [fills[1], *(fills[i] for i in arrival)]
+    assert (await writer.positions([KEY]))[KEY] == fold(*KEY, written)
+    await writer.write([fills[0]])  # older than anything the 4-fill tail kept
+    assert store.reads == 2
+    assert (await writer.positions([KEY]))[KEY] == fold(*KEY, fills)
+    assert (await _row(ledger))["fill_count"] == 12
+
+
 async def test_rebuild_matches_fold_after_the_projection_is_lost(
     ledger: Ledger, make_fill: MakeFill
 ) -> None:
@@ -128,3 +170,18 @@ async def test_rebuild_matches_fold_after_the_projection_is_lost(
     rebuilt = await ledger.writer.rebuild_positions([KEY])
     assert rebuilt[KEY] == fold(*KEY, fills)
     assert (await _row(ledger))["fill_count"] == 12
+
+
+async def test_a_fill_repeated_inside_one_batch_is_folded_once(
+    ledger: Ledger, make_fill: MakeFill
+) -> None:
+    """The venue pushes an execution twice and both copies land in one batch (the listener
+    batches frames): the ledger stores it once, and the projection must count it once."""
+    first = _trade(make_fill, 0, "Buy", "100", "1", "0.05")
+    await ledger.writer.write([first])
+    again = _trade(make_fill, 1, "Buy", "101", "2", "0.1")
+    result = await ledger.writer.write([again, again])
+    assert result.inserted_count == 1 and result.duplicate_count == 1
+    row = await _row(ledger)
+    assert row["size"] == Decimal("3") and row["fill_count"] == 2
+    assert (await ledger.writer.positions([KEY]))[KEY] == fold(*KEY, [first, again])

@@ -28,7 +28,7 @@ from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReport
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill, FillKey
 from alphadesk.domain.positions import fold
 from alphadesk.engine.ledger import FillWriter
-from alphadesk.engine.ports import WriteResult
+from alphadesk.engine.ports import PositionRecord, WriteResult
 from alphadesk.engine.state_ports import (
     EventBus,
     FillSpool,
@@ -203,15 +203,16 @@ class Ingest:
                 log.warning("ignored unknown report type %s", type(report).__name__)
         async with self._lock:
             self.stats.batches += 1
-            result = await self._fills(fills) if fills else IngestResult()
-            await self._flush_state()
-            if orders:
-                await self._record(orders)
-            if wallets:
-                await self._record_equity(wallets)
+            # Orders and equity go to their own tables over their own connections and never
+            # wait on the ledger, so they are written while the fills commit.
+            records = asyncio.gather(self._record(orders), self._record_equity(wallets))
+            try:
+                result = await self._fills(fills) if fills else IngestResult()
+                await self._flush_state()
+            finally:
+                await records
             latest = {(p.venue, p.account, p.symbol): p for p in snapshots}
-            for snapshot in latest.values():  # only the newest view of each position matters
-                await self._check(snapshot)
+            await self._check(list(latest.values()))  # only the newest view of each matters
         return result
 
     async def recover(self) -> None:
@@ -224,10 +225,12 @@ class Ingest:
         """Confirm or clear position mismatches older than the grace period."""
         async with self._lock:
             now = self._clock()
+            due: list[PositionReported] = []
             for key, (seen, snapshot) in list(self._suspects.items()):
                 if (now - seen).total_seconds() >= self._grace_s:
                     del self._suspects[key]
-                    await self._check(snapshot, confirm=True)
+                    due.append(snapshot)
+            await self._check(due, confirm=True)
 
     def take_reconcile(self) -> set[SymbolKey]:
         """The symbols marked for reconciliation since the last call."""
@@ -360,7 +363,7 @@ class Ingest:
     async def _push_positions(self, keys: list[PositionKey]) -> bool:
         assert self.positions is not None
         try:
-            records = await self.writer.store.load_positions(keys)
+            records = await self.writer.records(keys)
         except Exception as exc:
             if self._quiet("ledger-read"):
                 log.warning("cannot read ledger positions: %s", exc)
@@ -425,7 +428,7 @@ class Ingest:
     # --- orders, equity, snapshots -------------------------------------------------------------
 
     async def _record(self, orders: list[OrderUpdated]) -> None:
-        if self.orders is None:
+        if self.orders is None or not orders:
             return
         try:
             await self.orders.record_orders(orders)
@@ -438,11 +441,13 @@ class Ingest:
             self._failing.discard("orders")
 
     async def _record_equity(self, wallets: list[WalletReported]) -> None:
-        if self.equity is None:
+        if self.equity is None or not wallets:
             return
+        # one snapshot per account and millisecond is what the table keeps; the last one wins
+        latest = list({(w.venue, w.account, w.at): w for w in wallets}.values())
         try:
-            await self.equity.record_equity(wallets)
-            self.stats.equity += len(wallets)
+            await self.equity.record_equity(latest)
+            self.stats.equity += len(latest)
         except Exception as exc:
             self.stats.equity_failures += 1
             if self._quiet("equity"):
@@ -456,19 +461,42 @@ class Ingest:
         self._failing.add(what)
         return first
 
-    async def _check(self, snapshot: PositionReported, *, confirm: bool = False) -> None:
-        key = (snapshot.venue, snapshot.account, snapshot.symbol)
+    async def _check(self, snapshots: list[PositionReported], *, confirm: bool = False) -> None:
+        """Compare venue snapshots with the ledger's positions, one ledger read for all."""
+        if not snapshots:
+            return
         if self.spool.depth().records or self._db_failed_at is not None:
-            self.stats.unchecked_snapshots += 1  # the ledger is behind: unknown, not a mismatch
+            self.stats.unchecked_snapshots += len(snapshots)  # ledger behind: unknown, not flat
             return
-        bots = self._bots.get((snapshot.venue, snapshot.account), {UNKNOWN_BOT})
+        wanted = {
+            (bot, s.symbol)
+            for s in snapshots
+            for bot in self._bots.get((s.venue, s.account), {UNKNOWN_BOT})
+        }
         try:
-            records = await self.writer.store.load_positions([(b, snapshot.symbol) for b in bots])
+            records = await self.writer.records(sorted(wanted))
         except Exception as exc:
-            self.stats.unchecked_snapshots += 1
-            log.warning("position check of %s skipped, ledger unreadable: %s", key, exc)
+            self.stats.unchecked_snapshots += len(snapshots)
+            log.warning("position check of %d snapshots skipped, ledger unreadable: %s",
+                        len(snapshots), exc)
             return
-        ours = sum((r.position.qty for r in records.values()), Decimal(0))
+        for snapshot in snapshots:
+            await self._compare(snapshot, records, confirm=confirm)
+
+    async def _compare(
+        self,
+        snapshot: PositionReported,
+        records: Mapping[PositionKey, PositionRecord],
+        *,
+        confirm: bool,
+    ) -> None:
+        key = (snapshot.venue, snapshot.account, snapshot.symbol)
+        bots = self._bots.get((snapshot.venue, snapshot.account), {UNKNOWN_BOT})
+        ours = sum(
+            (records[b, snapshot.symbol].position.qty for b in bots if (b, snapshot.symbol)
+             in records),
+            Decimal(0),
+        )
         if ours == snapshot.signed_size:
             self._suspects.pop(key, None)
             return
@@ -489,7 +517,6 @@ class Ingest:
                 details={"venue_qty": str(snapshot.signed_size), "ledger_qty": str(ours)},
             )
         )
-
 
 async def rebuild_positions(
     writer: FillWriter,

@@ -8,12 +8,14 @@ the commit, so replaying a batch can never double-count a position.
 
 The projection is derived data and is kept correct without trusting that there is only one
 writer process: each row records how many fills it has folded (``fill_count``) and the newest
-one (``last_exec_time``/``last_exec_id``). New fills that sort after that mark are applied
-incrementally with a compare-and-set on ``fill_count``; a fill that arrives out of order (REST
-gap-fill of an older execution), a missing row, or a lost compare-and-set rebuilds the row from
-the ledger itself, which only ever replaces a row that folded fewer fills. The writer remembers
-the rows it saved, so the usual write costs no read of ``positions``: if another process moved a
-row meanwhile, the compare-and-set fails and the row is rebuilt.
+one (``last_exec_time``/``last_exec_id``). New fills are folded in with a compare-and-set on
+``fill_count``. The writer remembers the rows it saved and the newest folds of each
+(:class:`~alphadesk.engine.fold_tail.FoldTail`), so the usual write costs no read of
+``positions``, and a fill that arrives a little out of order (reordered frames, same-millisecond
+fills) is refolded from the kept position just before it. A fill older than every kept fold (a
+gap-fill page from long ago), a missing row, or a lost compare-and-set (another process moved
+the row) rebuilds the row from the ledger itself, which only ever replaces a row that folded
+fewer fills.
 
 A row this process has not saved yet is rebuilt from the ledger the first time a new fill touches
 it, rather than trusted: a stored row can be stale (the process that wrote the fills died, or its
@@ -36,16 +38,12 @@ from typing import Any
 
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill, fill_from_mapping
-from alphadesk.domain.positions import Position, fold
+from alphadesk.domain.positions import Position
+from alphadesk.engine.fold_tail import FoldTail, fold_key
 from alphadesk.engine.ports import LedgerStore, PositionRecord, PositionSave, WriteResult
 
 PositionKey = tuple[str, str]
 _log = logging.getLogger(__name__)
-
-
-def _order(fill: Fill) -> tuple[datetime, str]:
-    """Fold order, the same as :func:`alphadesk.domain.positions.fold` uses."""
-    return (fill.exec_time, fill.exec_id)
 
 
 def validated(fills: Iterable[object]) -> list[Fill]:
@@ -67,10 +65,12 @@ class FillWriter:
     batches commit.
     """
 
-    def __init__(self, store: LedgerStore) -> None:
+    def __init__(self, store: LedgerStore, *, tail_limit: int = 256) -> None:
         self._store = store
         self._lock = asyncio.Lock()
+        self._tail_limit = tail_limit
         self._saved: dict[PositionKey, PositionRecord] = {}
+        self._tails: dict[PositionKey, FoldTail] = {}
         self._dirty: set[PositionKey] = set()
 
     @property
@@ -88,7 +88,11 @@ class FillWriter:
         async with self._lock:
             result = await self._store.insert_fills(batch)
             new = set(result.inserted)
-            inserted = [f for f in batch if f.key in new]
+            inserted: list[Fill] = []
+            for fill in batch:
+                if fill.key in new:
+                    new.discard(fill.key)  # a repeat inside the batch was inserted, and folds, once
+                    inserted.append(fill)
             try:
                 if self._dirty:
                     await self._rebuild(sorted(self._dirty))
@@ -99,7 +103,7 @@ class FillWriter:
                 keys = {(f.bot_id, f.symbol) for f in inserted}
                 self._dirty.update(keys)
                 for key in keys:
-                    self._saved.pop(key, None)
+                    self._forget(key)
                 _log.exception(
                     "fills committed, position projection of %s not updated; rebuilding it on "
                     "the next write",
@@ -132,6 +136,16 @@ class FillWriter:
         """Where the listener's gap-fill resumes: the newest execution recorded for the account."""
         return await self._store.last_exec_time(venue, account)
 
+    async def records(self, keys: Sequence[PositionKey]) -> dict[PositionKey, PositionRecord]:
+        """The projection rows of ``keys``: those this process saved from memory (it is the
+        single writer of fills, and a row moved by anyone else fails its next compare-and-set
+        and is rebuilt), the rest read from the store."""
+        known = {key: self._saved[key] for key in keys if key in self._saved}
+        missing = [key for key in keys if key not in known]
+        if missing:
+            known.update(await self._store.load_positions(missing))
+        return known
+
     async def positions(self, keys: Sequence[PositionKey]) -> dict[PositionKey, Position]:
         records = await self._store.load_positions(keys)
         return {key: record.position for key, record in records.items()}
@@ -147,27 +161,16 @@ class FillWriter:
         groups: dict[PositionKey, list[Fill]] = defaultdict(list)
         for fill in inserted:
             groups[(fill.bot_id, fill.symbol)].append(fill)
-        records = {key: self._saved[key] for key in groups if key in self._saved}
         saves: list[PositionSave] = []
-        rebuild: list[PositionKey] = [key for key in groups if key not in self._saved]
+        rebuild: list[PositionKey] = []
         for key, group in groups.items():
-            if key not in records:
-                continue
-            group.sort(key=_order)
-            record = records.get(key)
-            if (
-                record is None
-                or record.last_exec_time is None
-                or _order(group[0]) <= (record.last_exec_time, record.last_exec_id)
-            ):
+            record, tail = self._saved.get(key), self._tails.get(key)
+            if record is None or tail is None or not tail.covers(min(map(fold_key, group))):
                 rebuild.append(key)
                 continue
-            position = record.position
-            for fill in group:
-                position = position.apply(fill)
-            last = group[-1]
+            refold = tail.fold_in(group)
             new = PositionRecord(
-                position, record.fill_count + len(group), last.exec_time, last.exec_id
+                refold.position, record.fill_count + len(group), refold.last[0], refold.last[1]
             )
             saves.append(PositionSave(new, expected_count=record.fill_count))
         written = await self._store.save_positions(saves) if saves else set()
@@ -175,26 +178,32 @@ class FillWriter:
             key = (save.record.position.bot_id, save.record.position.symbol)
             if key in written:
                 self._saved[key] = save.record
-            else:
+            else:  # another writer moved the row: its fills are not in our tail
+                self._forget(key)
                 rebuild.append(key)
         if rebuild:
             await self._rebuild(rebuild)
 
+    def _forget(self, key: PositionKey) -> None:
+        self._saved.pop(key, None)
+        self._tails.pop(key, None)
+
     async def _rebuild(self, keys: list[PositionKey]) -> None:
         saves: list[PositionSave] = []
+        tails: dict[PositionKey, FoldTail] = {}
         for bot_id, symbol in keys:
+            self._forget((bot_id, symbol))
             fills = await self._store.read_fills(bot_id=bot_id, symbol=symbol)
             if not fills:
                 continue
-            last = max(fills, key=_order)
-            record = PositionRecord(
-                fold(bot_id, symbol, fills), len(fills), last.exec_time, last.exec_id
-            )
+            tail = FoldTail.of_history(bot_id, symbol, fills, limit=self._tail_limit)
+            last = max(map(fold_key, fills))
+            record = PositionRecord(tail.position, len(fills), last[0], last[1])
             saves.append(PositionSave(record, expected_count=None))
+            tails[(bot_id, symbol)] = tail
         written = await self._store.save_positions(saves) if saves else set()
-        for key in keys:
-            self._saved.pop(key, None)
         for save in saves:
             key = (save.record.position.bot_id, save.record.position.symbol)
             if key in written:
                 self._saved[key] = save.record
+                self._tails[key] = tails[key]

@@ -8,6 +8,7 @@ a fill caused by a tick is already in the execution list when the tick's kline a
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import Iterable, Sequence
@@ -72,6 +73,14 @@ class SimExchange:
         self.faults = Faults()
         self.rate_windows = RateWindows(rate_limits)
         self.subscribers: set[Subscriber] = set()
+        # Bybit puts several rows in one private message when they are ready together; with
+        # coalesce_rows > 1 a connection that has fallen behind merges its queued messages of one
+        # topic into frames of up to that many rows (see WsSession.write_loop).
+        self.coalesce_rows = 1
+        # Cleared, every connection holds what it would push until it is set again: a test or
+        # benchmark can build up a backlog and release it at once.
+        self.pushes_open = asyncio.Event()
+        self.pushes_open.set()
         self._seq = itertools.count(1)
         self._by_name = {a.name: a for a in self.accounts.values()}
         self._last: dict[str, tuple[Decimal, int]] = {

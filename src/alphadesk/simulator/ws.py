@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -129,8 +130,13 @@ class WsSession:
     async def write_loop(self, ws: web.WebSocketResponse, request: web.Request) -> None:
         faults = self.exchange.faults
         held: dict[str, Any] | None = None
+        ready: deque[dict[str, Any]] = deque()
         while not ws.closed:
-            message = await self.queue.get()
+            if not ready:
+                first = await self.queue.get()
+                await self.exchange.pushes_open.wait()
+                ready.extend(self._coalesced(first))
+            message = ready.popleft()
             delay = faults.take_ws("delay", self.channel)
             if delay is not None:
                 await asyncio.sleep(delay.delay_ms / 1000)
@@ -146,6 +152,31 @@ class WsSession:
                 if drop is not None and drop.remaining == 0:
                     _cut(request)
                     return
+
+
+    def _coalesced(self, first: dict[str, Any]) -> list[dict[str, Any]]:
+        """``first`` and everything queued behind it, with topic messages of one topic merged
+        (rows in their order) up to ``coalesce_rows`` rows a frame. Any other message (a pong,
+        an ack) is a barrier nothing is merged across, so replies keep their place."""
+        limit = self.exchange.coalesce_rows
+        if limit <= 1 or self.queue.empty():
+            return [first]
+        frames: list[dict[str, Any]] = []
+        open_frames: dict[str, dict[str, Any]] = {}
+        for message in [first, *(self.queue.get_nowait() for _ in range(self.queue.qsize()))]:
+            topic, data = message.get("topic"), message.get("data")
+            if not isinstance(topic, str) or not isinstance(data, list):
+                frames.append(message)
+                open_frames.clear()
+                continue
+            into = open_frames.get(topic)
+            if into is not None and len(into["data"]) + len(data) <= limit:
+                into["data"].extend(data)
+                continue
+            own = {**message, "data": list(data)}  # messages are shared between connections
+            open_frames[topic] = own
+            frames.append(own)
+        return frames
 
 
 def _cut(request: web.Request) -> None:

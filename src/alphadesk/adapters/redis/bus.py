@@ -57,7 +57,11 @@ class RedisStream(Generic[T]):
         return self._name
 
     def add_to(self, pipe: Any, event: T) -> None:
-        pipe.xadd(self._name, {_FIELD: self._encode(event)}, maxlen=self._maxlen, approximate=True)
+        self.add_encoded_to(pipe, self._encode(event))
+
+    def add_encoded_to(self, pipe: Any, payload: bytes) -> None:
+        """For a caller that sends the same encoding elsewhere too (one encode, two uses)."""
+        pipe.xadd(self._name, {_FIELD: payload}, maxlen=self._maxlen, approximate=True)
 
     async def publish(self, events: Sequence[T]) -> list[str]:
         if not events:
@@ -207,11 +211,12 @@ class RedisEventBus:
         """Stream first, then the notification, in one pipeline (one round trip)."""
         if not fills:
             return []
+        encoded = [encode_fill(fill) for fill in fills]
         async with self._client.pipeline(transaction=False) as pipe:
-            for fill in fills:
-                self._fills.add_to(pipe, fill)
-            for fill in fills:
-                pipe.publish(self._keys.fills_channel, encode_fill(fill))
+            for payload in encoded:
+                self._fills.add_encoded_to(pipe, payload)
+            for payload in encoded:
+                pipe.publish(self._keys.fills_channel, payload)
             replies = await pipe.execute()
         return [_text(i) for i in replies[: len(fills)]]
 
