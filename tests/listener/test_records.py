@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 from listener_support import ACCOUNT, Ledger, decode_frame, order_frame, wallet_frame
@@ -57,3 +58,30 @@ async def test_wallet_pushes_become_equity_snapshots_once(
         await records.close()
 
 
+
+
+async def test_one_batch_with_many_updates_of_one_order_and_one_millisecond(
+    ledger: Ledger, spool: DiskSpool
+) -> None:
+    """A burst arrives as one batch (one statement per table): every status of the order lands
+    in its history, and of two wallet reports in one millisecond the later one stays."""
+    records = await open_records(ledger.url, {ACCOUNT: "lxalgo_001"})
+    ingest = Ingest(ledger.writer, spool, orders=records, equity=records)
+    try:
+        wallet = next(r for r in decode_frame(wallet_frame()) if isinstance(r, WalletReported))
+        later = replace(wallet, equity=wallet.equity + 1)
+        await ingest.ingest([
+            *_order("New", 1_700_000_001_000),
+            *_order("PartiallyFilled", 1_700_000_002_000, "0.004"),
+            wallet,
+            *_order("Filled", 1_700_000_003_000, "0.010"),
+            later,
+        ])
+        rows = await ledger.fetch("SELECT status, status_history FROM trading.orders")
+        assert len(rows) == 1 and rows[0]["status"] == "Filled"
+        history = json.loads(rows[0]["status_history"])
+        assert [h["status"] for h in history] == ["New", "PartiallyFilled", "Filled"]
+        equity = await ledger.fetch("SELECT equity FROM trading.equity")
+        assert [Decimal(str(r["equity"])) for r in equity] == [later.equity]
+    finally:
+        await records.close()

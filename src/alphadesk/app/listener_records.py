@@ -73,6 +73,49 @@ def _values(update: OrderUpdated, history: list[dict[str, str]], status: str,
     )
 
 
+_ORDER_TYPES = (
+    "text", "text", "text", "text", "text", "text", "text", "text",
+    "numeric", "numeric", "text", "jsonb", "timestamptz", "timestamptz",
+)  # fmt: skip
+_EQUITY_COLUMNS = (
+    "bot_id", "venue", "account", "equity", "wallet_balance", "available_balance",
+    "unrealized_pnl", "snapshot_time",
+)  # fmt: skip
+_EQUITY_TYPES = (
+    "text", "text", "text", "numeric", "numeric", "numeric", "numeric", "timestamptz",
+)  # fmt: skip
+
+
+def _unnest(columns: Sequence[str], types: Sequence[str]) -> str:
+    """``SELECT`` of one row per array element: a whole batch as one statement's rows."""
+    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, 1))
+    return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})"
+
+
+def _unnest_args(values: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*values, strict=True)]
+
+
+_PG_ORDERS_LOCK = (
+    "SELECT order_id, status_history::text AS h, updated_at, status FROM trading.orders "
+    "WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE"
+)
+# status_history travels as JSON text and is cast by unnest's jsonb[] (asyncpg sends text there)
+_PG_ORDERS_UPSERT = (
+    f"INSERT INTO trading.orders ({', '.join(_ORDER_COLUMNS)}) "
+    f"{_unnest(_ORDER_COLUMNS, _ORDER_TYPES)} "
+    "ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, "
+    "status_history = EXCLUDED.status_history, updated_at = EXCLUDED.updated_at"
+)
+_PG_EQUITY_UPSERT = (
+    f"INSERT INTO trading.equity ({', '.join(_EQUITY_COLUMNS)}) "
+    f"{_unnest(_EQUITY_COLUMNS, _EQUITY_TYPES)} "
+    "ON CONFLICT (bot_id, snapshot_time) DO UPDATE SET equity = EXCLUDED.equity, "
+    "wallet_balance = EXCLUDED.wallet_balance, available_balance = EXCLUDED.available_balance, "
+    "unrealized_pnl = EXCLUDED.unrealized_pnl"
+)
+
+
 class PostgresRecords:
     def __init__(self, pool: asyncpg.Pool, equity_bots: Mapping[str, str]) -> None:
         self._pool = pool
@@ -84,50 +127,32 @@ class PostgresRecords:
         return cls(pool, equity_bots)
 
     async def record_orders(self, updates: Sequence[OrderUpdated]) -> None:
-        placeholders = ", ".join(
-            f"${i}::jsonb" if c == "status_history" else f"${i}"
-            for i, c in enumerate(_ORDER_COLUMNS, 1)
-        )
-        upsert = (
-            f"INSERT INTO trading.orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({placeholders}) "
-            "ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, "
-            "status_history = EXCLUDED.status_history, updated_at = EXCLUDED.updated_at"
-        )
-        select = (
-            "SELECT order_id, status_history::text AS h, updated_at, status FROM trading.orders "
-            "WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE"
-        )
-        # One read and one pipelined write per batch, not two round trips per update: a busy
+        # One read and one statement per batch, not two round trips per update: a busy
         # listener sees thousands of order updates a second.
         ids = sorted({u.order.order_id for u in updates})
         async with self._pool.acquire() as conn, conn.transaction():
             stored: dict[str, tuple[list[dict[str, str]], datetime, str]] = {
                 r["order_id"]: (json.loads(r["h"]), r["updated_at"], r["status"])
-                for r in await conn.fetch(select, ids)
+                for r in await conn.fetch(_PG_ORDERS_LOCK, ids)
             }
             final: dict[str, tuple[Any, ...]] = {}
             for update in updates:
                 history, status, updated_at = merge(stored.get(update.order.order_id), update)
                 stored[update.order.order_id] = (history, updated_at, status)
                 final[update.order.order_id] = _values(update, history, status, updated_at)
-            await conn.executemany(upsert, [final[i] for i in ids])
+            await conn.execute(_PG_ORDERS_UPSERT, *_unnest_args([final[i] for i in ids]))
 
     async def record_equity(self, reports: Sequence[WalletReported]) -> None:
-        sql = (
-            "INSERT INTO trading.equity (bot_id, venue, account, equity, wallet_balance, "
-            "available_balance, unrealized_pnl, snapshot_time) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (bot_id, snapshot_time) DO UPDATE "
-            "SET equity = EXCLUDED.equity, wallet_balance = EXCLUDED.wallet_balance, "
-            "available_balance = EXCLUDED.available_balance, "
-            "unrealized_pnl = EXCLUDED.unrealized_pnl"
-        )
-        args = [
-            (self._equity_bots.get(r.account, r.account), r.venue, r.account, r.equity,
-             r.wallet_balance, r.available_balance, r.unrealized_pnl, r.at)
+        # one row per (bot, time) in the statement (ON CONFLICT cannot touch a row twice);
+        # of two reports in the same millisecond the later one stays
+        latest = {
+            (bot, r.at): (bot, r.venue, r.account, r.equity, r.wallet_balance,
+                          r.available_balance, r.unrealized_pnl, r.at)
             for r in reports
-        ]  # fmt: skip
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.executemany(sql, args)
+            for bot in (self._equity_bots.get(r.account, r.account),)
+        }  # fmt: skip
+        async with self._pool.acquire() as conn:  # one statement: atomic on its own
+            await conn.execute(_PG_EQUITY_UPSERT, *_unnest_args(list(latest.values())))
 
     async def close(self) -> None:
         await self._pool.close()

@@ -34,11 +34,11 @@ class SkippedItem:
 
 
 def item_id(row: Any) -> str:
-    if isinstance(row, dict):
-        for name in _ID_FIELDS:
-            value = row.get(name)
-            if isinstance(value, str) and value:
-                return value
+    """The row's own id for the skip report, whether it is still a dict or a decoded struct."""
+    for name in _ID_FIELDS:
+        value = row.get(name) if isinstance(row, dict) else getattr(row, name, None)
+        if isinstance(value, str) and value:
+            return value
     return "?"
 
 
@@ -48,14 +48,16 @@ def each_row(
     where: str,
     build: Callable[[T], R | None],
     skipped: list[SkippedItem],
+    *,
+    typed: bool = False,
 ) -> list[R]:
     """``build(row)`` for every row that decodes into ``type_`` and builds; None is dropped
-    silently (a row the caller does not want, e.g. a spot execution), a failure is recorded."""
+    silently (a row the caller does not want, e.g. a spot execution), a failure is recorded.
+    ``typed``: the rows are already ``type_`` instances."""
     out: list[R] = []
     for index, row in enumerate(rows):
         try:
-            typed = convert(row, type_, f"{where}[{index}]")
-            built = build(typed)
+            built = build(row if typed else convert(row, type_, f"{where}[{index}]"))
         except InvalidField as exc:  # MalformedPayload is one
             skipped.append(SkippedItem(where, item_id(row), str(exc)))
             continue
@@ -71,7 +73,17 @@ def each_raw_row(
     build: Callable[[T], R | None],
     skipped: list[SkippedItem],
 ) -> list[R]:
-    """:func:`each_row` for a WebSocket ``data`` array that is still raw JSON."""
+    """:func:`each_row` for a WebSocket ``data`` array that is still raw JSON.
+
+    The whole array is first decoded straight into ``type_`` in one pass (the usual case, and
+    the fast one); only when some row does not fit is it decoded again row by row, so that row
+    alone is skipped and reported."""
+    try:
+        typed = msgspec.json.decode(data, type=list[type_])  # type: ignore[valid-type]
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        pass
+    else:
+        return each_row(typed, type_, where, build, skipped, typed=True)
     try:
         rows = decode(data, list[Any], where)
     except MalformedPayload as exc:  # not a list at all: nothing in it can be saved

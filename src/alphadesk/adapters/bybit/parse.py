@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.models import ClosedPnl
@@ -81,9 +81,9 @@ E = TypeVar("E", OrderStatus, OrderType, TimeInForce)
 
 
 def _enum_value(enum: type[E], field: str, value: str) -> E:
-    for member in enum:
-        if member.value == value:
-            return member
+    member = enum._value2member_map_.get(value)  # a dict look-up: this runs per pushed row
+    if member is not None:
+        return cast(E, member)
     allowed = ", ".join(m.value for m in enum)
     raise MalformedPayload(field, value, f"must be one of {allowed}")
 
