@@ -135,6 +135,7 @@ def run(
         slippage=Slippage(bps=settings.slippage_bps),
         funding_rate=settings.funding_rate,
         default_leverage=settings.leverage,
+        keep_history=False,  # the run's fills are the engine's; nobody pages the venue's history
     )
     sim = MatchingEngine("backtest", instruments.values(), config=config, seed=0)
     sim.open_account(bot_id, settings.initial_equity)
@@ -271,9 +272,12 @@ def _loop(
             symbol = slot.symbol
             if symbol in pending:
                 venue.open(symbol, slot.o[i], slot.ts[i])
-            busy = symbol in positions or (
-                inflight and any(f.symbol == symbol for f in inflight.values())
-            )
+            busy = symbol in positions
+            if not busy and inflight:
+                for flight in inflight.values():
+                    if flight.request.symbol == symbol:
+                        busy = True
+                        break
             mask = slot.call_holding if busy else slot.call_flat
             call = mask is None or mask[i]
             if call or resting.get(symbol) or (busy and slot.boundary[i]):
@@ -305,10 +309,12 @@ def _loop(
         if progress is not None and steps % report_every == 0:
             progress(k, timeline_len)
         busy_now = every_step or pending or inflight or any(resting.values())
-        if busy_now or (positions and any(held_every[s] for s in positions)):
-            k += 1
-        else:
-            k = next_step[k + 1]
+        if not busy_now and positions:
+            for held in positions:
+                if held_every[held]:
+                    busy_now = True
+                    break
+        k = k + 1 if busy_now else next_step[k + 1]
     # the run ends at the last step even when the loop jumped past it: final equity marks open
     # positions at the last closes, as a run visiting every bar does
     cursor[0] = max(0, timeline_len - 1)

@@ -60,20 +60,27 @@ class BacktestVenue:
         """Place the orders decided at the previous close, at this bar's open."""
         self.now_ms = open_ms
         orders = self.pending.pop(symbol, [])
-        self._dispatch(self.sim.on_price(symbol, to_decimal(price), open_ms))
+        sim = self.sim
+        self._dispatch(sim.on_price(symbol, to_decimal(price), open_ms))
         engine = self.engine
         assert engine is not None
         for request in orders:
             try:
-                outcome = self.sim.place(self.account, request, open_ms)
+                outcome = sim.place(self.account, request, open_ms)
             except InvalidField as exc:
                 engine.on_reject(request, f"venue refused: {exc}", open_ms)
                 continue
-            self._dispatch(outcome.events)
-            if outcome.order is not None and not any(
-                isinstance(e, OrderUpdated) for e in outcome.events
-            ):
-                engine.on_order(OrderUpdated(self.sim.venue, self.account, outcome.order))
+            updated = False
+            for event in outcome.events:
+                if type(event) is Fill:
+                    engine.on_fill(event)
+                elif isinstance(event, OrderUpdated):
+                    engine.on_order(event)
+                    updated = True
+                elif isinstance(event, Fill):
+                    engine.on_fill(event)
+            if outcome.order is not None and not updated:
+                engine.on_order(OrderUpdated(sim.venue, self.account, outcome.order))
         self._refresh(symbol)
 
     def walk(

@@ -56,7 +56,7 @@ class ExecType(StrEnum):
 
     @property
     def moves_position(self) -> bool:
-        return self not in (ExecType.FUNDING, ExecType.SETTLE)
+        return self is not ExecType.FUNDING and self is not ExecType.SETTLE
 
     @property
     def is_forced(self) -> bool:

@@ -39,6 +39,17 @@ def _fraction(field: str, value: Any) -> Decimal:
 
 
 def _common(kind: str, time_ms: Any, bot_id: Any, symbol: Any, reason: Any) -> None:
+    if (
+        type(time_ms) is int
+        and time_ms >= 0
+        and type(bot_id) is str
+        and 0 < len(bot_id) <= 50
+        and type(symbol) is str
+        and 0 < len(symbol) <= 20
+        and type(reason) is str
+        and 0 < len(reason) <= REASON_MAX_LEN
+    ):
+        return  # plainly valid: the checks below would pass (and build four field names)
     _time(f"{kind}.time_ms", time_ms)
     checks.text(f"{kind}.bot_id", bot_id, max_len=50)
     checks.text(f"{kind}.symbol", symbol, max_len=20)
@@ -110,6 +121,8 @@ class RiskFraction:
 
 
 SizeHint = NotionalSize | EquityFraction | RiskFraction
+_SIZE_HINTS = (NotionalSize, EquityFraction, RiskFraction)
+"""SizeHint's members as a tuple for isinstance (the union would be rebuilt on every call)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,16 +186,18 @@ class EnterIntent:
         _common("enter", self.time_ms, self.bot_id, self.symbol, self.reason)
         if not isinstance(self.side, Side):
             raise InvalidField("enter.side", self.side, "must be a Side")
-        if not isinstance(self.size, NotionalSize | EquityFraction | RiskFraction):
+        if not isinstance(self.size, _SIZE_HINTS):
             raise InvalidField("enter.size", self.size, "must be a SizeHint")
         checks.positive("enter.ref_price", self.ref_price)
         if self.stop_loss is not None:
             checks.positive("enter.stop_loss", self.stop_loss)
-        if not isinstance(self.take_profits, tuple) or not all(
+        if type(self.take_profits) is tuple and not self.take_profits:
+            pass  # none: nothing to check
+        elif not isinstance(self.take_profits, tuple) or not all(
             isinstance(tp, TakeProfitLevel) for tp in self.take_profits
         ):
             raise InvalidField("enter.take_profits", self.take_profits, "must be a tuple of levels")
-        if sum((tp.fraction for tp in self.take_profits), Decimal(0)) > ONE:
+        elif sum((tp.fraction for tp in self.take_profits), Decimal(0)) > ONE:
             raise InvalidField("enter.take_profits", self.take_profits, "fractions sum above 1")
         if self.trailing is not None and not isinstance(self.trailing, TrailingSpec):
             raise InvalidField("enter.trailing", self.trailing, "must be a TrailingSpec")

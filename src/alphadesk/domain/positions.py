@@ -69,7 +69,7 @@ class Position:
             raise InvalidField("fill.symbol", fill.symbol, f"does not match position {self.symbol}")
         if fill.bot_id != self.bot_id:
             raise InvalidField("fill.bot_id", fill.bot_id, f"does not match position {self.bot_id}")
-        if not fill.moves_position:
+        if not fill.exec_type.moves_position:
             return Position(
                 self.bot_id,
                 self.symbol,
@@ -81,19 +81,22 @@ class Position:
                 fill.exec_time,
             )
         qty, cost, realized = self.qty, self.cost, self.realized_pnl - fill.fee
-        delta = fill.signed_qty
-        if qty == 0 or (qty > 0) == (delta > 0):
-            qty, cost = qty + delta, cost + fill.notional
+        price, size = fill.price, fill.qty
+        buy = fill.side is Side.BUY
+        delta = size if buy else -size  # fill.signed_qty
+        if qty == 0 or (qty > 0) is buy:  # opens or adds (a fill's qty is > 0)
+            qty, cost = qty + delta, cost + price * size
         else:
-            closing = min(abs(delta), abs(qty))
-            removed = share(cost, closing, abs(qty))
-            proceeds = closing * fill.price
+            held = abs(qty)
+            closing = min(abs(delta), held)
+            removed = share(cost, closing, held)
+            proceeds = closing * price
             realized += proceeds - removed if qty > 0 else removed - proceeds
             cost -= removed
             opened = abs(delta) - closing
             qty += delta
             if opened:
-                cost = opened * fill.price
+                cost = opened * price
         # The constructor, not dataclasses.replace: this runs once per fill on the hot path.
         return Position(
             self.bot_id,

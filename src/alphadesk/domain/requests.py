@@ -14,6 +14,11 @@ from alphadesk.domain.enums import OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField
 
 
+def _positive(value: object) -> bool:
+    """What ``checks.positive`` accepts, as a yes/no for the fast path (no error built)."""
+    return type(value) is Decimal and value.is_finite() and value > 0
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     bot_id: str
@@ -30,6 +35,21 @@ class OrderRequest:
     stop_loss: Decimal | None = None
 
     def __post_init__(self) -> None:
+        if (
+            type(self.bot_id) is str
+            and self.bot_id
+            and type(self.symbol) is str
+            and self.symbol
+            and _positive(self.qty)
+            and type(self.order_link_id) is str
+            and 0 < len(self.order_link_id) <= 36
+            and (self.order_type is not OrderType.LIMIT or self.price is not None)
+            and (self.price is None or _positive(self.price))
+            and (self.trigger_price is None or _positive(self.trigger_price))
+            and (self.take_profit is None or _positive(self.take_profit))
+            and (self.stop_loss is None or _positive(self.stop_loss))
+        ):
+            return  # plainly valid (every request the router builds): the checks below pass
         checks.text("order.bot_id", self.bot_id)
         checks.text("order.symbol", self.symbol)
         checks.positive("order.qty", self.qty)

@@ -21,20 +21,34 @@ from alphadesk.domain.positions import Position
 from alphadesk.strategies.api import PositionView, TradingState
 
 ZERO = Decimal(0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PriceSource = Callable[[str], float]
 
 
 @lru_cache(maxsize=4096)
 def _utc_epoch_ms(value: datetime) -> int:
-    return checks.to_epoch_ms(value)
+    """``checks.to_epoch_ms`` of a datetime already known to be at UTC (its check passes)."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+_last: tuple[datetime | None, int] = (None, 0)
 
 
 def epoch_ms(value: datetime) -> int:
     """``checks.to_epoch_ms``, remembered for UTC times: one fill's time is read by the
     portfolio, the router and the engine in turn. Any other time takes the checking path (equal
-    datetimes in other zones share a hash, so they must not reach the cache)."""
+    datetimes in other zones share a hash, so they must not reach the cache). The very object
+    asked for last is answered first, by identity: that is the fill the three callers share,
+    and it spares hashing the datetime."""
+    global _last
+    last = _last
+    if value is last[0]:
+        return last[1]
     if type(value) is datetime and value.tzinfo is UTC:
-        return _utc_epoch_ms(value)
+        ms = _utc_epoch_ms(value)
+        _last = (value, ms)
+        return ms
     return checks.to_epoch_ms(value)
 
 
@@ -55,6 +69,7 @@ class Portfolio:
         self.realized = ZERO
         self._last: dict[str, float] = {}
         self._source: PriceSource | None = None
+        self._flats: dict[str, Position] = {}
         self._state = state or (lambda: TradingState.ACTIVE)
 
     # -- inputs ---------------------------------------------------------------------------------
@@ -62,20 +77,28 @@ class Portfolio:
     def apply(self, fill: Fill) -> Position:
         """Fold one fill (trades, funding) into its position; returns the new position."""
         symbol = fill.symbol
-        before = self.positions.get(symbol) or Position(self.bot_id, symbol)
+        before = self.positions.get(symbol) or self._flat(symbol)
         after = before.apply(fill)
         self.realized += after.realized_pnl - before.realized_pnl
-        if after.is_flat:
+        held, now = before.qty, after.qty
+        if not now:
             self.positions.pop(symbol, None)
             self.entry_time_ms.pop(symbol, None)
         else:
             self.positions[symbol] = after
-            flipped = before.side is not None and before.side is not after.side
-            if before.is_flat or flipped:
+            if not held or (held > 0) is not (now > 0):  # opened, or flipped to the other side
                 self.entry_time_ms[symbol] = epoch_ms(fill.exec_time)
-        if fill.moves_position:
+        if fill.exec_type.moves_position:
             self._last[symbol] = float(fill.price)
         return after
+
+    def _flat(self, symbol: str) -> Position:
+        """The flat position a symbol's first fill applies to; a Position is immutable, so one
+        per symbol serves every entry."""
+        flat = self._flats.get(symbol)
+        if flat is None:
+            flat = self._flats[symbol] = Position(self.bot_id, symbol)
+        return flat
 
     def mark(self, symbol: str, price: float) -> None:
         self._last[symbol] = price

@@ -37,21 +37,19 @@ from alphadesk.engine.risk import Exposure, Refusal, RiskGate
 
 ZERO = Decimal(0)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
+_EIGHT_DIGITS = 36**8
 _PAIRS = tuple(a + b for a in _BASE36 for b in _BASE36)
 """Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
 
 
-def _base36(value: int, width: int) -> str:
-    """``value`` in ``width`` base-36 digits (the low ones when it needs more), zero-padded."""
-    digits = []
-    for _ in range(width // 2):
-        value, rem = divmod(value, 1296)
-        digits.append(_PAIRS[rem])
-    if width % 2:
-        digits.append(_BASE36[value % 36])
-    return "".join(reversed(digits))
+def _nonce(now_ms: int, counter: int) -> str:
+    """Ten base-36 digits: the low eight of ``now_ms``, then two of ``counter``, zero-padded
+    (:func:`order_link.new_nonce`'s layout), two digits at a time."""
+    pairs = _PAIRS
+    rest, d0 = divmod(now_ms % _EIGHT_DIGITS, 1296)
+    rest, d1 = divmod(rest, 1296)
+    d3, d2 = divmod(rest, 1296)
+    return pairs[d3] + pairs[d2] + pairs[d1] + pairs[d0] + pairs[counter % 1296]
 
 
 @dataclass(slots=True)
@@ -90,13 +88,22 @@ class Router:
         self.reasons: dict[str, str] = {}
         """order_link_id -> the intent's reason, to label fills (bounded by orders placed)."""
         self._counter = 0
+        self._prefixes: dict[tuple[Purpose, int | None], str] = {}
 
     # -- ids ------------------------------------------------------------------------------------
 
     def new_link(self, purpose: Purpose, now_ms: int, level: int | None = None) -> str:
         self._counter += 1
-        nonce = _base36(now_ms, 8) + _base36(self._counter % 1296, 2)
-        return order_link.encode(self.bot_id, purpose, level=level, nonce=nonce)
+        nonce = _nonce(now_ms, self._counter)
+        prefix = self._prefixes.get((purpose, level))
+        if prefix is not None:
+            return prefix + nonce
+        link = order_link.encode(self.bot_id, purpose, level=level, nonce=nonce)
+        # Whether encode accepts, and what it puts before the nonce, depends only on the bot,
+        # purpose and level (the nonce is always ten valid digits), so one check per kind is
+        # enough; a refused kind is never remembered and raises again next time.
+        self._prefixes[(purpose, level)] = link[: -len(nonce)]
+        return link
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -119,6 +126,8 @@ class Router:
 
     def exposure(self) -> Exposure:
         """Open positions (not being fully closed) plus entries in flight, and their notional."""
+        if not self.inflight and not self.portfolio.positions:
+            return Exposure(open_positions=0, total_notional=ZERO)  # what the sums below give
         held = [s for s in self.portfolio.positions if not self._exiting_fully(s)]
         total = sum((self.portfolio.notional(s) for s in held), ZERO)
         symbols = set(held)
@@ -151,7 +160,7 @@ class Router:
 
     def _enter(self, intent: EnterIntent) -> OrderRequest | Refusal:
         symbol = intent.symbol
-        if self.in_flight(symbol, Purpose.ENTRY):
+        if self.inflight and self.in_flight(symbol, Purpose.ENTRY):
             return self._refuse(Refusal(intent.time_ms, symbol, "enter", "entry already in flight"))
         position = self.portfolio.positions.get(symbol)
         opposite = position is not None and position.side is not intent.side
@@ -187,7 +196,7 @@ class Router:
 
     def _exit(self, intent: ExitIntent, explicit: bool) -> OrderRequest | Refusal:
         symbol = intent.symbol
-        if any(f.request.reduce_only for f in self.in_flight(symbol)):
+        if self.inflight and any(f.request.reduce_only for f in self.in_flight(symbol)):
             return self._refuse(Refusal(intent.time_ms, symbol, "exit", "exit already in flight"))
         sized = self.risk.size_exit(intent, explicit=explicit)
         if isinstance(sized, Refusal):

@@ -45,6 +45,10 @@ class SimConfig:
     check_margin: bool = True
     emit_snapshots: bool = False
     """Append a PositionReported and a WalletReported after every fill (the simulator's WS push)."""
+    keep_history: bool = True
+    """Keep the execution and closed-PnL history that ``executions``/``execution``/``closed_pnl``
+    page through. A backtest never asks for it (the engine keeps its own fills), so it turns it
+    off; nothing else the engine does reads it."""
 
     def __post_init__(self) -> None:
         checks.decimal("config.taker_fee", self.taker_fee)

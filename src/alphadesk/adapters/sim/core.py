@@ -271,28 +271,31 @@ class EngineCore:
             pos.cost -= removed
             pos.open_fee -= open_fee
             pos.qty = held + signed
-            acct.closed.append(
-                ClosedPnl(
-                    seq=self._next_seq(),
-                    account=acct.name,
-                    symbol=pos.symbol,
-                    order_id=order.order_id,
-                    order_type=order.order_type.value,
-                    side=order.side,
-                    qty=closing,
-                    order_price=order.price if order.price is not None else price,
-                    avg_entry_price=removed / closing,
-                    avg_exit_price=price,
-                    cum_entry_value=removed,
-                    cum_exit_value=proceeds,
-                    closed_pnl=gross - open_fee - close_fee,
-                    open_fee=open_fee,
-                    close_fee=close_fee,
-                    leverage=self._leverage(acct, pos.symbol),
-                    created_ms=ts_ms,
-                    updated_ms=ts_ms,
+            if not self.config.keep_history:
+                self._seq += 1  # the record's number, so every later one is numbered the same
+            else:
+                acct.closed.append(
+                    ClosedPnl(
+                        seq=self._next_seq(),
+                        account=acct.name,
+                        symbol=pos.symbol,
+                        order_id=order.order_id,
+                        order_type=order.order_type.value,
+                        side=order.side,
+                        qty=closing,
+                        order_price=order.price if order.price is not None else price,
+                        avg_entry_price=removed / closing,
+                        avg_exit_price=price,
+                        cum_entry_value=removed,
+                        cum_exit_value=proceeds,
+                        closed_pnl=gross - open_fee - close_fee,
+                        open_fee=open_fee,
+                        close_fee=close_fee,
+                        leverage=self._leverage(acct, pos.symbol),
+                        created_ms=ts_ms,
+                        updated_ms=ts_ms,
+                    )
                 )
-            )
             if pos.qty == 0:
                 self._close_position(book, pos)
             elif qty > closing:  # flipped: the rest opens a fresh position at this price
@@ -357,6 +360,9 @@ class EngineCore:
         order: SimOrder | None,
         mark: Decimal,
     ) -> None:
+        if not self.config.keep_history:
+            self._seq += 1  # the record's number, so every later one is numbered the same
+            return
         acct.exec_index[fill.exec_id] = len(acct.executions)
         acct.executions.append(
             Execution(

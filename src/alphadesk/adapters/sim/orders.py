@@ -108,7 +108,8 @@ class OrderDesk(Matcher):
         pos = acct.positions.get(req.symbol)
         held = pos.qty if pos is not None else ZERO
         increases = held == 0 or (held > 0) == (req.side is Side.BUY)
-        if req.reduce_only and not req.is_conditional and increases:
+        conditional = req.trigger_price is not None  # req.is_conditional
+        if req.reduce_only and not conditional and increases:
             raise OrderRejected(
                 RejectCode.REDUCE_ONLY_INCREASE,
                 "reduce_only",
@@ -117,9 +118,10 @@ class OrderDesk(Matcher):
             )
         _check_tp_sl(req.side, ref, req.take_profit, req.stop_loss)
         im = ZERO
-        if not req.reduce_only and not req.is_conditional:
+        if not req.reduce_only and not conditional:
             im = self._require_margin(acct, req.symbol, req.side, req.qty, ref)
-        bot = self._bot_resolver(acct.name, req.order_link_id) if self._bot_resolver else req.bot_id
+        resolver = self._bot_resolver
+        bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
         order = SimOrder(
             seq=self._next_seq(),
             order_id=self._new_id(),
@@ -139,7 +141,7 @@ class OrderDesk(Matcher):
             sl=req.stop_loss,
             ts_ms=ts_ms,
             last_price=last,
-            stop_order_type=StopOrderType.STOP if req.is_conditional else StopOrderType.NONE,
+            stop_order_type=StopOrderType.STOP if conditional else StopOrderType.NONE,
             create_type=CreateType.BY_USER,
             close_on_trigger=req.close_on_trigger,
         )
@@ -147,7 +149,7 @@ class OrderDesk(Matcher):
         if req.order_link_id:
             acct.link_ids[req.order_link_id] = order.order_id
         out: list[SimEvent] = []
-        if req.is_conditional:
+        if conditional:
             self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
         else:
             self._work(order, book, last, im, ts_ms, out)

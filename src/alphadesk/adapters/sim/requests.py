@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
+from typing import Any
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import OrderType, Side, TimeInForce
@@ -18,7 +19,6 @@ from alphadesk.domain.fills import UNKNOWN_BOT
 from alphadesk.domain.requests import OrderRequest
 
 _new = object.__new__
-_set = object.__setattr__
 
 
 class TriggerDirection(IntEnum):
@@ -95,21 +95,38 @@ class SimOrderRequest:
             and type(request.reduce_only) is bool
         ):
             made = _new(cls)
-            _set(made, "symbol", request.symbol)
-            _set(made, "side", request.side)
-            _set(made, "qty", request.qty)
-            _set(made, "order_type", request.order_type)
-            _set(made, "price", request.price)
-            _set(made, "time_in_force", request.time_in_force)
-            _set(made, "reduce_only", request.reduce_only)
-            _set(made, "order_link_id", request.order_link_id)
-            _set(made, "bot_id", request.bot_id)
-            _set(made, "trigger_price", request.trigger_price)
-            _set(made, "trigger_direction", TriggerDirection.NONE)
-            _set(made, "take_profit", request.take_profit)
-            _set(made, "stop_loss", request.stop_loss)
-            _set(made, "position_idx", 0)
-            _set(made, "close_on_trigger", False)
+            (
+                put_symbol,
+                put_side,
+                put_qty,
+                put_order_type,
+                put_price,
+                put_time_in_force,
+                put_reduce_only,
+                put_order_link_id,
+                put_bot_id,
+                put_trigger_price,
+                put_trigger_direction,
+                put_take_profit,
+                put_stop_loss,
+                put_position_idx,
+                put_close_on_trigger,
+            ) = _SETTERS
+            put_symbol(made, request.symbol)
+            put_side(made, request.side)
+            put_qty(made, request.qty)
+            put_order_type(made, request.order_type)
+            put_price(made, request.price)
+            put_time_in_force(made, request.time_in_force)
+            put_reduce_only(made, request.reduce_only)
+            put_order_link_id(made, request.order_link_id)
+            put_bot_id(made, request.bot_id)
+            put_trigger_price(made, request.trigger_price)
+            put_trigger_direction(made, TriggerDirection.NONE)
+            put_take_profit(made, request.take_profit)
+            put_stop_loss(made, request.stop_loss)
+            put_position_idx(made, 0)
+            put_close_on_trigger(made, False)
             return made
         return cls(
             symbol=request.symbol,
@@ -125,6 +142,19 @@ class SimOrderRequest:
             take_profit=request.take_profit,
             stop_loss=request.stop_loss,
         )
+
+
+_SETTERS: tuple[Any, ...] = tuple(
+    SimOrderRequest.__dict__[name].__set__
+    for name in (
+        "symbol", "side", "qty", "order_type", "price", "time_in_force", "reduce_only",
+        "order_link_id", "bot_id", "trigger_price", "trigger_direction", "take_profit",
+        "stop_loss", "position_idx", "close_on_trigger",
+    )
+)  # fmt: skip
+"""Each field's slot writer, in the order the trusted path unpacks them: writing a slot through
+its descriptor skips the by-name lookup ``object.__setattr__`` does, a third of the cost of
+building one of these on the backtest's per-order path."""
 
 
 def _direction(value: object) -> TriggerDirection:

@@ -143,6 +143,9 @@ class SimOrder:
 
     def snapshot(self) -> Order:
         avg = self.cum_value / self.filled_qty if self.filled_qty else None
+        created = utc_ms("order.created_ms", self.created_ms)
+        # an order that ends in the command that placed it has one time for both
+        same = self.updated_ms == self.created_ms and type(self.updated_ms) is int
         return Order.trusted(
             order_id=self.order_id,
             order_link_id=self.order_link_id,
@@ -152,8 +155,8 @@ class SimOrder:
             order_type=self.order_type,
             qty=self.qty,
             status=self.status,
-            created_at=utc_ms("order.created_ms", self.created_ms),
-            updated_at=utc_ms("order.updated_ms", self.updated_ms),
+            created_at=created,
+            updated_at=created if same else utc_ms("order.updated_ms", self.updated_ms),
             price=self.price,
             trigger_price=self.trigger_price,
             time_in_force=self.time_in_force,
