@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.storage.bots import open_bots
 from alphadesk.app.bot import Bot
 from alphadesk.app.cli import main
@@ -78,3 +79,32 @@ def test_cli_runs_a_bounded_paper_bot(
     assert main(args) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert f"{BOT_ID}: 50 steps" in out
+
+
+async def test_a_bot_keeps_its_live_status_and_heartbeat_in_redis(
+    db_url: str, market_csv: Callable[[str], Path], tmp_path: Path, redis_url: str,
+    redis_prefix: str,
+) -> None:
+    """With REDIS_URL set, ``bot:{id}:status`` follows the bot (active, then stopped) and
+    ``bot:{id}:heartbeat`` is the last beat, expiring by itself once the beats stop."""
+    options = paper_options(market_csv, tmp_path / "state", max_bars=600, heartbeat_s=0.05,
+                            redis_namespace=redis_prefix, pace_s=0.001)
+    bot = Bot(replace(settings(db_url), redis_url=redis_url), options)
+    state = RedisState.from_url(redis_url, namespace=redis_prefix)
+    try:
+        task = asyncio.create_task(bot.run())
+        seen: set[str | None] = set()
+        while not task.done():
+            seen.add(await state.bots.get_status(BOT_ID))
+            await asyncio.sleep(0.01)
+        run = await task
+        assert "active" in seen
+        assert await state.bots.get_status(BOT_ID) == "stopped"
+        beat = await state.bots.last_heartbeat(BOT_ID)
+        last_beat = run.heartbeats[-1]  # the stop beats once more, after it
+        assert beat is not None
+        assert beat >= last_beat.replace(microsecond=last_beat.microsecond // 1000 * 1000)
+        ttl_ms = await state.client.pttl(f"{redis_prefix}bot:{BOT_ID}:heartbeat")
+        assert 0 < ttl_ms <= 1000
+    finally:
+        await state.aclose()

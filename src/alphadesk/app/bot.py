@@ -29,6 +29,7 @@ from typing import Any, Literal
 from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment
 from alphadesk.adapters.bybit.models import KlineUpdate
 from alphadesk.adapters.bybit.streams import public_topics
+from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.paper import PaperExchange
@@ -58,6 +59,7 @@ from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.live_driver import LiveDriver, QueuedGateway
 from alphadesk.engine.recovery import Recovery, recover
 from alphadesk.engine.runner import Engine
+from alphadesk.engine.state_ports import BotStatusStore
 from alphadesk.strategies import build
 from alphadesk.strategies.api import Strategy
 
@@ -85,6 +87,8 @@ class BotOptions:
     warmup_bars: int | None = None
     base_url: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    redis_namespace: str = ""
+    """Key namespace of ``bot:{bot_id}:status|heartbeat`` when ``REDIS_URL`` is set."""
 
 
 @dataclass(slots=True)
@@ -114,6 +118,8 @@ class Bot:
         self.stop_event = asyncio.Event()
         self.run_info: BotRun | None = None
         self.on_started: Callable[[BotRun], None] | None = None
+        self._live: BotStatusStore | None = None
+        self._live_failing = False
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -129,12 +135,21 @@ class Bot:
             await asyncio.to_thread(migrate.upgrade, self.url)
         store = await open_store(self.url)
         bots = await open_bots(self.url)
+        redis = None
+        if self.settings.redis_url:
+            redis = RedisState.from_url(
+                self.settings.redis_url, namespace=self.options.redis_namespace
+            )
+            self._live = redis.bots
         try:
             writer = FillWriter(store)
             if self.options.mode == "paper":
                 return await self._run_paper(writer, bots)
             return await self._run_bybit(writer, bots)
         finally:
+            self._live = None
+            if redis is not None:
+                await redis.aclose()
             await bots.close()
             await store.close()
 
@@ -192,8 +207,27 @@ class Bot:
             now_status = status_for(run.engine.risk.state)
             if now_status != status:
                 await bots.set_status(self.bot_id, now_status)
-                status = now_status
+            await self._live_status(at, now_status if now_status != status else None)
+            status = now_status
             await asyncio.sleep(self.options.heartbeat_s)
+
+    async def _live_status(self, at: datetime, status: str | None) -> None:
+        """``bot:{bot_id}:heartbeat`` (expiring after three missed beats) and, when it changed,
+        ``bot:{bot_id}:status`` in the shared state. ``trading.bots`` is the record; the keys
+        are what a dashboard or the Telegram bot watch, so a Redis outage is logged once and
+        the next beat tries again, and never stops the bot."""
+        if self._live is None:
+            return
+        try:
+            await self._live.beat(self.bot_id, at, ttl_s=max(3 * self.options.heartbeat_s, 1.0))
+            if status is not None:
+                await self._live.set_status(self.bot_id, status)
+        except Exception as exc:
+            if not self._live_failing:
+                log.warning("%s: live status not written to Redis: %s", self.bot_id, exc)
+            self._live_failing = True
+        else:
+            self._live_failing = False
 
     async def _finish(
         self, bots: BotRegistry, run: BotRun, tasks: Sequence[asyncio.Task[Any]], now_ms: int
@@ -205,8 +239,10 @@ class Bot:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await bots.heartbeat(self.bot_id, _now(), equity=run.engine.portfolio.equity)
+        at = _now()
+        await bots.heartbeat(self.bot_id, at, equity=run.engine.portfolio.equity)
         await bots.set_status(self.bot_id, "stopped")
+        await self._live_status(at, "stopped")
 
     def _started(self, run: BotRun) -> None:
         self.run_info = run

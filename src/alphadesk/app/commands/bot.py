@@ -67,6 +67,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--warmup-bars", type=int, help="override the strategy's warmup_bars")
     parser.add_argument("--base-url", help="Bybit REST/WS base URL (a local simulator)")
+    parser.add_argument("--namespace", default="",
+                        help="Redis key namespace for bot:{id}:status|heartbeat "
+                             "(default: none, the seed's key names)")
     parser.add_argument(
         "--param",
         type=_param,
@@ -94,6 +97,7 @@ def handle(args: argparse.Namespace) -> int:
         pace_s=args.pace,
         warmup_bars=args.warmup_bars,
         base_url=args.base_url,
+        redis_namespace=args.namespace,
         params=_coerce_params(bot_settings.strategy, args.param),
     )
     bot = Bot(settings, options)
