@@ -28,7 +28,7 @@ from typing import Any
 
 import asyncpg
 
-from alphadesk.adapters.storage import rows, sqlite_schema
+from alphadesk.adapters.storage import pg_pool, rows, sqlite_schema
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.domain.events import OrderUpdated, WalletReported
 
@@ -123,7 +123,7 @@ class PostgresRecords:
 
     @classmethod
     async def connect(cls, dsn: str, equity_bots: Mapping[str, str]) -> PostgresRecords:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, statement_cache_size=0)
+        pool = await pg_pool.create_pool(dsn, min_size=1, max_size=2)
         return cls(pool, equity_bots)
 
     async def record_orders(self, updates: Sequence[OrderUpdated]) -> None:

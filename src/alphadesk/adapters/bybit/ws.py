@@ -225,8 +225,9 @@ class WsSession:
         return len(batches)
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> w.WsMessage | None:
-        try:
-            raw = await asyncio.wait_for(ws.receive(), timeout=self.settings.silence_timeout_s)
+        try:  # asyncio.timeout, not wait_for: wait_for wraps each receive in a new task
+            async with asyncio.timeout(self.settings.silence_timeout_s):
+                raw = await ws.receive()
         except TimeoutError:
             raise _Dropped(f"silent for {self.settings.silence_timeout_s} s") from None
         if raw.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from alphadesk.adapters.storage import rows, sqlite_schema
+from alphadesk.adapters.storage import pg_pool, rows, sqlite_schema
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.domain import checks
 from alphadesk.engine.bot_registry import BotRecord, BotRegistry, check_status
@@ -53,7 +53,7 @@ class PostgresBots:
 
     @classmethod
     async def connect(cls, dsn: str) -> PostgresBots:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, statement_cache_size=0)
+        pool = await pg_pool.create_pool(dsn, min_size=1, max_size=2)
         return cls(pool)
 
     async def register(self, record: BotRecord) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from alphadesk.adapters.storage import rows
+from alphadesk.adapters.storage import pg_pool, rows
 from alphadesk.domain.fills import Fill, FillKey
 from alphadesk.engine.ports import PositionRecord, PositionSave, WriteResult
 
@@ -101,9 +101,7 @@ class PostgresLedger:
 
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 4) -> PostgresLedger:
-        pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, statement_cache_size=0
-        )
+        pool = await pg_pool.create_pool(dsn, min_size=min_size, max_size=max_size)
         return cls(pool)
 
     async def close(self) -> None:
