@@ -235,3 +235,17 @@ async def test_a_restarted_listener_rebuilds_live_positions_from_the_ledger(
     await restarted.recover()
     position = await state.positions.get_position(BOT, "BTCUSDT")
     assert position is not None and position.size == Decimal("1.5") and position.seq == 3
+
+
+async def test_a_mismatch_is_put_on_the_alerts_stream(
+    ledger: Ledger, state: State, spool: DiskSpool
+) -> None:
+    """As ``alphadesk listener`` wires it: the bus is the alert sink, so a phone or dashboard in
+    another process reads the alert from ``events:alerts``."""
+    ingest = Ingest(ledger.writer, spool, bus=state.bus, alerts=state.bus,
+                    account_bots={("bybit", ACCOUNT): [BOT]})
+    await ingest.ingest(fills(1, qty="0.01", side="Sell"))
+    await ingest.ingest(decode_frame(position_frame("BTCUSDT", "Sell", "0.05")))
+    (delivery,) = await state.bus.alerts.read("telegram", "phone")
+    assert delivery.event.kind == "position_mismatch"
+    assert delivery.event.details == {"venue_qty": "-0.05", "ledger_qty": "-0.01"}

@@ -8,6 +8,7 @@ Redis, a new connection) reading with the same consumer name.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,8 +16,11 @@ from redis.asyncio import Redis
 
 from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.redis import RedisState
+from alphadesk.adapters.redis.alert_codec import decode_alert
+from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.enums import ExecType
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
 from alphadesk.engine.state_ports import CorruptEvent
 from alphadesk.testing.builders import make_fill
@@ -185,3 +189,26 @@ async def test_redis_stream_is_capped(redis_url: str, redis_prefix: str) -> None
         assert 100 <= length < 1000  # MAXLEN ~ trims whole nodes, never below the cap
     finally:
         await state.aclose()
+
+
+async def test_alerts_reach_every_group_as_raised(state: State) -> None:
+    """``events:alerts``: a mismatch alert read back by the Telegram bot's group is the alert the
+    listener raised, details and millisecond time included."""
+    raised = Alert(
+        kind="position_mismatch", venue="bybit", account="lxalgo", symbol="BTCUSDT",
+        message="venue -0.03 vs ledger -0.02",
+        at=datetime(2025, 11, 7, 1, 55, 3, 123000, tzinfo=UTC),
+        details={"venue_qty": "-0.03", "ledger_qty": "-0.02"},
+    )
+    await state.bus.alert(raised)
+    (got,) = await state.bus.alerts.read("telegram", "phone")
+    assert got.event == raised
+    assert await state.bus.alerts.length() == 1
+
+
+def test_a_corrupt_alert_is_refused_by_field() -> None:
+    with pytest.raises(InvalidField, match=r"alert\.kind"):
+        decode_alert(b'{"kind":"","venue":"bybit","account":"a","symbol":"BTCUSDT",'
+                     b'"message":"m","at":"2025-11-07T01:55:03.123Z","details":{}}')
+    with pytest.raises(InvalidField, match=r"alert\.at"):
+        decode_alert(b'{"kind":"k","venue":"bybit","at":"yesterday"}')

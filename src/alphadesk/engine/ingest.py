@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from alphadesk.domain.alerts import Alert
 from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill, FillKey
 from alphadesk.domain.positions import fold
@@ -47,19 +48,6 @@ SymbolKey = tuple[str, str, str]  # venue, account, symbol
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """Something the owner must look at: a forced (ADL/liquidation) fill, a position mismatch."""
-
-    kind: str
-    venue: str
-    account: str
-    symbol: str
-    message: str
-    at: datetime
-    details: Mapping[str, str] = field(default_factory=dict)
 
 
 class AlertSink(Protocol):

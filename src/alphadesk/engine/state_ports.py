@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
 from alphadesk.domain import checks
+from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
@@ -274,7 +275,7 @@ class FillSubscription(Protocol):
 
 
 class EventBus(Protocol):
-    """``events:fills`` + ``fills_channel``, and ``events:bars``.
+    """``events:fills`` + ``fills_channel``, ``events:bars`` and ``events:alerts``.
 
     ``publish_fills`` is what the listener calls after the ledger commit (invariant 3): it
     appends to the durable stream first, then announces on the channel; a notification is a hint
@@ -286,6 +287,13 @@ class EventBus(Protocol):
 
     @property
     def bars(self) -> EventStream[Bar]: ...
+
+    @property
+    def alerts(self) -> EventStream[Alert]:
+        """``events:alerts``: what the listener raised for the owner (forced fills, mismatches)."""
+        ...
+
+    async def alert(self, alert: Alert) -> None: ...
 
     async def publish_fills(self, fills: Sequence[Fill]) -> list[str]: ...
 

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
@@ -188,6 +189,7 @@ class MemoryEventBus:
     def __init__(self, *, maxlen: int = STREAM_MAXLEN) -> None:
         self._fills = MemoryStream[Fill]("events:fills", maxlen)
         self._bars = MemoryStream[Bar]("events:bars", maxlen)
+        self._alerts = MemoryStream[Alert]("events:alerts", maxlen)
         self._subscribers: set[MemoryFillSubscription] = set()
 
     @property
@@ -197,6 +199,13 @@ class MemoryEventBus:
     @property
     def bars(self) -> MemoryStream[Bar]:
         return self._bars
+
+    @property
+    def alerts(self) -> MemoryStream[Alert]:
+        return self._alerts
+
+    async def alert(self, alert: Alert) -> None:
+        await self._alerts.publish([alert])
 
     async def publish_fills(self, fills: Sequence[Fill]) -> list[str]:
         ids = await self._fills.publish(fills)

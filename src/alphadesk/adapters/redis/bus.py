@@ -1,4 +1,5 @@
-"""The event bus on Redis: streams ``events:fills`` / ``events:bars`` and channel ``fills_channel``.
+"""The event bus on Redis: streams ``events:fills`` / ``events:bars`` / ``events:alerts`` and
+channel ``fills_channel``.
 
 Each stream entry has one field, ``data``, holding the event's JSON (see ``fill_codec`` and
 ``bar_codec``). Streams are capped with ``XADD MAXLEN ~`` (approximate trimming costs nothing
@@ -18,9 +19,11 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import ResponseError
 
+from alphadesk.adapters.redis.alert_codec import decode_alert, encode_alert
 from alphadesk.adapters.redis.bar_codec import decode_bar, encode_bar
 from alphadesk.adapters.redis.keys import Keys
 from alphadesk.adapters.spool.fill_codec import decode_fill, encode_fill
+from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
@@ -209,6 +212,9 @@ class RedisEventBus:
         self._keys = keys
         self._fills = RedisStream[Fill](client, keys.fills_stream, encode_fill, decode_fill, maxlen)
         self._bars = RedisStream[Bar](client, keys.bars_stream, encode_bar, decode_bar, maxlen)
+        self._alerts = RedisStream[Alert](
+            client, keys.alerts_stream, encode_alert, decode_alert, maxlen
+        )
         self._maxlen = maxlen
         self._publish_script = client.register_script(_PUBLISH_FILLS)
 
@@ -219,6 +225,13 @@ class RedisEventBus:
     @property
     def bars(self) -> RedisStream[Bar]:
         return self._bars
+
+    @property
+    def alerts(self) -> RedisStream[Alert]:
+        return self._alerts
+
+    async def alert(self, alert: Alert) -> None:
+        await self._alerts.publish([alert])
 
     async def publish_fills(self, fills: Sequence[Fill]) -> list[str]:
         """Stream first, then the notification; one script call per chunk of fills."""

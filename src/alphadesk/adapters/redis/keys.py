@@ -60,6 +60,10 @@ class Keys:
     def bars_stream(self) -> str:
         return self._key("events:bars")
 
+    @property
+    def alerts_stream(self) -> str:
+        return self._key("events:alerts")
+
     # bots
     def bot_status(self, bot_id: str) -> str:
         return self._key(f"bot:{_part('bot_id', bot_id)}:status")

@@ -106,7 +106,7 @@ async def _serve(args: argparse.Namespace) -> int:
                                 for s in specs},
     )
     ingest = Ingest(FillWriter(store), spool, bus=state.bus, positions=state.positions,
-                    markets=state.market, orders=records, equity=records,
+                    markets=state.market, alerts=state.bus, orders=records, equity=records,
                     account_bots=account_bots(specs),
                     mismatch_grace_s=10.0, db_retry_s=2.0)
     public = AccountConfig.public(environment=Environment(settings.bybit_environment),
