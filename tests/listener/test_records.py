@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 
 from listener_support import ACCOUNT, Ledger, decode_frame, order_frame, wallet_frame
 
 from alphadesk.adapters.spool import DiskSpool
-from alphadesk.app.listener_records import open_records
+from alphadesk.app.listener_records import merge, open_records
 from alphadesk.domain.events import WalletReported
 from alphadesk.engine.ingest import Ingest
 
@@ -85,3 +87,40 @@ async def test_one_batch_with_many_updates_of_one_order_and_one_millisecond(
         assert [Decimal(str(r["equity"])) for r in equity] == [later.equity]
     finally:
         await records.close()
+
+
+async def test_stored_orders_equal_merging_every_update_in_arrival_order(
+    ledger: Ledger, spool: DiskSpool
+) -> None:
+    """Updates of three orders arrive shuffled, repeated and in batches of random size: each
+    stored row equals folding every update, in arrival order, through ``merge`` (the rule both
+    backends implement, PostgreSQL inside its upsert)."""
+    rng = random.Random(20251125)
+    statuses = ["New", "PartiallyFilled", "Filled", "Cancelled"]
+    updates = []
+    for n in range(36):
+        frame = order_frame()
+        frame["data"][0].update(orderId=f"order-{n % 3}", orderStatus=rng.choice(statuses),
+                                updatedTime=str(1_700_000_000_000 + rng.randrange(8) * 500))
+        updates.extend(decode_frame(frame))
+    updates += rng.sample(updates, 6)  # replays
+    rng.shuffle(updates)
+    expected: dict[str, tuple[list[dict[str, str]], datetime, str]] = {}
+    for update in updates:
+        history, status, at = merge(expected.get(update.order.order_id), update)
+        expected[update.order.order_id] = (history, at, status)
+    records = await open_records(ledger.url, {})
+    ingest = Ingest(ledger.writer, spool, orders=records)
+    try:
+        start = 0
+        while start < len(updates):
+            size = rng.randint(1, 9)
+            await ingest.ingest(updates[start : start + size])
+            start += size
+        rows = await ledger.fetch(
+            "SELECT order_id, status, status_history FROM trading.orders ORDER BY order_id")
+    finally:
+        await records.close()
+    assert {r["order_id"]: (json.loads(r["status_history"]), r["status"]) for r in rows} == {
+        order_id: (history, status) for order_id, (history, _, status) in expected.items()
+    }

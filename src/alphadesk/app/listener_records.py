@@ -96,16 +96,23 @@ def _unnest_args(values: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
     return [list(column) for column in zip(*values, strict=True)]
 
 
-_PG_ORDERS_LOCK = (
-    "SELECT order_id, status_history::text AS h, updated_at, status FROM trading.orders "
-    "WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE"
-)
-# status_history travels as JSON text and is cast by unnest's jsonb[] (asyncpg sends text there)
+# The merge that ``merge`` does in Python, done by the upsert itself on the stored row: one
+# statement per batch, no read, no explicit transaction (the row lock of ON CONFLICT serialises
+# two writers). History entries are kept once per (status, at), ordered by ``at`` (bytewise, as
+# Python compares str) with stored entries before new ones on ties; the status moves only to an
+# update at least as new as the stored one.
 _PG_ORDERS_UPSERT = (
     f"INSERT INTO trading.orders ({', '.join(_ORDER_COLUMNS)}) "
     f"{_unnest(_ORDER_COLUMNS, _ORDER_TYPES)} "
-    "ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, "
-    "status_history = EXCLUDED.status_history, updated_at = EXCLUDED.updated_at"
+    "ON CONFLICT (order_id) DO UPDATE SET "
+    "status = CASE WHEN EXCLUDED.updated_at >= trading.orders.updated_at "
+    "THEN EXCLUDED.status ELSE trading.orders.status END, "
+    "updated_at = GREATEST(trading.orders.updated_at, EXCLUDED.updated_at), "
+    "status_history = ("
+    "SELECT jsonb_agg(h.e ORDER BY h.e->>'at' COLLATE \"C\", h.n) FROM ("
+    "SELECT DISTINCT ON (x.e->>'status', x.e->>'at') x.e, x.n "
+    "FROM jsonb_array_elements(trading.orders.status_history || EXCLUDED.status_history) "
+    "WITH ORDINALITY AS x(e, n) ORDER BY x.e->>'status', x.e->>'at', x.n) AS h)"
 )
 _PG_EQUITY_UPSERT = (
     f"INSERT INTO trading.equity ({', '.join(_EQUITY_COLUMNS)}) "
@@ -127,20 +134,18 @@ class PostgresRecords:
         return cls(pool, equity_bots)
 
     async def record_orders(self, updates: Sequence[OrderUpdated]) -> None:
-        # One read and one statement per batch, not two round trips per update: a busy
-        # listener sees thousands of order updates a second.
-        ids = sorted({u.order.order_id for u in updates})
-        async with self._pool.acquire() as conn, conn.transaction():
-            stored: dict[str, tuple[list[dict[str, str]], datetime, str]] = {
-                r["order_id"]: (json.loads(r["h"]), r["updated_at"], r["status"])
-                for r in await conn.fetch(_PG_ORDERS_LOCK, ids)
-            }
-            final: dict[str, tuple[Any, ...]] = {}
-            for update in updates:
-                history, status, updated_at = merge(stored.get(update.order.order_id), update)
-                stored[update.order.order_id] = (history, updated_at, status)
-                final[update.order.order_id] = _values(update, history, status, updated_at)
-            await conn.execute(_PG_ORDERS_UPSERT, *_unnest_args([final[i] for i in ids]))
+        # One statement per batch, not two round trips per update: a busy listener sees
+        # thousands of order updates a second. The batch's own updates of one order are merged
+        # here; the statement merges the result with the stored row.
+        merged: dict[str, tuple[list[dict[str, str]], datetime, str]] = {}
+        final: dict[str, tuple[Any, ...]] = {}
+        for update in updates:
+            history, status, updated_at = merge(merged.get(update.order.order_id), update)
+            merged[update.order.order_id] = (history, updated_at, status)
+            final[update.order.order_id] = _values(update, history, status, updated_at)
+        rows = [final[i] for i in sorted(final)]  # key order: concurrent writers cannot deadlock
+        async with self._pool.acquire() as conn:
+            await conn.execute(_PG_ORDERS_UPSERT, *_unnest_args(rows))
 
     async def record_equity(self, reports: Sequence[WalletReported]) -> None:
         # one row per (bot, time) in the statement (ON CONFLICT cannot touch a row twice);
