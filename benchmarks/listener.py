@@ -405,19 +405,21 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
         sim_s = pushed_all - first_push
         print(f"# note: sustained below 10,000 fills/s. Of {took:.2f} s, Ingest.ingest took "
               f"{flood_ingest_s:.2f} s: FillWriter.write (fills + projection) "
-              f"{flood_write_s:.2f} s, "
-              f"order records {flood_parts.get('_record', 0):.2f} s (trading.orders: a SELECT FOR "
-              f"UPDATE + an upsert per order update, one round trip each), equity records "
-              f"{flood_parts.get('_record_equity', 0):.2f} s (one INSERT per wallet frame row), "
-              f"bus + positions {flood_parts.get('_flush_state', 0):.2f} s, position checks "
-              f"{flood_parts.get('_check', 0):.2f} s; the simulator pushed in {sim_s:.2f} s")
+              f"{flood_write_s:.2f} s, order records {flood_parts.get('_record', 0):.2f} s and "
+              f"equity records {flood_parts.get('_record_equity', 0):.2f} s (both while the "
+              f"fills commit, one statement per batch each), bus + positions "
+              f"{flood_parts.get('_flush_state', 0):.2f} s, position checks "
+              f"{flood_parts.get('_check', 0):.2f} s; the simulator pushed in {sim_s:.2f} s. "
+              f"The rest of the listener's CPU ({cpu:.2f} s in all) is reading and decoding "
+              f"four frames per fill")
     if p99 >= 25:
         paced_parts = ", ".join(f"{k} {v:.2f} s" for k, v in sorted(probe.parts.items()))
         print(f"# note: p99 at or above 25 ms: p99 of the wait before the write "
-              f"{_pct(queued, 0.99):.1f} ms. Frames queue in the Inbox while earlier batches "
-              f"finish; at {args.rate}/s the per-row order/equity records cannot keep up, so the "
-              f"queue grows for the whole run (paced, inside Ingest: FillWriter.write "
-              f"{probe.write_s:.2f} s, {paced_parts})")
+              f"{_pct(queued, 0.99):.1f} ms. Frames queue in the Inbox while the batch before "
+              f"them is written, announced and recorded; the listener's one event loop also "
+              f"reads and decodes every frame, so each database round trip waits behind that "
+              f"work (paced, inside Ingest: FillWriter.write {probe.write_s:.2f} s, "
+              f"{paced_parts})")
 
 
 def main() -> None:
