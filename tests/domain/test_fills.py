@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -91,3 +92,12 @@ def test_forced_exec_types_are_flagged_and_move_position() -> None:
         assert kind.is_forced and kind.moves_position
     assert not ExecType.TRADE.is_forced
     assert not ExecType.SETTLE.moves_position
+
+
+def test_relabelled_changes_only_the_reason_and_checks_it() -> None:
+    fill = make_fill("Sell", "0.5", "101.5", "0.02", exec_id="relabel-1", close_reason="x")
+    again = fill.relabelled("ema_cross_down")
+    assert again == replace(fill, close_reason="ema_cross_down")
+    assert again.key == fill.key and again is not fill
+    with pytest.raises(InvalidField, match="fill.close_reason"):
+        fill.relabelled("r" * 51)

@@ -4,13 +4,11 @@ and the engine's cheap fill labelling equals ``dataclasses.replace``."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.enums import Side
 from alphadesk.engine.portfolio import Portfolio
-from alphadesk.engine.runner import _labelled
 from alphadesk.strategies.api import PortfolioView, entry_time, holds
 from alphadesk.testing.builders import make_fill
 from alphadesk.testing.strategy_harness import BookPortfolio
@@ -42,9 +40,3 @@ def test_other_views_fall_back_to_position() -> None:
     book.open("ETHUSDT", Side.SELL, "3000", 1_760_000_000_000)
     _agree(book, "ETHUSDT")
     assert entry_time(book, "ETHUSDT") == 1_760_000_000_000
-
-
-def test_labelled_fill_equals_replace() -> None:
-    fill = make_fill(Side.SELL, "0.5", "101.5", "0.03", bot_id="bot")
-    assert _labelled(fill, "ema_cross_down") == replace(fill, close_reason="ema_cross_down")
-    assert _labelled(fill, "x" * 50).close_reason == "x" * 50

@@ -10,9 +10,7 @@ kill-switch check needs it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields, replace
 from decimal import Decimal
-from typing import Any
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
@@ -33,70 +31,6 @@ from alphadesk.engine.trading_state import (
 )
 from alphadesk.strategies.api import PortfolioView, Row, Strategy
 from alphadesk.strategies.context import IntentContext
-
-
-def _labelled(fill: Fill, reason: str) -> Fill:
-    """``replace(fill, close_reason=reason)`` without re-running every field check of an
-    already-checked fill (a copy of its slots); ``reason`` is the router's own label, <= 50."""
-    if not isinstance(reason, str) or len(reason) > 50 or not _COPIES_ALL:
-        return replace(fill, close_reason=reason)
-    copy = _new(Fill)
-    (
-        put_venue,
-        put_account,
-        put_exec_id,
-        put_bot_id,
-        put_symbol,
-        put_side,
-        put_price,
-        put_qty,
-        put_fee,
-        put_exec_time,
-        put_exec_type,
-        put_fee_currency,
-        put_is_maker,
-        put_order_id,
-        put_order_link_id,
-        put_order_type,
-        put_closed_size,
-        put_close_reason,
-    ) = _FILL_SETTERS
-    put_venue(copy, fill.venue)
-    put_account(copy, fill.account)
-    put_exec_id(copy, fill.exec_id)
-    put_bot_id(copy, fill.bot_id)
-    put_symbol(copy, fill.symbol)
-    put_side(copy, fill.side)
-    put_price(copy, fill.price)
-    put_qty(copy, fill.qty)
-    put_fee(copy, fill.fee)
-    put_exec_time(copy, fill.exec_time)
-    put_exec_type(copy, fill.exec_type)
-    put_fee_currency(copy, fill.fee_currency)
-    put_is_maker(copy, fill.is_maker)
-    put_order_id(copy, fill.order_id)
-    put_order_link_id(copy, fill.order_link_id)
-    put_order_type(copy, fill.order_type)
-    put_closed_size(copy, fill.closed_size)
-    put_close_reason(copy, reason)
-    return copy
-
-
-_new = object.__new__
-_FILL_FIELDS = frozenset(f.name for f in fields(Fill))
-_COPIED_ORDER = (
-    "venue", "account", "exec_id", "bot_id", "symbol", "side", "price", "qty", "fee",
-    "exec_time", "exec_type", "fee_currency", "is_maker", "order_id", "order_link_id",
-    "order_type", "closed_size", "close_reason",
-)  # fmt: skip
-_COPIED = frozenset(_COPIED_ORDER)
-"""The fields ``_labelled`` copies by hand; should Fill gain one, it falls back to ``replace``."""
-_COPIES_ALL = _FILL_FIELDS == _COPIED
-_FILL_SETTERS: tuple[Any, ...] = (
-    tuple(Fill.__dict__[name].__set__ for name in _COPIED_ORDER) if _COPIES_ALL else ()
-)
-"""Fill's slot writers in the order ``_labelled`` unpacks them (a descriptor's own writer skips
-``object.__setattr__``'s lookup by name)."""
 
 
 class EngineContext(IntentContext):
@@ -213,7 +147,7 @@ class Engine:
             if reason is None and fill.order_link_id:
                 reason = order_link.decode(fill.order_link_id).reason
             if reason:
-                fill = _labelled(fill, reason[:50])
+                fill = fill.relabelled(reason[:50])
         self.fills.append(fill)
         self.portfolio.apply(fill)
         self.router.on_fill(fill)
