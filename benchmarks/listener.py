@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from multiprocessing.connection import Connection
@@ -73,6 +74,10 @@ BOUNCER = os.environ.get(
     "ALPHADESK_TEST_PGBOUNCER_DSN", "postgresql://postgres@127.0.0.1:6432/postgres"
 )
 REDIS = os.environ.get("ALPHADESK_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+# pings every second: while the flood is matched with pushes held, pongs are all that arrives
+WS = replace(FAST_WS, ping_interval_s=1.0)
 
 
 def _with_db(dsn: str, name: str) -> str:
@@ -129,10 +134,14 @@ async def _sim_serve(conn: Connection, n_accounts: int) -> None:
             if command[0] == "flood":
                 # the backlog is built with pushes held, then released at once: the figure is
                 # the listener's, not the rate at which this process can match orders
-                exchange.pushes_open.clear()
-                fills = sum(place() for _ in range(command[1]))
+                exchange.hold_pushes()
+                fills = 0
+                for k in range(command[1]):
+                    fills += place()
+                    if k % 200 == 199:
+                        await asyncio.sleep(0)  # answer the listener's pings meanwhile
                 started = time.monotonic()
-                exchange.pushes_open.set()
+                exchange.release_pushes()
                 await pushed_out()
                 conn.send((started, time.monotonic(), fills))
             elif command[0] == "pace":
@@ -335,7 +344,7 @@ async def _measure(args: argparse.Namespace, sim: Connection, base_url: str, now
                         account_bots=account_bots(specs), mismatch_grace_s=10.0,
                         db_retry_s=2.0)
         listener = Listener(ingest, specs, bus=state.bus, markets=state.market,
-                            venue_clock=venue_clock, ws_settings=FAST_WS,
+                            venue_clock=venue_clock, ws_settings=WS,
                             watermarks=FileWatermarks(Path(tmp) / "watermarks.json"))
         probe.install(listener, ingest)
         await listener.start()

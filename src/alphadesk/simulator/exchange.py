@@ -8,7 +8,6 @@ a fill caused by a tick is already in the execution list when the tick's kline a
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import uuid
 from collections.abc import Iterable, Sequence
@@ -40,6 +39,10 @@ class Subscriber(Protocol):
     def wants(self, topic: str) -> bool: ...
 
     def deliver(self, message: dict[str, Any]) -> None: ...
+
+    def release(self) -> None:
+        """Deliver the topic messages held while the exchange was holding pushes."""
+        ...
 
     def public_topics(self) -> Iterable[str]: ...
 
@@ -77,10 +80,10 @@ class SimExchange:
         # coalesce_rows > 1 a connection that has fallen behind merges its queued messages of one
         # topic into frames of up to that many rows (see WsSession.write_loop).
         self.coalesce_rows = 1
-        # Cleared, every connection holds what it would push until it is set again: a test or
-        # benchmark can build up a backlog and release it at once.
-        self.pushes_open = asyncio.Event()
-        self.pushes_open.set()
+        # While True, every connection keeps the topic messages it would push (replies to
+        # pings and subscriptions still go out): a test or benchmark builds up a backlog and
+        # releases it at once with release_pushes().
+        self.holding_pushes = False
         self._seq = itertools.count(1)
         self._by_name = {a.name: a for a in self.accounts.values()}
         self._last: dict[str, tuple[Decimal, int]] = {
@@ -164,6 +167,14 @@ class SimExchange:
     # -- private pushes -------------------------------------------------------------------------
     def account_by_name(self, name: str) -> SimAccount | None:
         return self._by_name.get(name)
+
+    def hold_pushes(self) -> None:
+        self.holding_pushes = True
+
+    def release_pushes(self) -> None:
+        self.holding_pushes = False
+        for sub in list(self.subscribers):
+            sub.release()
 
     def publish_events(self, events: Iterable[SimEvent]) -> None:
         """Turn engine events into Bybit private messages, one per account and topic."""

@@ -37,6 +37,7 @@ class WsSession:
         self.topics: set[str] = set()
         self.conn_id = f"{uuid.uuid4().hex[:20]}-{channel[:3]}"
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._held: list[dict[str, Any]] = []
         self.sent = 0
 
     # Subscriber protocol
@@ -44,7 +45,15 @@ class WsSession:
         return topic in self.topics
 
     def deliver(self, message: dict[str, Any]) -> None:
-        self.queue.put_nowait(message)
+        if self.exchange.holding_pushes and "topic" in message:
+            self._held.append(message)
+        else:
+            self.queue.put_nowait(message)
+
+    def release(self) -> None:
+        held, self._held = self._held, []
+        for message in held:
+            self.queue.put_nowait(message)
 
     def public_topics(self) -> Iterable[str]:
         return self.topics
@@ -134,7 +143,6 @@ class WsSession:
         while not ws.closed:
             if not ready:
                 first = await self.queue.get()
-                await self.exchange.pushes_open.wait()
                 ready.extend(self._coalesced(first))
             message = ready.popleft()
             delay = faults.take_ws("delay", self.channel)
