@@ -27,8 +27,9 @@ def _fills(rows: list[tuple[str, int, int, int, int]]) -> list[Fill]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=st.lists(_FILL, min_size=1, max_size=40), cut=st.integers(1, 8),
-       limit=st.integers(1, 12))
+@given(
+    rows=st.lists(_FILL, min_size=1, max_size=40), cut=st.integers(1, 8), limit=st.integers(1, 12)
+)
 def test_arrival_order_does_not_change_the_position(
     rows: list[tuple[str, int, int, int, int]], cut: int, limit: int
 ) -> None:

@@ -3,9 +3,10 @@ the listener process SIGKILLed and restarted twice; PgBouncer/PostgreSQL and Red
 away and brought back once. At the end the ledger holds exactly the venue's executions, once
 each, and every ``position:{bot}:{symbol}`` equals the venue's position.
 
-The database and Redis servers are shared by every engineer's tests, so their "restart" is a
-TCP proxy in front of them closing every connection and refusing new ones for a while: what the
-listener sees of a restart, without stopping anyone else's server.
+The restarts are real: this test runs its own PostgreSQL (behind its own PgBouncer, transaction
+pooling) and its own Redis (no persistence, so its restart loses every key and the listener must
+rebuild the live positions from the ledger), started from the local binaries and stopped, then
+started again, while fills keep executing.
 """
 
 from __future__ import annotations
@@ -19,21 +20,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from listener_support import State
 from sim_support import BTC_5M, ETH_5M, eventually, sim_exec_ids
-from tcp_proxy import TcpProxy
 
+from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.storage import migrate
 from alphadesk.domain import order_link
 from alphadesk.domain.enums import OrderType, Side
 from alphadesk.domain.requests import OrderRequest
 from alphadesk.simulator import SimAccount, run_simulator
-from harness import postgres as pgh
-from harness.services import ServiceEndpoints, require
+from harness.private_servers import PrivatePostgres, PrivateRedis, private_postgres, private_redis
 
 BOTS = (("shortseller_001", "SHORTSELLER"), ("lxalgo_001", "LXALGO"),
         ("momentum_001", "MOMENTUM"))
@@ -47,13 +45,6 @@ LAUNCH = (
     "args = parser.parse_args(sys.argv[1:])\n"
     "sys.exit(args.handler(args))\n"
 )
-
-
-def _via(url: str, port: int) -> str:
-    parts = urlsplit(url)
-    user = parts.netloc.rsplit("@", 1)
-    netloc = f"{user[0]}@127.0.0.1:{port}" if len(user) == 2 else f"127.0.0.1:{port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class ListenerProcess:
@@ -141,33 +132,26 @@ def _logged(listener: ListenerProcess, text: str) -> bool:
 @pytest.mark.postgres
 @pytest.mark.timeout(300)
 async def test_full_soak_with_kills_and_restarts(
-    market_csv: Callable[[str], Path], tmp_path: Path, state: State, redis_url: str,
-    redis_prefix: str, service_endpoints: ServiceEndpoints,
+    market_csv: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    require(service_endpoints.postgres, service_endpoints.pgbouncer)
-    bouncer = urlsplit(service_endpoints.pgbouncer.url)
-    redis_parts = urlsplit(redis_url)
-    pg_proxy = TcpProxy(bouncer.hostname or "127.0.0.1", bouncer.port or 6432)
-    redis_proxy = TcpProxy(redis_parts.hostname or "127.0.0.1", redis_parts.port or 6379)
-    await pg_proxy.start()
-    await redis_proxy.start()
     rng = random.Random(5000)
     accounts = [SimAccount(f"SOAK{i}", f"soak-secret-{i}-0123456789", name=f"acct{i}",
                            balance=Decimal(10_000_000)) for i in range(3)]
-    async with pgh.temporary_database(
-        service_endpoints.postgres.url, service_endpoints.pgbouncer.url
-    ) as db:
-        await asyncio.to_thread(migrate.upgrade, db.bouncer_dsn)
+    async with (
+        private_postgres(tmp_path / "postgres") as pg,
+        private_redis(tmp_path / "redis") as redis,
+    ):
+        await asyncio.to_thread(migrate.upgrade, pg.bouncer_dsn)
+        state = RedisState.from_url(redis.url)
         async with run_simulator([market_csv(BTC_5M), market_csv(ETH_5M)], accounts,
                                  history_bars=300) as sim:
-            env = {**os.environ, "DATABASE_URL": _via(db.bouncer_dsn, pg_proxy.port),
-                   "REDIS_URL": _via(redis_url, redis_proxy.port), "BYBIT_DEMO": "true",
-                   "BYBIT_BASE_URL": sim.base_url, "LOG_LEVEL": "WARNING"}
+            env = {**os.environ, "DATABASE_URL": pg.bouncer_dsn, "REDIS_URL": redis.url,
+                   "BYBIT_DEMO": "true", "BYBIT_BASE_URL": sim.base_url, "LOG_LEVEL": "WARNING"}
             for (_bot, prefix), account in zip(BOTS, accounts, strict=True):
                 env[f"{prefix}_BYBIT_API_KEY"] = account.key
                 env[f"{prefix}_BYBIT_API_SECRET"] = account.secret
             listener = ListenerProcess(env, [
-                "--symbols", "--gapfill-every", "5", "--namespace", redis_prefix,
+                "--symbols", "--gapfill-every", "5",
                 "--spool-dir", str(tmp_path / "spool"),
                 "--health-file", str(tmp_path / "health.json")], tmp_path / "listener.log")
             await listener.start()
@@ -184,29 +168,29 @@ async def test_full_soak_with_kills_and_restarts(
                 await listener.start()
                 quiet.clear()
 
-            async def outage(proxy: TcpProxy, seen: str) -> None:
-                await proxy.stop()
+            async def outage(server: PrivatePostgres | PrivateRedis, seen: str) -> None:
+                await server.stop()
                 while not _logged(listener, seen):  # trade until the listener has noticed
                     await trader.trade(20)
                 await trader.trade(300)
-                await proxy.start()
+                await server.start()
 
             try:
                 await trader.trade(1000)
                 await restart(400)
                 await trader.trade(600)
-                await outage(pg_proxy, "spooling fills")  # the database goes: spool
+                await outage(pg, "spooling fills")  # PostgreSQL restarts: spool
                 await trader.trade(600)
                 await restart(400)
                 await trader.trade(600)
-                await outage(redis_proxy, "bus publish failed")  # Redis goes: ledger goes on
+                await outage(redis, "bus publish failed")  # Redis restarts: ledger goes on
                 await trader.trade(max(0, ORDERS - trader.placed))
                 stop.set()
                 await chaos
                 sim.faults.clear()
                 expected = set().union(*(sim_exec_ids(sim, a.name) for a in accounts))
                 assert len(expected) >= 5000
-                conn = await asyncpg.connect(db.direct_dsn)
+                conn = await asyncpg.connect(pg.direct_dsn)
                 try:
                     async def recorded() -> list[str]:
                         rows = await conn.fetch(
@@ -265,6 +249,5 @@ async def test_full_soak_with_kills_and_restarts(
                 stop.set()
                 chaos.cancel()
                 code = await listener.stop()
+                await state.aclose()
             assert code == 0
-    await pg_proxy.stop()
-    await redis_proxy.stop()

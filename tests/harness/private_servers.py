@@ -1,0 +1,227 @@
+"""Servers of one test's own, so the test may restart them: PostgreSQL (+ a PgBouncer in front of
+it, transaction pooling as in production) and Redis.
+
+The shared servers at 5432/6432/6379 serve every test and every engineer's run; a test that must
+stop a server for real (the listener soak: "PostgreSQL is restarted once and Redis once") starts
+its own from the same local binaries ``scripts/services.sh`` uses, on free ports, under its
+temporary folder, and stops them afterwards. PostgreSQL and PgBouncer refuse to run as root, so as
+root they run as the ``postgres`` user. What is missing is named in the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+class MissingServer(RuntimeError):
+    """A server binary this test needs is not installed."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def _owned(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+        for parent in path.parents:  # runuser must reach it: pytest's tmp folders are 0700
+            if parent == Path("/tmp") or parent == Path("/"):
+                break
+            parent.chmod(parent.stat().st_mode | 0o011)
+    return path
+
+
+def _pg_bindir() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if not found:
+        raise MissingServer(
+            "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/pg_ctl): "
+            "apt-get install postgresql"
+        )
+    return found[-1].parent
+
+
+async def _run(argv: list[str], what: str, log: Path) -> None:
+    def call() -> None:
+        with log.open("ab") as out:
+            code = subprocess.call(argv, stdout=out, stderr=subprocess.STDOUT)
+        if code != 0:
+            raise RuntimeError(f"{what} failed (exit {code}); {log}:\n{log.read_text()[-2000:]}")
+
+    await asyncio.to_thread(call)
+
+
+async def _answers(port: int, within_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        try:
+            _reader, writer = await asyncio.open_connection(HOST, port)
+        except OSError:
+            if loop.time() > deadline:
+                raise TimeoutError(f"nothing answers on {HOST}:{port} after {within_s} s") from None
+            await asyncio.sleep(0.1)
+        else:
+            writer.close()
+            return
+
+
+@dataclass
+class PrivatePostgres:
+    bindir: Path
+    data: Path
+    port: int
+    bouncer_port: int
+    bouncer_config: Path
+    log: Path
+
+    @property
+    def direct_dsn(self) -> str:
+        return f"postgresql://postgres@{HOST}:{self.port}/postgres"
+
+    @property
+    def bouncer_dsn(self) -> str:
+        return f"postgresql://postgres@{HOST}:{self.bouncer_port}/postgres"
+
+    async def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses={HOST} -k {self.data} -c fsync=off"
+        await _run(
+            _as_postgres(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.data / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            "pg_ctl start",
+            self.log,
+        )
+
+    async def stop(self) -> None:
+        """A fast shutdown: sessions are cut as a restart cuts them."""
+        await _run(
+            _as_postgres(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-m", "fast", "stop"]
+            ),
+            "pg_ctl stop",
+            self.log,
+        )
+
+
+@asynccontextmanager
+async def private_postgres(folder: Path) -> AsyncIterator[PrivatePostgres]:
+    """A fresh cluster (trust auth, fsync off: a test's data) and a PgBouncer in front of it."""
+    bindir = _pg_bindir()
+    if shutil.which("pgbouncer") is None:
+        raise MissingServer("pgbouncer: apt-get install pgbouncer")
+    root = _owned(folder)
+    data = _owned(root / "data")
+    data.chmod(0o700)
+    log = root / "harness.log"
+    await _run(
+        _as_postgres(
+            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"]
+        ),
+        "initdb",
+        log,
+    )
+    server = PrivatePostgres(bindir, data, _free_port(), _free_port(), root / "pgbouncer.ini", log)
+    server.bouncer_config.write_text(
+        "[databases]\n"
+        f"* = host={HOST} port={server.port}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = {HOST}\nlisten_port = {server.bouncer_port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {root / 'userlist.txt'}\npool_mode = transaction\n"
+        "ignore_startup_parameters = extra_float_digits,search_path,options\n"
+        f"logfile = {root / 'pgbouncer.log'}\npidfile = {root / 'pgbouncer.pid'}\n"
+    )
+    (root / "userlist.txt").write_text('"postgres" ""\n')
+    await server.start()
+    bouncer = None
+    try:
+        await _run(_as_postgres(["pgbouncer", "-d", str(server.bouncer_config)]), "pgbouncer", log)
+        bouncer = int((root / "pgbouncer.pid").read_text().strip())
+        await _answers(server.bouncer_port, 15)
+        yield server
+    finally:
+        if bouncer is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(bouncer, signal.SIGTERM)
+        await server.stop()
+
+
+@dataclass
+class PrivateRedis:
+    port: int
+    folder: Path
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    async def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise MissingServer("redis-server: apt-get install redis-server")
+        self.process = await asyncio.create_subprocess_exec(
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            HOST,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.folder),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        await _answers(self.port, 15)
+
+    async def stop(self) -> None:
+        """SIGKILL: a crash, and nothing kept (it saves nothing to disk)."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        self.process = None
+
+
+@asynccontextmanager
+async def private_redis(folder: Path) -> AsyncIterator[PrivateRedis]:
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    server = PrivateRedis(_free_port(), folder)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
