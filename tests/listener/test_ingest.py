@@ -11,6 +11,7 @@ import pytest
 from listener_support import (
     ACCOUNT,
     BOT,
+    T0,
     Ledger,
     State,
     adl_fill,
@@ -25,6 +26,7 @@ from listener_support import (
 from alphadesk.adapters.spool import DiskSpool
 from alphadesk.domain.fills import Fill
 from alphadesk.engine.ingest import Alert, Ingest
+from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.ports import LedgerStore, WriteResult
 from alphadesk.engine.state_ports import SpoolFull
 
@@ -249,3 +251,59 @@ async def test_a_mismatch_is_put_on_the_alerts_stream(
     (delivery,) = await state.bus.alerts.read("telegram", "phone")
     assert delivery.event.kind == "position_mismatch"
     assert delivery.event.details == {"venue_qty": "-0.05", "ledger_qty": "-0.01"}
+
+
+class DownBus:
+    """The real bus, except that publishing fails (Redis gone between commit and announce)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    async def publish_fills(self, fills: Sequence[Fill], **_: object) -> list[str]:
+        raise ConnectionError("redis is down")
+
+    async def announced(self) -> dict[str, int]:
+        raise ConnectionError("redis is down")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+async def test_fills_committed_but_never_announced_are_announced_after_a_restart(
+    ledger: Ledger, state: State, spool: DiskSpool
+) -> None:
+    """The process dies after the commit and before the announcement: the next one finds the
+    stream's mark behind the ledger and announces exactly the missing fills, once."""
+    batch = fills(6)
+    first = Ingest(ledger.writer, spool, bus=state.bus)
+    await first.ingest(batch[:3])
+    first.bus = DownBus(state.bus)  # type: ignore[assignment]
+    await first.ingest(batch[3:])  # committed; the announcement fails; then the process dies
+    assert first.stats.publish_failures == 1
+    assert await stream_ids(state) == [f.exec_id for f in batch[:3]]
+
+    second = Ingest(FillWriter(ledger.store), spool, bus=state.bus)
+    await second.recover()
+    assert await stream_ids(state) == [f.exec_id for f in batch]
+    third = Ingest(FillWriter(ledger.store), spool, bus=state.bus)
+    await third.recover()
+    await third.ingest(fills(1, start_ms=T0 + 3_600_000))
+    ids = await stream_ids(state)
+    assert len(ids) == len(set(ids)) == 7
+
+
+async def test_a_long_bus_outage_drops_nothing_from_memory_bound(
+    ledger: Ledger, state: State, spool: DiskSpool
+) -> None:
+    """More fills wait than memory may hold: the list is dropped, and the ledger (past the
+    stream's mark) supplies them when the bus is back."""
+    batch = fills(9)
+    ingest = Ingest(ledger.writer, spool, bus=state.bus, max_unpublished=4, state_retry_s=0.0)
+    await ingest.ingest(batch[:1])
+    ingest.bus = DownBus(state.bus)  # type: ignore[assignment]
+    for start in range(1, 9, 2):
+        await ingest.ingest(batch[start : start + 2])
+    assert ingest.pending_state <= 4
+    ingest.bus = state.bus
+    await ingest.recover()
+    assert sorted(await stream_ids(state)) == sorted(f.exec_id for f in batch)

@@ -10,7 +10,11 @@ order, and the spool is replayed through the same path when the database answers
 
 Redis (bus and state) is a cache: if it fails, the ledger keeps being written, the unpublished
 fills and the touched position keys wait in memory, and they are flushed (or the positions
-rebuilt from the ledger) when it returns. A failure to read the ledger's position never counts as
+rebuilt from the ledger) when it returns. Nothing committed goes unannounced: each publish marks,
+on its last stream entry and in the same atomic step, how far the ledger's rows have been
+announced; a process that starts (or whose waiting list outgrew its bound) first announces what
+the ledger holds past that mark, which covers a crash between a commit and its announcement.
+A failure to read the ledger's position never counts as
 "flat": a venue snapshot is then simply not checked.
 """
 
@@ -145,6 +149,10 @@ class Ingest:
         self._lock = asyncio.Lock()
         self._db_failed_at: datetime | None = None
         self._unpublished: list[Fill] = []
+        # How far the ledger has been committed (per table, highest row id), and whether the fills
+        # a previous process committed but never announced have been looked for yet.
+        self._high: dict[str, int] = {}
+        self._caught_up = False
         self._dirty: set[PositionKey] = set()
         # A process that starts cannot know what a crashed one left half done (committed, not
         # yet in Redis), so the first flush rebuilds the live positions from the ledger.
@@ -291,12 +299,17 @@ class Ingest:
                 new.append(fill)
                 new_keys.discard(fill.key)  # a repeat inside the batch is published once
         new.sort(key=lambda f: (f.exec_time, f.exec_id))
+        for table, row_id in result.high_ids.items():
+            self._high[table] = max(self._high.get(table, 0), row_id)
         if self.bus is not None:
             self._unpublished.extend(new)
-            overflow = len(self._unpublished) - self._max_unpublished
-            if overflow > 0:
-                del self._unpublished[:overflow]
-                log.error("bus down too long: %d committed fills not announced", overflow)
+            if len(self._unpublished) > self._max_unpublished:
+                # Memory stays bounded and nothing is lost: the ledger has them all, and the
+                # catch-up reads back everything after the stream's last mark.
+                log.error("bus down too long: %d committed fills wait; they will be announced "
+                          "from the ledger when the bus is back", len(self._unpublished))
+                self._unpublished.clear()
+                self._caught_up = False
         self._dirty.update((f.bot_id, f.symbol) for f in new)
         for fill in new:
             if fill.exec_type.is_forced:
@@ -333,11 +346,15 @@ class Ingest:
         self._state_failed_at = None if ok else self._clock()
 
     async def _publish(self) -> bool:
-        if not self._unpublished or self.bus is None:
+        if self.bus is None:
+            return True
+        if not self._caught_up and not await self._catch_up():
+            return False
+        if not self._unpublished:
             return True
         batch = list(self._unpublished)
         try:
-            await self.bus.publish_fills(batch)
+            await self.bus.publish_fills(batch, announced=dict(self._high) or None)
         except Exception as exc:
             self.stats.publish_failures += 1
             if self._quiet("bus"):
@@ -346,6 +363,34 @@ class Ingest:
         self._failing.discard("bus")
         del self._unpublished[: len(batch)]
         self.stats.published += len(batch)
+        return True
+
+    async def _catch_up(self) -> bool:
+        """Before the first announcement (and after the waiting list overflowed): fills the
+        ledger holds past the stream's ``announced`` mark were committed by a process that died
+        (or gave up waiting) before announcing them; they go first. A stream without a mark
+        (new, or a Redis that lost its data) has no history to complete."""
+        assert self.bus is not None
+        try:
+            announced = await self.bus.announced()
+            stored = await self.writer.high_ids()
+            missed = []
+            if announced:
+                marks = {t: announced.get(t, top) for t, top in stored.items()}
+                missed = await self.writer.fills_after(marks)
+        except Exception as exc:
+            if self._quiet("catch-up"):
+                log.warning("cannot look for unannounced fills yet: %s", exc)
+            return False
+        self._failing.discard("catch-up")
+        waiting = {f.key for f in self._unpublished}
+        missed = [f for f in missed if f.key not in waiting]
+        if missed:
+            log.warning("announcing %d fills committed but never announced", len(missed))
+            self._unpublished[:0] = missed
+        for table, top in stored.items():
+            self._high[table] = max(self._high.get(table, 0), top)
+        self._caught_up = True
         return True
 
     async def _push_positions(self, keys: list[PositionKey]) -> bool:

@@ -146,6 +146,12 @@ class FillWriter:
             known.update(await self._store.load_positions(missing))
         return known
 
+    async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
+        return await self._store.fills_after(marks)
+
+    async def high_ids(self) -> dict[str, int]:
+        return await self._store.high_ids()
+
     async def positions(self, keys: Sequence[PositionKey]) -> dict[PositionKey, Position]:
         records = await self._store.load_positions(keys)
         return {key: record.position for key, record in records.items()}

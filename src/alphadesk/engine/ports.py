@@ -6,8 +6,8 @@ imports it. Each port is small so a test double stays small too.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -25,6 +25,9 @@ class WriteResult:
 
     inserted: tuple[FillKey, ...]
     duplicates: tuple[FillKey, ...]
+    high_ids: Mapping[str, int] = field(default_factory=dict)
+    """Per ledger table, the highest row id this batch inserted: what was committed, in commit
+    order, so a publisher can mark how far it has announced (see ``fills_after``)."""
 
     @property
     def inserted_count(self) -> int:
@@ -61,6 +64,15 @@ class FillStore(Protocol):
         ...
 
     async def last_exec_time(self, venue: str, account: str) -> datetime | None: ...
+
+    async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
+        """Fills stored after the given row id of each table (a table not named: none), in the
+        order they were stored: what a crashed publisher committed but never announced."""
+        ...
+
+    async def high_ids(self) -> dict[str, int]:
+        """The highest row id of each ledger table (0 when empty)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

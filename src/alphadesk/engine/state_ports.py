@@ -295,7 +295,16 @@ class EventBus(Protocol):
 
     async def alert(self, alert: Alert) -> None: ...
 
-    async def publish_fills(self, fills: Sequence[Fill]) -> list[str]: ...
+    async def publish_fills(
+        self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None
+    ) -> list[str]:
+        """``announced``: per ledger table, the highest row id announced once these are (kept
+        with them, atomically, for :meth:`announced`)."""
+        ...
+
+    async def announced(self) -> dict[str, int]:
+        """The ``announced`` mark of the newest publish; {} when the stream has none."""
+        ...
 
     async def notify_fills(self, fills: Sequence[Fill]) -> int:
         """Fire-and-forget announcement only; returns how many subscribers received it."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -190,6 +190,7 @@ class MemoryEventBus:
         self._fills = MemoryStream[Fill]("events:fills", maxlen)
         self._bars = MemoryStream[Bar]("events:bars", maxlen)
         self._alerts = MemoryStream[Alert]("events:alerts", maxlen)
+        self._announced: dict[str, int] = {}
         self._subscribers: set[MemoryFillSubscription] = set()
 
     @property
@@ -207,10 +208,17 @@ class MemoryEventBus:
     async def alert(self, alert: Alert) -> None:
         await self._alerts.publish([alert])
 
-    async def publish_fills(self, fills: Sequence[Fill]) -> list[str]:
+    async def publish_fills(
+        self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None
+    ) -> list[str]:
         ids = await self._fills.publish(fills)
+        if announced and fills:
+            self._announced = dict(announced)
         await self.notify_fills(fills)
         return ids
+
+    async def announced(self) -> dict[str, int]:
+        return dict(self._announced)
 
     async def notify_fills(self, fills: Sequence[Fill]) -> int:
         """A subscriber too slow to keep 10,000 queued loses the newest, as a hint may."""

@@ -10,8 +10,9 @@ the stream, so a consumer that starts after the first publish still sees every r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -36,12 +37,20 @@ _FIELD = b"data"
 
 # Every fill of a batch appended to the stream, then announced on the channel, in one command:
 # a pipeline of two commands per fill costs the client more than Redis spends running them.
+# The last entry also carries ``announced`` (JSON: ledger table -> highest row id announced so
+# far), written in the same atomic step as the entries: a publisher that starts after a crash
+# reads it back and announces what was committed after it (see Ingest).
 _PUBLISH_FILLS = """
 local ids = {}
-for i = 3, #ARGV do
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i])
+for i = 4, #ARGV do
+  if i == #ARGV and ARGV[3] ~= '' then
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i],
+                               'announced', ARGV[3])
+  else
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i])
+  end
 end
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   redis.call('PUBLISH', ARGV[2], ARGV[i])
 end
 return ids
@@ -233,17 +242,44 @@ class RedisEventBus:
     async def alert(self, alert: Alert) -> None:
         await self._alerts.publish([alert])
 
-    async def publish_fills(self, fills: Sequence[Fill]) -> list[str]:
-        """Stream first, then the notification; one script call per chunk of fills."""
+    async def publish_fills(
+        self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None
+    ) -> list[str]:
+        """Stream first, then the notification; one script call per chunk of fills. The last
+        chunk's last entry records ``announced`` (when given)."""
         ids: list[str] = []
+        last = len(fills) - 1
         for start in range(0, len(fills), _SCRIPT_CHUNK):
-            payloads = [encode_fill(fill) for fill in fills[start : start + _SCRIPT_CHUNK]]
+            chunk = fills[start : start + _SCRIPT_CHUNK]
+            payloads = [encode_fill(fill) for fill in chunk]
+            mark = ""
+            if announced and start + len(chunk) - 1 == last:
+                mark = json.dumps(dict(announced), sort_keys=True)
             replies = await self._publish_script(
                 keys=[self._keys.fills_stream],
-                args=[self._maxlen, self._keys.fills_channel, *payloads],
+                args=[self._maxlen, self._keys.fills_channel, mark, *payloads],
             )
             ids.extend(_text(i) for i in replies)
         return ids
+
+    async def announced(self) -> dict[str, int]:
+        """The mark on the newest ``events:fills`` entry; {} when there is none."""
+        newest = await self._client.xrevrange(self._keys.fills_stream, count=1)
+        if not newest:
+            return {}
+        entry = newest[0][1] or {}
+        raw = entry.get(b"announced") or entry.get("announced")
+        if raw is None:
+            return {}
+        try:
+            marks = json.loads(raw)
+        except ValueError:
+            raise InvalidField("events:fills announced", raw, "is not JSON") from None
+        if not isinstance(marks, dict) or not all(
+            isinstance(k, str) and type(v) is int for k, v in marks.items()
+        ):
+            raise InvalidField("events:fills announced", raw, "must map tables to row ids")
+        return marks
 
     async def notify_fills(self, fills: Sequence[Fill]) -> int:
         if not fills:

@@ -16,7 +16,7 @@ and the RETURNING list says exactly which rows are new. Commit waits for the WAL
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -45,7 +45,7 @@ def _insert_sql(table: str) -> str:
         f"INSERT INTO trading.{table} ({', '.join(rows.COLUMN_NAMES)}) "
         f"SELECT * FROM unnest({arrays}) "
         "ON CONFLICT (venue, account, exec_id) DO NOTHING "
-        "RETURNING venue, account, exec_id"
+        f"RETURNING venue, account, exec_id, id, '{table}' AS ledger_table"
     )
 
 
@@ -130,13 +130,37 @@ class PostgresLedger:
             for table, values in by_table.items()
             if values
         ]
-        new = {(r["venue"], r["account"], r["exec_id"]) for r in await self._atomic(statements)}
+        returned = await self._atomic(statements)
+        new = {(r["venue"], r["account"], r["exec_id"]) for r in returned}
+        high: dict[str, int] = {}
+        for r in returned:
+            high[r["ledger_table"]] = max(high.get(r["ledger_table"], 0), r["id"])
         inserted: list[FillKey] = []
         duplicates: list[FillKey] = []
         for fill in unique:
             key = fill.key
             (inserted if (key.venue, key.account, key.exec_id) in new else duplicates).append(key)
-        return WriteResult(tuple(inserted), tuple(duplicates + repeats))
+        return WriteResult(tuple(inserted), tuple(duplicates + repeats), high)
+
+    async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
+        parts = [(t, marks[t]) for t in rows.TABLES if t in marks]
+        if not parts:
+            return []
+        sql = " UNION ALL ".join(
+            f"SELECT {_SELECT_COLUMNS} FROM trading.{table} WHERE id > ${n}"
+            for n, (table, _) in enumerate(parts, 1)
+        )
+        async with self._pool.acquire() as conn:
+            records = await conn.fetch(f"{sql} ORDER BY exec_time, exec_id", *(m for _, m in parts))
+        return [rows.fill_from_row(r, texts=False) for r in records]
+
+    async def high_ids(self) -> dict[str, int]:
+        sql = " UNION ALL ".join(
+            f"SELECT '{table}' AS t, coalesce(max(id), 0) AS id FROM trading.{table}"
+            for table in rows.TABLES
+        )
+        async with self._pool.acquire() as conn:
+            return {r["t"]: int(r["id"]) for r in await conn.fetch(sql)}
 
     async def read_fills(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -116,17 +116,45 @@ class SqliteLedger:
         unique, repeats = rows.split_new(fills)
         params = [(rows.table_for(f), _fill_params(f)) for f in unique]
 
-        def body(conn: sqlite3.Connection) -> list[bool]:
-            return self._transaction(
-                conn, lambda: [conn.execute(_INSERT[t], p).rowcount == 1 for t, p in params]
-            )
+        def insert(conn: sqlite3.Connection, table: str, values: Sequence[Any]) -> int | None:
+            """The new row's id, or None when the execution was already stored."""
+            cursor = conn.execute(_INSERT[table], values)
+            return cursor.lastrowid if cursor.rowcount == 1 else None
 
-        flags = await self._run(body) if unique else []
+        def body(conn: sqlite3.Connection) -> list[int | None]:
+            return self._transaction(conn, lambda: [insert(conn, t, p) for t, p in params])
+
+        ids = await self._run(body) if unique else []
         inserted: list[FillKey] = []
         duplicates: list[FillKey] = []
-        for fill, is_new in zip(unique, flags, strict=True):
-            (inserted if is_new else duplicates).append(fill.key)
-        return WriteResult(tuple(inserted), tuple(duplicates + repeats))
+        high: dict[str, int] = {}
+        for fill, (table, _), row_id in zip(unique, params, ids, strict=True):
+            if row_id is None:
+                duplicates.append(fill.key)
+            else:
+                inserted.append(fill.key)
+                high[table] = max(high.get(table, 0), row_id)
+        return WriteResult(tuple(inserted), tuple(duplicates + repeats), high)
+
+    async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
+        parts = [(t, marks[t]) for t in rows.TABLES if t in marks]
+        if not parts:
+            return []
+        sql = " UNION ALL ".join(
+            f"SELECT {_SELECT_COLUMNS} FROM trading.{table} WHERE id > ?" for table, _ in parts
+        )
+        params = [m for _, m in parts]
+        records = await self._run(
+            lambda conn: conn.execute(f"{sql} ORDER BY exec_time, exec_id", params).fetchall()
+        )
+        return [rows.fill_from_row(r, texts=True) for r in records]
+
+    async def high_ids(self) -> dict[str, int]:
+        sql = " UNION ALL ".join(
+            f"SELECT '{table}', coalesce(max(id), 0) FROM trading.{table}" for table in rows.TABLES
+        )
+        records = await self._run(lambda conn: conn.execute(sql).fetchall())
+        return {str(r[0]): int(r[1]) for r in records}
 
     async def read_fills(
         self,
