@@ -143,15 +143,11 @@ class PostgresLedger:
         return WriteResult(tuple(inserted), tuple(duplicates + repeats), high)
 
     async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
-        parts = [(t, marks[t]) for t in rows.TABLES if t in marks]
-        if not parts:
+        sql, args = rows.fills_after_query(marks, lambda n: f"${n}")
+        if not sql:
             return []
-        sql = " UNION ALL ".join(
-            f"SELECT {_SELECT_COLUMNS} FROM trading.{table} WHERE id > ${n}"
-            for n, (table, _) in enumerate(parts, 1)
-        )
         async with self._pool.acquire() as conn:
-            records = await conn.fetch(f"{sql} ORDER BY exec_time, exec_id", *(m for _, m in parts))
+            records = await conn.fetch(sql, *args)
         return [rows.fill_from_row(r, texts=False) for r in records]
 
     async def high_ids(self) -> dict[str, int]:

@@ -7,7 +7,7 @@ UTC instant to the microsecond.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -84,6 +84,22 @@ def split_new(fills: Sequence[Fill]) -> tuple[list[Fill], list[FillKey]]:
             seen.add(key)
             unique.append(fill)
     return unique, repeats
+
+
+def fills_after_query(
+    marks: Mapping[str, int], placeholder: Callable[[int], str]
+) -> tuple[str, list[int]]:
+    """SQL and arguments for the fills stored after ``marks`` (row id per table; a table not
+    named is left out), shared by both backends; ("", []) when nothing is asked."""
+    parts = [(table, marks[table]) for table in TABLES if table in marks]
+    if not parts:
+        return "", []
+    columns = ", ".join(COLUMN_NAMES)
+    sql = " UNION ALL ".join(
+        f"SELECT {columns} FROM trading.{table} WHERE id > {placeholder(n)}"  # noqa: S608
+        for n, (table, _) in enumerate(parts, 1)
+    )
+    return f"{sql} ORDER BY exec_time, exec_id", [mark for _, mark in parts]
 
 
 def fill_filters(

@@ -137,16 +137,10 @@ class SqliteLedger:
         return WriteResult(tuple(inserted), tuple(duplicates + repeats), high)
 
     async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
-        parts = [(t, marks[t]) for t in rows.TABLES if t in marks]
-        if not parts:
+        sql, args = rows.fills_after_query(marks, lambda _n: "?")
+        if not sql:
             return []
-        sql = " UNION ALL ".join(
-            f"SELECT {_SELECT_COLUMNS} FROM trading.{table} WHERE id > ?" for table, _ in parts
-        )
-        params = [m for _, m in parts]
-        records = await self._run(
-            lambda conn: conn.execute(f"{sql} ORDER BY exec_time, exec_id", params).fetchall()
-        )
+        records = await self._run(lambda conn: conn.execute(sql, args).fetchall())
         return [rows.fill_from_row(r, texts=True) for r in records]
 
     async def high_ids(self) -> dict[str, int]:
