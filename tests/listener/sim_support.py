@@ -20,6 +20,17 @@ from alphadesk.simulator import SimAccount
 BTC_5M = "BTCUSDT_5m_bybit-perp-20250924-20251122"
 ETH_5M = "ETHUSDT_5m_bybit-perp-20250924-20251122"
 FAST = RetryPolicy(max_attempts=6, base_s=0.01, cap_s=0.2, max_resyncs=2)
+# `python -c LAUNCH listener ...`: the real `alphadesk listener` command in a child process that
+# a test can SIGKILL (the listener parser alone, so the child starts quickly).
+LAUNCH = (
+    "import argparse, sys\n"
+    "from alphadesk.app.commands import listener\n"
+    "parser = argparse.ArgumentParser()\n"
+    "listener.register(parser.add_subparsers())\n"
+    "args = parser.parse_args(sys.argv[1:])\n"
+    "sys.exit(args.handler(args))\n"
+)
+
 FAST_WS = WsSettings(backoff_base_s=0.02, backoff_cap_s=0.2, silence_timeout_s=10.0)
 
 

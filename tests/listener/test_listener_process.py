@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 from listener_support import State, sqlite_ledger
-from sim_support import BTC_5M, eventually, market, sim_account, sim_exec_ids, spec, trader
+from sim_support import (
+    BTC_5M,
+    LAUNCH,
+    eventually,
+    market,
+    sim_account,
+    sim_exec_ids,
+    spec,
+    trader,
+)
 
 from alphadesk.adapters.bybit import UnsafeApiKey
 from alphadesk.adapters.spool import DiskSpool
@@ -22,15 +31,6 @@ from alphadesk.app.listener import Listener
 from alphadesk.domain.enums import Side
 from alphadesk.engine.ingest import Ingest
 from alphadesk.simulator import SimAccount, run_simulator
-
-LAUNCH = (
-    "import argparse, sys\n"
-    "from alphadesk.app.commands import listener\n"
-    "parser = argparse.ArgumentParser()\n"
-    "listener.register(parser.add_subparsers())\n"
-    "args = parser.parse_args(sys.argv[1:])\n"
-    "sys.exit(args.handler(args))\n"
-)
 
 
 async def test_listener_command_records_fills_bars_and_health(

@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sim_support import BTC_5M, ETH_5M, eventually, sim_exec_ids
+from sim_support import BTC_5M, ETH_5M, LAUNCH, eventually, sim_exec_ids
 
 from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.storage import migrate
@@ -37,14 +37,6 @@ BOTS = (("shortseller_001", "SHORTSELLER"), ("lxalgo_001", "LXALGO"),
         ("momentum_001", "MOMENTUM"))
 ORDERS = 5_000
 QTY = {"BTCUSDT": Decimal("0.001"), "ETHUSDT": Decimal("0.01")}
-LAUNCH = (
-    "import argparse, sys\n"
-    "from alphadesk.app.commands import listener\n"
-    "parser = argparse.ArgumentParser()\n"
-    "listener.register(parser.add_subparsers())\n"
-    "args = parser.parse_args(sys.argv[1:])\n"
-    "sys.exit(args.handler(args))\n"
-)
 
 
 class ListenerProcess:

@@ -22,7 +22,6 @@ import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +91,6 @@ def _unnest(columns: Sequence[str], types: Sequence[str]) -> str:
     return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})"
 
 
-def _unnest_args(values: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
-    return [list(column) for column in zip(*values, strict=True)]
-
-
 # The merge that ``merge`` does in Python, done by the upsert itself on the stored row: one
 # statement per batch, no read, no explicit transaction (the row lock of ON CONFLICT serialises
 # two writers). History entries are kept once per (status, at), ordered by ``at`` (bytewise, as
@@ -143,9 +138,10 @@ class PostgresRecords:
             history, status, updated_at = merge(merged.get(update.order.order_id), update)
             merged[update.order.order_id] = (history, updated_at, status)
             final[update.order.order_id] = _values(update, history, status, updated_at)
-        rows = [final[i] for i in sorted(final)]  # key order: concurrent writers cannot deadlock
+        ordered = [final[i] for i in sorted(final)]  # key order: writers cannot deadlock
+        columns = rows.unnest_columns(ordered, len(_ORDER_COLUMNS))
         async with self._pool.acquire() as conn:
-            await conn.execute(_PG_ORDERS_UPSERT, *_unnest_args(rows))
+            await conn.execute(_PG_ORDERS_UPSERT, *columns)
 
     async def record_equity(self, reports: Sequence[WalletReported]) -> None:
         # one row per (bot, time) in the statement (ON CONFLICT cannot touch a row twice);
@@ -156,19 +152,12 @@ class PostgresRecords:
             for r in reports
             for bot in (self._equity_bots.get(r.account, r.account),)
         }  # fmt: skip
+        columns = rows.unnest_columns(list(latest.values()), len(_EQUITY_COLUMNS))
         async with self._pool.acquire() as conn:  # one statement: atomic on its own
-            await conn.execute(_PG_EQUITY_UPSERT, *_unnest_args(list(latest.values())))
+            await conn.execute(_PG_EQUITY_UPSERT, *columns)
 
     async def close(self) -> None:
         await self._pool.close()
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return rows.time_text(value)
-    return value
 
 
 class SqliteRecords:
@@ -209,7 +198,7 @@ class SqliteRecords:
                     json.loads(row[0]), rows.time_from_text(row[1]), row[2]
                 )
                 values = _values(update, *merge(stored, update))
-                conn.execute(upsert, tuple(_text(v) for v in values))
+                conn.execute(upsert, tuple(rows.sqlite_value(v) for v in values))
 
         await self._transaction(body)
 
@@ -227,7 +216,7 @@ class SqliteRecords:
             for r in reports:
                 values = (self._equity_bots.get(r.account, r.account), r.venue, r.account,
                           r.equity, r.wallet_balance, r.available_balance, r.unrealized_pnl, r.at)
-                conn.execute(sql, tuple(_text(v) for v in values))
+                conn.execute(sql, tuple(rows.sqlite_value(v) for v in values))
 
         await self._transaction(body)
 

@@ -145,7 +145,7 @@ class Fill:
         """This fill with another ``close_reason`` (the router's label for why it traded). Only
         the new label is checked: every other field was, when this fill was made."""
         checks.text("fill.close_reason", close_reason, max_len=50, allow_empty=True)
-        return _assemble((*(get(self) for get in _GETTERS[:-1]), close_reason))
+        return _assemble((*(get(self) for get in _KEPT_GETTERS), close_reason))
 
     @property
     def key(self) -> FillKey:
@@ -166,7 +166,7 @@ class Fill:
 
 
 _FIELDS = tuple(f.name for f in fields(Fill))
-_GETTERS: tuple[Any, ...] = tuple(Fill.__dict__[name].__get__ for name in _FIELDS)
+_KEPT_GETTERS: tuple[Any, ...] = tuple(Fill.__dict__[name].__get__ for name in _FIELDS[:-1])
 if _FIELDS[-1] != "close_reason":  # relabelled() replaces the last value
     raise TypeError(f"Fill's last field must be close_reason, not {_FIELDS[-1]}")
 _assemble = slot_builder(Fill)

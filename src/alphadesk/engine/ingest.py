@@ -476,11 +476,9 @@ class Ingest:
     async def _record_equity(self, wallets: list[WalletReported]) -> None:
         if self.equity is None or not wallets:
             return
-        # one snapshot per account and millisecond is what the table keeps; the last one wins
-        latest = list({(w.venue, w.account, w.at): w for w in wallets}.values())
-        try:
-            await self.equity.record_equity(latest)
-            self.stats.equity += len(latest)
+        try:  # the recorder keeps one snapshot per bot and millisecond (the last one)
+            await self.equity.record_equity(wallets)
+            self.stats.equity += len(wallets)
         except Exception as exc:
             self.stats.equity_failures += 1
             if self._quiet("equity"):

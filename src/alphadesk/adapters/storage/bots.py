@@ -93,14 +93,6 @@ class PostgresBots:
         await self._pool.close()
 
 
-def _sql(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return rows.time_text(value)
-    return value
-
-
 _NOW = "strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00'"
 
 
@@ -136,7 +128,7 @@ class SqliteBots:
         await self._execute(
             f"INSERT INTO trading.bots ({_COLS}) VALUES ({marks}) "
             f"ON CONFLICT (bot_id) DO UPDATE SET {sets}, updated_at = {_NOW}",
-            tuple(_sql(v) for v in _values(record)),
+            tuple(rows.sqlite_value(v) for v in _values(record)),
         )
 
     async def heartbeat(self, bot_id: str, at: datetime, *, equity: Decimal | None = None) -> None:
@@ -145,7 +137,7 @@ class SqliteBots:
             "UPDATE trading.bots SET last_heartbeat = ?, "
             f"current_equity = COALESCE(?, current_equity), updated_at = {_NOW} "
             "WHERE bot_id = ?",
-            (_sql(at), _sql(equity), bot_id),
+            (rows.sqlite_value(at), rows.sqlite_value(equity), bot_id),
         )
 
     async def set_status(self, bot_id: str, status: str) -> None:

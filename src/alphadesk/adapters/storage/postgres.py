@@ -79,13 +79,6 @@ _POS_UPSERT_MONOTONE = (
 )
 
 
-def _columns(values: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Row tuples to one list per column: unnest's input."""
-    if not values:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*values, strict=True)]
-
-
 def _key_order(fill: Fill) -> tuple[str, str, str]:
     return (fill.venue, fill.account, fill.exec_id)
 
@@ -126,7 +119,7 @@ class PostgresLedger:
             )
         width = len(rows.COLUMN_NAMES)
         statements = [
-            (_INSERT[table], _columns(values, width))
+            (_INSERT[table], rows.unnest_columns(values, width))
             for table, values in by_table.items()
             if values
         ]
@@ -209,7 +202,7 @@ class PostgresLedger:
         monotone = [rows.position_values(s.record) for s in saves if s.expected_count is None]
         width = len(rows.POSITION_COLUMNS)
         statements = [
-            (sql, _columns(values, cols))
+            (sql, rows.unnest_columns(values, cols))
             for sql, values, cols in (
                 (_POS_INSERT_NEW, new, width),
                 (_POS_UPDATE_CAS, cas, width + 1),

@@ -86,6 +86,25 @@ def split_new(fills: Sequence[Fill]) -> tuple[list[Fill], list[FillKey]]:
     return unique, repeats
 
 
+def sqlite_value(value: Any) -> Any:
+    """A bound value as SQLite stores it: Decimal and datetime to their TEXT forms, a StrEnum to
+    plain str, the rest unchanged."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def unnest_columns(values: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Row tuples to one list per column: the arrays PostgreSQL's ``unnest`` takes."""
+    if not values:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*values, strict=True)]
+
+
 def fills_after_query(
     marks: Mapping[str, int], placeholder: Callable[[int], str]
 ) -> tuple[str, list[int]]:

@@ -18,7 +18,6 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -58,19 +57,8 @@ _POS_UPSERT_MONOTONE = (
 )
 
 
-def _sql_value(value: Any) -> Any:
-    """Decimal and datetime to their TEXT forms; StrEnum to plain str; the rest unchanged."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return rows.time_text(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
 def _fill_params(fill: Fill) -> tuple[Any, ...]:
-    return tuple(_sql_value(getattr(fill, attr)) for _, attr in rows.FILL_COLUMNS)
+    return tuple(rows.sqlite_value(getattr(fill, attr)) for _, attr in rows.FILL_COLUMNS)
 
 
 class SqliteLedger:
@@ -198,7 +186,7 @@ class SqliteLedger:
 
     async def save_positions(self, saves: Sequence[PositionSave]) -> set[tuple[str, str]]:
         def one(conn: sqlite3.Connection, save: PositionSave) -> bool:
-            values = tuple(_sql_value(v) for v in rows.position_values(save.record))
+            values = tuple(rows.sqlite_value(v) for v in rows.position_values(save.record))
             if save.expected_count == 0:
                 return conn.execute(_POS_INSERT_NEW, values).rowcount == 1
             if save.expected_count is None:
