@@ -85,6 +85,18 @@ async def _answers(port: int, within_s: float) -> None:
             return
 
 
+async def _pid_from(pidfile: Path, *, within_s: float) -> int | None:
+    def read() -> str:
+        return pidfile.read_text().strip() if pidfile.exists() else ""
+
+    for _ in range(int(within_s * 10)):
+        text = await asyncio.to_thread(read)
+        if text.isdigit():
+            return int(text)
+        await asyncio.sleep(0.1)
+    return None
+
+
 @dataclass
 class PrivatePostgres:
     bindir: Path
@@ -164,13 +176,14 @@ async def private_postgres(folder: Path) -> AsyncIterator[PrivatePostgres]:
     )
     (root / "userlist.txt").write_text('"postgres" ""\n')
     await server.start()
-    bouncer = None
+    pidfile = root / "pgbouncer.pid"
     try:
         await _run(_as_postgres(["pgbouncer", "-d", str(server.bouncer_config)]), "pgbouncer", log)
-        bouncer = int((root / "pgbouncer.pid").read_text().strip())
         await _answers(server.bouncer_port, 15)
         yield server
     finally:
+        # -d returns before the daemon has written its pid file: wait for it, so it is stopped
+        bouncer = await _pid_from(pidfile, within_s=10)
         if bouncer is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(bouncer, signal.SIGTERM)
