@@ -43,6 +43,7 @@ from alphadesk.engine.fold_tail import FoldTail, fold_key
 from alphadesk.engine.ports import LedgerStore, PositionRecord, PositionSave, WriteResult
 
 PositionKey = tuple[str, str]
+_REBUILD_READS = 3  # a refused rebuild is read again at most twice
 _log = logging.getLogger(__name__)
 
 
@@ -195,6 +196,19 @@ class FillWriter:
         self._tails.pop(key, None)
 
     async def _rebuild(self, keys: list[PositionKey]) -> None:
+        """Refold rows from the ledger. A save is refused when the stored row counts as many
+        fills or more; with two writers that row may be one whose fold missed the other's fills
+        (its compare-and-set matched a count, not a set of fills), so the refused keys are read
+        again: a fresh read holds every fill any row has folded, and wins unless it is the same
+        set."""
+        pending = keys
+        for _ in range(_REBUILD_READS):
+            pending = await self._rebuild_once(pending)
+            if not pending:
+                return
+
+    async def _rebuild_once(self, keys: list[PositionKey]) -> list[PositionKey]:
+        """One read and save of each row; returns the keys whose save was refused."""
         saves: list[PositionSave] = []
         tails: dict[PositionKey, FoldTail] = {}
         for bot_id, symbol in keys:
@@ -208,8 +222,12 @@ class FillWriter:
             saves.append(PositionSave(record, expected_count=None))
             tails[(bot_id, symbol)] = tail
         written = await self._store.save_positions(saves) if saves else set()
+        refused: list[PositionKey] = []
         for save in saves:
             key = (save.record.position.bot_id, save.record.position.symbol)
             if key in written:
                 self._saved[key] = save.record
                 self._tails[key] = tails[key]
+            else:
+                refused.append(key)
+        return refused
