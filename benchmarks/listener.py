@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import secrets
@@ -288,6 +289,34 @@ async def _settled(ingest: Ingest, listener: Listener, probe: Probe, published: 
     return probe.last_done
 
 
+class _LoopLag:
+    """How late a 1 ms timer fires on the listener's event loop: every database or Redis reply
+    waits about as long behind the frames being read and decoded."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.lags.append((time.perf_counter() - started) * 1000 - 1)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def summary(self) -> str:
+        return (f"p50 {_pct(self.lags, 0.5):.2f} ms, p99 {_pct(self.lags, 0.99):.2f} ms"
+                if self.lags else "n/a")
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
@@ -374,8 +403,13 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
     # 2. latency at a paced rate
     probe.reset()
     await asyncio.sleep(0.2)
+    lag = _LoopLag()
+    cpu = time.process_time()
+    lag.start()
     _, _, paced_fills = await _ask(sim, "pace", args.rate, args.seconds)
     await _settled(ingest, listener, probe, flood_fills + paced_fills)
+    await lag.stop()
+    paced_cpu = time.process_time() - cpu
     latencies = [(probe.committed[x] - t) * 1000 for x, t in probe.received.items()
                  if x in probe.committed]
     queued = [(probe.write_started[x] - t) * 1000 for x, t in probe.received.items()
@@ -406,7 +440,8 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
           f"{cpu:.2f} s (includes the wait for the simulator to match the flood)")
     print(f"# paced: {paced_fills} fills at {args.rate}/s; queued before the write p50 "
           f"{_pct(queued, 0.5):.1f} ms p99 {_pct(queued, 0.99):.1f} ms; max "
-          f"{max(latencies):.1f} ms; mean batch {paced_fills / max(1, len(probe.batch_sizes)):.1f}")
+          f"{max(latencies):.1f} ms; mean batch {paced_fills / max(1, len(probe.batch_sizes)):.1f}; "
+          f"listener CPU {paced_cpu:.2f} s; event-loop lag {lag.summary()}")
     print(f"sustained: {sustained:.0f} fills/s")
     print(f"p50: {p50:.1f} ms")
     print(f"p99: {p99:.1f} ms")

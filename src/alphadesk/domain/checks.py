@@ -41,6 +41,8 @@ def non_negative(field: str, value: Any) -> Decimal:
 
 def utc(field: str, value: Any) -> datetime:
     """Accept an aware datetime at UTC offset zero; naive or other offsets are refused."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the usual case, checked on every fill: no offset arithmetic needed
     if not isinstance(value, datetime):
         raise InvalidField(field, value, f"must be datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:

@@ -28,11 +28,12 @@ class Side(StrEnum):
     def parse(cls, value: object, field: str = "side") -> Side:
         if isinstance(value, Side):
             return value
-        if isinstance(value, str):
-            for member in cls:
-                if member.value == value:
-                    return member
-        raise InvalidField(field, value, "must be 'Buy' or 'Sell'")
+        # a dict look-up: iterating an Enum class walks its members through Python-level code,
+        # and every row of every venue message is parsed here
+        member = _SIDES.get(value) if isinstance(value, str) else None
+        if member is None:
+            raise InvalidField(field, value, "must be 'Buy' or 'Sell'")
+        return member
 
 
 class ExecType(StrEnum):
@@ -67,12 +68,15 @@ class ExecType(StrEnum):
     def parse(cls, value: object, field: str = "exec_type") -> ExecType:
         if isinstance(value, ExecType):
             return value
-        if isinstance(value, str):
-            for member in cls:
-                if member.value == value:
-                    return member
-        allowed = ", ".join(m.value for m in cls)
-        raise InvalidField(field, value, f"must be one of {allowed}")
+        member = _EXEC_TYPES.get(value) if isinstance(value, str) else None
+        if member is None:
+            allowed = ", ".join(m.value for m in cls)
+            raise InvalidField(field, value, f"must be one of {allowed}")
+        return member
+
+
+_SIDES: dict[str, Side] = {m.value: m for m in Side}
+_EXEC_TYPES: dict[str, ExecType] = {m.value: m for m in ExecType}
 
 
 class OrderType(StrEnum):

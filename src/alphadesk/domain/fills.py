@@ -8,22 +8,24 @@ ledger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import ExecType, Side
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.slots import slot_builder
+from alphadesk.domain.slots import slot_builder, slot_replacer
 
 UNKNOWN_BOT = "unknown"
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class FillKey:
+class FillKey(NamedTuple):
+    """A tuple, not a frozen dataclass: it is made for every fill on every write and looked up
+    in sets and dicts, and a tuple is built and hashed in C."""
+
     venue: str
     account: str
     exec_id: str
@@ -145,7 +147,7 @@ class Fill:
         """This fill with another ``close_reason`` (the router's label for why it traded). Only
         the new label is checked: every other field was, when this fill was made."""
         checks.text("fill.close_reason", close_reason, max_len=50, allow_empty=True)
-        return _assemble((*(get(self) for get in _KEPT_GETTERS), close_reason))
+        return _relabel(self, close_reason)
 
     @property
     def key(self) -> FillKey:
@@ -165,11 +167,8 @@ class Fill:
         return self.exec_type.moves_position
 
 
-_FIELDS = tuple(f.name for f in fields(Fill))
-_KEPT_GETTERS: tuple[Any, ...] = tuple(Fill.__dict__[name].__get__ for name in _FIELDS[:-1])
-if _FIELDS[-1] != "close_reason":  # relabelled() replaces the last value
-    raise TypeError(f"Fill's last field must be close_reason, not {_FIELDS[-1]}")
 _assemble = slot_builder(Fill)
+_relabel = slot_replacer(Fill, "close_reason")
 
 
 def fill_from_mapping(data: dict[str, Any]) -> Fill:

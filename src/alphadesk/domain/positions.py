@@ -18,6 +18,7 @@ from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.slots import slot_maker
 
 ZERO = Decimal(0)
 
@@ -70,7 +71,7 @@ class Position:
         if fill.bot_id != self.bot_id:
             raise InvalidField("fill.bot_id", fill.bot_id, f"does not match position {self.bot_id}")
         if not fill.exec_type.moves_position:
-            return Position(
+            return _make(
                 self.bot_id,
                 self.symbol,
                 self.qty,
@@ -97,8 +98,9 @@ class Position:
             qty += delta
             if opened:
                 cost = opened * price
-        # The constructor, not dataclasses.replace: this runs once per fill on the hot path.
-        return Position(
+        # Every field is given and there is no __post_init__, so writing the slots directly makes
+        # the same object as the constructor, for half its cost: this runs once per fill.
+        return _make(
             self.bot_id,
             self.symbol,
             qty,
@@ -108,6 +110,9 @@ class Position:
             self.funding,
             fill.exec_time,
         )
+
+
+_make = slot_maker(Position)
 
 
 def fold(bot_id: str, symbol: str, fills: list[Fill]) -> Position:

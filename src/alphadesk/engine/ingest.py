@@ -336,13 +336,19 @@ class Ingest:
             waited = (self._clock() - self._state_failed_at).total_seconds()
             if waited < self._state_retry_s:
                 return
-        ok = await self._publish()
-        if self.positions is None:
-            self._dirty.clear()
-        elif self._state_broken:
-            ok = ok and await self._rebuild_state()
-        elif self._dirty:
-            ok = await self._push_positions(sorted(self._dirty)) and ok
+        if self.positions is not None and self._dirty and not self._state_broken:
+            # The announcement and the positions are independent writes: made together, the
+            # batch waits for one Redis round trip instead of two after its commit.
+            published, pushed = await asyncio.gather(
+                self._publish(), self._push_positions(sorted(self._dirty))
+            )
+            ok = published and pushed
+        else:
+            ok = await self._publish()
+            if self.positions is None:
+                self._dirty.clear()
+            elif self._state_broken:
+                ok = ok and await self._rebuild_state()
         self._state_failed_at = None if ok else self._clock()
 
     async def _publish(self) -> bool:

@@ -71,6 +71,7 @@ class FillWriter:
         self._lock = asyncio.Lock()
         self._tail_limit = tail_limit
         self._saved: dict[PositionKey, PositionRecord] = {}
+        self._absent: set[PositionKey] = set()  # keys read from the store and found without a row
         self._tails: dict[PositionKey, FoldTail] = {}
         self._dirty: set[PositionKey] = set()
 
@@ -142,9 +143,14 @@ class FillWriter:
         single writer of fills, and a row moved by anyone else fails its next compare-and-set
         and is rebuilt), the rest read from the store."""
         known = {key: self._saved[key] for key in keys if key in self._saved}
-        missing = [key for key in keys if key not in known]
+        missing = [key for key in keys if key not in known and key not in self._absent]
         if missing:
-            known.update(await self._store.load_positions(missing))
+            found = await self._store.load_positions(missing)
+            known.update(found)
+            # No row yet stays so until this process writes one (it is the single writer): the
+            # venue's position snapshots ask for the same empty keys (the account's unknown
+            # bot) on every batch, and each ask was a database round trip.
+            self._absent.update(key for key in missing if key not in found)
         return known
 
     async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
@@ -192,6 +198,7 @@ class FillWriter:
             await self._rebuild(rebuild)
 
     def _forget(self, key: PositionKey) -> None:
+        self._absent.discard(key)
         self._saved.pop(key, None)
         self._tails.pop(key, None)
 

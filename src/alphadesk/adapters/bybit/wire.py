@@ -55,8 +55,8 @@ def convert(obj: Any, type_: type[T], where: str) -> T:
         raise _malformed(where, exc, obj) from None
 
 
-def decode(raw: bytes | msgspec.Raw, type_: type[T], where: str) -> T:
-    """Decode JSON bytes (a WS frame) into ``type_``."""
+def decode(raw: bytes | str | msgspec.Raw, type_: type[T], where: str) -> T:
+    """Decode JSON (a WS frame: text or bytes) into ``type_``."""
     try:
         return msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as exc:
@@ -66,7 +66,8 @@ def decode(raw: bytes | msgspec.Raw, type_: type[T], where: str) -> T:
             source = None
         raise _malformed(where, exc, source) from None
     except msgspec.DecodeError as exc:
-        raise MalformedPayload(where, bytes(raw)[:200], f"not JSON: {exc}") from None
+        head = raw[:200] if isinstance(raw, str) else bytes(raw)[:200]
+        raise MalformedPayload(where, head, f"not JSON: {exc}") from None
 
 
 def dec(field: str, value: str | None) -> Decimal:

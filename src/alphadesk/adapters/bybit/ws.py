@@ -231,9 +231,8 @@ class WsSession:
         except TimeoutError:
             raise _Dropped(f"silent for {self.settings.silence_timeout_s} s") from None
         if raw.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-            data = raw.data.encode() if isinstance(raw.data, str) else raw.data
-            try:
-                return decode(data, w.WsMessage, self.name)
+            try:  # msgspec reads a str as it is: no copy back into bytes
+                return decode(raw.data, w.WsMessage, self.name)
             except MalformedPayload as exc:
                 self.handler_errors += 1
                 log.error("%s: undecodable frame: %s", self.name, exc)
