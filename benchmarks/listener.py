@@ -14,8 +14,10 @@ into its exchange, as tests/listener/test_soak_full.py does, and reach the liste
    its position written to Redis. Afterwards every execution must be in ``trading.fills``
    exactly once.
 2. ``p50``/``p99``: executions paced at 1,000 fills/s; per fill, from the moment the listener
-   decoded the frame off its socket to the moment the ledger commit (``FillWriter.write``)
-   returned. Measured by wrapping, in this script, the socket's frame decoder and the writer.
+   decoded the frame off its socket to the moment the ledger transaction holding it committed
+   (``FillWriter.commit`` returned; the position projection, the bus and Redis follow, and
+   overlap the next batch's commit). Measured by wrapping, in this script, the socket's frame
+   decoder and the writer.
 
 Creates and drops its own database (ALPHADESK_TEST_PG_DSN, ALPHADESK_TEST_PGBOUNCER_DSN), uses its
 own Redis key namespace (ALPHADESK_TEST_REDIS_URL) and deletes it afterwards.
@@ -185,7 +187,7 @@ async def _ask(conn: Connection, *command: Any) -> Any:
 
 class Probe:
     """Receive time per exec_id (set when the socket's frame is decoded), commit time per exec_id
-    (when ``FillWriter.write`` returns), and when the last ingest call finished."""
+    (when ``FillWriter.commit`` returns), and when the last ingest call finished."""
 
     def __init__(self) -> None:
         self.rx_at = 0.0
@@ -195,7 +197,7 @@ class Probe:
         self.batch_sizes: list[int] = []
         self.write_s = 0.0
         self.ingest_s = 0.0
-        self.busy = False
+        self.busy = 0  # ingest calls in progress (the listener overlaps two)
         self.last_done = 0.0
         self.parts: dict[str, float] = {}
 
@@ -231,11 +233,11 @@ class Probe:
         inbox.put = put  # type: ignore[method-assign]
 
         writer = ingest.writer
-        real_write = writer.write
+        real_commit = writer.commit
 
-        async def write(fills: Sequence[Fill]) -> Any:
+        async def commit(fills: Sequence[Fill]) -> Any:
             started = time.monotonic()
-            result = await real_write(fills)
+            result = await real_commit(fills)
             done = time.monotonic()
             self.write_s += done - started
             self.batch_sizes.append(len(fills))
@@ -244,19 +246,19 @@ class Probe:
                 self.committed.setdefault(fill.exec_id, done)
             return result
 
-        writer.write = write  # type: ignore[method-assign]
+        writer.commit = commit  # type: ignore[method-assign]
 
         real_ingest = ingest.ingest
 
-        async def timed_ingest(reports: Any) -> Any:
-            self.busy = True
+        async def timed_ingest(reports: Any, **kw: Any) -> Any:
+            self.busy += 1
             started = time.monotonic()
             try:
-                return await real_ingest(reports)
+                return await real_ingest(reports, **kw)
             finally:
                 self.last_done = time.monotonic()
                 self.ingest_s += self.last_done - started
-                self.busy = False
+                self.busy -= 1
 
         ingest.ingest = timed_ingest  # type: ignore[method-assign]
 
@@ -435,7 +437,7 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
           f"{pushed_all - first_push:.2f} s ({flood_fills / (pushed_all - first_push):.0f}/s), "
           f"listener done {took:.2f} s after the first push; "
           f"{len(flood_batches)} ledger batches, mean "
-          f"{flood_fills / max(1, len(flood_batches)):.0f} fills; FillWriter.write "
+          f"{flood_fills / max(1, len(flood_batches)):.0f} fills; FillWriter.commit "
           f"{flood_write_s:.2f} s, Ingest.ingest {flood_ingest_s:.2f} s; listener process CPU "
           f"{cpu:.2f} s (includes the wait for the simulator to match the flood)")
     print(f"# paced: {paced_fills} fills at {args.rate}/s; queued before the write p50 "
@@ -448,7 +450,7 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
     if sustained < 10_000:
         sim_s = pushed_all - first_push
         print(f"# note: sustained below 10,000 fills/s. Of {took:.2f} s, Ingest.ingest took "
-              f"{flood_ingest_s:.2f} s: FillWriter.write (fills + projection) "
+              f"{flood_ingest_s:.2f} s: FillWriter.commit (the fills' insert) "
               f"{flood_write_s:.2f} s, order records {flood_parts.get('_record', 0):.2f} s and "
               f"equity records {flood_parts.get('_record_equity', 0):.2f} s (both while the "
               f"fills commit, one statement per batch each), bus + positions "
@@ -462,7 +464,7 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
               f"{_pct(queued, 0.99):.1f} ms. Frames queue in the Inbox while the batch before "
               f"them is written, announced and recorded; the listener's one event loop also "
               f"reads and decodes every frame, so each database round trip waits behind that "
-              f"work (paced, inside Ingest: FillWriter.write {probe.write_s:.2f} s, "
+              f"work (paced, inside Ingest: FillWriter.commit {probe.write_s:.2f} s, "
               f"{paced_parts})")
 
 

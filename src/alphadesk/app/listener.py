@@ -145,25 +145,43 @@ class Inbox:
         await self._queue.put((feed, events))
 
     async def run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self.ingest.ingest([e for _, events in batch for e in events])
-                self.batches += 1
-            except SpoolFull as exc:
-                for feed, _ in batch:  # refused, not lost: the venue's history still has them
-                    feed.owes_gapfill = True
-                log.error("%s", exc)
-            except Exception:
-                for feed, _ in batch:
-                    feed.owes_gapfill = True
-                log.exception("writing a batch of %d frames failed; gap-fill will recover it",
-                              len(batch))
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+        """Take the next batch as soon as the previous one's fills are committed: its insert
+        overlaps the previous batch's projection and announcement (which stay in commit order,
+        see :class:`Ingest`). At most two batches are in flight."""
+        in_flight: list[asyncio.Task[None]] = []
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                committed = asyncio.Event()
+                in_flight.append(asyncio.create_task(self._write(batch, committed.set)))
+                await committed.wait()
+                if len(in_flight) > 1:
+                    await in_flight.pop(0)
+        finally:  # a stopping listener still finishes what it has committed
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _write(
+        self, batch: list[tuple[AccountFeed, list[PrivateEvent]]], committed: Callable[[], None]
+    ) -> None:
+        try:
+            reports = [e for _, events in batch for e in events]
+            await self.ingest.ingest(reports, committed=committed)
+            self.batches += 1
+        except SpoolFull as exc:
+            for feed, _ in batch:  # refused, not lost: the venue's history still has them
+                feed.owes_gapfill = True
+            log.error("%s", exc)
+        except Exception:
+            for feed, _ in batch:
+                feed.owes_gapfill = True
+            log.exception("writing a batch of %d frames failed; gap-fill will recover it",
+                          len(batch))
+        finally:
+            committed()  # also when the batch failed before its commit stage ended
+            for _ in batch:
+                self._queue.task_done()
 
     async def drain(self, within_s: float) -> None:
         with contextlib.suppress(TimeoutError):

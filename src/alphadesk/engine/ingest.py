@@ -32,8 +32,8 @@ from alphadesk.domain.alerts import Alert
 from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill, FillKey
 from alphadesk.domain.positions import fold
-from alphadesk.engine.ledger import FillWriter
-from alphadesk.engine.ports import PositionRecord, WriteResult
+from alphadesk.engine.ledger import Committed, FillWriter
+from alphadesk.engine.ports import PositionRecord
 from alphadesk.engine.state_ports import (
     EventBus,
     FillSpool,
@@ -102,7 +102,13 @@ class IngestResult:
 
 
 class Ingest:
-    """The listener's core. One instance per process; batches are processed one at a time.
+    """The listener's core. One instance per process.
+
+    A batch goes through two stages. The commit stage (spool replay, then the fills' insert)
+    takes one batch at a time; the rest (projection, bus, live positions, position checks)
+    follows under a second lock, for every commit in commit order. A caller may therefore start
+    the next batch once :meth:`ingest` reports the commit (``committed``): its insert then
+    overlaps the previous batch's projection and announcement instead of waiting behind them.
 
     ``account_bots`` names the bots trading on each (venue, account): a venue position snapshot
     is per account, so it is compared with the sum of those bots' ledger positions (plus the
@@ -146,7 +152,12 @@ class Ingest:
         self._state_retry_s = state_retry_s
         self._state_failed_at: datetime | None = None
         self._max_unpublished = max_unpublished
-        self._lock = asyncio.Lock()
+        self._commit_lock = asyncio.Lock()
+        self._post_lock = asyncio.Lock()
+        # Commits whose projection and announcement are still owed, oldest first. Whoever holds
+        # the post-commit lock next settles all of them, so none is left behind when the batch
+        # that committed it fails or is cancelled before its turn.
+        self._owed: list[Committed] = []
         self._db_failed_at: datetime | None = None
         self._unpublished: list[Fill] = []
         # How far the ledger has been committed (per table, highest row id), and whether the fills
@@ -177,10 +188,15 @@ class Ingest:
         self.stats.malformed += 1
         log.error("malformed message in %s: %s", where, error)
 
-    async def ingest(self, reports: Iterable[object]) -> IngestResult:
+    async def ingest(
+        self, reports: Iterable[object], *, committed: Callable[[], None] | None = None
+    ) -> IngestResult:
         """Process one batch (one WebSocket frame, one history page), in this order: fills,
         orders, wallets, position checks. Raises :class:`SpoolFull` only when the database is
-        down and the spool is at its bound: the caller must stop acknowledging fills."""
+        down and the spool is at its bound: the caller must stop acknowledging fills.
+
+        ``committed`` is called once the batch's fills are durable (committed or spooled), or
+        the commit stage failed: from then on another batch may start."""
         fills: list[Fill] = []
         orders: list[OrderUpdated] = []
         snapshots: list[PositionReported] = []
@@ -197,29 +213,38 @@ class Ingest:
             else:
                 self.stats.unknown += 1
                 log.warning("ignored unknown report type %s", type(report).__name__)
-        async with self._lock:
-            self.stats.batches += 1
-            # Orders and equity go to their own tables over their own connections and never
-            # wait on the ledger, so they are written while the fills commit.
-            records = asyncio.gather(self._record(orders), self._record_equity(wallets))
+        # Orders and equity go to their own tables over their own connections and never wait on
+        # the ledger, so they are written while the fills commit.
+        records = asyncio.gather(self._record(orders), self._record_equity(wallets))
+        try:
             try:
-                result = await self._fills(fills) if fills else IngestResult()
-                await self._flush_state()
+                async with self._commit_lock:
+                    self.stats.batches += 1
+                    result = await self._fills(fills) if fills else IngestResult()
             finally:
-                await records
-            latest = {(p.venue, p.account, p.symbol): p for p in snapshots}
-            await self._check(list(latest.values()))  # only the newest view of each matters
+                if committed is not None:
+                    committed()
+            # No await between the two locks: batches queue for the second in commit order.
+            async with self._post_lock:
+                await self._settle()
+                await self._flush_state()
+                latest = {(p.venue, p.account, p.symbol): p for p in snapshots}
+                await self._check(list(latest.values()))  # only the newest view of each matters
+        finally:
+            await records
         return result
 
     async def recover(self) -> None:
         """Retry what waits on a failed dependency: replay the spool, flush bus and state."""
-        async with self._lock:
+        async with self._commit_lock:
             await self._drain(force=True)
+        async with self._post_lock:
+            await self._settle()
             await self._flush_state()
 
     async def recheck(self) -> None:
         """Confirm or clear position mismatches older than the grace period."""
-        async with self._lock:
+        async with self._post_lock:
             now = self._clock()
             due: list[PositionReported] = []
             for key, (seen, snapshot) in list(self._suspects.items()):
@@ -242,12 +267,12 @@ class Ingest:
         if not await self._drain(force=False):
             return await self._to_spool(fills)
         try:
-            result = await self.writer.write(fills)
+            done = await self.writer.commit(fills)
         except Exception as exc:  # the database (or its pooler) is unavailable: spool
             self._db_down(exc)
             return await self._to_spool(fills)
-        await self._after_commit(fills, result)
-        return IngestResult(result.inserted, result.duplicates)
+        self._owed.append(done)
+        return IngestResult(done.result.inserted, done.result.duplicates)
 
     async def _to_spool(self, fills: list[Fill]) -> IngestResult:
         await asyncio.to_thread(self.spool.append, fills)  # raises SpoolFull: nothing written
@@ -274,31 +299,41 @@ class Ingest:
         replayed = 0
         for batch in self.spool.drain():
             try:
-                result = await self.writer.write(batch.fills)
+                done = await self.writer.commit(batch.fills)
             except Exception as exc:
                 self._db_down(exc)
                 return False
             batch.commit()
             replayed += len(batch.fills)
-            await self._after_commit(list(batch.fills), result)
+            self._owed.append(done)
         self.stats.replayed += replayed
         if replayed:
             log.warning("ledger is back; spool replayed (%d fills)", replayed)
         self._db_failed_at = None
         return self.spool.depth().records == 0
 
-    async def _after_commit(self, fills: list[Fill], result: WriteResult) -> None:
+    async def _settle(self) -> None:
+        """Project and announce every owed commit, oldest first (the post-commit lock is held)."""
+        while self._owed:
+            done = self._owed.pop(0)
+            try:
+                await self.writer.project(done)
+                await self._after_commit(done)
+            except asyncio.CancelledError:
+                # Committed, not folded in or not announced: the writer rebuilds its rows, and
+                # the next publish first announces what the ledger holds past the stream's mark.
+                self.writer.owe(done)
+                self._caught_up = False
+                raise
+
+    async def _after_commit(self, done: Committed) -> None:
+        result = done.result
         self.stats.inserted += result.inserted_count
         self.stats.duplicates += result.duplicate_count
         if not result.inserted:
             return
-        new_keys = set(result.inserted)
-        new: list[Fill] = []
-        for fill in fills:
-            if fill.key in new_keys:
-                new.append(fill)
-                new_keys.discard(fill.key)  # a repeat inside the batch is published once
-        new.sort(key=lambda f: (f.exec_time, f.exec_id))
+        # each new fill once (the writer dropped repeats inside the batch), in fold order
+        new = sorted(done.inserted, key=lambda f: (f.exec_time, f.exec_id))
         for table, row_id in result.high_ids.items():
             self._high[table] = max(self._high.get(table, 0), row_id)
         if self.bus is not None:

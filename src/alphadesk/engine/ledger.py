@@ -33,6 +33,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,16 +60,28 @@ def validated(fills: Iterable[object]) -> list[Fill]:
     return checked
 
 
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """A batch the ledger holds durably, and the fills in it that were new (each once, in the
+    batch's order): what the projection still has to fold in."""
+
+    result: WriteResult
+    inserted: tuple[Fill, ...]
+
+
 class FillWriter:
     """Writes fills exactly once and keeps ``trading.positions`` in step with them.
 
-    One instance per process; writes are serialised so the projection is updated in the order
-    batches commit.
+    One instance per process. A write is two steps, :meth:`commit` then :meth:`project`; a
+    caller that wants the next batch's commit to overlap the previous batch's projection (the
+    listener does) calls them itself. Commits are serialised, and so are projections, each in
+    the order the batches committed.
     """
 
     def __init__(self, store: LedgerStore, *, tail_limit: int = 256) -> None:
         self._store = store
-        self._lock = asyncio.Lock()
+        self._insert_lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # the projection's state: _saved, _tails, _dirty
         self._tail_limit = tail_limit
         self._saved: dict[PositionKey, PositionRecord] = {}
         self._absent: set[PositionKey] = set()  # keys read from the store and found without a row
@@ -84,17 +97,36 @@ class FillWriter:
 
         When this returns the batch is committed durably and the projection includes it.
         """
+        committed = await self.commit(fills)
+        try:
+            await self.project(committed)
+        except asyncio.CancelledError:
+            self.owe(committed)
+            raise
+        return committed.result
+
+    async def commit(self, fills: Sequence[Fill]) -> Committed:
+        """Insert ``fills`` in one transaction, durably committed when this returns. The
+        projection is still owed: call :meth:`project` with the result (or :meth:`owe` when that
+        cannot happen), before any later commit's projection."""
         batch = validated(fills)
         if not batch:
-            return WriteResult((), ())
-        async with self._lock:
+            return Committed(WriteResult((), ()), ())
+        async with self._insert_lock:
             result = await self._store.insert_fills(batch)
-            new = set(result.inserted)
-            inserted: list[Fill] = []
-            for fill in batch:
-                if fill.key in new:
-                    new.discard(fill.key)  # a repeat inside the batch was inserted, and folds, once
-                    inserted.append(fill)
+        new = set(result.inserted)
+        inserted: list[Fill] = []
+        for fill in batch:
+            if fill.key in new:
+                new.discard(fill.key)  # a repeat inside the batch was inserted, and folds, once
+                inserted.append(fill)
+        return Committed(result, tuple(inserted))
+
+    async def project(self, committed: Committed) -> None:
+        """Fold a commit's new fills into the projection. Never raises for a failed update: the
+        keys are marked and rebuilt from the ledger on the next projection."""
+        async with self._lock:
+            inserted = list(committed.inserted)
             try:
                 if self._dirty:
                     await self._rebuild(sorted(self._dirty))
@@ -102,16 +134,21 @@ class FillWriter:
                 if inserted:
                     await self._project(inserted)
             except Exception:
-                keys = {(f.bot_id, f.symbol) for f in inserted}
-                self._dirty.update(keys)
-                for key in keys:
-                    self._forget(key)
+                keys = self.owe(committed)
                 _log.exception(
                     "fills committed, position projection of %s not updated; rebuilding it on "
                     "the next write",
                     sorted(keys),
                 )
-            return result
+
+    def owe(self, committed: Committed) -> set[PositionKey]:
+        """A commit whose fills will not be folded in: its rows are rebuilt from the ledger on
+        the next projection instead."""
+        keys = {(f.bot_id, f.symbol) for f in committed.inserted}
+        self._dirty.update(keys)
+        for key in keys:
+            self._forget(key)
+        return keys
 
     async def write_one(self, fill: Fill) -> WriteResult:
         return await self.write([fill])
