@@ -24,6 +24,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import msgspec
@@ -225,11 +226,9 @@ class WsSession:
         return len(batches)
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> w.WsMessage | None:
-        try:  # asyncio.timeout, not wait_for: wait_for wraps each receive in a new task
-            async with asyncio.timeout(self.settings.silence_timeout_s):
-                raw = await ws.receive()
-        except TimeoutError:
-            raise _Dropped(f"silent for {self.settings.silence_timeout_s} s") from None
+        """The next frame, decoded; the caller bounds the wait (the handshake's timeout, the
+        read loop's :class:`_Silence`)."""
+        raw = await ws.receive()
         if raw.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
             try:  # msgspec reads a str as it is: no copy back into bytes
                 return decode(raw.data, w.WsMessage, self.name)
@@ -248,27 +247,34 @@ class WsSession:
         return None
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, pending_acks: int) -> None:
-        while not self._closing:
-            msg = await self._receive(ws)
-            if msg is None:
-                continue
-            if msg.op == "subscribe":
-                if not msg.success:
-                    raise InvalidRequest(
-                        f"subscription refused: {msg.ret_msg or msg.retMsg}",
-                        endpoint=self.url,
-                    )
-                pending_acks -= 1
-                if pending_acks == 0:
-                    self._became_ready()
-                continue
-            if msg.op or not msg.topic:
-                continue  # pong, auth echo, anything without data
-            try:
-                await self._on_frame(msg)
-            except Exception:  # a bad payload must not take the stream down
-                self.handler_errors += 1
-                log.exception("%s: handler failed on %s", self.name, msg.topic)
+        with _Silence(self.settings.silence_timeout_s) as silence:
+            while not self._closing:
+                msg = await self._receive(ws)
+                silence.heard()
+                pending_acks = await self._dispatch(msg, pending_acks)
+
+    async def _dispatch(self, msg: w.WsMessage | None, pending_acks: int) -> int:
+        """Handle one frame; returns the subscription acks still awaited."""
+        if msg is None:
+            return pending_acks
+        if msg.op == "subscribe":
+            if not msg.success:
+                raise InvalidRequest(
+                    f"subscription refused: {msg.ret_msg or msg.retMsg}",
+                    endpoint=self.url,
+                )
+            pending_acks -= 1
+            if pending_acks == 0:
+                self._became_ready()
+            return pending_acks
+        if msg.op or not msg.topic:
+            return pending_acks  # pong, auth echo, anything without data
+        try:
+            await self._on_frame(msg)
+        except Exception:  # a bad payload must not take the stream down
+            self.handler_errors += 1
+            log.exception("%s: handler failed on %s", self.name, msg.topic)
+        return pending_acks
 
     def _became_ready(self) -> None:
         self._ready.set()
@@ -289,6 +295,56 @@ class WsSession:
             while not ws.closed:
                 await asyncio.sleep(self.settings.ping_interval_s)
                 await ws.send_str(_ping_frame(self._next_id("ping")))
+
+
+class _Silence:
+    """Drops the connection (raises :class:`_Dropped` in the reading task) after ``seconds``
+    without a frame.
+
+    One timer per quiet period instead of one per frame: a timer re-armed on every frame
+    (``asyncio.timeout`` around each receive) cost about a tenth of a busy listener's CPU. The
+    timer fires at the deadline of the last frame it knows of; if a frame came since, it is set
+    again for that frame's deadline. Cancelling the task, then turning the cancellation into
+    ``_Dropped`` unless someone else also cancelled it, is what ``asyncio.timeout`` does.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._loop = asyncio.get_running_loop()
+        self._task: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._last = 0.0
+        self._fired = False
+
+    def __enter__(self) -> _Silence:
+        self._task = asyncio.current_task()
+        self._last = self._loop.time()
+        self._handle = self._loop.call_at(self._last + self.seconds, self._check)
+        return self
+
+    def heard(self) -> None:
+        self._last = self._loop.time()
+
+    def _check(self) -> None:
+        due = self._last + self.seconds
+        if self._loop.time() < due:
+            self._handle = self._loop.call_at(due, self._check)
+        elif self._task is not None:
+            self._fired = True
+            self._task.cancel()
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if (
+            self._fired
+            and et is asyncio.CancelledError
+            and self._task is not None
+            and self._task.uncancel() == 0
+        ):
+            raise _Dropped(f"silent for {self.seconds} s") from None
 
 
 def _ping_frame(req_id: str) -> str:
