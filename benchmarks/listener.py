@@ -443,7 +443,8 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
     print(f"# paced: {paced_fills} fills at {args.rate}/s; queued before the write p50 "
           f"{_pct(queued, 0.5):.1f} ms p99 {_pct(queued, 0.99):.1f} ms; max "
           f"{max(latencies):.1f} ms; mean batch "
-          f"{paced_fills / max(1, len(probe.batch_sizes)):.1f}; listener CPU {paced_cpu:.2f} s; event-loop lag {lag.summary()}")
+          f"{paced_fills / max(1, len(probe.batch_sizes)):.1f}; listener CPU {paced_cpu:.2f} s; "
+          f"event-loop lag {lag.summary()}")
     print(f"sustained: {sustained:.0f} fills/s")
     print(f"p50: {p50:.1f} ms")
     print(f"p99: {p99:.1f} ms")
