@@ -129,9 +129,17 @@ class Inbox:
     recorded, so the start-up gap-fill fetches them again.
     """
 
-    def __init__(self, ingest: Ingest, *, max_frames: int = 10_000, max_batch: int = 2_000):
+    def __init__(
+        self,
+        ingest: Ingest,
+        *,
+        max_frames: int = 10_000,
+        max_batch: int = 2_000,
+        max_in_flight: int = 2,
+    ):
         self.ingest = ingest
         self.max_batch = max_batch
+        self.max_in_flight = max_in_flight
         self.batches = 0
         self._queue: asyncio.Queue[tuple[AccountFeed, list[PrivateEvent]]] = asyncio.Queue(
             max_frames
@@ -146,8 +154,9 @@ class Inbox:
 
     async def run(self) -> None:
         """Take the next batch as soon as the previous one's fills are committed: its insert
-        overlaps the previous batch's projection and announcement (which stay in commit order,
-        see :class:`Ingest`). At most two batches are in flight."""
+        overlaps the earlier batches' projection and announcement, which stay in commit order
+        (see :class:`Ingest`); when those fall behind, the next turn settles every commit made
+        meanwhile at once. At most ``max_in_flight`` batches are in flight."""
         in_flight: list[asyncio.Task[None]] = []
         try:
             while True:
@@ -157,7 +166,7 @@ class Inbox:
                 committed = asyncio.Event()
                 in_flight.append(asyncio.create_task(self._write(batch, committed.set)))
                 await committed.wait()
-                if len(in_flight) > 1:
+                while len(in_flight) >= self.max_in_flight or (in_flight and in_flight[0].done()):
                     await in_flight.pop(0)
         finally:  # a stopping listener still finishes what it has committed
             await asyncio.gather(*in_flight, return_exceptions=True)

@@ -2,8 +2,9 @@
 
 Order of work is the point of this module (invariants 1 and 3). Fills go to the fill writer,
 which stores each (venue, account, exec_id) once; only what the commit says is *new* moves on, and
-only after the commit returns: the projection (the writer does it inside ``write``), the bus
-(``events:fills`` then ``fills_channel``), and the live ``position:{bot}:{symbol}`` keys. When the
+only after the commit returns: the projection (``FillWriter.project``), the bus (``events:fills``
+then ``fills_channel``), and the live ``position:{bot}:{symbol}`` keys. That second stage runs
+for every commit in commit order, and may overlap the next batch's commit. When the
 database fails, the batch goes to the bounded on-disk spool instead and nothing is published;
 while the spool holds anything, later batches queue behind it so the ledger sees fills in arrival
 order, and the spool is replayed through the same path when the database answers again.
@@ -313,26 +314,31 @@ class Ingest:
         return self.spool.depth().records == 0
 
     async def _settle(self) -> None:
-        """Project and announce every owed commit, oldest first (the post-commit lock is held)."""
+        """Project and announce every owed commit, oldest first (the post-commit lock is held).
+
+        What a commit owes the bus and the live positions is noted before anything is awaited,
+        so a batch cancelled from here on still has its fills announced and its positions
+        pushed by the next flush; a projection it did not finish is rebuilt by the next one."""
         while self._owed:
             done = self._owed.pop(0)
+            new = self._note_commit(done)
             try:
                 await self.writer.project(done)
-                await self._after_commit(done)
             except asyncio.CancelledError:
-                # Committed, not folded in or not announced: the writer rebuilds its rows, and
-                # the next publish first announces what the ledger holds past the stream's mark.
                 self.writer.owe(done)
-                self._caught_up = False
                 raise
+            for fill in new:
+                if fill.exec_type.is_forced:
+                    await self._alert_forced(fill)
 
-    async def _after_commit(self, done: Committed) -> None:
+    def _note_commit(self, done: Committed) -> list[Fill]:
+        """Count a commit and queue its new fills (each once, in fold order) for the bus and
+        their position keys for the state store; returns those fills."""
         result = done.result
         self.stats.inserted += result.inserted_count
         self.stats.duplicates += result.duplicate_count
         if not result.inserted:
-            return
-        # each new fill once (the writer dropped repeats inside the batch), in fold order
+            return []
         new = sorted(done.inserted, key=lambda f: (f.exec_time, f.exec_id))
         for table, row_id in result.high_ids.items():
             self._high[table] = max(self._high.get(table, 0), row_id)
@@ -346,21 +352,22 @@ class Ingest:
                 self._unpublished.clear()
                 self._caught_up = False
         self._dirty.update((f.bot_id, f.symbol) for f in new)
-        for fill in new:
-            if fill.exec_type.is_forced:
-                self.stats.forced += 1
-                await self._alert(
-                    Alert(
-                        kind="forced_fill",
-                        venue=fill.venue,
-                        account=fill.account,
-                        symbol=fill.symbol,
-                        message=f"{fill.exec_type.value} {fill.side.value} {fill.qty} "
-                        f"{fill.symbol} @ {fill.price} for {fill.bot_id}",
-                        at=fill.exec_time,
-                        details={"exec_id": fill.exec_id, "bot_id": fill.bot_id},
-                    )
-                )
+        return new
+
+    async def _alert_forced(self, fill: Fill) -> None:
+        self.stats.forced += 1
+        await self._alert(
+            Alert(
+                kind="forced_fill",
+                venue=fill.venue,
+                account=fill.account,
+                symbol=fill.symbol,
+                message=f"{fill.exec_type.value} {fill.side.value} {fill.qty} "
+                f"{fill.symbol} @ {fill.price} for {fill.bot_id}",
+                at=fill.exec_time,
+                details={"exec_id": fill.exec_id, "bot_id": fill.bot_id},
+            )
+        )
 
     # --- bus and state -------------------------------------------------------------------------
 

@@ -82,6 +82,9 @@ class FillWriter:
         self._store = store
         self._insert_lock = asyncio.Lock()
         self._lock = asyncio.Lock()  # the projection's state: _saved, _tails, _dirty
+        # Commits not yet projected. A rebuild reads the ledger, which already holds their
+        # fills; their own projection folds them in later, so the rebuild leaves them out.
+        self._unprojected: list[Committed] = []
         self._tail_limit = tail_limit
         self._saved: dict[PositionKey, PositionRecord] = {}
         self._absent: set[PositionKey] = set()  # keys read from the store and found without a row
@@ -114,23 +117,30 @@ class FillWriter:
             return Committed(WriteResult((), ()), ())
         async with self._insert_lock:
             result = await self._store.insert_fills(batch)
-        new = set(result.inserted)
-        inserted: list[Fill] = []
-        for fill in batch:
-            if fill.key in new:
-                new.discard(fill.key)  # a repeat inside the batch was inserted, and folds, once
-                inserted.append(fill)
-        return Committed(result, tuple(inserted))
+            new = set(result.inserted)
+            inserted: list[Fill] = []
+            for fill in batch:
+                if fill.key in new:
+                    new.discard(fill.key)  # a repeat inside the batch was inserted, folds once
+                    inserted.append(fill)
+            committed = Committed(result, tuple(inserted))
+            if inserted:  # registered before any rebuild can read these rows
+                self._unprojected.append(committed)
+        return committed
 
     async def project(self, committed: Committed) -> None:
         """Fold a commit's new fills into the projection. Never raises for a failed update: the
         keys are marked and rebuilt from the ledger on the next projection."""
         async with self._lock:
+            self._settled(committed)
             inserted = list(committed.inserted)
             try:
                 if self._dirty:
-                    await self._rebuild(sorted(self._dirty))
+                    rebuilt = set(self._dirty)
+                    await self._rebuild(sorted(rebuilt))
                     self._dirty.clear()
+                    # the rebuilt rows were read with this commit's fills in them
+                    inserted = [f for f in inserted if (f.bot_id, f.symbol) not in rebuilt]
                 if inserted:
                     await self._project(inserted)
             except Exception:
@@ -144,6 +154,7 @@ class FillWriter:
     def owe(self, committed: Committed) -> set[PositionKey]:
         """A commit whose fills will not be folded in: its rows are rebuilt from the ledger on
         the next projection instead."""
+        self._settled(committed)
         keys = {(f.bot_id, f.symbol) for f in committed.inserted}
         self._dirty.update(keys)
         for key in keys:
@@ -251,13 +262,28 @@ class FillWriter:
             if not pending:
                 return
 
+    def _settled(self, committed: Committed) -> None:
+        """From now on a rebuild folds this commit's fills in with the rest of the ledger."""
+        for i, pending in enumerate(self._unprojected):
+            if pending is committed:
+                del self._unprojected[i]
+                return
+
+    async def _read_settled(self, bot_id: str, symbol: str) -> list[Fill]:
+        """The row's fills, less those of commits still to be projected. Read while no insert is
+        in flight, so every fill read is either settled or registered as unprojected."""
+        async with self._insert_lock:
+            fills = await self._store.read_fills(bot_id=bot_id, symbol=symbol)
+            later = {f.key for c in self._unprojected for f in c.inserted}
+        return [f for f in fills if f.key not in later] if later else fills
+
     async def _rebuild_once(self, keys: list[PositionKey]) -> list[PositionKey]:
         """One read and save of each row; returns the keys whose save was refused."""
         saves: list[PositionSave] = []
         tails: dict[PositionKey, FoldTail] = {}
         for bot_id, symbol in keys:
             self._forget((bot_id, symbol))
-            fills = await self._store.read_fills(bot_id=bot_id, symbol=symbol)
+            fills = await self._read_settled(bot_id, symbol)
             if not fills:
                 continue
             tail = FoldTail.of_history(bot_id, symbol, fills, limit=self._tail_limit)
