@@ -463,10 +463,10 @@ async def _bench(args: argparse.Namespace, sim: Connection, listener: Listener, 
         paced_parts = ", ".join(f"{k} {v:.2f} s" for k, v in sorted(probe.parts.items()))
         print(f"# note: p99 at or above 25 ms: p99 of the wait before the write "
               f"{_pct(queued, 0.99):.1f} ms. Frames queue in the Inbox while the batch before "
-              f"them is written, announced and recorded; the listener's one event loop also "
-              f"reads and decodes every frame, so each database round trip waits behind that "
-              f"work (paced, inside Ingest: FillWriter.commit {probe.write_s:.2f} s, "
-              f"{paced_parts})")
+              f"them commits and the one before that is projected and announced; the "
+              f"listener's one event loop also reads and decodes every frame, so each database "
+              f"and Redis round trip waits behind that work (event-loop lag {lag.summary()}; "
+              f"paced, inside Ingest: FillWriter.commit {probe.write_s:.2f} s, {paced_parts})")
 
 
 def main() -> None:

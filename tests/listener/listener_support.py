@@ -24,6 +24,7 @@ from alphadesk.adapters.redis.bus import RedisEventBus
 from alphadesk.adapters.redis.keys import Keys
 from alphadesk.adapters.redis.market import RedisMarketStore
 from alphadesk.adapters.redis.positions import RedisPositionStore
+from alphadesk.adapters.spool import decode_fill
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.postgres import PostgresLedger
 from alphadesk.adapters.storage.sqlite import SqliteLedger
@@ -139,6 +140,11 @@ class State:
     bus: RedisEventBus
     positions: RedisPositionStore
     markets: RedisMarketStore
+
+    async def stream_ids(self) -> list[str]:
+        """The exec ids announced on ``events:fills``, oldest first."""
+        entries = await self.client.xrange(self.keys.fills_stream)
+        return [decode_fill(fields[b"data"]).exec_id for _, fields in entries]
 
 
 def redis_state(client: Redis, prefix: str) -> State:

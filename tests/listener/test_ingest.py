@@ -57,13 +57,6 @@ class SwitchableStore:
         return getattr(self.inner, name)
 
 
-async def stream_ids(state: State) -> list[str]:
-    entries = await state.client.xrange(state.keys.fills_stream)
-    from alphadesk.adapters.spool import decode_fill
-
-    return [decode_fill(fields[b"data"]).exec_id for _, fields in entries]
-
-
 async def test_duplicates_and_overlaps_are_stored_and_published_once(
     ledger: Ledger, state: State, spool: DiskSpool
 ) -> None:
@@ -77,7 +70,7 @@ async def test_duplicates_and_overlaps_are_stored_and_published_once(
     assert len(again.duplicates) == 3 and len(inner.duplicates) == 2
     expected = [f.exec_id for f in batch]
     assert await ledger.exec_ids() == expected
-    assert await stream_ids(state) == expected
+    assert await state.stream_ids() == expected
     position = await state.positions.get_position(BOT, "BTCUSDT")
     assert position is not None and position.size == Decimal("0.06") and position.seq == 6
     assert ingest.stats.inserted == 6 and ingest.stats.duplicates == 5
@@ -99,14 +92,14 @@ async def test_nothing_published_before_commit_spool_replays_in_order(
     later = await ingest.ingest(batch[6:8])
     assert spooled.spooled == 3 and later.spooled == 2 and not ingest.database_up
     assert spool.depth().records == 5
-    assert await stream_ids(state) == [f.exec_id for f in batch[:3]]  # nothing uncommitted
+    assert await state.stream_ids() == [f.exec_id for f in batch[:3]]  # nothing uncommitted
     assert await real.exec_ids() == [f.exec_id for f in batch[:3]]
 
     store.down = False
     await ingest.ingest(batch[8:])  # the spool drains first: arrival order is kept
     assert spool.depth().records == 0 and ingest.database_up
     assert await real.exec_ids() == [f.exec_id for f in batch]
-    assert await stream_ids(state) == [f.exec_id for f in batch]
+    assert await state.stream_ids() == [f.exec_id for f in batch]
     position = await state.positions.get_position(BOT, "BTCUSDT")
     assert position is not None and position.size == Decimal("0.09")
     await real.store.close()
@@ -280,15 +273,15 @@ async def test_fills_committed_but_never_announced_are_announced_after_a_restart
     first.bus = DownBus(state.bus)  # type: ignore[assignment]
     await first.ingest(batch[3:])  # committed; the announcement fails; then the process dies
     assert first.stats.publish_failures == 1
-    assert await stream_ids(state) == [f.exec_id for f in batch[:3]]
+    assert await state.stream_ids() == [f.exec_id for f in batch[:3]]
 
     second = Ingest(FillWriter(ledger.store), spool, bus=state.bus)
     await second.recover()
-    assert await stream_ids(state) == [f.exec_id for f in batch]
+    assert await state.stream_ids() == [f.exec_id for f in batch]
     third = Ingest(FillWriter(ledger.store), spool, bus=state.bus)
     await third.recover()
     await third.ingest(fills(1, start_ms=T0 + 3_600_000))
-    ids = await stream_ids(state)
+    ids = await state.stream_ids()
     assert len(ids) == len(set(ids)) == 7
 
 
@@ -306,4 +299,4 @@ async def test_a_long_bus_outage_drops_nothing_from_memory_bound(
     assert ingest.pending_state <= 4
     ingest.bus = state.bus
     await ingest.recover()
-    assert sorted(await stream_ids(state)) == sorted(f.exec_id for f in batch)
+    assert sorted(await state.stream_ids()) == sorted(f.exec_id for f in batch)

@@ -11,7 +11,7 @@ from typing import Any
 
 from listener_support import BOT, Ledger, State, fills
 
-from alphadesk.adapters.spool import DiskSpool, decode_fill
+from alphadesk.adapters.spool import DiskSpool
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.positions import fold
 from alphadesk.engine.ingest import Ingest
@@ -55,11 +55,6 @@ class GatedSaves:
         return getattr(self.inner, name)
 
 
-async def stream_ids(state: State) -> list[str]:
-    entries = await state.client.xrange(state.keys.fills_stream)
-    return [decode_fill(fields[b"data"]).exec_id for _, fields in entries]
-
-
 async def test_the_next_batch_commits_while_the_previous_one_is_announced(
     ledger: Ledger, state: State, spool: DiskSpool
 ) -> None:
@@ -75,11 +70,11 @@ async def test_the_next_batch_commits_while_the_previous_one_is_announced(
     await asyncio.wait_for(second_committed.wait(), 10)
     assert await ledger.exec_ids() == [f.exec_id for f in batch]  # both durable already
     assert not first.done() and not second.done()
-    assert await stream_ids(state) == []  # nothing announced yet
+    assert await state.stream_ids() == []  # nothing announced yet
 
     bus.gate.set()
     await asyncio.wait_for(asyncio.gather(first, second), 10)
-    assert await stream_ids(state) == [f.exec_id for f in batch]  # once each, commit order
+    assert await state.stream_ids() == [f.exec_id for f in batch]  # once each, commit order
     live = await state.positions.get_position(BOT, "BTCUSDT")
     assert live is not None
     assert live.size == fold(BOT, "BTCUSDT", batch).qty
@@ -108,7 +103,7 @@ async def test_a_batch_cancelled_after_its_commit_loses_nothing(
     store.gate.set()
     await ingest.ingest(batch[4:])
     assert await ledger.exec_ids() == [f.exec_id for f in batch]
-    assert sorted(await stream_ids(state)) == sorted(f.exec_id for f in batch)
+    assert sorted(await state.stream_ids()) == sorted(f.exec_id for f in batch)
     expected = fold(BOT, "BTCUSDT", batch)
     (stored,) = (await ledger.writer.positions([(BOT, "BTCUSDT")])).values()
     assert stored == expected
