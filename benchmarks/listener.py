@@ -262,20 +262,21 @@ class Probe:
 
         ingest.ingest = timed_ingest  # type: ignore[method-assign]
 
-        for part in ("_flush_state", "_record", "_record_equity", "_check"):
-            self._time_part(ingest, part)
+        for part in ("_record", "_record_equity", "_check"):
+            self._time_part(ingest, part, part)
+        self._time_part(ingest.announcer, "flush", "_flush_state")
 
-    def _time_part(self, ingest: Ingest, part: str) -> None:
-        real = getattr(ingest, part)
+    def _time_part(self, owner: object, part: str, label: str) -> None:
+        real = getattr(owner, part)
 
         async def timed(*a: Any, **kw: Any) -> Any:
             started = time.monotonic()
             try:
                 return await real(*a, **kw)
             finally:
-                self.parts[part] = self.parts.get(part, 0.0) + time.monotonic() - started
+                self.parts[label] = self.parts.get(label, 0.0) + time.monotonic() - started
 
-        setattr(ingest, part, timed)
+        setattr(owner, part, timed)
 
 
 async def _settled(ingest: Ingest, listener: Listener, probe: Probe, published: int,

@@ -9,14 +9,10 @@ database fails, the batch goes to the bounded on-disk spool instead and nothing 
 while the spool holds anything, later batches queue behind it so the ledger sees fills in arrival
 order, and the spool is replayed through the same path when the database answers again.
 
-Redis (bus and state) is a cache: if it fails, the ledger keeps being written, the unpublished
-fills and the touched position keys wait in memory, and they are flushed (or the positions
-rebuilt from the ledger) when it returns. Nothing committed goes unannounced: each publish marks,
-on its last stream entry and in the same atomic step, how far the ledger's rows have been
-announced; a process that starts (or whose waiting list outgrew its bound) first announces what
-the ledger holds past that mark, which covers a crash between a commit and its announcement.
-A failure to read the ledger's position never counts as
-"flat": a venue snapshot is then simply not checked.
+The parts after the commit have modules of their own: :mod:`alphadesk.engine.announcer` (the bus
+and the live positions; Redis is a cache there) and :mod:`alphadesk.engine.position_checks`
+(venue snapshots against the ledger; a ledger that cannot be read, or is behind, never counts as
+"flat": the snapshot is then simply not checked).
 """
 
 from __future__ import annotations
@@ -26,20 +22,20 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Protocol
 
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
-from alphadesk.domain.fills import UNKNOWN_BOT, Fill, FillKey
-from alphadesk.domain.positions import fold
+from alphadesk.domain.fills import Fill, FillKey
+from alphadesk.engine.alerting import AlertSink, OutageLog, raise_alert
+from alphadesk.engine.announcer import Announcer, rebuild_positions
+from alphadesk.engine.ingest_stats import IngestStats
 from alphadesk.engine.ledger import Committed, FillWriter
-from alphadesk.engine.ports import PositionRecord
+from alphadesk.engine.position_checks import PositionChecks, SymbolKey
 from alphadesk.engine.state_ports import (
     EventBus,
     FillSpool,
     MarketStateStore,
-    PositionState,
     PositionStore,
     SpoolFull,
 )
@@ -47,16 +43,10 @@ from alphadesk.engine.state_ports import (
 log = logging.getLogger(__name__)
 
 Report = Fill | OrderUpdated | PositionReported | WalletReported
-PositionKey = tuple[str, str]
-SymbolKey = tuple[str, str, str]  # venue, account, symbol
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class AlertSink(Protocol):
-    async def alert(self, alert: Alert) -> None: ...
 
 
 class OrderRecorder(Protocol):
@@ -69,30 +59,6 @@ class EquityRecorder(Protocol):
     """``trading.equity``: one snapshot per wallet report."""
 
     async def record_equity(self, reports: Sequence[WalletReported]) -> None: ...
-
-
-@dataclass(slots=True)
-class IngestStats:
-    """Counters for health and tests; they only grow."""
-
-    batches: int = 0
-    fills_seen: int = 0
-    inserted: int = 0
-    duplicates: int = 0
-    spooled: int = 0
-    replayed: int = 0
-    published: int = 0
-    publish_failures: int = 0
-    state_failures: int = 0
-    malformed: int = 0
-    unknown: int = 0
-    forced: int = 0
-    mismatches: int = 0
-    unchecked_snapshots: int = 0
-    orders: int = 0
-    order_failures: int = 0
-    equity: int = 0
-    equity_failures: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,22 +103,20 @@ class Ingest:
     ) -> None:
         self.writer = writer
         self.spool = spool
-        self.bus = bus
-        self.positions = positions
-        self.markets = markets
-        self.alerts = alerts
         self.orders = orders
         self.equity = equity
         self.stats = IngestStats()
-        self._bots: dict[tuple[str, str], set[str]] = {
-            k: {*v, UNKNOWN_BOT} for k, v in (account_bots or {}).items()
-        }
+        self._outages = OutageLog()
+        self.announcer = Announcer(
+            writer, self.stats, self._outages, bus=bus, positions=positions, markets=markets,
+            clock=clock, retry_s=state_retry_s, max_unpublished=max_unpublished,
+        )  # fmt: skip
+        self.checks = PositionChecks(
+            writer, self.stats, account_bots=account_bots, clock=clock,
+            grace_s=mismatch_grace_s, alerts=alerts,
+        )  # fmt: skip
         self._clock = clock
-        self._grace_s = mismatch_grace_s
         self._db_retry_s = db_retry_s
-        self._state_retry_s = state_retry_s
-        self._state_failed_at: datetime | None = None
-        self._max_unpublished = max_unpublished
         self._commit_lock = asyncio.Lock()
         self._post_lock = asyncio.Lock()
         # Commits whose projection and announcement are still owed, oldest first. Whoever holds
@@ -160,20 +124,28 @@ class Ingest:
         # that committed it fails or is cancelled before its turn.
         self._owed: list[Committed] = []
         self._db_failed_at: datetime | None = None
-        self._unpublished: list[Fill] = []
-        # How far the ledger has been committed (per table, highest row id), and whether the fills
-        # a previous process committed but never announced have been looked for yet.
-        self._high: dict[str, int] = {}
-        self._caught_up = False
-        self._dirty: set[PositionKey] = set()
-        # A process that starts cannot know what a crashed one left half done (committed, not
-        # yet in Redis), so the first flush rebuilds the live positions from the ledger.
-        self._state_broken = positions is not None
-        self._suspects: dict[SymbolKey, tuple[datetime, PositionReported]] = {}
-        self._failing: set[str] = set()
-        self.needs_reconcile: set[SymbolKey] = set()
 
     # --- public --------------------------------------------------------------------------------
+
+    @property
+    def bus(self) -> EventBus | None:
+        return self.announcer.bus
+
+    @bus.setter
+    def bus(self, bus: EventBus | None) -> None:
+        self.announcer.bus = bus
+
+    @property
+    def positions(self) -> PositionStore | None:
+        return self.announcer.positions
+
+    @property
+    def alerts(self) -> AlertSink | None:
+        return self.checks.alerts
+
+    @property
+    def needs_reconcile(self) -> set[SymbolKey]:
+        return self.checks.needs_reconcile
 
     @property
     def database_up(self) -> bool:
@@ -182,7 +154,7 @@ class Ingest:
     @property
     def pending_state(self) -> int:
         """Fills not yet on the bus plus position keys not yet in the state store."""
-        return len(self._unpublished) + len(self._dirty)
+        return self.announcer.pending
 
     def note_malformed(self, where: str, error: object) -> None:
         """A message the adapter could not parse: counted and logged, never fatal."""
@@ -228,7 +200,7 @@ class Ingest:
             # No await between the two locks: batches queue for the second in commit order.
             async with self._post_lock:
                 await self._settle()
-                await self._flush_state()
+                await self.announcer.flush()
                 latest = {(p.venue, p.account, p.symbol): p for p in snapshots}
                 await self._check(list(latest.values()))  # only the newest view of each matters
         finally:
@@ -241,30 +213,23 @@ class Ingest:
             await self._drain(force=True)
         async with self._post_lock:
             await self._settle()
-            await self._flush_state()
+            await self.announcer.flush()
 
     async def recheck(self) -> None:
         """Confirm or clear position mismatches older than the grace period."""
         async with self._post_lock:
-            now = self._clock()
-            due: list[PositionReported] = []
-            for key, (seen, snapshot) in list(self._suspects.items()):
-                if (now - seen).total_seconds() >= self._grace_s:
-                    del self._suspects[key]
-                    due.append(snapshot)
-            await self._check(due, confirm=True)
+            await self._check(self.checks.due(), confirm=True)
 
     def take_reconcile(self) -> set[SymbolKey]:
         """The symbols marked for reconciliation since the last call."""
-        marked, self.needs_reconcile = self.needs_reconcile, set()
-        return marked
+        return self.checks.take_reconcile()
 
     # --- fills ---------------------------------------------------------------------------------
 
     async def _fills(self, fills: list[Fill]) -> IngestResult:
         self.stats.fills_seen += len(fills)
         for fill in fills:
-            self._bots.setdefault((fill.venue, fill.account), {UNKNOWN_BOT}).add(fill.bot_id)
+            self.checks.trades(fill.venue, fill.account, fill.bot_id)
         if not await self._drain(force=False):
             return await self._to_spool(fills)
         try:
@@ -325,7 +290,7 @@ class Ingest:
             try:
                 await self.writer.project(done)
             except asyncio.CancelledError:
-                self.writer.owe(done)
+                self.writer.owe(done)  # its rows are rebuilt from the ledger by the next one
                 raise
             for fill in new:
                 if fill.exec_type.is_forced:
@@ -340,23 +305,13 @@ class Ingest:
         if not result.inserted:
             return []
         new = sorted(done.inserted, key=lambda f: (f.exec_time, f.exec_id))
-        for table, row_id in result.high_ids.items():
-            self._high[table] = max(self._high.get(table, 0), row_id)
-        if self.bus is not None:
-            self._unpublished.extend(new)
-            if len(self._unpublished) > self._max_unpublished:
-                # Memory stays bounded and nothing is lost: the ledger has them all, and the
-                # catch-up reads back everything after the stream's last mark.
-                log.error("bus down too long: %d committed fills wait; they will be announced "
-                          "from the ledger when the bus is back", len(self._unpublished))
-                self._unpublished.clear()
-                self._caught_up = False
-        self._dirty.update((f.bot_id, f.symbol) for f in new)
+        self.announcer.owe(new, result.high_ids)
         return new
 
     async def _alert_forced(self, fill: Fill) -> None:
         self.stats.forced += 1
-        await self._alert(
+        await raise_alert(
+            self.alerts,
             Alert(
                 kind="forced_fill",
                 venue=fill.venue,
@@ -366,145 +321,8 @@ class Ingest:
                 f"{fill.symbol} @ {fill.price} for {fill.bot_id}",
                 at=fill.exec_time,
                 details={"exec_id": fill.exec_id, "bot_id": fill.bot_id},
-            )
+            ),
         )
-
-    # --- bus and state -------------------------------------------------------------------------
-
-    async def _flush_state(self) -> None:
-        """Announce committed fills and refresh positions; after a failure, retry at most every
-        ``state_retry_s`` so a Redis outage costs one failed call a second, not one a frame."""
-        if self._state_failed_at is not None:
-            waited = (self._clock() - self._state_failed_at).total_seconds()
-            if waited < self._state_retry_s:
-                return
-        if self.positions is not None and self._dirty and not self._state_broken:
-            # The announcement and the positions are independent writes: made together, the
-            # batch waits for one Redis round trip instead of two after its commit.
-            published, pushed = await asyncio.gather(
-                self._publish(), self._push_positions(sorted(self._dirty))
-            )
-            ok = published and pushed
-        else:
-            ok = await self._publish()
-            if self.positions is None:
-                self._dirty.clear()
-            elif self._state_broken:
-                ok = ok and await self._rebuild_state()
-        self._state_failed_at = None if ok else self._clock()
-
-    async def _publish(self) -> bool:
-        if self.bus is None:
-            return True
-        if not self._caught_up and not await self._catch_up():
-            return False
-        if not self._unpublished:
-            return True
-        batch = list(self._unpublished)
-        try:
-            await self.bus.publish_fills(batch, announced=dict(self._high) or None)
-        except Exception as exc:
-            self.stats.publish_failures += 1
-            if self._quiet("bus"):
-                log.warning("bus publish failed (%d fills wait): %s", len(batch), exc)
-            return False
-        self._failing.discard("bus")
-        del self._unpublished[: len(batch)]
-        self.stats.published += len(batch)
-        return True
-
-    async def _catch_up(self) -> bool:
-        """Before the first announcement (and after the waiting list overflowed): fills the
-        ledger holds past the stream's ``announced`` mark were committed by a process that died
-        (or gave up waiting) before announcing them; they go first. A stream without a mark
-        (new, or a Redis that lost its data) has no history to complete."""
-        assert self.bus is not None
-        try:
-            announced = await self.bus.announced()
-            stored = await self.writer.high_ids()
-            missed = []
-            if announced:
-                marks = {t: announced.get(t, top) for t, top in stored.items()}
-                missed = await self.writer.fills_after(marks)
-        except Exception as exc:
-            if self._quiet("catch-up"):
-                log.warning("cannot look for unannounced fills yet: %s", exc)
-            return False
-        self._failing.discard("catch-up")
-        waiting = {f.key for f in self._unpublished}
-        missed = [f for f in missed if f.key not in waiting]
-        if missed:
-            log.warning("announcing %d fills committed but never announced", len(missed))
-            self._unpublished[:0] = missed
-        for table, top in stored.items():
-            self._high[table] = max(self._high.get(table, 0), top)
-        self._caught_up = True
-        return True
-
-    async def _push_positions(self, keys: list[PositionKey]) -> bool:
-        assert self.positions is not None
-        try:
-            records = await self.writer.records(keys)
-        except Exception as exc:
-            if self._quiet("ledger-read"):
-                log.warning("cannot read ledger positions: %s", exc)
-            return False
-        self._failing.discard("ledger-read")
-        marks = await self._marks({r.position.symbol for r in records.values()})
-        now = self._clock()
-        states = [
-            PositionState.from_position(
-                r.position, seq=r.fill_count, updated_at=now,
-                mark_price=marks.get(r.position.symbol),
-            )
-            for r in records.values()
-        ]
-        try:
-            await self.positions.put_positions(states)
-        except Exception as exc:
-            self.stats.state_failures += 1
-            self._state_broken = True
-            log.warning("state store write failed; will rebuild when it is back: %s", exc)
-            return False
-        self._dirty.difference_update(keys)
-        return True
-
-    async def _rebuild_state(self) -> bool:
-        assert self.positions is not None
-        try:
-            await self.positions.get_position(UNKNOWN_BOT, "PROBE")  # cheap: is it back?
-            await rebuild_positions(self.writer, self.positions, clock=self._clock)
-        except Exception as exc:
-            self.stats.state_failures += 1
-            if self._quiet("state"):
-                log.warning("state store still unavailable: %s", exc)
-            return False
-        self._failing.discard("state")
-        self._state_broken = False
-        self._dirty.clear()
-        if self.stats.state_failures:
-            log.warning("state store is back; positions rebuilt from the ledger")
-        else:
-            log.info("live positions rebuilt from the ledger at start-up")
-        return True
-
-    async def _marks(self, symbols: set[str]) -> dict[str, Decimal]:
-        if self.markets is None or not symbols:
-            return {}
-        try:
-            return await self.markets.get_prices(sorted(symbols))
-        except Exception:
-            return {}
-
-    async def _alert(self, alert: Alert) -> None:
-        log.warning("ALERT %s %s/%s %s: %s", alert.kind, alert.venue, alert.account,
-                    alert.symbol, alert.message)
-        if self.alerts is None:
-            return
-        try:
-            await self.alerts.alert(alert)
-        except Exception as exc:
-            log.error("alert delivery failed: %s", exc)
 
     # --- orders, equity, snapshots -------------------------------------------------------------
 
@@ -516,10 +334,10 @@ class Ingest:
             self.stats.orders += len(orders)
         except Exception as exc:
             self.stats.order_failures += 1
-            if self._quiet("orders"):
+            if self._outages.first("orders"):
                 log.warning("order updates not recorded (venue history has them): %s", exc)
         else:
-            self._failing.discard("orders")
+            self._outages.over("orders")
 
     async def _record_equity(self, wallets: list[WalletReported]) -> None:
         if self.equity is None or not wallets:
@@ -529,103 +347,18 @@ class Ingest:
             self.stats.equity += len(wallets)
         except Exception as exc:
             self.stats.equity_failures += 1
-            if self._quiet("equity"):
+            if self._outages.first("equity"):
                 log.warning("equity snapshots not recorded: %s", exc)
         else:
-            self._failing.discard("equity")
-
-    def _quiet(self, what: str) -> bool:
-        """True the first time ``what`` fails since it last worked: one log line per outage."""
-        first = what not in self._failing
-        self._failing.add(what)
-        return first
+            self._outages.over("equity")
 
     async def _check(self, snapshots: list[PositionReported], *, confirm: bool = False) -> None:
-        """Compare venue snapshots with the ledger's positions, one ledger read for all."""
         if not snapshots:
             return
         if self.spool.depth().records or self._db_failed_at is not None:
             self.stats.unchecked_snapshots += len(snapshots)  # ledger behind: unknown, not flat
             return
-        wanted = {
-            (bot, s.symbol)
-            for s in snapshots
-            for bot in self._bots.get((s.venue, s.account), {UNKNOWN_BOT})
-        }
-        try:
-            records = await self.writer.records(sorted(wanted))
-        except Exception as exc:
-            self.stats.unchecked_snapshots += len(snapshots)
-            log.warning("position check of %d snapshots skipped, ledger unreadable: %s",
-                        len(snapshots), exc)
-            return
-        for snapshot in snapshots:
-            await self._compare(snapshot, records, confirm=confirm)
-
-    async def _compare(
-        self,
-        snapshot: PositionReported,
-        records: Mapping[PositionKey, PositionRecord],
-        *,
-        confirm: bool,
-    ) -> None:
-        key = (snapshot.venue, snapshot.account, snapshot.symbol)
-        bots = self._bots.get((snapshot.venue, snapshot.account), {UNKNOWN_BOT})
-        ours = sum(
-            (records[b, snapshot.symbol].position.qty for b in bots if (b, snapshot.symbol)
-             in records),
-            Decimal(0),
-        )
-        if ours == snapshot.signed_size:
-            self._suspects.pop(key, None)
-            return
-        if not confirm and self._grace_s > 0:
-            self._suspects.setdefault(key, (self._clock(), snapshot))
-            self._suspects[key] = (self._suspects[key][0], snapshot)
-            return
-        self.stats.mismatches += 1
-        self.needs_reconcile.add(key)
-        await self._alert(
-            Alert(
-                kind="position_mismatch",
-                venue=snapshot.venue,
-                account=snapshot.account,
-                symbol=snapshot.symbol,
-                message=f"venue {snapshot.signed_size} vs ledger {ours}",
-                at=snapshot.updated_at,
-                details={"venue_qty": str(snapshot.signed_size), "ledger_qty": str(ours)},
-            )
-        )
-
-async def rebuild_positions(
-    writer: FillWriter,
-    positions: PositionStore,
-    *,
-    bot_ids: Iterable[str] | None = None,
-    clock: Callable[[], datetime] = utc_now,
-) -> dict[str, int]:
-    """Make the state store's positions equal the ledger's (``alphadesk state rebuild``).
-
-    Folds every fill of each bot (all bots in the ledger when ``bot_ids`` is None) and replaces
-    the bot's whole set; ``seq`` is the number of fills folded, as the projection counts them.
-    Returns the number of positions written per bot.
-    """
-    wanted = None if bot_ids is None else set(bot_ids)
-    fills = await writer.read_fills()
-    grouped: dict[str, dict[str, list[Fill]]] = {b: {} for b in wanted or ()}
-    for fill in fills:
-        if wanted is None or fill.bot_id in wanted:
-            grouped.setdefault(fill.bot_id, {}).setdefault(fill.symbol, []).append(fill)
-    now = clock()
-    written: dict[str, int] = {}
-    for bot_id, symbols in grouped.items():
-        states = [
-            PositionState.from_position(fold(bot_id, symbol, group), seq=len(group), updated_at=now)
-            for symbol, group in symbols.items()
-        ]
-        await positions.replace_all_positions(bot_id, states)
-        written[bot_id] = len(states)
-    return written
+        await self.checks.check(snapshots, confirm=confirm)
 
 
 __all__ = [

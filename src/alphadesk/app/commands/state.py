@@ -32,7 +32,7 @@ async def _rebuild(bots: list[str] | None, namespace: str) -> int:
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.storage.stores import open_store
     from alphadesk.app import settings as app_settings
-    from alphadesk.engine.ingest import rebuild_positions
+    from alphadesk.engine.announcer import rebuild_positions
     from alphadesk.engine.ledger import FillWriter
 
     try:
