@@ -63,6 +63,7 @@ class Announcer:
         # A process that starts cannot know what a crashed one left half done (committed, not
         # yet in Redis), so the first flush rebuilds the live positions from the ledger.
         self._state_broken = positions is not None
+        self._prefetched: tuple[asyncio.Future[dict[str, Decimal]], frozenset[str]] | None = None
 
     @property
     def pending(self) -> int:
@@ -84,12 +85,27 @@ class Announcer:
                 self._caught_up = False
         self._dirty.update((f.bot_id, f.symbol) for f in new)
 
+    def prefetch_marks(self, symbols: Iterable[str]) -> None:
+        """Start reading the mark prices the next :meth:`flush` will need, so that read overlaps
+        the projection's save instead of following it."""
+        wanted = frozenset(symbols)
+        if self.markets is None or self.positions is None or not wanted:
+            return
+        self._drop_prefetch()
+        self._prefetched = (asyncio.ensure_future(self._marks(set(wanted))), wanted)
+
+    def _drop_prefetch(self) -> None:
+        if self._prefetched is not None:
+            self._prefetched[0].cancel()
+            self._prefetched = None
+
     async def flush(self) -> None:
         """Announce committed fills and refresh positions; after a failure, retry at most every
         ``retry_s`` so a Redis outage costs one failed call a second, not one a frame."""
         if self._failed_at is not None:
             waited = (self._clock() - self._failed_at).total_seconds()
             if waited < self._retry_s:
+                self._drop_prefetch()
                 return
         if self.positions is not None and self._dirty and not self._state_broken:
             # The announcement and the positions are independent writes: made together, the
@@ -104,6 +120,7 @@ class Announcer:
                 self._dirty.clear()
             elif self._state_broken:
                 ok = ok and await self._rebuild_state()
+        self._drop_prefetch()  # not used: nothing to push
         self._failed_at = None if ok else self._clock()
 
     async def _publish(self) -> bool:
@@ -163,7 +180,7 @@ class Announcer:
                 log.warning("cannot read ledger positions: %s", exc)
             return False
         self._outages.over("ledger-read")
-        marks = await self._marks({r.position.symbol for r in records.values()})
+        marks = await self._marks_for({r.position.symbol for r in records.values()})
         now = self._clock()
         states = [
             PositionState.from_position(
@@ -200,6 +217,16 @@ class Announcer:
         else:
             log.info("live positions rebuilt from the ledger at start-up")
         return True
+
+    async def _marks_for(self, symbols: set[str]) -> dict[str, Decimal]:
+        """The prefetched marks when they cover ``symbols``, else a fresh read."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            task, fetched = prefetched
+            if symbols <= fetched:
+                return await task
+            task.cancel()
+        return await self._marks(symbols)
 
     async def _marks(self, symbols: set[str]) -> dict[str, Decimal]:
         if self.markets is None or not symbols:

@@ -199,6 +199,7 @@ class Ingest:
                     committed()
             # No await between the two locks: batches queue for the second in commit order.
             async with self._post_lock:
+                self.announcer.prefetch_marks({f.symbol for c in self._owed for f in c.inserted})
                 await self._settle()
                 await self.announcer.flush()
                 latest = {(p.venue, p.account, p.symbol): p for p in snapshots}
