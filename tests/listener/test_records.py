@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -58,8 +60,6 @@ async def test_wallet_pushes_become_equity_snapshots_once(
         assert Decimal(str(rows[0]["equity"])) == Decimal("10262.91335023")
     finally:
         await records.close()
-
-
 
 
 async def test_one_batch_with_many_updates_of_one_order_and_one_millisecond(
@@ -124,3 +124,40 @@ async def test_stored_orders_equal_merging_every_update_in_arrival_order(
     assert {r["order_id"]: (json.loads(r["status_history"]), r["status"]) for r in rows} == {
         order_id: (history, status) for order_id, (history, _, status) in expected.items()
     }
+
+
+class SlowFirstEquity:
+    """The real recorder, whose first equity write is held until ``go`` is set."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.go = asyncio.Event()
+        self.calls = 0
+
+    async def record_equity(self, reports: Sequence[WalletReported]) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            await self.go.wait()
+        await self.inner.record_equity(reports)  # type: ignore[attr-defined]
+
+
+async def test_batches_in_flight_record_equity_in_their_order(
+    ledger: Ledger, spool: DiskSpool
+) -> None:
+    """The listener keeps two batches in flight: of two wallet reports of one millisecond in
+    consecutive batches, the later one stays even when the first batch's write is slow."""
+    records = await open_records(ledger.url, {ACCOUNT: "lxalgo_001"})
+    slow = SlowFirstEquity(records)
+    ingest = Ingest(ledger.writer, spool, equity=slow)  # type: ignore[arg-type]
+    try:
+        wallet = next(r for r in decode_frame(wallet_frame()) if isinstance(r, WalletReported))
+        later = replace(wallet, equity=wallet.equity + 1)
+        first = asyncio.create_task(ingest.ingest([wallet]))
+        second = asyncio.create_task(ingest.ingest([later]))
+        await asyncio.sleep(0.2)  # the second batch is ready to write while the first waits
+        slow.go.set()
+        await asyncio.gather(first, second)
+        rows = await ledger.fetch("SELECT equity FROM trading.equity")
+        assert [Decimal(str(r["equity"])) for r in rows] == [later.equity]
+    finally:
+        await records.close()

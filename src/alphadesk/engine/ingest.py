@@ -119,6 +119,11 @@ class Ingest:
         self._db_retry_s = db_retry_s
         self._commit_lock = asyncio.Lock()
         self._post_lock = asyncio.Lock()
+        # With two batches in flight their records would race; each kind is written in batch
+        # order (a lock's waiters go first come, first served), so of two wallet reports of one
+        # millisecond the later one stays, as within a batch.
+        self._orders_lock = asyncio.Lock()
+        self._equity_lock = asyncio.Lock()
         # Commits whose projection and announcement are still owed, oldest first. Whoever holds
         # the post-commit lock next settles all of them, so none is left behind when the batch
         # that committed it fails or is cancelled before its turn.
@@ -331,7 +336,8 @@ class Ingest:
         if self.orders is None or not orders:
             return
         try:
-            await self.orders.record_orders(orders)
+            async with self._orders_lock:
+                await self.orders.record_orders(orders)
             self.stats.orders += len(orders)
         except Exception as exc:
             self.stats.order_failures += 1
@@ -344,7 +350,8 @@ class Ingest:
         if self.equity is None or not wallets:
             return
         try:  # the recorder keeps one snapshot per bot and millisecond (the last one)
-            await self.equity.record_equity(wallets)
+            async with self._equity_lock:
+                await self.equity.record_equity(wallets)
             self.stats.equity += len(wallets)
         except Exception as exc:
             self.stats.equity_failures += 1
