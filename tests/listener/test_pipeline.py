@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from listener_support import BOT, Ledger, State, fills
+from listener_support import BOT, Ledger, State, decode_frame, fills, position_frame
 
 from alphadesk.adapters.spool import DiskSpool
 from alphadesk.domain.fills import Fill
@@ -170,3 +171,25 @@ async def test_a_row_found_absent_is_not_read_again_until_written(ledger: Ledger
     await writer.write(batch)
     records = await writer.records([key])
     assert records[key].position == fold(BOT, "BTCUSDT", batch)
+
+
+async def test_a_snapshot_is_checked_against_the_ledger_as_it_stood(
+    ledger: Ledger, state: State, spool: DiskSpool
+) -> None:
+    """With two batches in flight, the first batch's venue snapshot is not compared with a
+    ledger that already holds the second batch's fill (no grace period: it would be an alert)."""
+    store = GatedSaves(ledger.store)
+    ledger.writer._store = store
+    ingest = Ingest(ledger.writer, spool, bus=state.bus, positions=state.positions)
+    one, two = fills(2, qty="0.01")
+    snapshot = decode_frame(position_frame("BTCUSDT", "Buy", "0.01"))
+    second_committed = asyncio.Event()
+    first = asyncio.create_task(ingest.ingest([one, *snapshot]))
+    await asyncio.wait_for(store.waiting.wait(), 10)  # first: committed, projection held
+    second = asyncio.create_task(ingest.ingest([two], committed=second_committed.set))
+    await asyncio.wait_for(second_committed.wait(), 10)  # second: committed meanwhile
+    store.gate.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 10)
+    assert ingest.stats.mismatches == 0 and ingest.take_reconcile() == set()
+    (stored,) = (await ledger.writer.positions([(BOT, "BTCUSDT")])).values()
+    assert stored.qty == Decimal("0.02")

@@ -124,10 +124,13 @@ class Ingest:
         # millisecond the later one stays, as within a batch.
         self._orders_lock = asyncio.Lock()
         self._equity_lock = asyncio.Lock()
-        # Commits whose projection and announcement are still owed, oldest first. Whoever holds
-        # the post-commit lock next settles all of them, so none is left behind when the batch
-        # that committed it fails or is cancelled before its turn.
-        self._owed: list[Committed] = []
+        # Commits whose projection and announcement are still owed, oldest first, numbered. A
+        # batch's turn settles every one made up to the end of its own commit stage, so none is
+        # left behind when the batch that made it fails or is cancelled before its turn, and its
+        # position snapshots are checked against the ledger as it stood, not against the next
+        # batch's fills.
+        self._owed: list[tuple[int, Committed]] = []
+        self._commits = 0
         self._db_failed_at: datetime | None = None
 
     # --- public --------------------------------------------------------------------------------
@@ -199,13 +202,16 @@ class Ingest:
                 async with self._commit_lock:
                     self.stats.batches += 1
                     result = await self._fills(fills) if fills else IngestResult()
+                    upto = self._commits
             finally:
                 if committed is not None:
                     committed()
             # No await between the two locks: batches queue for the second in commit order.
             async with self._post_lock:
-                self.announcer.prefetch_marks({f.symbol for c in self._owed for f in c.inserted})
-                await self._settle()
+                self.announcer.prefetch_marks(
+                    {f.symbol for n, c in self._owed if n <= upto for f in c.inserted}
+                )
+                await self._settle(upto)
                 await self.announcer.flush()
                 latest = {(p.venue, p.account, p.symbol): p for p in snapshots}
                 await self._check(list(latest.values()))  # only the newest view of each matters
@@ -217,8 +223,9 @@ class Ingest:
         """Retry what waits on a failed dependency: replay the spool, flush bus and state."""
         async with self._commit_lock:
             await self._drain(force=True)
+            upto = self._commits
         async with self._post_lock:
-            await self._settle()
+            await self._settle(upto)
             await self.announcer.flush()
 
     async def recheck(self) -> None:
@@ -243,7 +250,7 @@ class Ingest:
         except Exception as exc:  # the database (or its pooler) is unavailable: spool
             self._db_down(exc)
             return await self._to_spool(fills)
-        self._owed.append(done)
+        self._owe(done)
         return IngestResult(done.result.inserted, done.result.duplicates)
 
     async def _to_spool(self, fills: list[Fill]) -> IngestResult:
@@ -277,21 +284,26 @@ class Ingest:
                 return False
             batch.commit()
             replayed += len(batch.fills)
-            self._owed.append(done)
+            self._owe(done)
         self.stats.replayed += replayed
         if replayed:
             log.warning("ledger is back; spool replayed (%d fills)", replayed)
         self._db_failed_at = None
         return self.spool.depth().records == 0
 
-    async def _settle(self) -> None:
-        """Project and announce every owed commit, oldest first (the post-commit lock is held).
+    def _owe(self, done: Committed) -> None:
+        self._commits += 1
+        self._owed.append((self._commits, done))
+
+    async def _settle(self, upto: int) -> None:
+        """Project and announce the owed commits numbered up to ``upto``, oldest first (the
+        post-commit lock is held).
 
         What a commit owes the bus and the live positions is noted before anything is awaited,
         so a batch cancelled from here on still has its fills announced and its positions
         pushed by the next flush; a projection it did not finish is rebuilt by the next one."""
-        while self._owed:
-            done = self._owed.pop(0)
+        while self._owed and self._owed[0][0] <= upto:
+            _, done = self._owed.pop(0)
             new = self._note_commit(done)
             try:
                 await self.writer.project(done)
