@@ -43,9 +43,10 @@ from alphadesk.adapters.bybit.ws_decode import PrivateEvent, PublicEvent, privat
 from alphadesk.app.settings import BotSettings, Settings, SettingsError
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill
+from alphadesk.engine.clock import utc_now
 from alphadesk.engine.gapfill import GapFiller, Watermarks
 from alphadesk.engine.health import HealthBook, HealthReport
-from alphadesk.engine.ingest import Ingest, utc_now
+from alphadesk.engine.ingest import Ingest
 from alphadesk.engine.state_ports import EventBus, MarketStateStore, SpoolFull
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill
 from alphadesk.domain.positions import fold
 from alphadesk.engine.alerting import OutageLog
+from alphadesk.engine.clock import utc_now
 from alphadesk.engine.ingest_stats import IngestStats
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.state_ports import EventBus, MarketStateStore, PositionState, PositionStore
@@ -72,8 +73,7 @@ class Announcer:
 
     def owe(self, new: list[Fill], high_ids: Mapping[str, int]) -> None:
         """Committed fills (each once, in fold order) to announce, and their positions."""
-        for table, row_id in high_ids.items():
-            self._high[table] = max(self._high.get(table, 0), row_id)
+        self._raise_high(high_ids)
         if self.bus is not None:
             self._unpublished.extend(new)
             if len(self._unpublished) > self._max_unpublished:
@@ -98,6 +98,11 @@ class Announcer:
         if self._prefetched is not None:
             self._prefetched[0].cancel()
             self._prefetched = None
+
+    def _raise_high(self, marks: Mapping[str, int]) -> None:
+        """How far the ledger is committed only grows (per table, highest row id)."""
+        for table, row_id in marks.items():
+            self._high[table] = max(self._high.get(table, 0), row_id)
 
     async def flush(self) -> None:
         """Announce committed fills and refresh positions; after a failure, retry at most every
@@ -166,8 +171,7 @@ class Announcer:
         if missed:
             log.warning("announcing %d fills committed but never announced", len(missed))
             self._unpublished[:0] = missed
-        for table, top in stored.items():
-            self._high[table] = max(self._high.get(table, 0), top)
+        self._raise_high(stored)
         self._caught_up = True
         return True
 
@@ -242,7 +246,7 @@ async def rebuild_positions(
     positions: PositionStore,
     *,
     bot_ids: Iterable[str] | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = utc_now,
 ) -> dict[str, int]:
     """Make the state store's positions equal the ledger's (``alphadesk state rebuild``).
 

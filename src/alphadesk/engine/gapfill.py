@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from alphadesk.domain.fills import Fill
-from alphadesk.engine.ingest import Ingest, utc_now
+from alphadesk.engine.clock import utc_now
+from alphadesk.engine.ingest import Ingest
 
 log = logging.getLogger(__name__)
 

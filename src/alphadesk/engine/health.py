@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alphadesk.engine.ingest import utc_now
+from alphadesk.engine.clock import utc_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from alphadesk.domain.alerts import Alert
@@ -29,6 +29,7 @@ from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReport
 from alphadesk.domain.fills import Fill, FillKey
 from alphadesk.engine.alerting import AlertSink, OutageLog, raise_alert
 from alphadesk.engine.announcer import Announcer, rebuild_positions
+from alphadesk.engine.clock import utc_now
 from alphadesk.engine.ingest_stats import IngestStats
 from alphadesk.engine.ledger import Committed, FillWriter
 from alphadesk.engine.position_checks import PositionChecks, SymbolKey
@@ -43,10 +44,6 @@ from alphadesk.engine.state_ports import (
 log = logging.getLogger(__name__)
 
 Report = Fill | OrderUpdated | PositionReported | WalletReported
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class OrderRecorder(Protocol):
@@ -392,4 +389,5 @@ __all__ = [
     "Report",
     "SpoolFull",
     "rebuild_positions",
+    "utc_now",
 ]
