@@ -1,5 +1,6 @@
-"""Restart: the book comes back from the ledger (and the paper venue is seeded from it), the bot
-neither re-enters nor flattens, and the kill switch comes back in the state it left."""
+"""Restart: the book comes back from the ledger (and the paper venue is seeded from it, its
+positions' stops included), the bot neither re-enters nor flattens, and the kill switch comes back
+in the state it left."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alphadesk.adapters.storage.bots import open_bots
+from alphadesk.adapters.storage.stores import open_store
 from alphadesk.app.bot import Bot
 from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.fills import Fill
 from alphadesk.domain.intents import EnterIntent, ExitIntent
 from alphadesk.domain.positions import fold
 from alphadesk.strategies.api import TradingState
@@ -17,6 +20,7 @@ from alphadesk.strategies.api import TradingState
 from .support import BOT_ID, backtest, paper_options, run_bot, settings
 
 SCAN = 4032
+VENUE_EXITS = ("StopLoss", "TakeProfit", "TrailingStop")
 
 
 def _open_step(market_csv: Callable[[str], Path]) -> tuple[int, str]:
@@ -67,6 +71,68 @@ async def test_restart_rebuilds_the_position_and_neither_reenters_nor_flattens(
     reported = {p.symbol: p for p in await venue.paper.positions()}  # type: ignore[attr-defined]
     if symbol in third.engine.portfolio.positions:
         assert reported[symbol].size == third.engine.portfolio.positions[symbol].size
+
+
+def _venue_exit(market_csv: Callable[[str], Path]) -> tuple[int, int, Fill]:
+    """In the backtest: a position closed by its venue-side stop. Returns a step a few bars
+    after its entry (where to stop the first run), the step after the exit, and the exit fill."""
+    twin = backtest(market_csv, SCAN)
+    timeline = twin.data.timeline.tolist()
+
+    def step_of(fill: Fill) -> int:
+        return next(k for k, t in enumerate(timeline) if t > to_epoch_ms(fill.exec_time))
+
+    for index, fill in enumerate(twin.fills):
+        if fill.close_reason not in VENUE_EXITS:
+            continue
+        entry = next(
+            f
+            for f in reversed(twin.fills[:index])
+            if f.symbol == fill.symbol and f.moves_position and f.side is not fill.side
+        )
+        if step_of(fill) - step_of(entry) > 10:
+            return step_of(fill) - 3, step_of(fill) + 1, fill
+    raise AssertionError("no venue-side exit in the scanned period")
+
+
+async def test_restart_keeps_the_paper_positions_stops(
+    db_url: str, market_csv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """A paper bot stopped while its position is protected gets the same stop back on restart,
+    trailing state included, and the stop closes the position where an unbroken run's did."""
+    restart, after_exit, exit_fill = _venue_exit(market_csv)
+    state = tmp_path / "state"
+    first = await run_bot(db_url, paper_options(market_csv, state, max_bars=restart))
+    venue = first.driver.venue
+    held = venue.exchange.engine.protection(venue.account, exit_fill.symbol)  # type: ignore[attr-defined]
+    assert held is not None and held.armed, held
+
+    resume_ms = int(first.engine.ctx.now_ms)
+    check = await run_bot(db_url, paper_options(market_csv, state, start_ms=resume_ms, max_bars=0))
+    back = check.driver.venue
+    assert back.exchange.engine.protection(back.account, exit_fill.symbol) == held  # type: ignore[attr-defined]
+
+    second = await run_bot(
+        db_url,
+        paper_options(market_csv, state, start_ms=resume_ms, max_bars=after_exit - restart),
+    )
+
+    def shown(fills: list[Fill]) -> list[tuple[object, ...]]:
+        return [
+            (f.symbol, f.side, f.qty, f.price, f.exec_time, f.close_reason)
+            for f in fills
+            if f.close_reason in VENUE_EXITS
+        ]
+
+    assert shown(second.engine.fills) == shown([exit_fill])
+    # recorded too: the restarted venue's fill ids do not repeat the first run's
+    store = await open_store(db_url)
+    try:
+        recorded = await store.read_fills(bot_id=BOT_ID)
+    finally:
+        await store.close()
+    assert shown(recorded) == shown([exit_fill])
+    assert len(recorded) == len(first.engine.fills) + len(second.engine.fills)
 
 
 async def test_kill_switch_state_survives_restart(

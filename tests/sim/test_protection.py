@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from alphadesk.adapters.sim.engine import MatchingEngine
+from alphadesk.adapters.sim.protection import Protection
 from alphadesk.adapters.sim.records import CreateType, StopOrderType
 from alphadesk.adapters.sim.rejects import OrderRejected
 from alphadesk.domain.enums import OrderType, Side
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.requests import TradingStopRequest
 
 from .kit import SYM, T0, bar, fills, order
@@ -107,3 +112,43 @@ def test_trailing_stop_on_ticks(engine: MatchingEngine) -> None:
         assert fills(engine.on_price(SYM, D(price), T0 + i + 1)) == []
     [fill] = fills(engine.on_price(SYM, D("50080"), T0 + 10))  # stop 50100, jump fills at tick
     assert fill.price == D("50080")
+
+
+def test_an_armed_trailing_stop_moves_to_a_fresh_venue_and_fires_where_it_would_have(
+    engine: MatchingEngine, make_engine: Callable[..., MatchingEngine]
+) -> None:
+    """A paper restart: the protection read from one venue, through its JSON form, given to a
+    new venue holding the same position, keeps the armed state and the running extreme."""
+    engine.place("A", order(Side.BUY, "0.1", "e"), T0)
+    request = TradingStopRequest("bot1", SYM, trailing_stop=D(500), active_price=D(50500))
+    engine.set_trading_stop("A", request, T0)
+    assert fills(bar(engine, 1, 50300, 51000, 50200, 50900)) == []  # armed at 51000: stop 50500
+    saved = engine.protection("A", SYM)
+    assert saved is not None and saved.armed and saved.extreme == D(51000)
+    moved = Protection.from_json("p", json.loads(json.dumps(saved.to_json())))
+    assert moved == saved
+
+    fresh = make_engine()
+    fresh.place("A", order(Side.BUY, "0.1", "e"), T0)  # the restart's seeded position,
+    fresh.on_price(SYM, D(50900), T0)  # and the price the old venue stood at
+    with pytest.raises(OrderRejected, match="another position"):
+        fresh.restore_protection("A", SYM, replace(moved, qty=D("0.2")))
+    fresh.restore_protection("A", SYM, moved)
+    [fill] = fills(bar(fresh, 2, 50900, 51200, 50400, 50600))  # not re-armed from scratch
+    assert (fill.price, fill.close_reason) == (D(50500), "TrailingStop")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [("stop_loss", "abc", "p.stop_loss"), ("armed", "yes", "p.armed"), ("qty", None, "p.qty")],
+)
+def test_a_damaged_saved_protection_is_refused_naming_the_field(
+    engine: MatchingEngine, field: str, value: object, named: str
+) -> None:
+    engine.place("A", order(Side.SELL, "0.1", "e", stop_loss=D(51000)), T0)
+    saved = engine.protection("A", SYM)
+    assert saved is not None
+    raw = saved.to_json() | {field: value}
+    with pytest.raises(InvalidField) as err:
+        Protection.from_json("p", raw)
+    assert err.value.field == named

@@ -45,6 +45,7 @@ from alphadesk.app.bot_venues import (
     ReplayClock,
     recent_closed_bars,
 )
+from alphadesk.app.paper_book import PaperBook
 from alphadesk.app.settings import BotSettings, Settings
 from alphadesk.backtest.data import MarketData, load
 from alphadesk.backtest.instruments import default_instrument
@@ -281,7 +282,12 @@ class Bot:
             funding_rate=defaults.funding_rate,
             default_leverage=defaults.leverage,
         )
-        sim = MatchingEngine("paper", instruments.values(), config=config, seed=0)
+        fills = await writer.read_fills(bot_id=self.bot_id)
+        # The venue's ids come from a seeded generator. A restart must not repeat the ids of the
+        # fills an earlier run recorded (the ledger would take a new fill with an old id for a
+        # duplicate and drop it), so the seed moves with every fill recorded; a first run is
+        # seeded 0, as a backtest is.
+        sim = MatchingEngine("paper", instruments.values(), config=config, seed=len(fills))
         timeline = data.timeline.tolist()
         start = 0
         if opts.start_ms is not None:
@@ -315,12 +321,15 @@ class Bot:
         holder.append(driver)
         driver.fill_hooks.append(lambda fill: _write(writer, fill))
         await self._register(bots, engine, opts.initial_capital)
-        fills = await writer.read_fills(bot_id=self.bot_id)
         start_ms = clock.ms
         recovery = recover(engine.portfolio, fills, None, start_ms)
         driver.seen(fills)
         for position in engine.portfolio.positions.values():
-            venue.seed(position, position.avg_entry_price, start_ms)
+            before = _bars_before(data, position.symbol, start, 1)
+            last = to_decimal(before[-1].close) if before else None
+            venue.seed(position, position.avg_entry_price, start_ms, last=last)
+        book = PaperBook(opts.state_dir / f"{self.bot_id}.paper.json", sim, paper.account)
+        book.restore()
         muted[0] = False
         warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
         driver.warm_up({s: _bars_before(data, s, start, warm) for s in data.symbols})
@@ -335,6 +344,7 @@ class Bot:
                 if self.stop_event.is_set():
                     break
                 last_close = await _replay_step(data, k, clock, exchange, driver)
+                book.save()
                 if opts.pace_s:
                     await asyncio.sleep(opts.pace_s)
                 else:

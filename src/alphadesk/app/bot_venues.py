@@ -63,12 +63,17 @@ class PaperVenueAdapter(LiveVenue):
         except InvalidField:
             return None
 
-    def seed(self, position: Position, price: Decimal, ts_ms: int) -> None:
+    def seed(
+        self, position: Position, price: Decimal, ts_ms: int, *, last: Decimal | None = None
+    ) -> None:
         """Restart: put the ledger's open position back on the in-process paper venue.
 
         The paper venue lives in the bot's process, so a restart finds it empty. One market
         order at the ledger's average entry recreates it; its events are not delivered (the
-        ledger already holds the real fills). Venue-side stops are not recreated.
+        ledger already holds the real fills). The price then moves to ``last`` (the close the
+        earlier run ended on), so the next bar starts from where that run's venue stood: the
+        stops that :class:`~alphadesk.app.paper_book.PaperBook` gives back next must not see a
+        jump from the entry price that never happened.
         """
         if position.is_flat:
             return
@@ -83,6 +88,8 @@ class PaperVenueAdapter(LiveVenue):
             order_link_id=f"{position.bot_id[:20]}-m-restore",
         )
         engine.place(self.account, request, ts_ms)
+        if last is not None:
+            engine.on_price(position.symbol, last, ts_ms)
 
 
 class BybitVenueAdapter(LiveVenue):

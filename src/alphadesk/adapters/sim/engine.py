@@ -38,6 +38,7 @@ from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.core import BotResolver
 from alphadesk.adapters.sim.history import page
 from alphadesk.adapters.sim.pricing import adverse_high_first
+from alphadesk.adapters.sim.protection import Protection
 from alphadesk.adapters.sim.records import (
     EMPTY,
     ClosedPnl,
@@ -352,6 +353,39 @@ class MatchingEngine(orders.OrderDesk):
         if pos is not None and pos.qty and (pos.tp or pos.sl or pos.trail):
             return True
         return any(o.account == account for o in self._book(symbol).orders)
+
+    def protection(self, account: str, symbol: str) -> Protection | None:
+        """The open position's take-profit, stop-loss and trailing stop as held now (the
+        trailing stop's armed state and running extreme too); None when flat or unprotected."""
+        pos = self._account(account).positions.get(symbol)
+        if pos is None or not pos.qty or not pos.protected:
+            return None
+        return Protection(
+            qty=pos.qty,
+            take_profit=pos.tp,
+            stop_loss=pos.sl,
+            trailing=pos.trail,
+            activation=pos.trail_activation,
+            armed=pos.trail_active,
+            extreme=pos.trail_extreme,
+        )
+
+    def restore_protection(self, account: str, symbol: str, saved: Protection) -> None:
+        """Give an open position back the protection :meth:`protection` read from an earlier
+        venue (a paper bot's restart). Refused unless the position is the one it was set for."""
+        pos = self._account(account).positions.get(symbol)
+        held = pos.qty if pos is not None else Decimal(0)
+        if pos is None or held != saved.qty:
+            raise OrderRejected(
+                RejectCode.PARAMS_ERROR,
+                "protection.qty",
+                saved.qty,
+                f"was set for another position ({symbol} holds {held})",
+            )
+        pos.tp, pos.sl = saved.take_profit, saved.stop_loss
+        pos.trail, pos.trail_activation = saved.trailing, saved.activation
+        pos.trail_active, pos.trail_extreme = saved.armed, saved.extreme
+        self._book(symbol).bounds_dirty = True
 
     def wallet(self, account: str) -> WalletReported:
         """Wallet balance, equity = wallet + unrealised PnL, available = equity - margin in use."""

@@ -18,18 +18,19 @@ from alphadesk.domain.errors import InvalidField
 
 
 class FileStateStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, field: str = "risk_state.path") -> None:
+        """``field`` names the file in errors (the same store keeps other small durable state)."""
         self.path = path
         self._data: dict[str, str] = {}
         if path.exists():
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise InvalidField("risk_state.path", str(path), f"unreadable: {exc}") from None
+                raise InvalidField(field, str(path), f"unreadable: {exc}") from None
             if not isinstance(loaded, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()
             ):
-                raise InvalidField("risk_state.path", str(path), "must hold a JSON object of text")
+                raise InvalidField(field, str(path), "must hold a JSON object of text")
             self._data = dict(loaded)
 
     def get(self, key: str) -> str | None:
