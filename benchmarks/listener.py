@@ -60,6 +60,7 @@ from alphadesk.adapters.redis.state import RedisState  # noqa: E402
 from alphadesk.adapters.spool import DiskSpool  # noqa: E402
 from alphadesk.adapters.storage import migrate  # noqa: E402
 from alphadesk.adapters.storage.stores import open_store  # noqa: E402
+from alphadesk.app import heap  # noqa: E402
 from alphadesk.app.listener import AccountSpec, Listener, account_bots  # noqa: E402
 from alphadesk.app.listener_records import FileWatermarks, open_records  # noqa: E402
 from alphadesk.domain import order_link  # noqa: E402
@@ -380,6 +381,7 @@ async def _measure(args: argparse.Namespace, sim: Connection, base_url: str, now
                             watermarks=FileWatermarks(Path(tmp) / "watermarks.json"))
         probe.install(listener, ingest)
         await listener.start()
+        heap.settle()  # as `alphadesk listener` does once started
         try:
             await _bench(args, sim, listener, ingest, probe, direct)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -216,6 +217,48 @@ def test_position_push_uses_entry_price(shared_data: Path) -> None:
         D("3641.075"),
     )
     assert (pos.unrealized_pnl, pos.realized_pnl) == (D("-0.00255"), D("0.0094814"))
+
+
+def _frame_with_rows(shared_data: Path, name: str, rows: list[dict[str, Any]]) -> w.WsMessage:
+    raw = json.loads((shared_data / "bybit_payloads" / f"{name}.json").read_text())
+    return decode(json.dumps({**raw, "data": rows}), w.WsMessage, name)
+
+
+def test_a_frame_of_snapshots_builds_only_the_newest_of_each(shared_data: Path) -> None:
+    """A lagging connection gets many snapshots of one position (or wallet) in one frame, all
+    of the frame's time; the superseded ones are not read (not even their numbers)."""
+    (eth,) = json.loads((shared_data / "bybit_payloads" / "ws_account_position.json").read_text())[
+        "data"
+    ]
+    btc = {**eth, "symbol": "BTCUSDT", "size": "0.002"}
+    rows = [{**eth, "size": "not a number"}, btc, {**eth, "size": "0.03"}]
+    skipped: list[Any] = []
+    events = private_events(
+        _frame_with_rows(shared_data, "ws_account_position", rows), "acct-1", skipped=skipped
+    )
+    assert sorted((e.symbol, e.size) for e in events if isinstance(e, PositionReported)) == [
+        ("BTCUSDT", D("0.002")),
+        ("ETHUSDT", D("0.03")),
+    ]
+    assert skipped == []
+    # the newest row is read as always: a bad number there is reported with its field
+    bad = private_events(
+        _frame_with_rows(shared_data, "ws_account_position", [eth, {**eth, "size": "x"}]),
+        "acct-1",
+        skipped=skipped,
+    )
+    assert bad == [] and [item.reason for item in skipped] == [
+        "position.size='x': is not a decimal number"
+    ]
+
+    (wallet,) = json.loads((shared_data / "bybit_payloads" / "ws_account_wallet.json").read_text())[
+        "data"
+    ]
+    later = {**wallet, "totalEquity": "10300.5"}
+    (push,) = private_events(
+        _frame_with_rows(shared_data, "ws_account_wallet", [wallet, later]), "acct-1"
+    )
+    assert isinstance(push, WalletReported) and push.equity == D("10300.5")
 
 
 def test_wallet_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:

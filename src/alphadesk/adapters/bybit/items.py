@@ -10,7 +10,7 @@ Nothing here does I/O or logs: the caller counts and logs what was skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -72,17 +72,26 @@ def each_raw_row(
     where: str,
     build: Callable[[T], R | None],
     skipped: list[SkippedItem],
+    *,
+    newest_by: Callable[[T], Hashable] | None = None,
 ) -> list[R]:
     """:func:`each_row` for a WebSocket ``data`` array that is still raw JSON.
 
     The whole array is first decoded straight into ``type_`` in one pass (the usual case, and
     the fast one); only when some row does not fit is it decoded again row by row, so that row
-    alone is skipped and reported."""
+    alone is skipped and reported.
+
+    ``newest_by``: rows are snapshots, and of the rows with the same key only the last one is
+    built. A lagging connection gets up to a hundred snapshots of one position or wallet in one
+    frame, all stamped with the frame's time; the earlier ones were superseded before they
+    arrived (nothing downstream keeps them), so their numbers are not read at all."""
     try:
         typed = msgspec.json.decode(data, type=list[type_])  # type: ignore[valid-type]
     except (msgspec.ValidationError, msgspec.DecodeError):
         pass
     else:
+        if newest_by is not None and len(typed) > 1:
+            typed = list({newest_by(row): row for row in typed}.values())
         return each_row(typed, type_, where, build, skipped, typed=True)
     try:
         rows = decode(data, list[Any], where)

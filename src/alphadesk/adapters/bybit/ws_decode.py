@@ -60,6 +60,14 @@ def public_events(msg: w.WsMessage, tickers: TickerBook) -> list[PublicEvent]:
     return []
 
 
+def _position_key(p: w.PositionInfo) -> tuple[str, str, int]:
+    return p.category, p.symbol, p.positionIdx
+
+
+def _wallet_key(i: w.WalletInfo) -> str:
+    return i.accountType
+
+
 def private_events(
     msg: w.WsMessage,
     account: str,
@@ -94,14 +102,18 @@ def private_events(
         def position(p: w.PositionInfo) -> PositionReported | None:
             return position_reported(p, account, at=at) if p.category in _LINEAR else None
 
-        events = list(each_raw_row(msg.data, w.PositionInfo, topic, position, bad))
+        events = list(
+            each_raw_row(msg.data, w.PositionInfo, topic, position, bad, newest_by=_position_key)
+        )
     elif topic == "wallet":
         at = utc_ms("wallet.creationTime", msg.creationTime)
 
         def wallet(i: w.WalletInfo) -> WalletReported:
             return wallet_event(i, account, at=at)
 
-        events = list(each_raw_row(msg.data, w.WalletInfo, topic, wallet, bad))
+        events = list(
+            each_raw_row(msg.data, w.WalletInfo, topic, wallet, bad, newest_by=_wallet_key)
+        )
     else:
         events = []
     return events

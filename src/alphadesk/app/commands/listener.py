@@ -80,6 +80,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.spool import DiskSpool
     from alphadesk.adapters.storage.stores import open_store
+    from alphadesk.app import heap
     from alphadesk.app import settings as app_settings
     from alphadesk.app.listener import Listener, account_bots, accounts_from_settings
     from alphadesk.app.listener_records import FileWatermarks, open_records
@@ -122,6 +123,7 @@ async def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     try:
         await listener.start()
+        heap.settle()  # after start-up: its objects live as long as the process
         names = ", ".join(f"{s.account} ({', '.join(s.bots)})" for s in specs)
         print(f"listener: recording {names}", flush=True)
         await stop.wait()
