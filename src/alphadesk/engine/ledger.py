@@ -14,8 +14,10 @@ one (``last_exec_time``/``last_exec_id``). New fills are folded in with a compar
 ``positions``, and a fill that arrives a little out of order (reordered frames, same-millisecond
 fills) is refolded from the kept position just before it. A fill older than every kept fold (a
 gap-fill page from long ago), a missing row, or a lost compare-and-set (another process moved
-the row) rebuilds the row from the ledger itself, which only ever replaces a row that folded
-fewer fills.
+the row) rebuilds the row from the ledger itself. A rebuild notes the row's ``fill_count`` before
+it reads the fills and saves with a compare-and-set on that count: a row another writer saved in
+between (perhaps with a fill committed after this read) is read again rather than overwritten.
+Every save raises the count, so an unchanged count means an unchanged row.
 
 A row this process has not saved yet is rebuilt from the ledger the first time a new fill touches
 it, rather than trusted: a stored row can be stale (the process that wrote the fills died, or its
@@ -44,7 +46,7 @@ from alphadesk.engine.fold_tail import FoldTail, fold_key
 from alphadesk.engine.ports import LedgerStore, PositionRecord, PositionSave, WriteResult
 
 PositionKey = tuple[str, str]
-_REBUILD_READS = 3  # a refused rebuild is read again at most twice
+_REBUILD_READS = 20  # each refusal means another writer saved the row: it made progress
 _log = logging.getLogger(__name__)
 
 
@@ -137,8 +139,12 @@ class FillWriter:
             try:
                 if self._dirty:
                     rebuilt = set(self._dirty)
-                    await self._rebuild(sorted(rebuilt))
-                    self._dirty.clear()
+                    self._dirty.clear()  # a key whose rebuild gives up is marked again
+                    try:
+                        await self._rebuild(sorted(rebuilt))
+                    except BaseException:
+                        self._dirty |= rebuilt
+                        raise
                     # the rebuilt rows were read with this commit's fills in them
                     inserted = [f for f in inserted if (f.bot_id, f.symbol) not in rebuilt]
                 if inserted:
@@ -251,16 +257,16 @@ class FillWriter:
         self._tails.pop(key, None)
 
     async def _rebuild(self, keys: list[PositionKey]) -> None:
-        """Refold rows from the ledger. A save is refused when the stored row counts as many
-        fills or more; with two writers that row may be one whose fold missed the other's fills
-        (its compare-and-set matched a count, not a set of fills), so the refused keys are read
-        again: a fresh read holds every fill any row has folded, and wins unless it is the same
-        set."""
+        """Refold rows from the ledger. A save is refused when another writer saved the row
+        after this one read it; the refused keys are read again. Still refused after many
+        reads, they are left to the next projection, which rebuilds them first."""
         pending = keys
         for _ in range(_REBUILD_READS):
             pending = await self._rebuild_once(pending)
             if not pending:
                 return
+        self._dirty.update(pending)
+        _log.warning("position rows %s kept changing under their rebuild; retried next", pending)
 
     def _settled(self, committed: Committed) -> None:
         """From now on a rebuild folds this commit's fills in with the rest of the ledger."""
@@ -281,6 +287,9 @@ class FillWriter:
         """One read and save of each row; returns the keys whose save was refused."""
         saves: list[PositionSave] = []
         tails: dict[PositionKey, FoldTail] = {}
+        # the rows as they stand before the fills are read: each save below is a compare-and-set
+        # on this count (0: no row yet), so it fails if anyone saved the row since
+        stored = await self._store.load_positions(keys)
         for bot_id, symbol in keys:
             self._forget((bot_id, symbol))
             fills = await self._read_settled(bot_id, symbol)
@@ -289,7 +298,8 @@ class FillWriter:
             tail = FoldTail.of_history(bot_id, symbol, fills, limit=self._tail_limit)
             last = max(map(fold_key, fills))
             record = PositionRecord(tail.position, len(fills), last[0], last[1])
-            saves.append(PositionSave(record, expected_count=None))
+            before = stored.get((bot_id, symbol))
+            saves.append(PositionSave(record, expected_count=before.fill_count if before else 0))
             tails[(bot_id, symbol)] = tail
         written = await self._store.save_positions(saves) if saves else set()
         refused: list[PositionKey] = []
