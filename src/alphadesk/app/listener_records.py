@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from alphadesk.adapters.storage import pg_pool, rows, sqlite_schema
 from alphadesk.adapters.storage.urls import parse
@@ -35,6 +36,13 @@ _ORDER_COLUMNS = (
     "venue", "account", "bot_id", "symbol", "order_id", "client_order_id", "order_type", "side",
     "quantity", "price", "status", "status_history", "created_at", "updated_at",
 )  # fmt: skip
+
+
+_to_json = msgspec.json.Encoder().encode  # a few times cheaper than json.dumps, once per order
+
+
+def _json_text(value: object) -> str:
+    return _to_json(value).decode()
 
 
 def _history_entry(update: OrderUpdated) -> dict[str, str]:
@@ -62,13 +70,25 @@ def merge(
     return history, status, updated_at
 
 
-def _values(update: OrderUpdated, history: list[dict[str, str]], status: str,
-            updated_at: datetime) -> tuple[Any, ...]:
+def _values(
+    update: OrderUpdated, history: list[dict[str, str]], status: str, updated_at: datetime
+) -> tuple[Any, ...]:
     o = update.order
     return (
-        update.venue, update.account, o.bot_id, o.symbol, o.order_id, o.order_link_id,
-        o.order_type.value, o.side.value, o.qty, o.price, status, json.dumps(history),
-        o.created_at, updated_at,
+        update.venue,
+        update.account,
+        o.bot_id,
+        o.symbol,
+        o.order_id,
+        o.order_link_id,
+        o.order_type.value,
+        o.side.value,
+        o.qty,
+        o.price,
+        status,
+        _json_text(history),
+        o.created_at,
+        updated_at,
     )
 
 
@@ -194,8 +214,10 @@ class SqliteRecords:
         def body(conn: sqlite3.Connection) -> None:
             for update in updates:
                 row = conn.execute(select, (update.order.order_id,)).fetchone()
-                stored = None if row is None else (
-                    json.loads(row[0]), rows.time_from_text(row[1]), row[2]
+                stored = (
+                    None
+                    if row is None
+                    else (json.loads(row[0]), rows.time_from_text(row[1]), row[2])
                 )
                 values = _values(update, *merge(stored, update))
                 conn.execute(upsert, tuple(rows.sqlite_value(v) for v in values))
@@ -214,8 +236,16 @@ class SqliteRecords:
 
         def body(conn: sqlite3.Connection) -> None:
             for r in reports:
-                values = (self._equity_bots.get(r.account, r.account), r.venue, r.account,
-                          r.equity, r.wallet_balance, r.available_balance, r.unrealized_pnl, r.at)
+                values = (
+                    self._equity_bots.get(r.account, r.account),
+                    r.venue,
+                    r.account,
+                    r.equity,
+                    r.wallet_balance,
+                    r.available_balance,
+                    r.unrealized_pnl,
+                    r.at,
+                )
                 conn.execute(sql, tuple(rows.sqlite_value(v) for v in values))
 
         await self._transaction(body)
@@ -225,9 +255,7 @@ class SqliteRecords:
             await asyncio.to_thread(self._conn.close)
 
 
-async def open_records(
-    url: str, equity_bots: Mapping[str, str]
-) -> PostgresRecords | SqliteRecords:
+async def open_records(url: str, equity_bots: Mapping[str, str]) -> PostgresRecords | SqliteRecords:
     parsed = parse(url)
     if parsed.kind == "postgresql":
         return await PostgresRecords.connect(parsed.asyncpg_dsn, equity_bots)
