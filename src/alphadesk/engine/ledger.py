@@ -35,12 +35,12 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.fills import Fill, fill_from_mapping
+from alphadesk.domain.fills import Fill, FillKey, fill_from_mapping
 from alphadesk.domain.positions import Position
 from alphadesk.engine.fold_tail import FoldTail, fold_key
 from alphadesk.engine.ports import LedgerStore, PositionRecord, PositionSave, WriteResult
@@ -69,6 +69,11 @@ class Committed:
 
     result: WriteResult
     inserted: tuple[Fill, ...]
+    keys: frozenset[FillKey] = field(init=False)
+    """Made once: every rebuild while this commit is unprojected leaves these fills out."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(f.key for f in self.inserted))
 
 
 class FillWriter:
@@ -280,8 +285,10 @@ class FillWriter:
         in flight, so every fill read is either settled or registered as unprojected."""
         async with self._insert_lock:
             fills = await self._store.read_fills(bot_id=bot_id, symbol=symbol)
-            later = {f.key for c in self._unprojected for f in c.inserted}
-        return [f for f in fills if f.key not in later] if later else fills
+            later = [c.keys for c in self._unprojected]
+        if not later:
+            return fills
+        return [f for f in fills if not any(f.key in keys for keys in later)]
 
     async def _rebuild_once(self, keys: list[PositionKey]) -> list[PositionKey]:
         """One read and save of each row; returns the keys whose save was refused."""
