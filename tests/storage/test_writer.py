@@ -139,3 +139,16 @@ async def test_every_position_moving_exec_type_is_stored(
     assert result.inserted_count == len(kinds)
     rows = await ledger.fetch("SELECT exec_type FROM trading.fills")
     assert sorted(r["exec_type"] for r in rows) == sorted(k.value for k in kinds)
+
+
+async def test_text_that_json_must_escape_reads_back_unchanged(
+    ledger: Ledger, make_fill: MakeFill
+) -> None:
+    """The batch travels to PostgreSQL as one JSON document: quotes, backslashes, control and
+    non-ASCII characters in a venue's strings must come back as they went."""
+    odd = 'a"b\\c\td-é-✓'
+    written = make_fill(at=T0, execId=f"x-{odd}", orderLinkId=odd, orderId="o'1")
+    await ledger.writer.write([written])
+    (back,) = await ledger.writer.read_fills(venue="bybit")
+    assert (back.exec_id, back.order_link_id, back.order_id) == (f"x-{odd}", odd, "o'1")
+    assert back == written

@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from alphadesk.adapters.storage import pg_pool, rows, sqlite_schema
+from alphadesk.adapters.storage import pg_json, pg_pool, rows, sqlite_schema
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.domain.events import OrderUpdated, WalletReported
 
@@ -106,9 +106,8 @@ _EQUITY_TYPES = (
 
 
 def _unnest(columns: Sequence[str], types: Sequence[str]) -> str:
-    """``SELECT`` of one row per array element: a whole batch as one statement's rows."""
-    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, 1))
-    return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})"
+    """``SELECT`` of one row per element of the batch's JSON document (see pg_json)."""
+    return pg_json.select_rows(columns, types)
 
 
 # The merge that ``merge`` does in Python, done by the upsert itself on the stored row: one
@@ -159,9 +158,8 @@ class PostgresRecords:
             merged[update.order.order_id] = (history, updated_at, status)
             final[update.order.order_id] = _values(update, history, status, updated_at)
         ordered = [final[i] for i in sorted(final)]  # key order: writers cannot deadlock
-        columns = rows.unnest_columns(ordered, len(_ORDER_COLUMNS))
         async with self._pool.acquire() as conn:
-            await conn.execute(_PG_ORDERS_UPSERT, *columns)
+            await conn.execute(_PG_ORDERS_UPSERT, pg_json.rows_json(ordered))
 
     async def record_equity(self, reports: Sequence[WalletReported]) -> None:
         # one row per (bot, time) in the statement (ON CONFLICT cannot touch a row twice);
@@ -172,9 +170,8 @@ class PostgresRecords:
             for r in reports
             for bot in (self._equity_bots.get(r.account, r.account),)
         }  # fmt: skip
-        columns = rows.unnest_columns(list(latest.values()), len(_EQUITY_COLUMNS))
         async with self._pool.acquire() as conn:  # one statement: atomic on its own
-            await conn.execute(_PG_EQUITY_UPSERT, *columns)
+            await conn.execute(_PG_EQUITY_UPSERT, pg_json.rows_json(list(latest.values())))
 
     async def close(self) -> None:
         await self._pool.close()

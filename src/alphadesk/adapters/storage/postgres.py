@@ -4,7 +4,8 @@ PgBouncer in transaction mode hands each transaction to whichever server connect
 nothing may outlive a transaction on the server: the pool runs with ``statement_cache_size=0``
 (asyncpg then uses the unnamed statement, re-parsed each time) and never uses session state
 (``SET``, advisory locks, LISTEN). A batch of fills is one statement, ``INSERT … SELECT FROM
-unnest($1::text[], …) ON CONFLICT (venue, account, exec_id) DO NOTHING RETURNING …``: one round
+jsonb_array_elements($1::jsonb) … ON CONFLICT (venue, account, exec_id) DO NOTHING RETURNING …``
+(the batch as one JSON document, see :mod:`pg_json`): one round
 trip for any batch size, duplicates (earlier batches, a racing writer) skipped by the unique key,
 and the RETURNING list says exactly which rows are new. Commit waits for the WAL flush
 (``synchronous_commit`` is the server's, on by default), so a returned result is durable.
@@ -23,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from alphadesk.adapters.storage import pg_pool, rows
+from alphadesk.adapters.storage import pg_json, pg_pool, rows
 from alphadesk.domain.fills import Fill, FillKey
 from alphadesk.engine.ports import PositionRecord, PositionSave, WriteResult
 
@@ -38,12 +39,10 @@ _PG_TYPES = {
 
 
 def _insert_sql(table: str) -> str:
-    arrays = ", ".join(
-        f"${i}::{_PG_TYPES.get(column, 'text')}[]" for i, column in enumerate(rows.COLUMN_NAMES, 1)
-    )
+    types = [_PG_TYPES.get(column, "text") for column in rows.COLUMN_NAMES]
     return (
         f"INSERT INTO trading.{table} ({', '.join(rows.COLUMN_NAMES)}) "
-        f"SELECT * FROM unnest({arrays}) "
+        f"{pg_json.select_rows(rows.COLUMN_NAMES, types)} "
         "ON CONFLICT (venue, account, exec_id) DO NOTHING "
         f"RETURNING venue, account, exec_id, id, '{table}' AS ledger_table"
     )
@@ -117,9 +116,8 @@ class PostgresLedger:
             by_table[rows.table_for(fill)].append(
                 tuple(getattr(fill, attr) for _, attr in rows.FILL_COLUMNS)
             )
-        width = len(rows.COLUMN_NAMES)
         statements = [
-            (_INSERT[table], rows.unnest_columns(values, width))
+            (_INSERT[table], [pg_json.rows_json(values)])
             for table, values in by_table.items()
             if values
         ]
@@ -218,7 +216,7 @@ class PostgresLedger:
         return {(r["bot_id"], r["symbol"]) for r in rows_written}
 
     async def _atomic(
-        self, statements: list[tuple[str, list[list[Any]]]], *, durable: bool = True
+        self, statements: Sequence[tuple[str, Sequence[Any]]], *, durable: bool = True
     ) -> list[Any]:
         """Run the statements as one transaction and return all their rows. A single statement
         is atomic on its own, so it skips BEGIN/COMMIT (and, when ``durable`` is False, the
@@ -236,7 +234,7 @@ class PostgresLedger:
         raise AssertionError("unreachable")
 
     async def _run_once(
-        self, statements: list[tuple[str, list[list[Any]]]], durable: bool
+        self, statements: Sequence[tuple[str, Sequence[Any]]], durable: bool
     ) -> list[Any]:
         async with self._pool.acquire() as conn:
             if len(statements) == 1:
