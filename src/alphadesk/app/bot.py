@@ -8,7 +8,9 @@ the same fill writer (insert-if-absent, so a listener recording them too changes
 
 Whatever the mode, a run: registers the bot in ``trading.bots``; restores the kill switch
 (``<state_dir>/<bot_id>.risk.json``, else a ``reducing``/``halted`` status left in the table);
-rebuilds the book from the ledger and checks it against the venue (:mod:`engine.recovery`);
+rebuilds the book from the ledger and checks it against the venue (:mod:`engine.recovery`; a
+paper venue is seeded from the book and gets its stops back from
+``<state_dir>/<bot_id>.paper.json``, :mod:`app.paper_book`);
 warms the indicators up on ``warmup_bars`` closed bars without deciding; trades on closed bars;
 beats ``last_heartbeat`` and keeps ``status`` equal to the kill switch's state; and on exit marks
 the bot ``stopped``. Stopping never closes a position.
