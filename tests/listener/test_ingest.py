@@ -24,6 +24,7 @@ from listener_support import (
 )
 
 from alphadesk.adapters.spool import DiskSpool
+from alphadesk.domain.events import PositionReported
 from alphadesk.domain.fills import Fill
 from alphadesk.engine.ingest import Alert, Ingest
 from alphadesk.engine.ledger import FillWriter
@@ -193,6 +194,41 @@ async def test_snapshot_mismatch_waits_for_the_grace_period(
     await asyncio.sleep(0.06)
     await ingest.recheck()
     assert [a.kind for a in alerts.seen] == ["position_mismatch"]
+
+
+async def test_a_fresh_venue_view_replaces_a_suspect_a_dropped_socket_left_stale(
+    ledger: Ledger, state: State, spool: DiskSpool
+) -> None:
+    alerts = Alerts()
+    ingest = Ingest(ledger.writer, spool, alerts=alerts, mismatch_grace_s=0.05,
+                    account_bots={("bybit", ACCOUNT): [BOT]})
+    await ingest.ingest(fills(1, qty="0.01"))
+    await ingest.ingest(decode_frame(position_frame("BTCUSDT", "Buy", "0.02")))  # overtook
+    await ingest.ingest(fills(1, start_ms=T0 + 5_000, qty="0.01"))  # its execution
+    # the socket dropped: the next execution came back by gap-fill, its position push never did
+    await ingest.ingest(fills(1, start_ms=T0 + 9_000, qty="0.01"))
+
+    def listed(size: str) -> list[PositionReported]:
+        frame = decode_frame(position_frame("BTCUSDT", "Buy", size))
+        return [e for e in frame if isinstance(e, PositionReported)]
+
+    await ingest.venue_positions("bybit", ACCOUNT, listed("0.03"))  # REST, after the gap-fill
+    await asyncio.sleep(0.06)
+    await ingest.recheck()
+    assert alerts.seen == []  # the stale 0.02 push is not held against a 0.03 ledger
+
+    # the same with a close: the venue lists no BTCUSDT position at all once it is flat
+    await ingest.ingest(decode_frame(position_frame("BTCUSDT", "Buy", "0.04")))  # overtook
+    await ingest.ingest(fills(1, start_ms=T0 + 12_000, qty="0.03", side="Sell"))  # gap-filled
+    await ingest.venue_positions("bybit", ACCOUNT, [])
+    await asyncio.sleep(0.06)
+    await ingest.recheck()
+    assert alerts.seen == []
+
+    await ingest.venue_positions("bybit", ACCOUNT, listed("0.05"))  # a real difference
+    await asyncio.sleep(0.06)
+    await ingest.recheck()
+    assert [a.details for a in alerts.seen] == [{"venue_qty": "0.05", "ledger_qty": "0.00"}]
 
 
 async def test_unreadable_ledger_means_unknown_never_flat(

@@ -225,6 +225,15 @@ class Ingest:
             await self._settle(upto)
             await self.announcer.flush()
 
+    async def venue_positions(
+        self, venue: str, account: str, snapshots: Sequence[PositionReported]
+    ) -> None:
+        """The account's positions as the venue lists them now (REST, after a gap-fill): they
+        replace whatever was suspected from pushes before, and are checked like a push."""
+        async with self._post_lock:
+            self.checks.forget_account(venue, account)
+            await self._check(list(snapshots))
+
     async def recheck(self) -> None:
         """Confirm or clear position mismatches older than the grace period."""
         async with self._post_lock:
