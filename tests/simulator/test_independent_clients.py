@@ -7,6 +7,7 @@ while the simulator serves on the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import queue
 from collections.abc import Callable
 from decimal import Decimal
@@ -46,6 +47,21 @@ def pybit_http(sim: Simulator) -> Any:
     return session
 
 
+def _register_before_sending(ws: Any) -> None:
+    """pybit records a subscription only after sending it; a server on the same machine can
+    answer first, and pybit's reply handler then fails on the unknown ``req_id`` and drops its
+    socket (Bybit, an ocean away, never wins that race). Record it before the send instead."""
+    send = ws.ws.send
+
+    def send_registered(message: str, *args: Any, **kwargs: Any) -> Any:
+        body = json.loads(message)
+        if body.get("op") == "subscribe":
+            ws.subscriptions[body["req_id"]] = message
+        return send(message, *args, **kwargs)
+
+    ws.ws.send = send_registered
+
+
 async def test_pybit_rest_and_private_websocket(
     sim: Simulator, btc_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,8 +83,10 @@ async def test_pybit_rest_and_private_websocket(
     ws = await asyncio.to_thread(unified.WebSocket, testnet=False, channel_type="private",
                                  api_key=MAIN.key, api_secret=MAIN.secret)
     try:
+        _register_before_sending(ws)
         await asyncio.to_thread(ws.execution_stream, callback=pushed.put)
         await subscribed(sim, "execution")
+        assert "execution" in ws.callback_directory
         price = sim.exchange.replay.price("BTCUSDT")
         placed = await asyncio.to_thread(
             http.place_order, category="linear", symbol="BTCUSDT", side="Buy",
