@@ -105,11 +105,6 @@ _EQUITY_TYPES = (
 )  # fmt: skip
 
 
-def _unnest(columns: Sequence[str], types: Sequence[str]) -> str:
-    """``SELECT`` of one row per element of the batch's JSON document (see pg_json)."""
-    return pg_json.select_rows(columns, types)
-
-
 # The merge that ``merge`` does in Python, done by the upsert itself on the stored row: one
 # statement per batch, no read, no explicit transaction (the row lock of ON CONFLICT serialises
 # two writers). History entries are kept once per (status, at), ordered by ``at`` (bytewise, as
@@ -117,7 +112,7 @@ def _unnest(columns: Sequence[str], types: Sequence[str]) -> str:
 # update at least as new as the stored one.
 _PG_ORDERS_UPSERT = (
     f"INSERT INTO trading.orders ({', '.join(_ORDER_COLUMNS)}) "
-    f"{_unnest(_ORDER_COLUMNS, _ORDER_TYPES)} "
+    f"{pg_json.select_rows(_ORDER_COLUMNS, _ORDER_TYPES)} "
     "ON CONFLICT (order_id) DO UPDATE SET "
     "status = CASE WHEN EXCLUDED.updated_at >= trading.orders.updated_at "
     "THEN EXCLUDED.status ELSE trading.orders.status END, "
@@ -130,7 +125,7 @@ _PG_ORDERS_UPSERT = (
 )
 _PG_EQUITY_UPSERT = (
     f"INSERT INTO trading.equity ({', '.join(_EQUITY_COLUMNS)}) "
-    f"{_unnest(_EQUITY_COLUMNS, _EQUITY_TYPES)} "
+    f"{pg_json.select_rows(_EQUITY_COLUMNS, _EQUITY_TYPES)} "
     "ON CONFLICT (bot_id, snapshot_time) DO UPDATE SET equity = EXCLUDED.equity, "
     "wallet_balance = EXCLUDED.wallet_balance, available_balance = EXCLUDED.available_balance, "
     "unrealized_pnl = EXCLUDED.unrealized_pnl"

@@ -51,12 +51,7 @@ class PaperBook:
 
     def save(self) -> None:
         """Record the protection of every open position now (no write when nothing changed)."""
-        engine, account = self._engine, self._account
-        held = {}
-        for report in engine.positions(account):
-            protection = engine.protection(account, report.symbol)
-            if protection is not None:
-                held[report.symbol] = protection.to_json()
+        held = {s: p.to_json() for s, p in self._engine.protections(self._account).items()}
         self._store.set(_KEY, json.dumps(held, sort_keys=True))
 
     def restore(self) -> list[str]:

@@ -69,11 +69,15 @@ class Committed:
 
     result: WriteResult
     inserted: tuple[Fill, ...]
-    keys: frozenset[FillKey] = field(init=False)
-    """Made once: every rebuild while this commit is unprojected leaves these fills out."""
+    _keys: frozenset[FillKey] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "keys", frozenset(f.key for f in self.inserted))
+    def keys(self) -> frozenset[FillKey]:
+        """The new fills' keys, made once and only when asked: every rebuild while this commit
+        is unprojected leaves these fills out, and most commits never meet a rebuild."""
+        if self._keys is None:
+            object.__setattr__(self, "_keys", frozenset(f.key for f in self.inserted))
+        assert self._keys is not None
+        return self._keys
 
 
 class FillWriter:
@@ -285,7 +289,7 @@ class FillWriter:
         in flight, so every fill read is either settled or registered as unprojected."""
         async with self._insert_lock:
             fills = await self._store.read_fills(bot_id=bot_id, symbol=symbol)
-            later = [c.keys for c in self._unprojected]
+            later = [c.keys() for c in self._unprojected]
         if not later:
             return fills
         return [f for f in fills if not any(f.key in keys for keys in later)]

@@ -65,14 +65,13 @@ class PositionChecks:
                 due.append(snapshot)
         return due
 
-    def forget_account(self, venue: str, account: str) -> int:
-        """Drop the account's suspects; returns how many. For a fresh full view of the account
+    def forget_account(self, venue: str, account: str) -> None:
+        """Drop the account's suspects. For a fresh full view of the account
         (after a reconnect): a suspect's snapshot may be one a later push, lost with the socket,
         would have replaced, and checked again it would confirm a mismatch that is not there."""
         stale = [k for k in self._suspects if k[0] == venue and k[1] == account]
         for key in stale:
             del self._suspects[key]
-        return len(stale)
 
     def take_reconcile(self) -> set[SymbolKey]:
         """The symbols marked for reconciliation since the last call."""

@@ -370,6 +370,11 @@ class MatchingEngine(orders.OrderDesk):
             extreme=pos.trail_extreme,
         )
 
+    def protections(self, account: str) -> dict[str, Protection]:
+        """:meth:`protection` of every open position that has any, by symbol."""
+        held = {s: self.protection(account, s) for s in sorted(self._account(account).positions)}
+        return {s: p for s, p in held.items() if p is not None}
+
     def restore_protection(self, account: str, symbol: str, saved: Protection) -> None:
         """Give an open position back the protection :meth:`protection` read from an earlier
         venue (a paper bot's restart). Refused unless the position is the one it was set for."""
