@@ -23,6 +23,7 @@ from typing import Generic, Protocol, TypeVar
 from alphadesk.domain import checks
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
+from alphadesk.domain.dead_letters import DeadLetter
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
@@ -375,3 +376,18 @@ class FillSpool(Protocol):
     def depth(self) -> SpoolDepth: ...
 
     def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Dead letters
+
+
+class DeadLetterStore(Protocol):
+    """Where rows that cannot be recorded go, each with its raw payload and reason (append-only,
+    durable when ``put`` returns). Synchronous like the spool; async callers may use a thread."""
+
+    def put(self, letters: Sequence[DeadLetter]) -> None: ...
+
+    def read(self) -> list[DeadLetter]: ...
+
+    def count(self) -> int: ...
