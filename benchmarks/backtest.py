@@ -32,21 +32,27 @@ from alphadesk.adapters.sim.feed import BarArrays, load_csv
 from alphadesk.backtest.data import align
 from alphadesk.backtest.runner import run
 from alphadesk.backtest.settings import BacktestSettings
+from alphadesk.data import market_dir
 from alphadesk.domain.instruments import Instrument
 from alphadesk.indicators import ema
 from alphadesk.strategies import build
 
 TARGET = int(os.environ.get("BENCH_BARS", "1000000"))
-SHARED = Path(
-    os.environ.get("ALPHADESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
-MARKET = SHARED / "market"
+# Candles the package ships, then the test-only ones (the 2022 1-minute file).
+MARKET_DIRS = (market_dir(), Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "market")
 FIVE = [f"{s}USDT_5m_bybit-perp-20250924-20251122.csv" for s in ("BTC", "ETH", "SOL")]
 FOUR = [
     f"{s}USDT_4h_bybit-perp-20250924-20260721.csv"
     for s in ("AAVE", "ADA", "APE", "AVAX", "BNB", "BTC", "ETH", "SOL")
 ]
 ONE_MIN = ["BTCUSDT_1m_btc-perp-2022-01.csv"]
+
+
+def _market(name: str) -> Path:
+    for directory in MARKET_DIRS:
+        if (directory / name).is_file():
+            return directory / name
+    raise SystemExit(f"candles {name} not found in {' or '.join(map(str, MARKET_DIRS))}")
 
 
 def repeat(bars: BarArrays, copies: int) -> BarArrays:
@@ -75,7 +81,7 @@ def repeat(bars: BarArrays, copies: int) -> BarArrays:
 
 def dataset(files: list[str], symbols: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     """Only the files of ``symbols`` (all when empty), repeated to >= TARGET bars in total."""
-    series = [load_csv(MARKET / f) for f in files]
+    series = [load_csv(_market(f)) for f in files]
     if symbols:
         series = [s for s in series if s.symbol in symbols]
     per_copy = sum(len(s) for s in series)

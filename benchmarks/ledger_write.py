@@ -43,11 +43,7 @@ BOUNCER = os.environ.get(
 )
 
 
-def _shared_data() -> Path:
-    env = os.environ.get("ALPHADESK_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PAYLOADS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "bybit_payloads"
 
 
 def _with_db(dsn: str, name: str) -> str:
@@ -57,9 +53,7 @@ def _with_db(dsn: str, name: str) -> str:
 def make_fills(n: int, seed: int, start: timedelta = timedelta(0)) -> list[Fill]:
     """``n`` fills shaped like the recorded execution, each with a fresh exec id, in time order
     from ``start`` after the recording (as a live account reports them)."""
-    payload = json.loads(
-        (_shared_data() / "bybit_payloads" / "ws_account_execution.json").read_text()
-    )
+    payload = json.loads((PAYLOADS / "ws_account_execution.json").read_text())
     template = payload["data"][0]
     rng = random.Random(seed)
     t0 = datetime.fromtimestamp(int(template["execTime"]) / 1000, UTC) + start

@@ -17,7 +17,9 @@ from alphadesk.domain.enums import Side
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.requests import OrderRequest
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/market/BTCUSDT_1m_btc-perp-2022-01.csv"
+DEFAULT = (
+    Path(__file__).resolve().parents[1] / "tests/fixtures/market/BTCUSDT_1m_btc-perp-2022-01.csv"
+)
 BTC = Instrument("BTCUSDT", Decimal("0.5"), Decimal("0.001"), Decimal("0.001"), Decimal(5))
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the real services (PostgreSQL, PgBouncer, Redis), SQLite files and the shared data.
+"""Fixtures for the real services (PostgreSQL, PgBouncer, Redis), SQLite files and the test data.
 
 Services are found through the variables scripts/services.sh writes (see tests/harness/services.py).
 A test that needs a service that does not answer FAILS, naming what is missing, so a CI run without
@@ -34,14 +34,11 @@ REDIS_FIXTURES = frozenset({"redis_url", "redis_prefix", "redis_client"})
 def pytest_report_header() -> list[str]:
     """Say in every run's header which servers and data the tests use."""
     endpoints = ServiceEndpoints.from_env()
-    try:
-        shared = str(data.shared_data_dir())
-    except data.SharedDataMissingError as exc:
-        shared = f"MISSING ({exc})"
     return [
         f"alphadesk services: postgres={endpoints.postgres.url} "
         f"pgbouncer={endpoints.pgbouncer.url} redis={endpoints.redis.url}",
-        f"alphadesk shared data: {shared}",
+        f"alphadesk test data: {data.PAYLOADS_DIR}, "
+        + ", ".join(str(d) for d in data.market_dirs()),
     ]
 
 
@@ -144,25 +141,28 @@ def sqlite_url(sqlite_path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared data
+# Test data carried by the repository (tests/fixtures/, src/alphadesk/data/market/)
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The shared data folder (`<repo root>/../shared/data` or $ALPHADESK_SHARED_DATA)."""
-    try:
-        return data.shared_data_dir()
-    except data.SharedDataMissingError as exc:
-        pytest.fail(str(exc), pytrace=False)
+def payloads_dir() -> Path:
+    """The folder of recorded Bybit payloads (tests/fixtures/bybit_payloads/)."""
+    return data.payloads_dir()
 
 
 @pytest.fixture(scope="session")
-def bybit_payload(shared_data: Path) -> Callable[[str], Any]:
+def bybit_payload() -> Callable[[str], Any]:
     """Loader of recorded Bybit payloads: `bybit_payload("http_get_executions")` -> parsed JSON."""
     return data.bybit_payload
 
 
 @pytest.fixture(scope="session")
-def market_csv(shared_data: Path) -> Callable[[str], Path]:
+def market_csv() -> Callable[[str], Path]:
     """Finder of candle CSVs: `market_csv("BTCUSDT_4h_bybit-perp-20250924-20260721")` -> Path."""
     return data.market_csv
+
+
+@pytest.fixture(scope="session")
+def market_files() -> Callable[[str], list[Path]]:
+    """Finder of candle CSVs by glob: `market_files("*_4h_bybit-perp-*.csv")` -> sorted Paths."""
+    return data.market_files

@@ -256,7 +256,7 @@ def test_missing_service_fails_by_name_unless_skipping_is_allowed(
 
 
 # ---------------------------------------------------------------------------------------------
-# SQLite and the shared data
+# SQLite and the test data
 
 
 async def test_sqlite_url_points_at_a_file_in_tmp(
@@ -270,12 +270,15 @@ async def test_sqlite_url_points_at_a_file_in_tmp(
     assert await asyncio.to_thread(sqlite_path.is_file)
 
 
-def test_shared_data_has_payloads_and_candles(
-    shared_data: Path,
+def test_repository_has_payloads_and_candles(
+    payloads_dir: Path,
     bybit_payload: Callable[[str], Any],
     market_csv: Callable[[str], Path],
 ) -> None:
-    assert (shared_data / "bybit_payloads").is_dir()
+    assert payloads_dir.is_relative_to(data.REPO_ROOT)
+    assert len(list(payloads_dir.glob("*.json"))) == 64
+    assert all(d.is_relative_to(data.REPO_ROOT) for d in data.market_dirs())
+    assert market_csv("BTCUSDT_1m_btc-perp-2022-01").parent == data.FIXTURE_MARKET_DIR
     executions = bybit_payload("http_get_executions")
     assert executions == bybit_payload("http_get_executions.json")
     assert executions["retCode"] == 0
@@ -285,11 +288,8 @@ def test_shared_data_has_payloads_and_candles(
         assert next(csv.reader(f)) == ["ts_ms", "open", "high", "low", "close", "volume"]
 
 
-def test_missing_shared_files_say_what_is_there(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    with pytest.raises(data.SharedDataMissingError, match="http_get_executions.json"):
+def test_missing_data_files_say_what_is_there() -> None:
+    with pytest.raises(data.DataFileMissingError, match="http_get_executions.json"):
         data.bybit_payload("no_such_payload")
-    monkeypatch.setenv(data.SHARED_DATA_ENV, str(tmp_path / "nowhere"))
-    with pytest.raises(data.SharedDataMissingError, match=data.SHARED_DATA_ENV):
-        data.shared_data_dir()
+    with pytest.raises(data.DataFileMissingError, match="BTCUSDT_1m_btc-perp-2022-01.csv"):
+        data.market_csv("no_such_candles")

@@ -50,7 +50,7 @@ def test_cost_stats_split_fees_and_funding() -> None:
     fills = [
         make_fill("Buy", "1", "100", "0.05"),
         make_fill("Buy", "1", "100", "0.3", exec_type=ExecType.FUNDING, seconds=10),
-        make_fill("Sell", "1", "100", "-0.02", seconds=20),
+        make_fill("Sell", "1", "100", "-0.02", seconds=20, is_maker=True),  # a maker's rebate
     ]
     costs = cost_stats(fills)
     assert costs.fees == D("0.03")

@@ -11,9 +11,12 @@ from alphadesk.app.settings import SettingsError, load
 from alphadesk.domain.secrets import Secret
 
 
-def test_demo_wins_over_testnet_and_default_is_live() -> None:
-    assert load({"BYBIT_DEMO": "true", "BYBIT_TESTNET": "true"}).bybit_environment == "demo"
+def test_demo_and_testnet_together_are_refused_and_default_is_live() -> None:
+    with pytest.raises(SettingsError, match="contradict each other"):
+        load({"BYBIT_DEMO": "true", "BYBIT_TESTNET": "true"})
+    assert load({"BYBIT_DEMO": "true", "BYBIT_TESTNET": "false"}).bybit_environment == "demo"
     assert load({"BYBIT_TESTNET": "1"}).bybit_environment == "testnet"
+    assert load({"BYBIT_DEMO": ""}).bybit_environment == "live"  # empty is unset
     assert load({}).bybit_environment == "live"
 
 
@@ -40,10 +43,10 @@ def test_per_bot_keys_are_secrets_and_never_printed() -> None:
 
 def test_admin_ids_and_toml_params(tmp_path: Path) -> None:
     cfg = tmp_path / "desk.toml"
-    cfg.write_text('[bots.lxalgo]\nbase_position_usd = 150\n')
+    cfg.write_text('[bots.lxalgo]\nposition_usdt = 150\n')
     s = load({"C2_TELEGRAM_ADMIN_IDS": "42, 7", "ALPHADESK_CONFIG": str(cfg)})
     assert s.telegram_admin_ids == (42, 7)
-    assert s.bot("lxalgo_001").params == {"base_position_usd": 150}
+    assert s.bot("lxalgo_001").params == {"position_usdt": 150}
     with pytest.raises(SettingsError, match="'abc' is not a numeric user id"):
         load({"C2_TELEGRAM_ADMIN_IDS": "42,abc"})
     with pytest.raises(SettingsError, match="file not found"):

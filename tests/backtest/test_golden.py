@@ -89,7 +89,9 @@ GOLDEN = {
             "196.21",
             "2025-10-22T00:00:00Z",
             "185.52",
-            "-111.070505785",
+            # includes the 0.18904488 funding (10.19 x 185.52 x 0.01 %) charged at 00:00 on the
+            # position held up to the exit of that same instant (fold order: funding first)
+            "-111.259550665",
         ),
         (
             "ADAUSDT",

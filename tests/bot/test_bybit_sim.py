@@ -31,6 +31,16 @@ KEY, SECRET = "PROBEKEY01", "probe-secret-0123456789"
 BOT_ID = "probe_001"
 
 
+async def until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
+    """Wait for ``condition``, polling; the bound is generous (a wait, not a timing claim)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not true within {within_s} s")
+        await asyncio.sleep(0.01)
+
+
 @dataclass(frozen=True, slots=True)
 class ProbeParams:
     symbols: tuple[str, ...] = ("BTCUSDT",)
@@ -88,11 +98,16 @@ async def test_demo_bot_on_the_simulator(
         assert run is not None
         assert run.driver.stats.warmed == Probe.warmup_bars
         assert run.driver.stats.steps == 0  # warm-up decides nothing
-        for _ in range(40):
-            if run.engine.fills and run.driver.stats.protections_sent:
+        def entered() -> bool:
+            return bool(run.engine.fills) and run.driver.stats.protections_sent >= 1
+
+        for _ in range(40):  # one bar at a time, each once the bot has taken the one before
+            if entered():
                 break
+            taken = run.driver.stats.bars
             sim.advance(1)
-            await asyncio.sleep(0.15)
+            await until(lambda: run.driver.stats.bars > taken or entered())  # noqa: B023
+        await until(entered)  # the entry's fill and its trailing stop follow the decision
         bot.stop()
         await asyncio.wait_for(task, 20)
 
@@ -123,5 +138,6 @@ async def test_demo_bot_on_the_simulator(
     finally:
         await store.close()
         await bots.close()
-    assert [f.exec_id for f in recorded] == [f.exec_id for f in run.engine.fills]
+    # a live bot never writes fills: the listener records them (see test_one_writer.py)
+    assert recorded == [] and run.engine.fills
     assert row is not None and (row.status, row.deployment_mode) == ("stopped", "demo")

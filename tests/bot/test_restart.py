@@ -5,19 +5,81 @@ in the state it left."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from alphadesk.adapters.storage.bots import open_bots
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.app.bot import Bot
+from alphadesk.app.settings import BotSettings, Settings
+from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.enums import Side
 from alphadesk.domain.fills import Fill
-from alphadesk.domain.intents import EnterIntent, ExitIntent
+from alphadesk.domain.intents import EnterIntent, ExitIntent, NotionalSize
 from alphadesk.domain.positions import fold
-from alphadesk.strategies.api import TradingState
+from alphadesk.domain.secrets import Secret
+from alphadesk.strategies import STRATEGIES
+from alphadesk.strategies import specs as ind
+from alphadesk.strategies.api import Row, Strategy, StrategyContext, TradingState
+from alphadesk.strategies.specs import IndicatorSpec
 
 from .support import BOT_ID, backtest, paper_options, run_bot, settings
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+
+
+@dataclass(frozen=True, slots=True)
+class ShortAllParams:
+    symbols: tuple[str, ...] = SYMBOLS
+
+
+class ShortAll(Strategy[ShortAllParams]):
+    """Shorts every symbol it is flat in, without exits: three positions held open."""
+
+    name = "bot_short_all"
+    timeframe_min = 5
+    params_type = ShortAllParams
+
+    def indicators(self) -> Mapping[str, IndicatorSpec]:
+        return {"close": ind.source("close")}
+
+    def on_bar(self, ctx: StrategyContext, bar: Bar, row: Row) -> None:
+        if ctx.portfolio.position(bar.symbol) is None:
+            price = to_decimal(bar.close)
+            ctx.enter(bar.symbol, Side.SELL, NotionalSize(usdt=Decimal(300)), "probe",
+                      ref_price=price)
+
+
+async def test_a_paper_bot_restarts_twice_with_three_open_positions(
+    db_url: str, market_csv: Callable[[str], Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12 item 2: the second run refused its own restore orders as duplicates (one
+    ``orderLinkId`` for every position it put back on the paper venue) and exited."""
+    monkeypatch.setitem(STRATEGIES, ShortAll.name, ShortAll)
+    config = Settings(
+        database_url=db_url,
+        bots=(BotSettings(BOT_ID, ShortAll.name, "probe", Secret(""), Secret("")),),
+    )
+    options = replace(paper_options(market_csv, tmp_path / "state", max_bars=3), name=BOT_ID)
+    first = await Bot(config, options).run()
+    held = {s: (p.qty, p.cost) for s, p in first.engine.portfolio.positions.items()}
+    assert sorted(held) == list(SYMBOLS) and all(qty < 0 for qty, _ in held.values())
+
+    for _ in range(2):
+        again = await Bot(config, options).run()
+        assert again.driver.stats.steps == 3
+        assert again.recovery.consistent and again.engine.fills == []  # nothing re-entered
+        book = {s: (p.qty, p.cost) for s, p in again.engine.portfolio.positions.items()}
+        assert book == held
+        paper = again.driver.venue.paper  # type: ignore[attr-defined]
+        venue = {p.symbol: -p.size for p in await paper.positions() if p.size}
+        assert venue == {s: qty for s, (qty, _) in held.items()}
 
 SCAN = 4032
 VENUE_EXITS = ("StopLoss", "TakeProfit", "TrailingStop")

@@ -78,17 +78,49 @@ def test_bad_secret_type_error_does_not_echo_it() -> None:
         ({}, Environment.LIVE),
         ({"BYBIT_TESTNET": "true"}, Environment.TESTNET),
         ({"BYBIT_DEMO": "1"}, Environment.DEMO),
-        ({"BYBIT_DEMO": "true", "BYBIT_TESTNET": "true"}, Environment.DEMO),
         ({"BYBIT_DEMO": "false", "BYBIT_TESTNET": "yes"}, Environment.TESTNET),
+        ({"BYBIT_DEMO": "TRUE", "BYBIT_TESTNET": "0"}, Environment.DEMO),
+        ({"BYBIT_DEMO": "", "BYBIT_TESTNET": " "}, Environment.LIVE),
     ],
 )
-def test_environment_from_env_demo_wins(env: dict[str, str], expected: Environment) -> None:
+def test_environment_from_env(env: dict[str, str], expected: Environment) -> None:
     assert environment_from_env(env) is expected
 
 
 def test_environment_flag_typo_is_refused() -> None:
     with pytest.raises(InvalidField, match="BYBIT_DEMO"):
         environment_from_env({"BYBIT_DEMO": "ture"})
+
+
+@pytest.mark.parametrize("value", ["ture", "on", "off", "2", "y"])
+def test_a_typo_in_testnet_is_refused_even_when_demo_is_set(value: str) -> None:
+    with pytest.raises(InvalidField, match=f"BYBIT_TESTNET={value!r}"):
+        environment_from_env({"BYBIT_DEMO": "true", "BYBIT_TESTNET": value})
+
+
+def test_demo_and_testnet_together_are_contradictory() -> None:
+    with pytest.raises(InvalidField, match="contradict each other"):
+        environment_from_env({"BYBIT_DEMO": "1", "BYBIT_TESTNET": "yes"})
+
+
+@pytest.mark.parametrize("environment", list(Environment))
+@pytest.mark.parametrize(
+    "url", ["http://example.com", "http://10.1.2.3:8765", "http://api.bybit.com", "ws://127.0.0.1"]
+)
+def test_clear_text_base_url_off_this_machine_is_refused(
+    environment: Environment, url: str
+) -> None:
+    with pytest.raises(InvalidField, match=r"bybit\.base_url=.*must be https://"):
+        config(environment, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.bybit.com", "http://127.0.0.1:8765", "http://127.0.0.2", "http://[::1]:1",
+            "http://localhost:8765"]
+)
+def test_https_or_a_loopback_simulator_is_accepted(url: str) -> None:
+    for environment in Environment:
+        assert config(environment, base_url=url).base_url == url
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from alphadesk.adapters.bybit.wire import MalformedPayload, convert, decode
 from alphadesk.adapters.bybit.ws_decode import TickerBook, private_events, public_events
 from alphadesk.domain import order_link
 from alphadesk.domain.enums import ExecType, OrderStatus, OrderType, Side, TimeInForce
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.order_link import Purpose
@@ -48,8 +49,8 @@ def rest(bybit_payload: Any, name: str, type_: type[Any]) -> Any:
     return convert(bybit_payload(name)["result"], type_, name)
 
 
-def frame(shared_data: Path, name: str) -> w.WsMessage:
-    raw = (shared_data / "bybit_payloads" / f"{name}.json").read_bytes()
+def frame(payloads_dir: Path, name: str) -> w.WsMessage:
+    raw = (payloads_dir / f"{name}.json").read_bytes()
     return decode(raw, w.WsMessage, name)
 
 
@@ -75,7 +76,9 @@ def test_rest_executions_become_fills(bybit_payload: Any) -> None:
         order_type="Limit",
         closed_size=D("0.000"),
         close_reason="manual",
+        seq=4688002127,
     )
+    assert sell.seq == 4688002128
     assert (sell.side, sell.price, sell.qty, sell.fee, sell.is_maker) == (
         Side.SELL,
         D("3000.00"),
@@ -86,8 +89,8 @@ def test_rest_executions_become_fills(bybit_payload: Any) -> None:
     assert str(buy.price) == "50000.00"  # the exchange's digits, not a float's
 
 
-def test_ws_execution_and_adl(shared_data: Path) -> None:
-    (fill,) = private_events(frame(shared_data, "ws_account_execution"), "acct-1")
+def test_ws_execution_and_adl(payloads_dir: Path) -> None:
+    (fill,) = private_events(frame(payloads_dir, "ws_account_execution"), "acct-1")
     assert isinstance(fill, Fill)
     assert (fill.exec_id, fill.price, fill.qty, fill.fee, fill.closed_size) == (
         "0ab1bdf7-4219-438b-b30a-32ec863018f7",
@@ -97,10 +100,27 @@ def test_ws_execution_and_adl(shared_data: Path) -> None:
         D("0.5"),
     )
     assert fill.exec_time == ms(1746270400353) and fill.order_type == "Market"
-    (adl,) = private_events(frame(shared_data, "ws_account_execution_adl"), "acct-1")
+    assert fill.seq == 140612148849382
+    (adl,) = private_events(frame(payloads_dir, "ws_account_execution_adl"), "acct-1")
     assert isinstance(adl, Fill)
     assert adl.exec_type is ExecType.ADL_TRADE and adl.exec_type.is_forced
     assert adl.fee == D("0") and adl.order_link_id == ""
+    assert adl.seq == 140612148849383
+
+
+def test_execution_seq_absent_text_or_bad(bybit_payload: Any) -> None:
+    """``seq`` orders fills of one millisecond: kept when given (a number, or digits as text),
+    None when the row has none, and a bad one refuses the row naming the field."""
+    base = rest(bybit_payload, "http_get_executions", w.ExecutionsResult).list[0]
+    assert fill_from_execution(msgspec.structs.replace(base, seq=None), "a").seq is None
+    assert fill_from_execution(msgspec.structs.replace(base, seq=""), "a").seq is None
+    assert fill_from_execution(msgspec.structs.replace(base, seq="4688002127"), "a").seq == (
+        4688002127
+    )
+    with pytest.raises(MalformedPayload, match="execution.seq='-1'"):
+        fill_from_execution(msgspec.structs.replace(base, seq="-1"), "a")
+    with pytest.raises(InvalidField, match="fill.seq=-1"):
+        fill_from_execution(msgspec.structs.replace(base, seq=-1), "a")
 
 
 def test_bot_attribution_from_our_order_link_id(bybit_payload: Any) -> None:
@@ -119,11 +139,11 @@ def test_bot_attribution_from_our_order_link_id(bybit_payload: Any) -> None:
     assert (fallback.bot_id, fallback.close_reason) == ("lxalgo_001", "manual")
 
 
-def test_fast_execution_is_not_a_fill(shared_data: Path) -> None:
-    assert private_events(frame(shared_data, "ws_account_execution_fast"), "a") == []
+def test_fast_execution_is_not_a_fill(payloads_dir: Path) -> None:
+    assert private_events(frame(payloads_dir, "ws_account_execution_fast"), "a") == []
 
 
-def test_orders_from_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:
+def test_orders_from_rest_and_ws(bybit_payload: Any, payloads_dir: Path) -> None:
     realtime = rest(bybit_payload, "http_get_orders_realtime", w.OrdersResult)
     first = order_from_info(realtime.list[0])
     assert (first.order_id, first.symbol, first.side, first.order_type) == (
@@ -141,7 +161,7 @@ def test_orders_from_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:
     assert first.avg_fill_price is None and first.trigger_price is None  # null and "0"
     assert first.created_at == ms(1761355905606)
 
-    (filled,) = private_events(frame(shared_data, "ws_account_order_filled"), "acct-1")
+    (filled,) = private_events(frame(payloads_dir, "ws_account_order_filled"), "acct-1")
     assert isinstance(filled, OrderUpdated) and filled.account == "acct-1"
     order = filled.order
     assert (order.status, order.filled_qty, order.avg_fill_price, order.price) == (
@@ -152,7 +172,7 @@ def test_orders_from_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:
     )
     assert order.trigger_price == D("29500.00") and order.time_in_force is TimeInForce.GTC
 
-    (stop,) = private_events(frame(shared_data, "ws_account_order_stop_loss"), "acct-1")
+    (stop,) = private_events(frame(payloads_dir, "ws_account_order_stop_loss"), "acct-1")
     assert isinstance(stop, OrderUpdated)
     assert stop.order.status is OrderStatus.UNTRIGGERED
     assert stop.order.price is None and stop.order.trigger_price == D("48000.00")
@@ -167,11 +187,11 @@ def test_rejected_order_keeps_partial_fill_and_reason(bybit_payload: Any) -> Non
     assert order.reject_reason == "INSUFFICIENT_MARGIN"
 
 
-def test_every_recorded_order_push_parses(shared_data: Path) -> None:
-    names = sorted(p.stem for p in (shared_data / "bybit_payloads").glob("ws_account_order*.json"))
+def test_every_recorded_order_push_parses(payloads_dir: Path) -> None:
+    names = sorted(p.stem for p in payloads_dir.glob("ws_account_order*.json"))
     assert len(names) == 11
     for name in names:
-        msg = frame(shared_data, name)
+        msg = frame(payloads_dir, name)
         events = private_events(msg, "acct-1")
         if name == "ws_account_order_partially_filled_rejected":
             assert events == []  # category "spot": not this desk's; it still parses:
@@ -207,8 +227,8 @@ def test_positions_rest(bybit_payload: Any) -> None:
     assert (sol.side, sol.size, sol.avg_price) == (None, D("0"), D("0"))
 
 
-def test_position_push_uses_entry_price(shared_data: Path) -> None:
-    (pos,) = private_events(frame(shared_data, "ws_account_position"), "acct-1")
+def test_position_push_uses_entry_price(payloads_dir: Path) -> None:
+    (pos,) = private_events(frame(payloads_dir, "ws_account_position"), "acct-1")
     assert isinstance(pos, PositionReported)
     assert (pos.symbol, pos.side, pos.size, pos.avg_price) == (
         "ETHUSDT",
@@ -219,22 +239,22 @@ def test_position_push_uses_entry_price(shared_data: Path) -> None:
     assert (pos.unrealized_pnl, pos.realized_pnl) == (D("-0.00255"), D("0.0094814"))
 
 
-def _frame_with_rows(shared_data: Path, name: str, rows: list[dict[str, Any]]) -> w.WsMessage:
-    raw = json.loads((shared_data / "bybit_payloads" / f"{name}.json").read_text())
+def _frame_with_rows(payloads_dir: Path, name: str, rows: list[dict[str, Any]]) -> w.WsMessage:
+    raw = json.loads((payloads_dir / f"{name}.json").read_text())
     return decode(json.dumps({**raw, "data": rows}), w.WsMessage, name)
 
 
-def test_a_frame_of_snapshots_builds_only_the_newest_of_each(shared_data: Path) -> None:
+def test_a_frame_of_snapshots_builds_only_the_newest_of_each(payloads_dir: Path) -> None:
     """A lagging connection gets many snapshots of one position (or wallet) in one frame, all
     of the frame's time; the superseded ones are not read (not even their numbers)."""
-    (eth,) = json.loads((shared_data / "bybit_payloads" / "ws_account_position.json").read_text())[
+    (eth,) = json.loads((payloads_dir / "ws_account_position.json").read_text())[
         "data"
     ]
     btc = {**eth, "symbol": "BTCUSDT", "size": "0.002"}
     rows = [{**eth, "size": "not a number"}, btc, {**eth, "size": "0.03"}]
     skipped: list[Any] = []
     events = private_events(
-        _frame_with_rows(shared_data, "ws_account_position", rows), "acct-1", skipped=skipped
+        _frame_with_rows(payloads_dir, "ws_account_position", rows), "acct-1", skipped=skipped
     )
     assert sorted((e.symbol, e.size) for e in events if isinstance(e, PositionReported)) == [
         ("BTCUSDT", D("0.002")),
@@ -243,7 +263,7 @@ def test_a_frame_of_snapshots_builds_only_the_newest_of_each(shared_data: Path) 
     assert skipped == []
     # the newest row is read as always: a bad number there is reported with its field
     bad = private_events(
-        _frame_with_rows(shared_data, "ws_account_position", [eth, {**eth, "size": "x"}]),
+        _frame_with_rows(payloads_dir, "ws_account_position", [eth, {**eth, "size": "x"}]),
         "acct-1",
         skipped=skipped,
     )
@@ -251,17 +271,17 @@ def test_a_frame_of_snapshots_builds_only_the_newest_of_each(shared_data: Path) 
         "position.size='x': is not a decimal number"
     ]
 
-    (wallet,) = json.loads((shared_data / "bybit_payloads" / "ws_account_wallet.json").read_text())[
+    (wallet,) = json.loads((payloads_dir / "ws_account_wallet.json").read_text())[
         "data"
     ]
     later = {**wallet, "totalEquity": "10300.5"}
     (push,) = private_events(
-        _frame_with_rows(shared_data, "ws_account_wallet", [wallet, later]), "acct-1"
+        _frame_with_rows(payloads_dir, "ws_account_wallet", [wallet, later]), "acct-1"
     )
     assert isinstance(push, WalletReported) and push.equity == D("10300.5")
 
 
-def test_wallet_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:
+def test_wallet_rest_and_ws(bybit_payload: Any, payloads_dir: Path) -> None:
     result = rest(bybit_payload, "http_get_wallet_balance", w.WalletResult)
     wallet = wallet_reported(result.list[0], "acct-1", at=AT)
     assert (wallet.equity, wallet.wallet_balance, wallet.available_balance) == (
@@ -269,7 +289,7 @@ def test_wallet_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:
         D("3.00326056"),
         D("3.00326056"),
     )
-    (push,) = private_events(frame(shared_data, "ws_account_wallet"), "acct-1")
+    (push,) = private_events(frame(payloads_dir, "ws_account_wallet"), "acct-1")
     assert isinstance(push, WalletReported)
     assert (push.equity, push.available_balance, push.at) == (
         D("10262.91335023"),
@@ -301,7 +321,7 @@ def test_instrument_with_zero_tick_is_refused_by_name(bybit_payload: Any) -> Non
     assert exc.value.field == "BTCUSDT.instrument.tick_size"
 
 
-def test_klines_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:
+def test_klines_rest_and_ws(bybit_payload: Any, payloads_dir: Path) -> None:
     result = rest(bybit_payload, "http_get_klines_linear", w.KlineResult)
     bar = bar_from_row(result.list[0], "BTCUSDT", 5)
     assert (bar.open_time_ms, bar.open, bar.high, bar.low, bar.close) == (
@@ -312,7 +332,7 @@ def test_klines_rest_and_ws(bybit_payload: Any, shared_data: Path) -> None:
         27455.0,
     )
     assert (bar.volume, bar.turnover) == (123.45, 3390000.0)
-    (update,) = public_events(frame(shared_data, "ws_kline"), TickerBook())
+    (update,) = public_events(frame(payloads_dir, "ws_kline"), TickerBook())
     assert isinstance(update, KlineUpdate) and update.confirmed is False
     assert (update.bar.symbol, update.bar.interval_min, update.bar.open_time_ms) == (
         "BTCUSDT",
@@ -329,9 +349,9 @@ def test_malformed_kline_row_names_the_column() -> None:
     assert (info.value.field, info.value.value) == ("kline.high", "oops")
 
 
-def test_ticker_snapshot_and_delta(shared_data: Path) -> None:
+def test_ticker_snapshot_and_delta(payloads_dir: Path) -> None:
     book = TickerBook()
-    (ticker,) = public_events(frame(shared_data, "ws_ticker_linear"), book)
+    (ticker,) = public_events(frame(payloads_dir, "ws_ticker_linear"), book)
     assert isinstance(ticker, Ticker)
     assert (ticker.last_price, ticker.mark_price, ticker.bid_price, ticker.ask_price) == (
         D("17216.00"),
@@ -352,8 +372,8 @@ def test_ticker_snapshot_and_delta(shared_data: Path) -> None:
     assert (merged.last_price, merged.mark_price) == (D("17220.50"), D("17217.33"))
 
 
-def test_public_trades(shared_data: Path, bybit_payload: Any) -> None:
-    (trade,) = public_events(frame(shared_data, "ws_public_trade"), TickerBook())
+def test_public_trades(payloads_dir: Path, bybit_payload: Any) -> None:
+    (trade,) = public_events(frame(payloads_dir, "ws_public_trade"), TickerBook())
     assert isinstance(trade, PublicTrade)
     assert (trade.side, trade.price, trade.qty, trade.at) == (
         Side.BUY,

@@ -82,51 +82,51 @@ WS_OPS = ["ws_auth_failure", "ws_auth_success", "ws_subscription_ack", "ws_subsc
 BARE = {"ws_account_position_with_open_time": w.PositionInfo}
 
 
-def _raw(shared_data: Path, name: str) -> bytes:
-    return (shared_data / "bybit_payloads" / f"{name}.json").read_bytes()
+def _raw(payloads_dir: Path, name: str) -> bytes:
+    return (payloads_dir / f"{name}.json").read_bytes()
 
 
-def test_the_table_covers_every_recorded_payload(shared_data: Path) -> None:
-    recorded = {p.stem for p in (shared_data / "bybit_payloads").glob("*.json")}
+def test_the_table_covers_every_recorded_payload(payloads_dir: Path) -> None:
+    recorded = {p.stem for p in payloads_dir.glob("*.json")}
     covered = set(REST) | set(WS_DATA) | set(WS_OPS) | set(BARE)
     assert recorded == covered
     assert len(recorded) == 64
 
 
 @pytest.mark.parametrize("name", sorted(REST))
-def test_rest_payload_decodes(shared_data: Path, name: str) -> None:
-    envelope = decode(_raw(shared_data, name), w.Response, name)
+def test_rest_payload_decodes(payloads_dir: Path, name: str) -> None:
+    envelope = decode(_raw(payloads_dir, name), w.Response, name)
     assert envelope.retCode == 0
     result = decode(envelope.result, REST[name], name)
     assert isinstance(result, REST[name])
     # ccxt hands us parsed JSON; the same payload converts identically from Python objects.
-    as_objects = msgspec.json.decode(_raw(shared_data, name))["result"]
+    as_objects = msgspec.json.decode(_raw(payloads_dir, name))["result"]
     assert convert(as_objects, REST[name], name) == result
 
 
 @pytest.mark.parametrize("name", sorted(WS_DATA))
-def test_ws_payload_decodes(shared_data: Path, name: str) -> None:
-    frame = decode(_raw(shared_data, name), w.WsMessage, name)
+def test_ws_payload_decodes(payloads_dir: Path, name: str) -> None:
+    frame = decode(_raw(payloads_dir, name), w.WsMessage, name)
     assert frame.topic or frame.op
     decoded = decode(frame.data, WS_DATA[name], name)
     assert decoded is not None
 
 
 @pytest.mark.parametrize("name", WS_OPS)
-def test_ws_op_replies_decode(shared_data: Path, name: str) -> None:
-    frame = decode(_raw(shared_data, name), w.WsMessage, name)
+def test_ws_op_replies_decode(payloads_dir: Path, name: str) -> None:
+    frame = decode(_raw(payloads_dir, name), w.WsMessage, name)
     assert frame.op in ("auth", "subscribe")
     assert frame.success is (not name.endswith("failure"))
 
 
-def test_bare_position_row_decodes(shared_data: Path) -> None:
-    row = decode(_raw(shared_data, "ws_account_position_with_open_time"), w.PositionInfo, "p")
+def test_bare_position_row_decodes(payloads_dir: Path) -> None:
+    row = decode(_raw(payloads_dir, "ws_account_position_with_open_time"), w.PositionInfo, "p")
     assert (row.symbol, row.entryPrice, row.openTime) == ("BTCUSDT", "50000", 1700000000123)
 
 
-def test_concrete_wire_values(shared_data: Path) -> None:
+def test_concrete_wire_values(payloads_dir: Path) -> None:
     execs = decode(
-        decode(_raw(shared_data, "http_get_executions"), w.Response, "e").result,
+        decode(_raw(payloads_dir, "http_get_executions"), w.Response, "e").result,
         w.ExecutionsResult,
         "e",
     )
@@ -136,9 +136,9 @@ def test_concrete_wire_values(shared_data: Path) -> None:
         "f1dce92e-1g29-6977-a526-dg420c6ecb4c",
     ]
     assert execs.list[0].isMaker is True and execs.list[1].execFee == "0.9000"
-    ack = decode(_raw(shared_data, "ws_subscription_failure"), w.WsMessage, "s")
+    ack = decode(_raw(payloads_dir, "ws_subscription_failure"), w.WsMessage, "s")
     assert ack.ret_msg == "Invalid topic: invalid.topic.BTCUSDT"
-    auth = decode(_raw(shared_data, "ws_auth_failure"), w.WsMessage, "a")
+    auth = decode(_raw(payloads_dir, "ws_auth_failure"), w.WsMessage, "a")
     assert (auth.retCode, auth.retMsg) == (10003, "Invalid apikey")
 
 
@@ -158,7 +158,7 @@ def test_malformed_payload_names_field_and_value(bybit_payload: Any) -> None:
     assert "Expected `str`, got `float`" in str(info.value)
 
 
-def test_missing_required_field_is_named(shared_data: Path) -> None:
+def test_missing_required_field_is_named(payloads_dir: Path) -> None:
     with pytest.raises(MalformedPayload, match=r"execId"):
         decode(b'[{"symbol": "BTCUSDT"}]', list[w.ExecutionInfo], "execution")
 

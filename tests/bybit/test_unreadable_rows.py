@@ -6,7 +6,9 @@ field only (``execType`` or ``execPrice``), as Bybit would send them in the same
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +18,10 @@ import pytest
 from alphadesk.adapters.bybit import BybitClient
 from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.items import SkippedItem
+from alphadesk.adapters.bybit.parse import fill_from_execution, linear_symbol
+from alphadesk.adapters.bybit.wire import MalformedPayload, convert
 from alphadesk.adapters.bybit.ws_decode import private_events
+from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.enums import ExecType, Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
@@ -138,3 +143,83 @@ async def test_gap_fill_page_keeps_its_good_rows(
     assert sum(RECORDED_EXEC_ID in r.getMessage() for r in caplog.records) == 2
     # The same window read again (no injected rows now) still works: nothing is stuck.
     assert [f.order_id for f in await client.history.executions(end, end)] == [ack.order_id]
+
+
+HOSTILE_FIELDS = [
+    ({"execTime": "253402300800000"}, "execution.execTime"),  # the year 10000: was an overflow
+    ({"execPrice": "1e400"}, "fill.price"),
+    ({"execQty": "1e-400"}, "fill.qty"),
+    ({"execFee": "-0.5"}, "fill.fee"),
+    ({"execId": "a\x00b"}, "fill.exec_id"),
+    ({"symbol": "BTC:USDT"}, "execution.symbol"),
+    ({"symbol": "BTCUSDT "}, "execution.symbol"),
+    ({"symbol": "ethusdt"}, "execution.symbol"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), HOSTILE_FIELDS)
+def test_any_error_of_a_row_is_that_rows_alone_with_its_raw_json(
+    bybit_payload: Any, change: dict[str, Any], field: str
+) -> None:
+    good = recorded_row(bybit_payload)
+    bad = {**good, "execId": "bad-1", **change}
+    frame = {**bybit_payload("ws_account_execution"), "data": [bad, good]}
+    msg = msgspec.json.decode(msgspec.json.encode(frame), type=w.WsMessage)
+    skipped: list[SkippedItem] = []
+    events = private_events(msg, "acct", skipped=skipped)
+    assert [e.exec_id for e in events if isinstance(e, Fill)] == [RECORDED_EXEC_ID]
+    (item,) = skipped
+    assert item.reason.startswith(f"{field}=") and json.loads(item.raw) == bad
+
+
+@pytest.mark.parametrize(
+    "symbol", ["BTCUSDT", "1000PEPEUSDT", "TSLAUSDT", "10000000AIDOGEUSDT"]
+)
+def test_linear_usdt_symbols_are_read(symbol: str) -> None:
+    assert linear_symbol("execution.symbol", symbol) == symbol
+
+
+@pytest.mark.parametrize(
+    "symbol",
+    ["BTC:USDT", "BTC USDT", "btcusdt", "BTCUSDT-26DEC25", "BTCPERP", "BTC-26DEC25", "USDT", "",
+     "BTCUSD", "BTCUSDT\x00", "A" * 17 + "USDT"],
+)
+def test_other_symbols_are_refused_at_the_wire(symbol: str) -> None:
+    with pytest.raises(MalformedPayload, match=r"^execution\.symbol="):
+        linear_symbol("execution.symbol", symbol)
+
+
+def test_the_recorded_linear_instruments_all_fit(bybit_payload: Any) -> None:
+    for name in ("http_get_instruments_linear", "http_get_instruments_linear_symbol_type"):
+        for row in bybit_payload(name)["result"]["list"]:
+            assert linear_symbol("instrument.symbol", row["symbol"]) == row["symbol"]
+
+
+def test_an_execution_more_than_a_day_ahead_of_the_venue_clock_is_refused(
+    bybit_payload: Any,
+) -> None:
+    row = convert(recorded_row(bybit_payload), w.ExecutionInfo, "execution")
+    at = from_epoch_ms("t", row.execTime)
+    assert fill_from_execution(row, "acct", now=at - timedelta(hours=23)).exec_time == at
+    with pytest.raises(MalformedPayload, match="more than a day after the venue's clock"):
+        fill_from_execution(row, "acct", now=at - timedelta(days=1, milliseconds=1))
+
+
+async def test_gap_fill_page_with_an_overflowing_row_still_completes(
+    client: BybitClient, sim: Any, bybit_payload: Any
+) -> None:
+    ack = await client.trading.create_order(buy())
+    (own,) = [v for v in sim.exchange.engine.order_history("shortseller", "BTCUSDT")]
+    good = recorded_row(bybit_payload)
+    bad = {**good, "execId": "year-10000", "execTime": "253402300800000"}
+    sim.faults.extra_rows([bad, good], path="/v5/execution/list")
+    seen: list[SkippedItem] = []
+    client.history.on_skipped = seen.extend
+    end = own.order.updated_at
+    fills = await client.history.executions(end, end)
+    assert sorted(f.exec_id for f in fills) == sorted(
+        [RECORDED_EXEC_ID, next(f.exec_id for f in fills if f.order_id == ack.order_id)]
+    )
+    (item,) = seen
+    assert item.item_id == "year-10000" and json.loads(item.raw) == bad
+    assert "execution.execTime" in item.reason

@@ -17,7 +17,9 @@ ZERO = Decimal(0)
 
 qtys = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("50"), places=3)
 prices = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99999"), places=4)
-fees = st.decimals(min_value=Decimal("-0.5"), max_value=Decimal("5"), places=6)
+# A trade's fee is a rate of its notional (a maker's may be a rebate, within the domain's 1 %
+# bound); a funding payment is any amount of either sign.
+fees = st.decimals(min_value=Decimal("-0.01"), max_value=Decimal("0.01"), places=6)
 step = st.tuples(st.sampled_from([Side.BUY, Side.SELL]), qtys, prices, fees, st.booleans())
 
 
@@ -26,12 +28,14 @@ def _fills(steps: list[tuple[Side, Decimal, Decimal, Decimal, bool]], close: boo
     open_qty = ZERO
     for i, (side, qty, price, fee, funding) in enumerate(steps):
         kind = ExecType.FUNDING if funding and open_qty else ExecType.TRADE
-        fills.append(make_fill(side, qty, price, fee, seconds=i, exec_type=kind))
+        amount = fee * 50 if kind is ExecType.FUNDING else fee * price * qty
+        fills.append(make_fill(side, qty, price, amount, seconds=i, exec_type=kind,
+                               is_maker=amount < 0))
         if kind is ExecType.TRADE:
             open_qty += qty * side.sign
     if close and open_qty:
         side = Side.SELL if open_qty > 0 else Side.BUY
-        fills.append(make_fill(side, abs(open_qty), "123.45", "0.07", seconds=len(steps)))
+        fills.append(make_fill(side, abs(open_qty), "123.45", "0.0007", seconds=len(steps)))
     return fills
 
 

@@ -34,6 +34,7 @@ FILL: dict[str, Any] = {
     "order_type": "Market",
     "closed_size": Decimal("0"),
     "close_reason": "entry",
+    "seq": 140612148849382,
 }
 
 ORDER: dict[str, Any] = {
@@ -61,6 +62,10 @@ def test_trusted_fill_equals_the_checked_one() -> None:
     fast = Fill.trusted(**FILL)
     assert fast == Fill(**FILL)
     assert asdict(fast) == asdict(Fill(**FILL))
+    assert fast.seq == 140612148849382
+    unsequenced = {k: v for k, v in FILL.items() if k != "seq"}
+    assert Fill.trusted(**unsequenced) == Fill(**unsequenced) and Fill(**unsequenced).seq is None
+    assert fast.relabelled("exit").seq == fast.seq  # the slot replacer copies the new slot too
 
 
 def test_trusted_order_equals_the_checked_one() -> None:
@@ -78,6 +83,9 @@ def test_trusted_order_equals_the_checked_one() -> None:
         ("exec_time", T0.astimezone(timezone(timedelta(hours=1)))),
         ("bot_id", ""),
         ("symbol", "X" * 21),
+        ("seq", -1),
+        ("seq", True),
+        ("seq", 2**63),
     ],
 )
 def test_trusted_fill_refuses_what_the_checked_one_refuses(field: str, value: object) -> None:

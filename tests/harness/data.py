@@ -1,51 +1,59 @@
-"""The shared data folder (real Bybit payloads, market candles) that lives beside the repository.
+"""The test data the repository carries: recorded Bybit payloads and candle files.
 
-On a dev machine it is /work/shared/data; CI clones the repository elsewhere and puts a copy of
-shared/ beside the clone, hence `<repo root>/../shared/data`. ALPHADESK_SHARED_DATA overrides it.
+Payloads live in tests/fixtures/bybit_payloads/. Candles are looked up first in the folder the
+package ships (src/alphadesk/data/market/, the files `alphadesk demo` uses) and then in
+tests/fixtures/market/ (test-only files). Every file's origin and licence is in the SOURCES.md
+beside it. Nothing outside the repository is read, so a bare clone runs its tests.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-SHARED_DATA_ENV = "ALPHADESK_SHARED_DATA"
+from alphadesk.data import market_dir as bundled_market_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+PAYLOADS_DIR = FIXTURES_DIR / "bybit_payloads"
+FIXTURE_MARKET_DIR = FIXTURES_DIR / "market"
 
 
-class SharedDataMissingError(FileNotFoundError):
-    """The shared data folder, or a file in it, is not where the tests expect it."""
+class DataFileMissingError(FileNotFoundError):
+    """A test data file is not where the tests expect it in the repository."""
 
 
-def shared_data_dir() -> Path:
-    """The shared data folder; raises SharedDataMissingError saying where it looked."""
-    override = os.environ.get(SHARED_DATA_ENV)
-    path = Path(override) if override else REPO_ROOT.parent / "shared" / "data"
-    if not path.is_dir():
-        how = f"{SHARED_DATA_ENV}={override}" if override else "<repo root>/../shared/data"
-        raise SharedDataMissingError(
-            f"shared data folder not found at {path} ({how}); put a copy of shared/ beside the "
-            f"repository or set {SHARED_DATA_ENV} to its data folder"
-        )
-    return path
+def market_dirs() -> tuple[Path, ...]:
+    """The candle folders, searched in this order: the package's bundle, then the test fixtures."""
+    return (bundled_market_dir(), FIXTURE_MARKET_DIR)
 
 
-def _file_in(folder: str, name: str, suffix: str) -> Path:
-    directory = shared_data_dir() / folder
-    path = directory / (name if name.endswith(suffix) else f"{name}{suffix}")
-    if not path.is_file():
-        known = sorted(p.name for p in directory.glob(f"*{suffix}")) if directory.is_dir() else []
-        raise SharedDataMissingError(
-            f"{path} not found; {folder}/ has: {', '.join(known) or 'nothing'}"
-        )
-    return path
+def _known(directories: tuple[Path, ...], suffix: str) -> str:
+    names = sorted({p.name for d in directories if d.is_dir() for p in d.glob(f"*{suffix}")})
+    return ", ".join(names) or "nothing"
+
+
+def _find(directories: tuple[Path, ...], name: str, suffix: str) -> Path:
+    file_name = name if name.endswith(suffix) else f"{name}{suffix}"
+    for directory in directories:
+        path = directory / file_name
+        if path.is_file():
+            return path
+    where = " or ".join(str(d) for d in directories)
+    raise DataFileMissingError(
+        f"{file_name} not found in {where}; there are: {_known(directories, suffix)}"
+    )
+
+
+def payloads_dir() -> Path:
+    """The folder of recorded Bybit V5 payloads (one JSON file each)."""
+    return PAYLOADS_DIR
 
 
 def bybit_payload_path(name: str) -> Path:
     """Path of a recorded Bybit V5 payload, e.g. `http_get_executions` (`.json` optional)."""
-    return _file_in("bybit_payloads", name, ".json")
+    return _find((PAYLOADS_DIR,), name, ".json")
 
 
 def bybit_payload(name: str) -> Any:
@@ -55,4 +63,10 @@ def bybit_payload(name: str) -> Any:
 
 def market_csv(name: str) -> Path:
     """Path of a candle CSV (`ts_ms,open,high,low,close,volume`); `.csv` is optional."""
-    return _file_in("market", name, ".csv")
+    return _find(market_dirs(), name, ".csv")
+
+
+def market_files(pattern: str) -> list[Path]:
+    """Every candle file matching a glob pattern, across both folders, sorted by name."""
+    found = {p.name: p for d in reversed(market_dirs()) for p in d.glob(pattern)}
+    return [found[name] for name in sorted(found)]

@@ -6,6 +6,12 @@ stop a server for real (the listener soak: "PostgreSQL is restarted once and Red
 its own from the same local binaries ``scripts/services.sh`` uses, on free ports, under its
 temporary folder, and stops them afterwards. PostgreSQL and PgBouncer refuse to run as root, so as
 root they run as the ``postgres`` user. What is missing is named in the error.
+
+The folder should be the test's own (:func:`private_root`), not under pytest's shared basetemp:
+another pytest run on the machine resets ``/tmp/pytest-of-<user>`` to 0700 (the ``postgres`` user
+then cannot reach its data folder, and ``pg_ctl stop`` fails) and prunes old run folders. Every
+server leaves a pid file in the folder, and :func:`stop_leftovers` kills whatever still runs from
+it: the last word of a test's teardown, whatever happened before.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +56,70 @@ def _owned(path: Path) -> Path:
                 break
             parent.chmod(parent.stat().st_mode | 0o011)
     return path
+
+
+def _pid_in(pidfile: Path) -> int | None:
+    """The pid on the first line of a pid file (PostgreSQL's, PgBouncer's, ours for Redis)."""
+    try:
+        first = pidfile.read_text().split("\n", 1)[0].strip()
+    except OSError:
+        return None
+    return int(first) if first.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill(pid: int, *, within_s: float = 30.0) -> None:
+    """SIGQUIT (PostgreSQL's immediate shutdown; Redis and PgBouncer just die), then SIGKILL if
+    it is still there after ``within_s``."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGQUIT)
+    deadline = time.monotonic() + within_s
+    while _alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child (Redis): reap it
+                return
+        time.sleep(0.05)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def stop_leftovers(root: Path) -> list[str]:
+    """Kill every server still running from ``root`` (by the pid files it holds); the pid files
+    found alive, for the teardown to mention. Synchronous: safe in any finalizer."""
+    stopped = []
+    for name in ("pgbouncer.pid", "postmaster.pid", "redis.pid"):
+        for pidfile in sorted(root.rglob(name)):
+            pid = _pid_in(pidfile)
+            if pid is not None and _alive(pid):
+                _kill(pid)
+                stopped.append(str(pidfile))
+    return stopped
+
+
+@contextmanager
+def private_root(prefix: str) -> Iterator[Path]:
+    """A temporary folder of the test's own under the system's temp directory (``mkdtemp``:
+    a fresh name, created 0700, then opened to traversal so the ``postgres`` user reaches its
+    data folder). On the way out, whatever still runs from it is killed and it is removed."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o711)
+    try:
+        yield root
+    finally:
+        try:
+            stop_leftovers(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def _pg_bindir() -> Path:
@@ -187,7 +259,12 @@ async def private_postgres(folder: Path) -> AsyncIterator[PrivatePostgres]:
         if bouncer is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(bouncer, signal.SIGTERM)
-        await server.stop()
+        postmaster = _pid_in(data / "postmaster.pid")
+        if postmaster is not None and _alive(postmaster):  # not already down (an outage's)
+            try:
+                await server.stop()
+            except RuntimeError:  # pg_ctl could not do it: the pid file can
+                await asyncio.to_thread(_kill, postmaster)
 
 
 @dataclass
@@ -219,6 +296,7 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        (self.folder / "redis.pid").write_text(f"{self.process.pid}\n")  # see stop_leftovers
         await _answers(self.port, 15)
 
     async def stop(self) -> None:
@@ -227,6 +305,7 @@ class PrivateRedis:
             self.process.kill()
             await self.process.wait()
         self.process = None
+        (self.folder / "redis.pid").unlink(missing_ok=True)
 
 
 @asynccontextmanager

@@ -1,7 +1,7 @@
 """Real candles for the indicator tests.
 
-Files are found by the project's ``market_csv`` fixture (tests/conftest.py): the shared data
-folder beside the repository, or ``$ALPHADESK_SHARED_DATA``; a missing file fails the test.
+Files are found by the project's ``market_csv`` fixture (tests/conftest.py): the candles the
+package ships, then tests/fixtures/market/; a missing file fails the test.
 """
 
 from __future__ import annotations

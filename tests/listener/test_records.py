@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from listener_support import ACCOUNT, Ledger, decode_frame, order_frame, wallet_frame
+from sim_support import eventually
 
 from alphadesk.adapters.spool import DiskSpool
 from alphadesk.app.listener_records import merge, open_records
@@ -154,7 +155,8 @@ async def test_batches_in_flight_record_equity_in_their_order(
         later = replace(wallet, equity=wallet.equity + 1)
         first = asyncio.create_task(ingest.ingest([wallet]))
         second = asyncio.create_task(ingest.ingest([later]))
-        await asyncio.sleep(0.2)  # the second batch is ready to write while the first waits
+        # the second batch is past its commit, its equity write queued behind the first's
+        await eventually(lambda: ingest.stats.batches == 2 and slow.calls == 1)
         slow.go.set()
         await asyncio.gather(first, second)
         rows = await ledger.fetch("SELECT equity FROM trading.equity")

@@ -275,6 +275,7 @@ async def test_rest_faults_in_process_and_over_http(client: Client, sim: Simulat
         assert resp.status == 200
     status, _, body = await client.get(MAIN, "/v5/account/info")
     assert status == 502 and body is None
+    assert sim.faults.rest_hits == {"/v5/position/list": 2, "/v5/account/info": 1}
     sim.faults.timestamp_error(1)
     public = await client.public("/v5/market/time")  # unsigned requests are not hit by 10002
     assert public["retCode"] == 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
 
 from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.parse import fill_from_execution
@@ -30,7 +31,9 @@ async def state(request: pytest.FixtureRequest) -> AsyncIterator[RedisState | Me
         return
     url = request.getfixturevalue("redis_url")  # sync: fails by name when Redis is missing
     async with keyspace.isolated_prefix(url) as prefix:  # what `redis_prefix` does, in-loop
-        redis_state = RedisState.from_url(url, namespace=prefix)
+        # named after its prefix: a test can tell this state's connections (CLIENT LIST)
+        client = Redis.from_url(url, decode_responses=False, client_name=prefix)
+        redis_state = RedisState(client, namespace=prefix)
         try:
             yield redis_state
         finally:

@@ -97,8 +97,12 @@ async def test_another_consumer_claims_idle_entries(state: State) -> None:
     await state.bus.publish_fills(fills)
     await state.bus.fills.read("listener", "dead", count=3)
     assert await state.bus.fills.claim("listener", "alive", min_idle_ms=60_000) == []
-    await asyncio.sleep(0.05)
-    claimed = await state.bus.fills.claim("listener", "alive", min_idle_ms=20)
+    claimed = []
+    for _ in range(1000):  # until 20 ms have passed on the bus's clock (a wait, not a claim)
+        claimed = await state.bus.fills.claim("listener", "alive", min_idle_ms=20)
+        if claimed:
+            break
+        await asyncio.sleep(0.01)
     assert [d.event for d in claimed] == fills
     assert await state.bus.fills.read("listener", "dead", pending=True) == []
     mine = await state.bus.fills.read("listener", "alive", pending=True)
@@ -107,9 +111,25 @@ async def test_another_consumer_claims_idle_entries(state: State) -> None:
     assert await state.bus.fills.pending_count("listener") == 0
 
 
+async def _blocked(state: State, reader: asyncio.Task[object]) -> None:
+    """Wait until ``reader`` blocks: for Redis, until this state's connection shows blocked in
+    CLIENT LIST (the fixture names it after its prefix); in process, a step of the reader."""
+    await asyncio.sleep(0)
+    if not isinstance(state, RedisState):
+        return
+    name = state.keys.namespace
+    for _ in range(3000):
+        assert not reader.done(), "the read returned before anything was published"
+        clients = await state.client.client_list()
+        if any(c.get("name") == name and "b" in c.get("flags", "") for c in clients):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the read never blocked")
+
+
 async def test_blocking_read_wakes_on_publish(state: State) -> None:
-    reader = asyncio.create_task(state.bus.fills.read("g", "c", block_ms=5_000))
-    await asyncio.sleep(0.05)
+    reader = asyncio.create_task(state.bus.fills.read("g", "c", block_ms=60_000))
+    await _blocked(state, reader)
     fill = make_fill()
     await state.bus.fills.publish([fill])
     got = await asyncio.wait_for(reader, 5)
@@ -118,7 +138,7 @@ async def test_blocking_read_wakes_on_publish(state: State) -> None:
 
 
 async def test_subscriber_receives_the_notification(state: State) -> None:
-    fill = make_fill(qty="0.001", fee="-0.00012")
+    fill = make_fill(qty="0.001", fee="-0.00012", is_maker=True)
     async with state.bus.subscribe_fills() as subscription:
         await state.bus.publish_fills([fill])
         assert await subscription.get(2.0) == fill

@@ -178,3 +178,25 @@ async def test_a_foreign_value_is_replaced_by_a_versioned_write(
         assert await state.positions.get_position(BOT, "BTCUSDT") == pos(1)
     finally:
         await state.aclose()
+
+
+def bad_key(seq: int, symbol: str) -> PositionState:
+    """A state whose symbol no key may hold (a ledger row from before symbols were checked at
+    the wire): PositionState itself takes it, only a key cannot."""
+    return pos(seq, symbol=symbol)
+
+
+@pytest.mark.parametrize("symbol", ["BTC:USDT", "BTC USDT", "ETH*"])
+async def test_a_key_that_cannot_be_written_costs_only_itself(state: State, symbol: str) -> None:
+    good, other = pos(1, "0.007"), pos(2, "0.3", symbol="ETHUSDT")
+    applied = await state.positions.put_positions([good, bad_key(1, symbol), other])
+    assert applied == [True, False, True]
+    assert await state.positions.get_position(BOT, "BTCUSDT") == good
+    assert await state.positions.positions(BOT) == {"BTCUSDT": good, "ETHUSDT": other}
+
+
+async def test_a_rebuild_writes_every_key_it_can(state: State) -> None:
+    await state.positions.put_position(pos(1, "0.002"))
+    fresh = [pos(5, "0.007"), bad_key(5, "BTC:USDT"), pos(6, "1", symbol="SOLUSDT")]
+    await state.positions.replace_all_positions(BOT, fresh)
+    assert await state.positions.positions(BOT) == {"BTCUSDT": fresh[0], "SOLUSDT": fresh[2]}

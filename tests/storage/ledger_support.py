@@ -105,6 +105,11 @@ def fill_builder() -> MakeFill:
         if at is not None:
             execution["execTime"] = str(int(at.timestamp() * 1000))
         execution.update(fields)
+        if "execFee" not in fields and {"execQty", "execPrice"} & fields.keys():
+            # the recorded fee is its own 0.5 BTC's: keep it the recorded rate of this notional
+            fee = (Decimal(execution["execPrice"]) * Decimal(execution["execQty"])
+                   * Decimal(execution["feeRate"]))  # fmt: skip
+            execution["execFee"] = format(fee, "f")
         fill = fill_from_execution(execution, bot_id=bot_id)
         if at is not None:  # keep microseconds, which epoch ms cannot carry
             fill = Fill(**{**_as_dict(fill), "exec_time": at})

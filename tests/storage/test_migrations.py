@@ -47,7 +47,11 @@ def test_sqlite_upgrade_is_versioned_and_idempotent(tmp_path: Path) -> None:
     assert migrate.current(url) == ()
     assert not (tmp_path / "a.db").exists()  # reading the revision creates nothing
     applied = migrate.upgrade(url)
-    assert [a.split(" (")[0] for a in applied] == ["upgraded to 0001", "upgraded to 0002"]
+    assert [a.split(" (")[0] for a in applied] == [
+        "upgraded to 0001",
+        "upgraded to 0002",
+        "upgraded to 0003",
+    ]
     assert migrate.current(url) == (migrate.head(),)
     assert _sqlite_tables(tmp_path / "a.db") == TABLES
     assert migrate.upgrade(url) == []
@@ -93,7 +97,7 @@ def test_cli_upgrade_and_current_on_default_sqlite_file(
 def test_cli_rejects_an_unknown_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert _run_cli("db", "upgrade", "--url", "mysql://root:hunter2@db/x") == 2
     err = capsys.readouterr().err
-    assert "database_url" in err and "hunter2" not in err
+    assert "--url='mysql://root:***@db/x'" in err and "hunter2" not in err
 
 
 @pytest.mark.postgres
@@ -127,6 +131,14 @@ async def test_postgres_through_pgbouncer(
         assert cols["exec_price"]["data_type"] == "numeric"
         assert cols["exec_price"]["numeric_precision"] is None  # unconstrained: no rounding
         assert cols["exec_time"]["data_type"] == "timestamp with time zone"
+        seq_columns = await conn.fetch(
+            "SELECT table_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_schema = 'trading' AND column_name = 'seq' ORDER BY table_name"
+        )
+        assert [tuple(r) for r in seq_columns] == [
+            ("fills", "bigint", "YES"),
+            ("funding", "bigint", "YES"),
+        ]
         unique = await conn.fetchval(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'fills_exec_key'"
         )
@@ -159,3 +171,20 @@ async def test_postgres_through_pgbouncer(
     assert await asyncio.to_thread(_run_cli, "db", "downgrade", "base") == 0
     assert "downgraded from 0001" in capsys.readouterr().out
     assert await asyncio.to_thread(migrate.current, url) == ()
+
+
+def test_sqlite_seq_column_comes_and_goes_with_revision_0003(tmp_path: Path) -> None:
+    """0003 adds the venue's ``seq`` to both execution tables; undoing it drops only that."""
+    path = tmp_path / "s.db"
+    url = f"sqlite:///{path}"
+
+    def columns(table: str) -> dict[str, str]:
+        with sqlite3.connect(path) as conn:
+            return {r[1]: r[2] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+    migrate.upgrade(url, "0002")
+    assert "seq" not in columns("fills")
+    migrate.upgrade(url)
+    assert columns("fills")["seq"] == columns("funding")["seq"] == "BIGINT"
+    assert [a.split(" (")[0] for a in migrate.downgrade(url, "0002")] == ["downgraded from 0003"]
+    assert "seq" not in columns("fills") and "exec_id" in columns("funding")

@@ -27,9 +27,9 @@ def bars_5m(market_csv: Callable[[str], Path]) -> Callable[[str], list[Bar]]:
 
 
 @pytest.fixture(scope="session")
-def bars_4h(market_csv: Callable[[str], Path], shared_data: Path) -> dict[str, list[Bar]]:
+def bars_4h(market_files: Callable[[str], list[Path]]) -> dict[str, list[Bar]]:
     out: dict[str, list[Bar]] = {}
-    for path in sorted((shared_data / "market").glob("*_4h_bybit-perp-*.csv")):
+    for path in market_files("*_4h_bybit-perp-*.csv"):
         symbol = path.name.split("_")[0]
         out[symbol] = load_bars(path, symbol, 240)
     assert len(out) >= 5

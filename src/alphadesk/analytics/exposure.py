@@ -14,6 +14,7 @@ from decimal import Decimal
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.ordering import in_fold_order
 
 ZERO = Decimal(0)
 
@@ -23,9 +24,7 @@ def open_intervals(fills: Iterable[Fill], end_ms: int) -> list[tuple[int, int]]:
     qty: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     opened: dict[tuple[str, str], int] = {}
     intervals: list[tuple[int, int]] = []
-    ordered = sorted(
-        (f for f in fills if f.moves_position), key=lambda f: (f.exec_time, f.exec_id)
-    )
+    ordered = in_fold_order(f for f in fills if f.moves_position)
     for fill in ordered:
         key = (fill.bot_id, fill.symbol)
         before = qty[key]

@@ -1,10 +1,15 @@
 """One bot, composed from configuration: the only place that switches on the deployment mode.
 
-``paper``: the paper venue (the shared matching engine, in this process) on replayed candles;
-the bot writes its own fills through the fill writer, since no listener watches a paper account.
+``paper``: the paper venue (the shared matching engine, in this process) on replayed candles
+(resuming after the last bar an earlier run processed, :mod:`app.paper_resume`) or, with
+``prices="live"``, on Bybit's live public closed bars (:mod:`app.paper_prices`, no key);
+no listener watches a paper account, so the bot records its venue's fills through its own
+:class:`~alphadesk.engine.recorder.FillRecorder`, the one entrance (ledger, then the bus and the
+live positions; a spool under the state folder while the database is unreachable).
 ``demo``/``testnet``/``live``: the Bybit adapter with the bot's own key; closed bars from the
-public kline stream, fills and order updates from the private stream. Fills are written through
-the same fill writer (insert-if-absent, so a listener recording them too changes nothing).
+public kline stream, fills and order updates from the private stream. The bot never writes
+fills there: the listener records them (one writer per account); the bot reads them into its
+book.
 
 Whatever the mode, a run: registers the bot in ``trading.bots``; restores the kill switch
 (``<state_dir>/<bot_id>.risk.json``, else a ``reducing``/``halted`` status left in the table);
@@ -21,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,11 +36,14 @@ from typing import Any, Literal
 from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment
 from alphadesk.adapters.bybit.models import KlineUpdate
 from alphadesk.adapters.bybit.streams import public_topics
+from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.paper import PaperExchange
 from alphadesk.adapters.sim.records import SimEvent
+from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
+from alphadesk.adapters.spool.disk import DiskSpool
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.bots import open_bots
 from alphadesk.adapters.storage.risk_state import FileStateStore
@@ -48,11 +56,12 @@ from alphadesk.app.bot_venues import (
     recent_closed_bars,
 )
 from alphadesk.app.paper_book import PaperBook
+from alphadesk.app.paper_prices import LivePrices, PaperPrices, ReplayPrices
+from alphadesk.app.paper_resume import PaperResume
 from alphadesk.app.settings import BotSettings, Settings
 from alphadesk.backtest.data import MarketData, load
-from alphadesk.backtest.instruments import default_instrument
 from alphadesk.backtest.settings import BacktestSettings
-from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.bars import Bar
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
@@ -60,6 +69,7 @@ from alphadesk.domain.instruments import Instrument
 from alphadesk.engine.bot_registry import BotRecord, BotRegistry, state_of_status, status_for
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.live_driver import LiveDriver, QueuedGateway
+from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.recovery import Recovery, recover
 from alphadesk.engine.runner import Engine
 from alphadesk.engine.state_ports import BotStatusStore
@@ -69,12 +79,16 @@ from alphadesk.strategies.api import Strategy
 log = logging.getLogger("alphadesk.bot")
 Mode = Literal["paper", "demo", "testnet", "live"]
 MODES: tuple[Mode, ...] = ("paper", "demo", "testnet", "live")
+Prices = Literal["replay", "live"]
+PRICES: tuple[Prices, ...] = ("replay", "live")
 
 
 @dataclass(frozen=True, slots=True)
 class BotOptions:
     name: str
     mode: Mode = "paper"
+    prices: Prices = "replay"
+    """Paper: replayed candle files, or live closed bars from Bybit's public market data."""
     database_url: str | None = None
     state_dir: Path = Path("state")
     data: tuple[Path, ...] = ()
@@ -113,6 +127,12 @@ class Bot:
     def __init__(self, settings: Settings, options: BotOptions) -> None:
         if options.mode not in MODES:
             raise ValueError(f"mode={options.mode!r}: expected one of {', '.join(MODES)}")
+        if options.prices not in PRICES:
+            raise ValueError(f"prices={options.prices!r}: expected one of {', '.join(PRICES)}")
+        if options.prices == "live" and options.mode != "paper":
+            raise ValueError(f"prices=live: for paper mode only, not mode={options.mode!r}")
+        if options.prices == "live" and (options.data or options.start_ms is not None):
+            raise ValueError("prices=live: --data and --from replay candle files; drop them")
         self.settings = settings
         self.options = options
         self.config: BotSettings = settings.bot(options.name)
@@ -123,6 +143,7 @@ class Bot:
         self.on_started: Callable[[BotRun], None] | None = None
         self._live: BotStatusStore | None = None
         self._live_failing = False
+        self._closers: list[Callable[[], Awaitable[None]]] = []
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -144,13 +165,26 @@ class Bot:
                 self.settings.redis_url, namespace=self.options.redis_namespace
             )
             self._live = redis.bots
+        spool: DiskSpool | None = None
         try:
             writer = FillWriter(store)
             if self.options.mode == "paper":
-                return await self._run_paper(writer, bots)
+                state = redis if redis is not None else MemoryState()
+                folder = self.options.state_dir
+                spool = DiskSpool(folder / f"{self.bot_id}.spool")
+                recorder = FillRecorder(
+                    writer, spool, bus=state.bus, positions=state.positions,
+                    markets=state.market, alerts=state.bus,
+                    dead_letters=JsonlDeadLetters(folder / f"{self.bot_id}.dead_letters.jsonl"),
+                )  # fmt: skip
+                return await self._run_paper(writer, bots, recorder)
             return await self._run_bybit(writer, bots)
         finally:
             self._live = None
+            while self._closers:
+                await self._closers.pop()()
+            if spool is not None:
+                spool.close()
             if redis is not None:
                 await redis.aclose()
             await bots.close()
@@ -271,12 +305,14 @@ class Bot:
                 data = data.select(chosen)
         return data
 
-    async def _run_paper(self, writer: FillWriter, bots: BotRegistry) -> BotRun:
+    async def _run_paper(
+        self, writer: FillWriter, bots: BotRegistry, recorder: FillRecorder
+    ) -> BotRun:
         opts = self.options
         strategy = self.strategy()
-        data = self._paper_data(strategy)
+        prices = await self._paper_prices(strategy)
         defaults = BacktestSettings()
-        instruments = {s: default_instrument(b) for s, b in data.series.items()}
+        instruments = prices.instruments
         config = SimConfig(
             taker_fee=defaults.taker_fee,
             maker_fee=defaults.maker_fee,
@@ -290,14 +326,17 @@ class Bot:
         # duplicate and drop it), so the seed moves with every fill recorded; a first run is
         # seeded 0, as a backtest is.
         sim = MatchingEngine("paper", instruments.values(), config=config, seed=len(fills))
-        timeline = data.timeline.tolist()
-        start = 0
-        if opts.start_ms is not None:
-            start = next((k for k, t in enumerate(timeline) if t >= opts.start_ms), len(timeline))
-        clock = ReplayClock(int(timeline[start]) if start < len(timeline) else 0)
+        warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
+        history = await prices.prepare(warm, fills)  # where trading starts (a replay resumes)
+        clock = ReplayClock(prices.start_ms)
         exchange = PaperExchange(sim, clock)
         gateway = QueuedGateway()
         engine = self._engine(strategy, instruments, gateway, opts.initial_capital)
+        # A restart carries on with the book it left: the capital the bot was first registered
+        # with plus what the ledger realised since (the venue's wallet too), not --capital anew.
+        engine.portfolio.initial_cash = await self._register(bots, engine, opts.initial_capital)
+        start_ms = clock.ms
+        recovery = recover(engine.portfolio, fills, None, start_ms)
         holder: list[LiveDriver] = []
         muted = [True]
 
@@ -309,51 +348,61 @@ class Bot:
             elif isinstance(event, OrderUpdated):
                 holder[0].on_order(event)
 
-        paper = exchange.venue(self.bot_id, opts.initial_capital, deliver)
+        paper = exchange.venue(self.bot_id, max(engine.portfolio.cash, Decimal(0)), deliver)
         venue = PaperVenueAdapter(exchange, paper)
         driver = LiveDriver(
             engine,
             venue,
             gateway,
-            data.symbols,
+            prices.symbols,
             history=strategy.history,
             hold_orders_for_next_price=True,
             grace_s=0,
+            backfill=prices.backfill(clock, exchange),
         )
         holder.append(driver)
-        driver.fill_hooks.append(lambda fill: _write(writer, fill))
-        await self._register(bots, engine, opts.initial_capital)
-        start_ms = clock.ms
-        recovery = recover(engine.portfolio, fills, None, start_ms)
+        driver.fill_hooks.append(lambda fill: _record(recorder, fill))
         driver.seen(fills)
         for position in engine.portfolio.positions.values():
-            before = _bars_before(data, position.symbol, start, 1)
-            last = to_decimal(before[-1].close) if before else None
+            last = prices.last_close(position.symbol)
             venue.seed(position, position.avg_entry_price, start_ms, last=last)
         book = PaperBook(opts.state_dir / f"{self.bot_id}.paper.json", sim, paper.account)
         book.restore()
         muted[0] = False
-        warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
-        driver.warm_up({s: _bars_before(data, s, start, warm) for s in data.symbols})
+        driver.warm_up(history)
         run = BotRun(self.bot_id, engine, driver, recovery)
         engine.start(start_ms)
         beat = asyncio.create_task(self._heartbeat(bots, run))
-        self._started(run)
-        end = len(timeline) if opts.max_bars is None else min(len(timeline), start + opts.max_bars)
-        last_close = start_ms
         try:
-            for k in range(start, end):
-                if self.stop_event.is_set():
-                    break
-                last_close = await _replay_step(data, k, clock, exchange, driver)
-                book.save()
-                if opts.pace_s:
-                    await asyncio.sleep(opts.pace_s)
-                else:
-                    await asyncio.sleep(0)
+            await prices.run(
+                driver, clock, exchange, book, self.stop_event, lambda: self._started(run)
+            )
         finally:
-            await self._finish(bots, run, [beat], last_close)
+            await self._finish(bots, run, [beat], max(start_ms, driver.stats.last_close_ms))
         return run
+
+    async def _paper_prices(self, strategy: Strategy[Any]) -> PaperPrices:
+        """Replayed candle files, or live public Bybit bars; closed when the run ends."""
+        opts = self.options
+        prices: PaperPrices
+        if opts.prices == "live":
+            symbols = sorted(strategy.symbols)
+            if not symbols:
+                raise ValueError(f"{strategy.name}: paper on live prices needs a symbol list")
+            base_url = opts.base_url or self.settings.bybit_base_url
+            prices = await LivePrices.open(
+                symbols, strategy.timeframe_min, base_url=base_url, max_bars=opts.max_bars
+            )
+        else:
+            prices = ReplayPrices(
+                self._paper_data(strategy),
+                PaperResume(opts.state_dir / f"{self.bot_id}.paper-resume.json"),
+                from_ms=opts.start_ms,
+                max_bars=opts.max_bars,
+                pace_s=opts.pace_s,
+            )
+        self._closers.append(prices.close)
+        return prices
 
     # -- Bybit ----------------------------------------------------------------------------------
 
@@ -407,7 +456,6 @@ class Bot:
         driver = LiveDriver(
             engine, venue, gateway, symbols, history=strategy.history, backfill=backfill
         )
-        driver.fill_hooks.append(lambda fill: _write(writer, fill))
         capital = await self._register(bots, engine, wallet.equity)
         engine.portfolio.initial_cash = capital
         fills = await writer.read_fills(bot_id=self.bot_id)
@@ -449,37 +497,5 @@ class Bot:
         return run
 
 
-async def _write(writer: FillWriter, fill: Fill) -> None:
-    await writer.write_one(fill)
-
-
-def _bars_before(data: MarketData, symbol: str, start: int, count: int) -> list[Bar]:
-    """The symbol's last ``count`` bars opening before timeline step ``start``."""
-    if count <= 0 or start <= 0:
-        return []
-    index = data.index[symbol][:start]
-    present = [int(i) for i in index if i >= 0]
-    series = data.series[symbol]
-    return [series.bar(i) for i in present[-count:]]
-
-
-async def _replay_step(
-    data: MarketData, k: int, clock: ReplayClock, exchange: PaperExchange, driver: LiveDriver
-) -> int:
-    """One timeline step, as a live bot lives it: orders decided at the last close reach the
-    venue at this bar's open, the venue walks the bar, then the strategy decides at its close."""
-    close_ms = int(data.timeline[k]) + data.interval_min * 60_000
-    for symbol in data.symbols:
-        i = int(data.index[symbol][k])
-        if i < 0:
-            continue
-        bar = data.series[symbol].bar(i)
-        clock.set(bar.open_time_ms)
-        if any(r.symbol == symbol for r in driver.gateway.orders):
-            await exchange.on_price(symbol, to_decimal(bar.open))
-            await driver.send_orders(symbol)
-        await exchange.on_bar(bar)
-        clock.set(bar.close_time_ms)
-        await driver.on_closed_bar(bar)
-    await driver.decide(close_ms)
-    return close_ms
+async def _record(recorder: FillRecorder, fill: Fill) -> None:
+    await recorder.record([fill])

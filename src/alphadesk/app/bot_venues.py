@@ -17,6 +17,7 @@ from alphadesk.adapters.bybit.parse_market import bar_from_row, interval_code
 from alphadesk.adapters.bybit.schemas import KlineResult
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.paper import PaperExchange, PaperVenue
+from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.enums import Side
@@ -24,7 +25,7 @@ from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.orders import Order
 from alphadesk.domain.positions import Position
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
-from alphadesk.engine.live_driver import LiveVenue
+from alphadesk.engine.ports import LiveVenue
 
 
 class ReplayClock:
@@ -85,7 +86,11 @@ class PaperVenueAdapter(LiveVenue):
             symbol=position.symbol,
             side=side,
             qty=position.size,
-            order_link_id=f"{position.bot_id[:20]}-m-restore",
+            # Unique per position (several are seeded in one process): the codec's bot-manual-nonce
+            # id, nonce from the restart time and the process's counter.
+            order_link_id=order_link.encode(
+                position.bot_id, order_link.Purpose.MANUAL, nonce=order_link.new_nonce(ts_ms)
+            ),
         )
         engine.place(self.account, request, ts_ms)
         if last is not None:

@@ -9,6 +9,8 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
+from alphadesk.app import logging as desk_logging
+from alphadesk.app import settings as desk_settings
 from alphadesk.app.commands import COMMANDS
 from alphadesk.app.settings import SettingsError
 from alphadesk.domain.errors import DomainError
@@ -40,9 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, validate the whole configuration and set up logging (the same for
+    every command, before it does any work), then run the command."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    try:
+        desk_settings.parse_bool("ALPHADESK_DEBUG", os.environ.get("ALPHADESK_DEBUG"))
+        settings = desk_settings.load()
+    except SettingsError as exc:
+        _report(args.command, exc)
+        return EXIT_BAD_INPUT
+    with desk_logging.installed(settings.log_level, settings.secrets()):
+        return _run(handler, args)
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -57,11 +72,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(command: str, exc: BaseException) -> None:
-    """One clear line by default; the traceback only when asked, so errors stay readable."""
-    if os.environ.get("ALPHADESK_DEBUG"):
+    """One clear line by default; the traceback only when asked, so errors stay readable. The
+    line goes through the same secret masking as the logs: a library's message may echo one."""
+    try:
+        debug = desk_settings.parse_bool("ALPHADESK_DEBUG", os.environ.get("ALPHADESK_DEBUG"))
+    except SettingsError:
+        debug = False
+    if debug:
         traceback.print_exception(exc)
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    print(f"alphadesk {command}: {type(exc).__name__}: {first_line}", file=sys.stderr)
+    line = f"alphadesk {command}: {type(exc).__name__}: {first_line}"
+    print(desk_logging.redact(line, _secret_values()), file=sys.stderr)
+
+
+def _secret_values() -> list[str]:
+    """The configured secrets' values, when the configuration can be read at all."""
+    try:
+        secrets = desk_settings.load().secrets()
+    except SettingsError:
+        return []
+    return desk_logging.secret_values(secrets)
 
 
 if __name__ == "__main__":

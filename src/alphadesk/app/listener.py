@@ -2,7 +2,8 @@
 
 Each account's private WebSocket (``execution``, ``order``, ``position``, ``wallet``) feeds the
 :class:`~alphadesk.engine.ingest.Ingest` one frame at a time. A frame is decoded row by row, so a
-malformed row is logged and counted while the rows around it are still recorded. After the
+malformed row is logged and counted while the rows around it are still recorded, and (with a
+dead-letter store) set aside there once with its raw JSON and reason, and an alert. After the
 socket is first ready, and again after every reconnect (the session's hook), the account's
 :class:`~alphadesk.engine.gapfill.GapFiller` asks the REST history for what the socket missed.
 The socket is started *before* the start-up gap-fill, so nothing falls between the two.
@@ -31,24 +32,25 @@ from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.account import Account
 from alphadesk.adapters.bybit.config import AccountConfig, Environment
 from alphadesk.adapters.bybit.history import History
-from alphadesk.adapters.bybit.items import SkippedItem
+from alphadesk.adapters.bybit.items import SkippedItem, raw_text
 from alphadesk.adapters.bybit.models import KlineUpdate, Ticker
 from alphadesk.adapters.bybit.parse import VENUE
 from alphadesk.adapters.bybit.rest import BybitRest
 from alphadesk.adapters.bybit.secret import Secret
 from alphadesk.adapters.bybit.streams import PRIVATE_TOPICS, PublicStream, public_topics
 from alphadesk.adapters.bybit.trading import Trading
-from alphadesk.adapters.bybit.wire import MalformedPayload
 from alphadesk.adapters.bybit.ws import WsCredentials, WsSession, WsSettings
 from alphadesk.adapters.bybit.ws_decode import PrivateEvent, PublicEvent, private_events
 from alphadesk.app.settings import BotSettings, Settings, SettingsError
+from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill
 from alphadesk.engine.clock import utc_now
+from alphadesk.engine.dead_letters import DeadLetterBox
 from alphadesk.engine.gapfill import GapFiller, Watermarks
 from alphadesk.engine.health import HealthBook, HealthReport
 from alphadesk.engine.ingest import Ingest
-from alphadesk.engine.state_ports import EventBus, MarketStateStore, SpoolFull
+from alphadesk.engine.state_ports import DeadLetterStore, EventBus, MarketStateStore, SpoolFull
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +112,24 @@ def decode_private(
     The adapter skips a row it cannot read and keeps the rest of the frame; the skipped rows
     come back here as error texts to be counted and logged.
     """
+    events, skipped = decode_private_rows(msg, account, default_bot)
+    return events, [f"{item.where} {item.item_id}: {item.reason}" for item in skipped]
+
+
+def decode_private_rows(
+    msg: w.WsMessage, account: str, default_bot: str, *, now: datetime | None = None
+) -> tuple[list[PrivateEvent], list[SkippedItem]]:
+    """:func:`decode_private` keeping each skipped row whole (raw JSON and reason), for the
+    dead-letter store. A frame that fails as a whole is one skipped item holding its data."""
     if msg.topic not in PRIVATE_TOPICS:
-        return [], [f"unknown topic {msg.topic!r}"]
+        return [], [SkippedItem(msg.topic, "?", f"unknown topic {msg.topic!r}")]
     skipped: list[SkippedItem] = []
     try:
-        events = private_events(msg, account, default_bot=default_bot, skipped=skipped)
-    except (MalformedPayload, InvalidField) as exc:  # the frame itself (not a row) is bad
-        return [], [f"{msg.topic}: {exc}"]
-    errors = [f"{item.where} {item.item_id}: {item.reason}" for item in skipped]
-    return events, errors
+        events = private_events(msg, account, default_bot=default_bot, skipped=skipped, now=now)
+    except Exception as exc:  # the frame itself (not a row) is bad: any error is its own
+        reason = str(exc) if isinstance(exc, InvalidField) else f"{type(exc).__name__}: {exc}"
+        return [], [SkippedItem(msg.topic, "?", reason, raw_text(msg.data))]
+    return events, skipped
 
 
 class Inbox:
@@ -213,14 +224,18 @@ class AccountFeed:
         ws_settings: WsSettings | None,
         history_start: datetime | None,
         watermarks: Watermarks | None = None,
+        dead_letters: DeadLetterBox | None = None,
     ) -> None:
         self.spec = spec
+        self.dead_letters = dead_letters
+        self._rest_skipped: list[SkippedItem] = []
         self.inbox = inbox
         self.ingest = ingest
         self.health = health
         self.rest = BybitRest(spec.config)
         self.trading = Trading(self.rest, default_bot=spec.default_bot)
-        history = History(self.rest, default_bot=spec.default_bot)
+        history = History(self.rest, default_bot=spec.default_bot,
+                          on_skipped=self._rest_skipped.extend)
         self.gapfill = GapFiller(ingest, VENUE, spec.account, history, clock=venue_clock,
                                  watermarks=watermarks)
         if history_start is not None:
@@ -255,13 +270,28 @@ class AccountFeed:
 
     async def _frame(self, msg: w.WsMessage) -> None:
         account = self.spec.account
-        events, errors = decode_private(msg, account, self.spec.default_bot)
-        for error in errors:
-            self.ingest.note_malformed(account, error)
+        now = from_epoch_ms("venue.now", self.rest.clock.now_ms())
+        events, skipped = decode_private_rows(msg, account, self.spec.default_bot, now=now)
+        for item in skipped:
+            self.ingest.note_malformed(account, f"{item.where} {item.item_id}: {item.reason}")
+        await self._set_aside(skipped, "ws")
         newest = max((e.exec_time for e in events if isinstance(e, Fill)), default=None)
         self.health.message(account, newest)
         if events:
             await self.inbox.put(self, events)
+
+    async def _set_aside(self, skipped: list[SkippedItem], via: str) -> None:
+        """Rows that could not be read go to the dead-letter store (once each, with an alert);
+        a row with no raw text (an unknown topic) is only counted and logged."""
+        rows = [item for item in skipped if item.raw]
+        if self.dead_letters is None or not rows:
+            return
+        where = {"/v5/execution/list": "execution"}
+        await self.dead_letters.put([
+            self.dead_letters.letter(f"{via}:{where.get(item.where, item.where)}", item.reason,
+                                     item.raw, venue=VENUE, account=self.spec.account)
+            for item in rows
+        ])  # fmt: skip
 
     async def run_gapfill(self) -> None:
         self.health.connected(self.spec.account, self.session.ready)
@@ -269,13 +299,18 @@ class AccountFeed:
             await self.gapfill.run()
         except SpoolFull as exc:
             self.owes_gapfill = True
+            self.health.gap_fill_failed(self.spec.account, f"spool full: {exc}")
             log.error("%s: gap-fill refused: %s", self.spec.account, exc)
             return
         except Exception as exc:
             self.owes_gapfill = True
+            self.health.gap_fill_failed(self.spec.account, f"{type(exc).__name__}: {exc}")
             log.error("%s: gap-fill failed, will retry: %s: %s", self.spec.account,
                       type(exc).__name__, exc)
             return
+        finally:
+            skipped, self._rest_skipped[:] = list(self._rest_skipped), []
+            await self._set_aside(skipped, "rest")
         self.owes_gapfill = False
         self.health.gap_filled(self.spec.account, await self._newest())
         await self._check_positions()
@@ -318,14 +353,19 @@ class Listener:
         housekeeping_s: float = 1.0,
         watermarks: Watermarks | None = None,
         gapfill_every_s: float | None = 300.0,
+        dead_letters: DeadLetterStore | None = None,
     ) -> None:
         self.ingest = ingest
+        self.dead_letters = (
+            None if dead_letters is None
+            else DeadLetterBox(dead_letters, alerts=ingest.alerts, clock=venue_clock)
+        )  # fmt: skip
         self.health = HealthBook([a.account for a in accounts])
         self.inbox = Inbox(ingest)
         self.feeds = [
             AccountFeed(a, ingest, self.health, inbox=self.inbox, venue_clock=venue_clock,
                         ws_settings=ws_settings, history_start=history_start,
-                        watermarks=watermarks)
+                        watermarks=watermarks, dead_letters=self.dead_letters)
             for a in accounts
         ]
         self.symbols = tuple(symbols)
@@ -393,7 +433,8 @@ class Listener:
         }
         counters["bars_published"] = self.bars_published
         counters["inbox_depth"] = self.inbox.depth
-        return self.health.report(self.ingest.spool.depth().records, counters)
+        dead = self.dead_letters.count() if self.dead_letters is not None else 0
+        return self.health.report(self.ingest.spool.depth().records, counters, dead_letters=dead)
 
     async def _housekeeping(self) -> None:
         while True:

@@ -2,7 +2,8 @@
 
 Every value is validated when the desk starts, with an error naming the variable and the value
 (never the value of a secret), so a typo such as ``BYBIT_DEMO=ture`` stops the desk instead of
-silently trading on mainnet.
+silently trading on mainnet, and a key without its secret is refused here rather than failing
+later with an authentication error that names nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+from alphadesk.adapters.bybit.config import check_base_url, environment_from_env, parse_flag
+from alphadesk.adapters.storage.urls import parse as parse_database_url
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.secrets import Secret
 
 Environment = Literal["live", "demo", "testnet"]
@@ -28,8 +33,9 @@ DEFAULT_BOTS: tuple[tuple[str, str, str], ...] = (
     ("momentum_001", "momentum", "MOMENTUM"),
 )
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+MAX_KEY_LEN = 128
 
 
 class SettingsError(ValueError):
@@ -37,14 +43,11 @@ class SettingsError(ValueError):
 
 
 def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SettingsError(f"{name}={raw!r}: expected one of true/false/1/0/yes/no")
+    """true/false, 1/0, yes/no (any case); unset or empty is ``default``; anything else stops."""
+    try:
+        return parse_flag(name, raw, default)
+    except InvalidField as exc:
+        raise SettingsError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +82,35 @@ class Settings:
         known = ", ".join(b.bot_id for b in self.bots)
         raise SettingsError(f"bot {bot_id!r} is not configured (known: {known})")
 
+    def secrets(self) -> tuple[Secret, ...]:
+        """Every credential in the configuration: what the log filter must never let through."""
+        found = [self.telegram_token]
+        for bot in self.bots:
+            found += [bot.api_key, bot.api_secret]
+        for url in (self.database_url, self.redis_url):
+            password = _password(url)
+            if password:
+                found.append(Secret(password))
+        return tuple(s for s in found if s)
+
 
 def bybit_environment(env: Mapping[str, str]) -> Environment:
-    """Demo wins over testnet, as in the seed; neither set means live."""
-    if parse_bool("BYBIT_DEMO", env.get("BYBIT_DEMO"), default=False):
-        return "demo"
-    if parse_bool("BYBIT_TESTNET", env.get("BYBIT_TESTNET"), default=False):
-        return "testnet"
-    return "live"
+    """``BYBIT_DEMO`` or ``BYBIT_TESTNET`` (both at once is refused); neither means live."""
+    try:
+        environment = environment_from_env(env)
+    except InvalidField as exc:
+        raise SettingsError(str(exc)) from None
+    value: Environment = environment.value
+    return value
+
+
+def _password(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def _admin_ids(raw: str | None) -> tuple[int, ...]:
@@ -105,43 +129,134 @@ def _admin_ids(raw: str | None) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def _credential(env: Mapping[str, str], name: str) -> Secret:
+    """A key or secret variable; refused (by name only, never by value) when it holds
+    whitespace or unprintable characters, the usual trace of a copy-paste or a file's newline."""
+    raw = env.get(name, "")
+    if raw and (not raw.isprintable() or any(c.isspace() for c in raw)):
+        raise SettingsError(f"{name}: contains whitespace or unprintable characters")
+    if len(raw) > MAX_KEY_LEN:
+        raise SettingsError(f"{name}: longer than {MAX_KEY_LEN} characters")
+    return Secret(raw)
+
+
+def _bot_keys(env: Mapping[str, str], prefix: str) -> tuple[Secret, Secret]:
+    key_var, secret_var = f"{prefix}_BYBIT_API_KEY", f"{prefix}_BYBIT_API_SECRET"
+    key, secret = _credential(env, key_var), _credential(env, secret_var)
+    if bool(key) != bool(secret):
+        have, missing = (key_var, secret_var) if key else (secret_var, key_var)
+        raise SettingsError(f"{have} is set but {missing} is not: set both or neither")
+    return key, secret
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    raw = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        parse_database_url(raw)
+    except InvalidField as exc:
+        raise SettingsError(f"DATABASE_URL={exc.value!r}: {exc.reason}") from None
+    return raw
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("REDIS_URL") or None
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        ok = parts.scheme in REDIS_SCHEMES and bool(parts.hostname or parts.path)
+    except ValueError:
+        ok = False
+    if not ok:
+        password = _password(raw)
+        shown = raw.replace(password, "***") if password else raw
+        raise SettingsError(f"REDIS_URL={shown!r}: must be redis://host:port[/db] or rediss://…")
+    return raw
+
+
+def _base_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("BYBIT_BASE_URL") or None
+    if raw is None:
+        return None
+    try:
+        return check_base_url("BYBIT_BASE_URL", raw)
+    except InvalidField as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_LEVEL") or "INFO"
+    level = raw.strip().upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL={raw!r}: expected DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise SettingsError(f"ALPHADESK_CONFIG={str(path)!r}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"ALPHADESK_CONFIG={str(path)!r}: {exc}") from None
+
+
+def _bot_params(config: Mapping[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    """``[bots.<strategy or bot id>]`` tables, each checked against its strategy's parameters
+    now, so a misspelt key stops start-up rather than a bot after its migrations ran."""
+    from alphadesk.strategies import build  # the strategies load numpy: only when configured
+
+    where = f"ALPHADESK_CONFIG={path!r}"
+    unknown = sorted(set(config) - {"bots"})
+    if unknown:
+        raise SettingsError(f"{where}: unknown table or key {unknown[0]!r} (known: bots)")
+    tables = config.get("bots", {})
+    if not isinstance(tables, dict):
+        raise SettingsError(f"{where}: 'bots' must be a table of [bots.<name>] tables")
+    names = {bot_id: strategy for bot_id, strategy, _ in DEFAULT_BOTS}
+    names.update({strategy: strategy for _, strategy, _ in DEFAULT_BOTS})
+    out: dict[str, dict[str, Any]] = {}
+    for name, params in tables.items():
+        strategy = names.get(name)
+        if strategy is None:
+            raise SettingsError(
+                f"{where}: [bots.{name}] names no bot (known: {', '.join(sorted(names))})"
+            )
+        if not isinstance(params, dict):
+            raise SettingsError(f"{where}: [bots.{name}] must be a table of parameters")
+        try:
+            build(strategy, **params)
+        except ValueError as exc:
+            raise SettingsError(f"{where}: [bots.{name}] {exc}") from None
+        out.setdefault(strategy, {}).update(params)
+    return out
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    config: dict[str, Any] = {}
+    bot_params: dict[str, dict[str, Any]] = {}
     if env.get("ALPHADESK_CONFIG"):
-        config = _load_toml(Path(env["ALPHADESK_CONFIG"]))
-    bot_params: dict[str, Any] = config.get("bots", {})
-    bots = tuple(
-        BotSettings(
+        path = env["ALPHADESK_CONFIG"]
+        bot_params = _bot_params(_load_toml(Path(path)), path)
+    bots = []
+    for bot_id, strategy, prefix in DEFAULT_BOTS:
+        key, secret = _bot_keys(env, prefix)
+        bots.append(BotSettings(
             bot_id=bot_id,
             strategy=strategy,
             account=strategy,
-            api_key=Secret(env.get(f"{prefix}_BYBIT_API_KEY", "")),
-            api_secret=Secret(env.get(f"{prefix}_BYBIT_API_SECRET", "")),
+            api_key=key,
+            api_secret=secret,
             params=dict(bot_params.get(strategy, {})),
-        )
-        for bot_id, strategy, prefix in DEFAULT_BOTS
-    )
-    level = env.get("LOG_LEVEL", "INFO").upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise SettingsError(f"LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
+        ))
     return Settings(
-        database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        redis_url=env.get("REDIS_URL") or None,
+        database_url=_database_url(env),
+        redis_url=_redis_url(env),
         bybit_environment=bybit_environment(env),
-        bybit_base_url=env.get("BYBIT_BASE_URL") or None,
-        bots=bots,
+        bybit_base_url=_base_url(env),
+        bots=tuple(bots),
         telegram_token=Secret(env.get("C2_TELEGRAM_BOT_TOKEN", "")),
         telegram_admin_ids=_admin_ids(env.get("C2_TELEGRAM_ADMIN_IDS")),
-        log_level=level,
+        log_level=_log_level(env),
     )

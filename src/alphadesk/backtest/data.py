@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,9 @@ from alphadesk.adapters.sim.feed import BarArrays, load_csv
 from alphadesk.domain.errors import InvalidField
 
 IntArray = npt.NDArray[np.int64]
+
+#: The field a bad period is reported under; a command names its own flags instead.
+PERIOD = "period"
 
 
 def cut(bars: BarArrays, start_ms: int | None, end_ms: int | None) -> BarArrays:
@@ -88,5 +92,34 @@ def align(series: Sequence[BarArrays]) -> MarketData:
 def load(
     paths: Sequence[str | Path], start_ms: int | None = None, end_ms: int | None = None
 ) -> MarketData:
-    """Read candle CSVs (symbol and interval from each file name) and align them."""
-    return align([cut(load_csv(p), start_ms, end_ms) for p in paths])
+    """Read candle CSVs (symbol and interval from each file name) and align them.
+
+    A period that is empty or leaves a file with no bars is refused (field :data:`PERIOD`),
+    naming what the file covers; an empty series would otherwise fail deep inside a run.
+    """
+    if start_ms is not None and end_ms is not None and start_ms >= end_ms:
+        raise InvalidField(PERIOD, _span(start_ms, end_ms), "the start must be before the end")
+    series = []
+    for path in paths:
+        whole = load_csv(path)
+        bars = cut(whole, start_ms, end_ms)
+        if not len(bars):
+            covers = (
+                _span(int(whole.ts_ms[0]), int(whole.ts_ms[-1]) + whole.interval_min * 60_000)
+                if len(whole) else "nothing"
+            )
+            raise InvalidField(
+                PERIOD, _span(start_ms, end_ms),
+                f"holds no {whole.symbol} bars (the file covers {covers})",
+            )
+        series.append(bars)
+    return align(series)
+
+
+def _span(start_ms: int | None, end_ms: int | None) -> str:
+    def show(ms: int | None) -> str:
+        if ms is None:
+            return ""
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+    return f"{show(start_ms)}..{show(end_ms)}"

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from alphadesk.backtest.data import MarketData
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.ordering import in_fold_order
 from alphadesk.domain.positions import Position
 
 FloatArray = npt.NDArray[np.float64]
@@ -48,7 +49,7 @@ def equity_curve(
     """(close times, equity at each close) on the run's timeline, plus nothing else."""
     closes_at: IntArray = data.close_times
     length = len(closes_at)
-    ordered = sorted(fills, key=lambda f: (f.exec_time, f.exec_id))
+    ordered = in_fold_order(fills)
     realized = Decimal(0)
     positions: dict[str, Position] = {}
     cash_at: list[int] = []

@@ -7,6 +7,7 @@ into :class:`InvalidField` errors that name the field.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from alphadesk.domain.errors import InvalidField
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant datetime holds
 
 
 def decimal(field: str, value: Any) -> Decimal:
@@ -52,13 +54,78 @@ def utc(field: str, value: Any) -> datetime:
     return value
 
 
-def text(field: str, value: Any, *, max_len: int | None = None, allow_empty: bool = False) -> str:
+#: Control characters (C0, DEL, C1): never part of an id, a symbol or a name. NUL is refused in
+#: every text (PostgreSQL cannot store it in a text column, so it would cost a whole batch).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates (no UTF-8)
+#: What can never be part of a state key (``position:{bot}:{symbol}``): the separator, glob and
+#: hash-tag characters and whitespace (the engine's ``check_key_part`` refuses the same).
+KEY_FORBIDDEN = frozenset(":*?[]{}\\ \t\r\n")
+
+
+def text(
+    field: str,
+    value: Any,
+    *,
+    max_len: int | None = None,
+    allow_empty: bool = False,
+    plain: bool = False,
+) -> str:
+    """A str; ``plain`` (ids, symbols, names) also refuses every control character."""
     if not isinstance(value, str):
         raise InvalidField(field, value, f"must be str, not {type(value).__name__}")
     if not allow_empty and not value:
         raise InvalidField(field, value, "must not be empty")
     if max_len is not None and len(value) > max_len:
         raise InvalidField(field, value, f"must be at most {max_len} characters")
+    if plain:
+        if value.isprintable() or _CONTROL.search(value) is None:
+            return value
+        raise InvalidField(field, value, "must not contain control characters or lone surrogates")
+    if "\x00" in value:
+        raise InvalidField(field, value, "must not contain NUL")
+    return value
+
+
+def key_part(field: str, value: Any, *, max_len: int | None = None) -> str:
+    """A plain, non-empty text that can be part of a state key (a symbol, a bot id)."""
+    part = text(field, value, max_len=max_len, plain=True)
+    if not KEY_FORBIDDEN.isdisjoint(part):
+        bad = "".join(sorted(KEY_FORBIDDEN.intersection(part)))
+        raise InvalidField(field, part, f"must not contain {bad!r}")
+    return part
+
+
+def bounded(
+    field: str,
+    value: Decimal,
+    *,
+    high: Decimal,
+    low: Decimal = Decimal(0),
+    max_digits: int = 28,
+    max_places: int = 28,
+) -> Decimal:
+    """A finite Decimal whose magnitude is 0 or within ``[low, high]``, with at most
+    ``max_digits`` significant digits and ``max_places`` digits after the point (trailing zeros
+    do not count). Exchanges send nothing outside such bounds; ``1e400`` or ``1e-400`` is a
+    corrupt row, and a value like that poisons every sum it enters."""
+    decimal(field, value)
+    magnitude = value.copy_abs()  # no context: never rounds, never overflows
+    if magnitude > high:
+        raise InvalidField(field, value, f"must be at most {high} in magnitude")
+    if not magnitude:
+        return value
+    if magnitude < low:
+        raise InvalidField(field, value, f"must be at least {low} in magnitude")
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:  # trailing zeros say nothing
+        significant -= 1
+        exponent += 1
+    if -exponent > max_places:
+        raise InvalidField(field, value, f"must have at most {max_places} decimal places")
+    if significant > max_digits:
+        raise InvalidField(field, value, f"must have at most {max_digits} significant digits")
     return value
 
 
@@ -66,10 +133,12 @@ def from_epoch_ms(field: str, value: Any) -> datetime:
     """Bybit sends times as epoch milliseconds in strings; this is the one place they become UTC."""
     try:
         ms = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidField(field, value, "must be epoch milliseconds") from None
     if ms < 0:
         raise InvalidField(field, value, "must be >= 0")
+    if ms > _MAX_EPOCH_MS:
+        raise InvalidField(field, value, "must be before the year 10000")
     return _EPOCH + timedelta(milliseconds=ms)
 
 

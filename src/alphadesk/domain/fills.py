@@ -8,7 +8,7 @@ ledger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -20,6 +20,20 @@ from alphadesk.domain.slots import slot_builder, slot_replacer
 
 UNKNOWN_BOT = "unknown"
 ZERO = Decimal(0)
+
+#: Sanity bounds on what a venue can report (a row outside them is corrupt, not a trade): a
+#: price, quantity or closed size lies in [1e-12, 1e12] with at most 18 decimal places (Bybit's
+#: finest tick and lot are 1e-8; 28 significant digits is Decimal's own precision, past which
+#: every sum rounds); a fee is at most 1e12 in magnitude with at most 28 decimal places (a rate
+#: times a notional). Executions exist only from 2018 (Bybit's launch) and before 2100.
+MAX_AMOUNT = Decimal("1e12")
+MIN_AMOUNT = Decimal("1e-12")
+MAX_PLACES = 18
+MAX_FEE_RATE = Decimal("0.01")
+EARLIEST_EXEC_TIME = datetime(2018, 1, 1, tzinfo=UTC)
+LATEST_EXEC_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+_SIZE_BOUNDS: dict[str, Any] = {"high": MAX_AMOUNT, "low": MIN_AMOUNT, "max_places": MAX_PLACES}
+SEQ_LIMIT = 2**63  # the ledger's bigint column
 
 
 class FillKey(NamedTuple):
@@ -37,6 +51,10 @@ class Fill:
 
     For ``exec_type=Funding`` Bybit reports the mark price as ``price``, the position size as
     ``qty`` and the funding amount as ``fee``: it is PnL but never a position change.
+
+    ``seq`` is the venue's sequence number of the execution (Bybit's ``seq``), None when the
+    source has none (rows recorded before it was kept). Exec ids are random, so it is what
+    orders fills of one millisecond: see :mod:`alphadesk.domain.ordering`.
     """
 
     venue: str
@@ -57,29 +75,57 @@ class Fill:
     order_type: str = ""
     closed_size: Decimal = Decimal(0)
     close_reason: str = ""
+    seq: int | None = None
 
     def __post_init__(self) -> None:
-        checks.text("fill.venue", self.venue, max_len=32)
-        checks.text("fill.account", self.account, max_len=64)
-        checks.text("fill.exec_id", self.exec_id, max_len=100)
-        checks.text("fill.bot_id", self.bot_id, max_len=50)
-        checks.text("fill.symbol", self.symbol, max_len=20)
+        checks.text("fill.venue", self.venue, max_len=32, plain=True)
+        checks.text("fill.account", self.account, max_len=64, plain=True)
+        checks.text("fill.exec_id", self.exec_id, max_len=100, plain=True)
+        checks.key_part("fill.bot_id", self.bot_id, max_len=50)
+        checks.key_part("fill.symbol", self.symbol, max_len=20)
         if not isinstance(self.side, Side):
             object.__setattr__(self, "side", Side.parse(self.side, "fill.side"))
         if not isinstance(self.exec_type, ExecType):
             object.__setattr__(self, "exec_type", ExecType.parse(self.exec_type, "fill.exec_type"))
         checks.positive("fill.price", self.price)
+        checks.bounded("fill.price", self.price, **_SIZE_BOUNDS)
         checks.positive("fill.qty", self.qty)
-        checks.decimal("fill.fee", self.fee)
+        checks.bounded("fill.qty", self.qty, **_SIZE_BOUNDS)
+        checks.bounded("fill.fee", self.fee, high=MAX_AMOUNT)
         checks.non_negative("fill.closed_size", self.closed_size)
+        checks.bounded("fill.closed_size", self.closed_size, **_SIZE_BOUNDS)
         checks.utc("fill.exec_time", self.exec_time)
-        checks.text("fill.fee_currency", self.fee_currency, max_len=16, allow_empty=True)
+        if not EARLIEST_EXEC_TIME <= self.exec_time < LATEST_EXEC_TIME:
+            raise InvalidField(
+                "fill.exec_time", self.exec_time,
+                f"must be in [{EARLIEST_EXEC_TIME:%Y-%m-%d}, {LATEST_EXEC_TIME:%Y-%m-%d})",
+            )  # fmt: skip
+        checks.text("fill.fee_currency", self.fee_currency, max_len=16, allow_empty=True,
+                    plain=True)  # fmt: skip
         if not isinstance(self.is_maker, bool):
             raise InvalidField("fill.is_maker", self.is_maker, "must be bool")
-        checks.text("fill.order_id", self.order_id, max_len=100, allow_empty=True)
-        checks.text("fill.order_link_id", self.order_link_id, max_len=200, allow_empty=True)
-        checks.text("fill.order_type", self.order_type, max_len=20, allow_empty=True)
-        checks.text("fill.close_reason", self.close_reason, max_len=50, allow_empty=True)
+        if self.fee and self.exec_type.moves_position:
+            self._check_trade_fee()
+        checks.text("fill.order_id", self.order_id, max_len=100, allow_empty=True, plain=True)
+        checks.text("fill.order_link_id", self.order_link_id, max_len=200, allow_empty=True,
+                    plain=True)  # fmt: skip
+        checks.text("fill.order_type", self.order_type, max_len=20, allow_empty=True, plain=True)
+        checks.text("fill.close_reason", self.close_reason, max_len=50, allow_empty=True,
+                    plain=True)  # fmt: skip
+        _check_seq(self.seq)
+
+    def _check_trade_fee(self) -> None:
+        """A taker pays (fee >= 0); a maker may earn a rebate (fee < 0). Either way the fee is
+        at most :data:`MAX_FEE_RATE` of the notional: Bybit's rates are hundredths of a percent,
+        so more than 1 % is a corrupt row. Funding and settlement (either sign, sized by the
+        position and the funding rate) have only the magnitude bound."""
+        if self.fee < 0 and not self.is_maker:
+            raise InvalidField("fill.fee", self.fee, "must be >= 0 on a taker fill")
+        if self.fee.copy_abs() > self.price * self.qty * MAX_FEE_RATE:
+            raise InvalidField(
+                "fill.fee", self.fee,
+                f"must be at most {MAX_FEE_RATE:%} of the notional {self.price * self.qty}",
+            )  # fmt: skip
 
     @classmethod
     def trusted(
@@ -102,6 +148,7 @@ class Fill:
         order_type: str = "",
         closed_size: Decimal = ZERO,
         close_reason: str = "",
+        seq: int | None = None,
     ) -> Fill:
         """The same fill, for a venue that made it from its own checked state (the simulated
         matching engine): venue, account and ids are its own and not re-checked; the bot, the
@@ -122,24 +169,27 @@ class Fill:
             and qty.is_finite()
             and fee.is_finite()
             and closed_size.is_finite()
-            and price > ZERO
-            and qty > ZERO
+            and ZERO < price <= MAX_AMOUNT
+            and ZERO < qty <= MAX_AMOUNT
+            and -MAX_AMOUNT <= fee <= MAX_AMOUNT
             and closed_size >= ZERO
             and type(exec_time) is datetime
             and exec_time.tzinfo is UTC
+            and EARLIEST_EXEC_TIME <= exec_time < LATEST_EXEC_TIME
             and type(is_maker) is bool
             and len(close_reason) <= 50
+            and (seq is None or (type(seq) is int and 0 <= seq < SEQ_LIMIT))
         ):
             return cls(
                 venue, account, exec_id, bot_id, symbol, side, price, qty, fee, exec_time,
                 exec_type, "USDT", is_maker, order_id, order_link_id, order_type, closed_size,
-                close_reason,
+                close_reason, seq,
             )  # fmt: skip
         return _assemble(
             (
                 venue, account, exec_id, bot_id, symbol, side, price, qty, fee, exec_time,
                 exec_type, "USDT", is_maker, order_id, order_link_id, order_type, closed_size,
-                close_reason,
+                close_reason, seq,
             )
         )  # fmt: skip
 
@@ -167,6 +217,11 @@ class Fill:
         return self.exec_type.moves_position
 
 
+def _check_seq(seq: object) -> None:
+    if seq is not None and (type(seq) is not int or not 0 <= seq < SEQ_LIMIT):
+        raise InvalidField("fill.seq", seq, "must be an int in [0, 2**63) or None")
+
+
 _assemble = slot_builder(Fill)
 _relabel = slot_replacer(Fill, "close_reason")
 
@@ -177,3 +232,34 @@ def fill_from_mapping(data: dict[str, Any]) -> Fill:
         return Fill(**data)
     except TypeError as exc:
         raise InvalidField("fill", sorted(data), str(exc)) from None
+
+
+_MONEY = ("price", "qty", "fee", "closed_size")
+_TEXTS = ("venue", "account", "exec_id", "bot_id", "symbol", "fee_currency", "order_id",
+          "order_link_id", "order_type", "close_reason")  # fmt: skip
+
+
+def fill_as_recorded(data: dict[str, Any]) -> Fill:
+    """A fill read back from the ledger. It was checked when it was written; when a bound added
+    since refuses it (a symbol with ``:`` recorded before symbols were checked at the wire, a
+    taker's negative fee), it is still read as stored: the ledger is the truth and must stay
+    readable, and whatever such a fill cannot feed (a state-store key) refuses it there, for
+    that key alone. Values of the wrong type still raise."""
+    try:
+        return fill_from_mapping(data)
+    except InvalidField as refused:
+        try:
+            values = {f.name: data.get(f.name, f.default) for f in fields(Fill)}
+            values["side"] = Side.parse(values["side"], "fill.side")
+            values["exec_type"] = ExecType.parse(values["exec_type"], "fill.exec_type")
+            for name in _MONEY:
+                checks.decimal(f"fill.{name}", values[name])
+            for name in _TEXTS:
+                checks.text(f"fill.{name}", values[name], allow_empty=True)
+            checks.utc("fill.exec_time", values["exec_time"])
+            if type(values["is_maker"]) is not bool:
+                raise InvalidField("fill.is_maker", values["is_maker"], "must be bool")
+            _check_seq(values["seq"])
+        except (InvalidField, KeyError):
+            raise refused from None
+        return _assemble(tuple(values.values()))

@@ -18,6 +18,7 @@ from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.ordering import in_fold_order
 from alphadesk.domain.slots import slot_maker
 
 ZERO = Decimal(0)
@@ -116,8 +117,8 @@ _make = slot_maker(Position)
 
 
 def fold(bot_id: str, symbol: str, fills: list[Fill]) -> Position:
-    """Rebuild a position from its fills in execution order."""
+    """Rebuild a position from its fills in fold order (:mod:`alphadesk.domain.ordering`)."""
     position = Position(bot_id, symbol)
-    for fill in sorted(fills, key=lambda f: (f.exec_time, f.exec_id)):
+    for fill in in_fold_order(fills):
         position = position.apply(fill)
     return position

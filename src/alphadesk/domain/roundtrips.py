@@ -19,6 +19,7 @@ from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.ordering import in_fold_order
 
 ZERO = Decimal(0)
 
@@ -205,9 +206,11 @@ class FifoMatcher:
 
 
 def match(bot_id: str, symbol: str, fills: list[Fill]) -> list[RoundTrip]:
-    """All round trips of one bot's fills on one symbol, in execution order."""
+    """All round trips of one bot's fills on one symbol, in fold order
+    (:mod:`alphadesk.domain.ordering`): funding of an exit's own instant is settled before the
+    exit, so it is allocated to the lots that exit closes."""
     matcher = FifoMatcher(bot_id, symbol)
     trips: list[RoundTrip] = []
-    for fill in sorted(fills, key=lambda f: (f.exec_time, f.exec_id)):
+    for fill in in_fold_order(fills):
         trips.extend(matcher.add(fill))
     return trips

@@ -2,31 +2,46 @@
 
 Redis (bus and state) is a cache: if it fails, the ledger keeps being written, the unpublished
 fills and the touched position keys wait in memory, and they are flushed (or the positions
-rebuilt from the ledger) when it returns. Nothing committed goes unannounced: each publish marks,
-on its last stream entry and in the same atomic step, how far the ledger's rows have been
-announced; a process that starts (or whose waiting list outgrew its bound) first announces what
-the ledger holds past that mark, which covers a crash between a commit and its announcement.
+rebuilt from the ledger) when it returns. Nothing committed goes unannounced, and nothing twice:
+the bus announces each fill once whoever offers it (it remembers the fills it announced), and
+each publish marks, in the same atomic step, how far the ledger's rows have been announced. A
+process that starts (or whose waiting list outgrew its bound) first offers what the ledger holds
+past that mark, less a margin (rows of another writer may commit out of id order), which covers
+a crash between a commit and its announcement; fills another path stored without announcing
+them are offered when this process meets them as duplicates (see ``FillRecorder``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill
-from alphadesk.domain.positions import fold
+from alphadesk.domain.positions import Position, fold
 from alphadesk.engine.alerting import OutageLog
 from alphadesk.engine.clock import utc_now
 from alphadesk.engine.ingest_stats import IngestStats
 from alphadesk.engine.ledger import FillWriter
-from alphadesk.engine.state_ports import EventBus, MarketStateStore, PositionState, PositionStore
+from alphadesk.engine.state_ports import (
+    EventBus,
+    MarketStateStore,
+    PositionState,
+    PositionStore,
+    check_key_part,
+)
 
 log = logging.getLogger(__name__)
 
 PositionKey = tuple[str, str]
+
+#: Rows before the ``announced`` mark that a catch-up offers again. Ids are handed out at insert
+#: and rows commit in another order when two processes write, so a row below the mark may have
+#: committed after it; the bus drops whatever it already announced.
+CATCH_UP_MARGIN = 2_000
 
 
 class Announcer:
@@ -56,6 +71,9 @@ class Announcer:
         self._max_unpublished = max_unpublished
         self._failed_at: datetime | None = None
         self._unpublished: list[Fill] = []
+        # Fills found already stored that perhaps nobody announced: offered to the bus, which
+        # announces only those it has not; those it does had their positions moved elsewhere.
+        self._offered: list[Fill] = []
         # How far the ledger has been committed (per table, highest row id), and whether the fills
         # a previous process committed but never announced have been looked for yet.
         self._high: dict[str, int] = {}
@@ -69,7 +87,16 @@ class Announcer:
     @property
     def pending(self) -> int:
         """Fills not yet on the bus plus position keys not yet in the state store."""
-        return len(self._unpublished) + len(self._dirty)
+        return len(self._unpublished) + len(self._offered) + len(self._dirty)
+
+    def offer(self, fills: Sequence[Fill]) -> None:
+        """Fills the ledger already held when this process met them: announced by the next flush
+        unless the bus announced them before (then nothing happens)."""
+        if self.bus is not None and fills:
+            self._offered.extend(fills)
+            if len(self._offered) > self._max_unpublished:
+                self._offered.clear()
+                self._caught_up = False  # the catch-up reads them back from the ledger
 
     def owe(self, new: list[Fill], high_ids: Mapping[str, int]) -> None:
         """Committed fills (each once, in fold order) to announce, and their positions."""
@@ -125,6 +152,8 @@ class Announcer:
                 self._dirty.clear()
             elif self._state_broken:
                 ok = ok and await self._rebuild_state()
+        if ok and self._dirty and self.positions is not None and not self._state_broken:
+            ok = await self._push_positions(sorted(self._dirty))  # moved by another path
         self._drop_prefetch()  # not used: nothing to push
         self._failed_at = None if ok else self._clock()
 
@@ -133,19 +162,28 @@ class Announcer:
             return True
         if not self._caught_up and not await self._catch_up():
             return False
-        if not self._unpublished:
+        if not self._unpublished and not self._offered:
             return True
-        batch = list(self._unpublished)
+        offered, own = list(self._offered), list(self._unpublished)
         try:
-            await self.bus.publish_fills(batch, announced=dict(self._high) or None)
+            ids = await self.bus.publish_fills(offered + own, announced=dict(self._high) or None)
         except Exception as exc:
             self._stats.publish_failures += 1
             if self._outages.first("bus"):
-                log.warning("bus publish failed (%d fills wait): %s", len(batch), exc)
+                log.warning("bus publish failed (%d fills wait): %s", len(own) + len(offered), exc)
             return False
         self._outages.over("bus")
-        del self._unpublished[: len(batch)]
-        self._stats.published += len(batch)
+        del self._unpublished[: len(own)]
+        del self._offered[: len(offered)]
+        self._stats.published += sum(1 for i in ids if i)
+        found = [f for f, i in zip(offered, ids[: len(offered)], strict=True) if i]
+        if found:
+            # Committed by a path that did not announce them: the rows they moved were saved
+            # by someone else too, so this process reads them again before pushing them.
+            log.warning("announced %d fills another path stored without announcing", len(found))
+            keys = {(f.bot_id, f.symbol) for f in found}
+            self.writer.forget(keys)
+            self._dirty.update(keys)
         return True
 
     async def _catch_up(self) -> bool:
@@ -159,7 +197,9 @@ class Announcer:
             stored = await self.writer.high_ids()
             missed = []
             if announced:
-                marks = {t: announced.get(t, top) for t, top in stored.items()}
+                marks = {
+                    t: max(0, announced.get(t, top) - CATCH_UP_MARGIN) for t, top in stored.items()
+                }
                 missed = await self.writer.fills_after(marks)
         except Exception as exc:
             if self._outages.first("catch-up"):
@@ -168,9 +208,8 @@ class Announcer:
         self._outages.over("catch-up")
         waiting = {f.key for f in self._unpublished}
         missed = [f for f in missed if f.key not in waiting]
-        if missed:
-            log.warning("announcing %d fills committed but never announced", len(missed))
-            self._unpublished[:0] = missed
+        if missed:  # the bus keeps those it announced before out; the rest are news
+            self._offered[:0] = missed
         self._raise_high(stored)
         self._caught_up = True
         return True
@@ -187,12 +226,11 @@ class Announcer:
         marks = await self._marks_for({r.position.symbol for r in records.values()})
         now = self._clock()
         states = [
-            PositionState.from_position(
-                r.position, seq=r.fill_count, updated_at=now,
-                mark_price=marks.get(r.position.symbol),
-            )
+            state
             for r in records.values()
-        ]
+            if (state := _writable(r.position, seq=r.fill_count, updated_at=now,
+                                   mark_price=marks.get(r.position.symbol))) is not None
+        ]  # fmt: skip
         try:
             await self.positions.put_positions(states)
         except Exception as exc:
@@ -264,9 +302,33 @@ async def rebuild_positions(
     written: dict[str, int] = {}
     for bot_id, symbols in grouped.items():
         states = [
-            PositionState.from_position(fold(bot_id, symbol, group), seq=len(group), updated_at=now)
+            state
             for symbol, group in symbols.items()
+            if (state := _writable(fold(bot_id, symbol, group), seq=len(group), updated_at=now))
+            is not None
         ]
-        await positions.replace_all_positions(bot_id, states)
+        try:
+            await positions.replace_all_positions(bot_id, states)
+        except InvalidField as exc:  # this bot's keys only (its id cannot be a key): go on
+            log.error("positions of bot %r not written to the state store: %s", bot_id, exc)
+            continue
         written[bot_id] = len(states)
     return written
+
+
+def _writable(
+    position: Position, *, seq: int, updated_at: datetime, mark_price: Decimal | None = None
+) -> PositionState | None:
+    """The state of one position, or None (logged) when it cannot be a state-store entry (a
+    symbol or bot id no key may hold, a value out of bounds): that key alone is left out and
+    every other one is still written."""
+    try:
+        check_key_part("bot_id", position.bot_id)
+        check_key_part("symbol", position.symbol)
+        return PositionState.from_position(
+            position, seq=seq, updated_at=updated_at, mark_price=mark_price
+        )
+    except (InvalidField, ArithmeticError) as exc:
+        log.error("position %r/%r cannot be written to the state store (the others are): %s",
+                  position.bot_id, position.symbol, exc)  # fmt: skip
+        return None

@@ -1,10 +1,12 @@
 """The last few folds of one position, kept so a late fill costs a short refold, not a rebuild.
 
 Fills reach the writer a little out of fold order all the time: frames are reordered on the wire,
-fills of one millisecond carry random exec ids, and a gap-fill page brings executions that sort
-before ones already stored. The fold is order-dependent (average price and realized PnL of a
-reduce depend on what came before), so such a fill used to force a refold of the bot/symbol's
-whole history from the ledger, which at a few thousand fills a second is most of the work.
+fills of one millisecond arrive out of the venue's ``seq`` order, and a gap-fill page brings
+executions that sort before ones already stored. Fold order is
+:func:`alphadesk.domain.ordering.fold_key`, the one the ledger's rebuilds use too. The fold is
+order-dependent (average price and realized PnL of a reduce depend on what came before), so such
+a fill used to force a refold of the bot/symbol's whole history from the ledger, which at a few
+thousand fills a second is most of the work.
 
 A :class:`FoldTail` keeps, for the newest ``limit`` fills folded, each fill and the position after
 it, plus the position before the oldest one kept and the fold key of the last fill it dropped. A
@@ -18,25 +20,22 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.ordering import FoldKey, fold_key
 from alphadesk.domain.positions import Position
 
-FoldKey = tuple[datetime, str]
-
-
-def fold_key(fill: Fill) -> FoldKey:
-    """Fold order, the same as :func:`alphadesk.domain.positions.fold` uses."""
-    return (fill.exec_time, fill.exec_id)
+__all__ = ["FoldKey", "FoldTail", "Refold", "fold_key"]
 
 
 @dataclass(frozen=True, slots=True)
 class Refold:
-    """The outcome of folding new fills in: the position after all of them and the newest key."""
+    """The outcome of folding new fills in: the position after all of them, the newest fill
+    (in fold order) and its key."""
 
     position: Position
     last: FoldKey
+    newest: Fill
 
 
 class FoldTail:
@@ -77,7 +76,7 @@ class FoldTail:
         del self._keys[start:], self._fills[start:], self._after[start:]
         merged = new if not later else sorted([*later, *new], key=fold_key)
         self._append(merged, position)
-        return Refold(self.position, self._keys[-1])
+        return Refold(self.position, self._keys[-1], self._fills[-1])
 
     def _append(self, fills: Sequence[Fill], position: Position) -> None:
         for fill in fills:

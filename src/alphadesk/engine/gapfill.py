@@ -86,6 +86,9 @@ class GapFiller:
         self.page = page
         self.runs = 0
         self.failures = 0
+        #: Failures since the last gap-fill that completed: health turns bad while this grows.
+        self.consecutive_failures = 0
+        self.last_error = ""
         self.last: GapFillResult | None = None
         self._clock = clock
         self._watermarks = watermarks
@@ -106,36 +109,43 @@ class GapFiller:
         return min(last - back, now)
 
     async def run(self) -> GapFillResult:
-        """Fetch ``[since, now]`` and write it; raises what the venue or the spool raise."""
+        """Fetch ``[since, now]`` and write it; raises what the venue or the spool raise.
+
+        Rows of the history that cannot be read cost only themselves (the adapter sets them
+        aside): a page with one is still written and the watermark moves past it."""
         async with self._lock:
             self.runs += 1
             try:
-                start = await self.since()
-            except Exception:
+                result = await self._run()
+            except Exception as exc:
                 self.failures += 1
+                self.consecutive_failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
                 raise
-            end = self._clock()
-            try:
-                fills = await self.history.executions(start, end)
-            except Exception:
-                self.failures += 1
-                raise
-            inserted = spooled = 0
-            for i in range(0, len(fills), self.page):
-                result = await self.ingest.ingest(fills[i : i + self.page])
-                inserted += len(result.inserted)
-                spooled += result.spooled
-            if self._watermarks is not None and fills:
-                # All of [start, end] is durable now. The mark is the newest execution fetched
-                # (<= end), on the venue's execution clock rather than ours.
-                newest = max(f.exec_time for f in fills)
-                previous = self._watermarks.get(self.account)
-                if previous is None or newest > previous:
-                    self._watermarks.set(self.account, newest)
-            self.last = GapFillResult(self.account, start, end, len(fills), inserted, spooled)
-            if inserted:
-                log.warning(
-                    "gap-fill %s: %d missed executions recorded (%d fetched since %s)",
-                    self.account, inserted, len(fills), start.isoformat(),
-                )
-            return self.last
+            self.consecutive_failures = 0
+            self.last_error = ""
+            return result
+
+    async def _run(self) -> GapFillResult:
+        start = await self.since()
+        end = self._clock()
+        fills = await self.history.executions(start, end)
+        inserted = spooled = 0
+        for i in range(0, len(fills), self.page):
+            result = await self.ingest.ingest(fills[i : i + self.page])
+            inserted += len(result.inserted)
+            spooled += result.spooled
+        if self._watermarks is not None and fills:
+            # All of [start, end] is durable now. The mark is the newest execution fetched
+            # (<= end), on the venue's execution clock rather than ours.
+            newest = max(f.exec_time for f in fills)
+            previous = self._watermarks.get(self.account)
+            if previous is None or newest > previous:
+                self._watermarks.set(self.account, newest)
+        self.last = GapFillResult(self.account, start, end, len(fills), inserted, spooled)
+        if inserted:
+            log.warning(
+                "gap-fill %s: %d missed executions recorded (%d fetched since %s)",
+                self.account, inserted, len(fills), start.isoformat(),
+            )
+        return self.last

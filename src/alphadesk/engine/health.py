@@ -2,8 +2,11 @@
 
 A listener that is "up" but silent records nothing, so liveness is not enough: the health view
 carries the age of the last message on each account's socket and the newest execution recorded,
-and is unhealthy when any account is disconnected or silent longer than ``max_silence_s``, or
-when fills are waiting in the spool (the database is down). ``alphadesk listener --health``
+and is unhealthy when any account is disconnected or silent longer than ``max_silence_s``, when
+its gap-fill has failed ``max_gapfill_failures`` times in a row (what the socket missed is not
+being recovered), or when fills are waiting in the spool (the database is down). The count of
+dead letters (rows set aside as unreadable) is shown; each raised an alert of its own, and the
+listener stays healthy around them. ``alphadesk listener --health``
 reads the snapshot the running listener writes, for a container health check.
 """
 
@@ -27,6 +30,8 @@ class AccountHealth:
     spool_depth: int
     reconnects: int
     gap_fills: int
+    gap_fill_failures: int = 0
+    gap_fill_error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +42,8 @@ class AccountHealth:
             "spool_depth": self.spool_depth,
             "reconnects": self.reconnects,
             "gap_fills": self.gap_fills,
+            "gap_fill_failures": self.gap_fill_failures,
+            "gap_fill_error": self.gap_fill_error,
         }
 
 
@@ -47,6 +54,7 @@ class HealthReport:
     healthy: bool
     problems: tuple[str, ...]
     counters: dict[str, int]
+    dead_letters: int = 0
 
     def to_json(self) -> str:
         return json.dumps(
@@ -54,6 +62,7 @@ class HealthReport:
                 "at": self.at.isoformat(),
                 "healthy": self.healthy,
                 "problems": list(self.problems),
+                "dead_letters": self.dead_letters,
                 "accounts": [a.as_dict() for a in self.accounts],
                 "counters": self.counters,
             },
@@ -68,6 +77,8 @@ class _Account:
     last_exec_time: datetime | None = None
     reconnects: int = 0
     gap_fills: int = 0
+    gap_fill_failures: int = 0  # in a row, since the last one that completed
+    gap_fill_error: str = ""
 
 
 class HealthBook:
@@ -78,10 +89,12 @@ class HealthBook:
         accounts: Sequence[str],
         *,
         max_silence_s: float = 60.0,
+        max_gapfill_failures: int = 3,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._accounts = {a: _Account() for a in accounts}
         self.max_silence_s = max_silence_s
+        self.max_gapfill_failures = max_gapfill_failures
         self._clock = clock
 
     def _get(self, account: str) -> _Account:
@@ -107,10 +120,20 @@ class HealthBook:
     def gap_filled(self, account: str, newest: datetime | None) -> None:
         state = self._get(account)
         state.gap_fills += 1
+        state.gap_fill_failures = 0
+        state.gap_fill_error = ""
         if newest is not None and (state.last_exec_time is None or newest > state.last_exec_time):
             state.last_exec_time = newest
 
-    def report(self, spool_depth: int, counters: dict[str, int] | None = None) -> HealthReport:
+    def gap_fill_failed(self, account: str, error: str) -> None:
+        """One more failed gap-fill in a row (a completed one, :meth:`gap_filled`, resets it)."""
+        state = self._get(account)
+        state.gap_fill_failures += 1
+        state.gap_fill_error = error[:500]
+
+    def report(
+        self, spool_depth: int, counters: dict[str, int] | None = None, *, dead_letters: int = 0
+    ) -> HealthReport:
         now = self._clock()
         rows: list[AccountHealth] = []
         problems: list[str] = []
@@ -129,12 +152,21 @@ class HealthBook:
                     spool_depth,
                     state.reconnects,
                     state.gap_fills,
+                    state.gap_fill_failures,
+                    state.gap_fill_error,
                 )
             )
+            if state.gap_fill_failures >= self.max_gapfill_failures:
+                problems.append(
+                    f"{name}: gap-fill failed {state.gap_fill_failures} times in a row "
+                    f"({state.gap_fill_error})"
+                )
             if not state.connected:
                 problems.append(f"{name}: disconnected")
             elif age is not None and age > self.max_silence_s:
                 problems.append(f"{name}: silent for {age:.0f} s")
         if spool_depth:
             problems.append(f"{spool_depth} fills spooled (database down)")
-        return HealthReport(now, tuple(rows), not problems, tuple(problems), dict(counters or {}))
+        return HealthReport(
+            now, tuple(rows), not problems, tuple(problems), dict(counters or {}), dead_letters
+        )

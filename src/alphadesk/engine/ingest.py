@@ -1,18 +1,12 @@
 """What the listener does with a batch of venue reports: ledger first, everything else after.
 
-Order of work is the point of this module (invariants 1 and 3). Fills go to the fill writer,
-which stores each (venue, account, exec_id) once; only what the commit says is *new* moves on, and
-only after the commit returns: the projection (``FillWriter.project``), the bus (``events:fills``
-then ``fills_channel``), and the live ``position:{bot}:{symbol}`` keys. That second stage runs
-for every commit in commit order, and may overlap the next batch's commit. When the
-database fails, the batch goes to the bounded on-disk spool instead and nothing is published;
-while the spool holds anything, later batches queue behind it so the ledger sees fills in arrival
-order, and the spool is replayed through the same path when the database answers again.
-
-The parts after the commit have modules of their own: :mod:`alphadesk.engine.announcer` (the bus
-and the live positions; Redis is a cache there) and :mod:`alphadesk.engine.position_checks`
-(venue snapshots against the ledger; a ledger that cannot be read, or is behind, never counts as
-"flat": the snapshot is then simply not checked).
+Fills enter through the one entrance, :class:`~alphadesk.engine.recorder.FillRecorder` (commit,
+then projection and announcement, in commit order; the spool while the database is unreachable;
+dead letters for rows it refuses). This module adds the rest of a frame: order records, equity
+snapshots, and the venue's position snapshots checked against the ledger
+(:mod:`alphadesk.engine.position_checks`: a ledger that cannot be read, or is behind, never counts
+as "flat": the snapshot is then simply not checked), each after the batch's commit, under the
+recorder's post-commit lock, so a check sees the ledger and Redis as of that commit.
 """
 
 from __future__ import annotations
@@ -20,20 +14,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
-from alphadesk.domain.fills import Fill, FillKey
-from alphadesk.engine.alerting import AlertSink, OutageLog, raise_alert
+from alphadesk.domain.fills import Fill
+from alphadesk.engine.alerting import AlertSink, OutageLog
 from alphadesk.engine.announcer import Announcer, rebuild_positions
 from alphadesk.engine.clock import utc_now
 from alphadesk.engine.ingest_stats import IngestStats
-from alphadesk.engine.ledger import Committed, FillWriter
+from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.position_checks import PositionChecks, SymbolKey
+from alphadesk.engine.recorder import FillRecorder, RecordResult
 from alphadesk.engine.state_ports import (
+    DeadLetterStore,
     EventBus,
     FillSpool,
     MarketStateStore,
@@ -58,21 +53,17 @@ class EquityRecorder(Protocol):
     async def record_equity(self, reports: Sequence[WalletReported]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    inserted: tuple[FillKey, ...] = ()
-    duplicates: tuple[FillKey, ...] = ()
-    spooled: int = 0
+IngestResult = RecordResult
 
 
 class Ingest:
     """The listener's core. One instance per process.
 
-    A batch goes through two stages. The commit stage (spool replay, then the fills' insert)
-    takes one batch at a time; the rest (projection, bus, live positions, position checks)
-    follows under a second lock, for every commit in commit order. A caller may therefore start
-    the next batch once :meth:`ingest` reports the commit (``committed``): its insert then
-    overlaps the previous batch's projection and announcement instead of waiting behind them.
+    A batch goes through two stages. The commit stage (the recorder's: spool replay, then the
+    fills' insert) takes one batch at a time; the rest (projection, bus, live positions, position
+    checks) follows under the recorder's post-commit lock, for every commit in commit order. A
+    caller may therefore start the next batch once :meth:`ingest` reports the commit
+    (``committed``): its insert then overlaps the previous batch's projection and announcement.
 
     ``account_bots`` names the bots trading on each (venue, account): a venue position snapshot
     is per account, so it is compared with the sum of those bots' ledger positions (plus the
@@ -91,6 +82,7 @@ class Ingest:
         alerts: AlertSink | None = None,
         orders: OrderRecorder | None = None,
         equity: EquityRecorder | None = None,
+        dead_letters: DeadLetterStore | None = None,
         account_bots: Mapping[tuple[str, str], Sequence[str]] | None = None,
         clock: Callable[[], datetime] = utc_now,
         mismatch_grace_s: float = 0.0,
@@ -98,39 +90,36 @@ class Ingest:
         state_retry_s: float = 1.0,
         max_unpublished: int = 100_000,
     ) -> None:
-        self.writer = writer
-        self.spool = spool
         self.orders = orders
         self.equity = equity
         self.stats = IngestStats()
         self._outages = OutageLog()
-        self.announcer = Announcer(
-            writer, self.stats, self._outages, bus=bus, positions=positions, markets=markets,
-            clock=clock, retry_s=state_retry_s, max_unpublished=max_unpublished,
+        self.recorder = FillRecorder(
+            writer, spool, bus=bus, positions=positions, markets=markets, alerts=alerts,
+            dead_letters=dead_letters, stats=self.stats, outages=self._outages, clock=clock,
+            db_retry_s=db_retry_s, state_retry_s=state_retry_s, max_unpublished=max_unpublished,
         )  # fmt: skip
+        self.spool = spool
         self.checks = PositionChecks(
             writer, self.stats, account_bots=account_bots, clock=clock,
             grace_s=mismatch_grace_s, alerts=alerts,
         )  # fmt: skip
         self._clock = clock
-        self._db_retry_s = db_retry_s
-        self._commit_lock = asyncio.Lock()
-        self._post_lock = asyncio.Lock()
         # With two batches in flight their records would race; each kind is written in batch
         # order (a lock's waiters go first come, first served), so of two wallet reports of one
         # millisecond the later one stays, as within a batch.
         self._orders_lock = asyncio.Lock()
         self._equity_lock = asyncio.Lock()
-        # Commits whose projection and announcement are still owed, oldest first, numbered. A
-        # batch's turn settles every one made up to the end of its own commit stage, so none is
-        # left behind when the batch that made it fails or is cancelled before its turn, and its
-        # position snapshots are checked against the ledger as it stood, not against the next
-        # batch's fills.
-        self._owed: list[tuple[int, Committed]] = []
-        self._commits = 0
-        self._db_failed_at: datetime | None = None
 
     # --- public --------------------------------------------------------------------------------
+
+    @property
+    def writer(self) -> FillWriter:
+        return self.recorder.writer
+
+    @property
+    def announcer(self) -> Announcer:
+        return self.recorder.announcer
 
     @property
     def bus(self) -> EventBus | None:
@@ -154,7 +143,7 @@ class Ingest:
 
     @property
     def database_up(self) -> bool:
-        return self._db_failed_at is None
+        return self.recorder.database_up
 
     @property
     def pending_state(self) -> int:
@@ -191,25 +180,17 @@ class Ingest:
             else:
                 self.stats.unknown += 1
                 log.warning("ignored unknown report type %s", type(report).__name__)
+        for fill in fills:
+            self.checks.trades(fill.venue, fill.account, fill.bot_id)
         # Orders and equity go to their own tables over their own connections and never wait on
         # the ledger, so they are written while the fills commit.
         records = asyncio.gather(self._record(orders), self._record_equity(wallets))
         try:
-            try:
-                async with self._commit_lock:
-                    self.stats.batches += 1
-                    result = await self._fills(fills) if fills else IngestResult()
-                    upto = self._commits
-            finally:
-                if committed is not None:
-                    committed()
-            # No await between the two locks: batches queue for the second in commit order.
-            async with self._post_lock:
-                self.announcer.prefetch_marks(
-                    {f.symbol for n, c in self._owed if n <= upto for f in c.inserted}
-                )
-                await self._settle(upto)
-                await self.announcer.flush()
+            self.stats.batches += 1
+            result, upto = await self.recorder.commit(fills, committed=committed)
+            # No await between the two stages: batches queue for the second in commit order.
+            async with self.recorder.post_lock:
+                await self.recorder.settle(upto)
                 latest = {(p.venue, p.account, p.symbol): p for p in snapshots}
                 await self._check(list(latest.values()))  # only the newest view of each matters
         finally:
@@ -218,135 +199,25 @@ class Ingest:
 
     async def recover(self) -> None:
         """Retry what waits on a failed dependency: replay the spool, flush bus and state."""
-        async with self._commit_lock:
-            await self._drain(force=True)
-            upto = self._commits
-        async with self._post_lock:
-            await self._settle(upto)
-            await self.announcer.flush()
+        await self.recorder.recover()
 
     async def venue_positions(
         self, venue: str, account: str, snapshots: Sequence[PositionReported]
     ) -> None:
         """The account's positions as the venue lists them now (REST, after a gap-fill): they
         replace whatever was suspected from pushes before, and are checked like a push."""
-        async with self._post_lock:
+        async with self.recorder.post_lock:
             self.checks.forget_account(venue, account)
             await self._check(list(snapshots))
 
     async def recheck(self) -> None:
         """Confirm or clear position mismatches older than the grace period."""
-        async with self._post_lock:
+        async with self.recorder.post_lock:
             await self._check(self.checks.due(), confirm=True)
 
     def take_reconcile(self) -> set[SymbolKey]:
         """The symbols marked for reconciliation since the last call."""
         return self.checks.take_reconcile()
-
-    # --- fills ---------------------------------------------------------------------------------
-
-    async def _fills(self, fills: list[Fill]) -> IngestResult:
-        self.stats.fills_seen += len(fills)
-        for fill in fills:
-            self.checks.trades(fill.venue, fill.account, fill.bot_id)
-        if not await self._drain(force=False):
-            return await self._to_spool(fills)
-        try:
-            done = await self.writer.commit(fills)
-        except Exception as exc:  # the database (or its pooler) is unavailable: spool
-            self._db_down(exc)
-            return await self._to_spool(fills)
-        self._owe(done)
-        return IngestResult(done.result.inserted, done.result.duplicates)
-
-    async def _to_spool(self, fills: list[Fill]) -> IngestResult:
-        await asyncio.to_thread(self.spool.append, fills)  # raises SpoolFull: nothing written
-        self.stats.spooled += len(fills)
-        return IngestResult(spooled=len(fills))
-
-    def _db_down(self, exc: BaseException) -> None:
-        if self._db_failed_at is None:
-            log.error("ledger write failed, spooling fills: %s: %s", type(exc).__name__, exc)
-        self._db_failed_at = self._clock()
-
-    async def _drain(self, *, force: bool) -> bool:
-        """Replay the spool, oldest first; True when it is empty (new fills may go straight in).
-
-        While the database is known down, retries at most every ``db_retry_s`` unless forced.
-        """
-        if self._db_failed_at is not None and not force:
-            waited = (self._clock() - self._db_failed_at).total_seconds()
-            if waited < self._db_retry_s:
-                return False
-        if self.spool.depth().records == 0:
-            self._db_failed_at = None
-            return True
-        replayed = 0
-        for batch in self.spool.drain():
-            try:
-                done = await self.writer.commit(batch.fills)
-            except Exception as exc:
-                self._db_down(exc)
-                return False
-            batch.commit()
-            replayed += len(batch.fills)
-            self._owe(done)
-        self.stats.replayed += replayed
-        if replayed:
-            log.warning("ledger is back; spool replayed (%d fills)", replayed)
-        self._db_failed_at = None
-        return self.spool.depth().records == 0
-
-    def _owe(self, done: Committed) -> None:
-        self._commits += 1
-        self._owed.append((self._commits, done))
-
-    async def _settle(self, upto: int) -> None:
-        """Project and announce the owed commits numbered up to ``upto``, oldest first (the
-        post-commit lock is held).
-
-        What a commit owes the bus and the live positions is noted before anything is awaited,
-        so a batch cancelled from here on still has its fills announced and its positions
-        pushed by the next flush; a projection it did not finish is rebuilt by the next one."""
-        while self._owed and self._owed[0][0] <= upto:
-            _, done = self._owed.pop(0)
-            new = self._note_commit(done)
-            try:
-                await self.writer.project(done)
-            except asyncio.CancelledError:
-                self.writer.owe(done)  # its rows are rebuilt from the ledger by the next one
-                raise
-            for fill in new:
-                if fill.exec_type.is_forced:
-                    await self._alert_forced(fill)
-
-    def _note_commit(self, done: Committed) -> list[Fill]:
-        """Count a commit and queue its new fills (each once, in fold order) for the bus and
-        their position keys for the state store; returns those fills."""
-        result = done.result
-        self.stats.inserted += result.inserted_count
-        self.stats.duplicates += result.duplicate_count
-        if not result.inserted:
-            return []
-        new = sorted(done.inserted, key=lambda f: (f.exec_time, f.exec_id))
-        self.announcer.owe(new, result.high_ids)
-        return new
-
-    async def _alert_forced(self, fill: Fill) -> None:
-        self.stats.forced += 1
-        await raise_alert(
-            self.alerts,
-            Alert(
-                kind="forced_fill",
-                venue=fill.venue,
-                account=fill.account,
-                symbol=fill.symbol,
-                message=f"{fill.exec_type.value} {fill.side.value} {fill.qty} "
-                f"{fill.symbol} @ {fill.price} for {fill.bot_id}",
-                at=fill.exec_time,
-                details={"exec_id": fill.exec_id, "bot_id": fill.bot_id},
-            ),
-        )
 
     # --- orders, equity, snapshots -------------------------------------------------------------
 
@@ -381,7 +252,7 @@ class Ingest:
     async def _check(self, snapshots: list[PositionReported], *, confirm: bool = False) -> None:
         if not snapshots:
             return
-        if self.spool.depth().records or self._db_failed_at is not None:
+        if self.recorder.behind:
             self.stats.unchecked_snapshots += len(snapshots)  # ledger behind: unknown, not flat
             return
         await self.checks.check(snapshots, confirm=confirm)

@@ -27,3 +27,4 @@ class IngestStats:
     order_failures: int = 0
     equity: int = 0
     equity_failures: int = 0
+    dead_letters: int = 0

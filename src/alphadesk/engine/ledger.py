@@ -246,7 +246,10 @@ class FillWriter:
                 continue
             refold = tail.fold_in(group)
             new = PositionRecord(
-                refold.position, record.fill_count + len(group), refold.last[0], refold.last[1]
+                refold.position,
+                record.fill_count + len(group),
+                refold.newest.exec_time,
+                refold.newest.exec_id,
             )
             saves.append(PositionSave(new, expected_count=record.fill_count))
         written = await self._store.save_positions(saves) if saves else set()
@@ -259,6 +262,12 @@ class FillWriter:
                 rebuild.append(key)
         if rebuild:
             await self._rebuild(rebuild)
+
+    def forget(self, keys: Iterable[PositionKey]) -> None:
+        """Rows another path moved (it stored fills this process never folded): read them from
+        the store next time instead of trusting what this process saved."""
+        for key in keys:
+            self._forget(key)
 
     def _forget(self, key: PositionKey) -> None:
         self._absent.discard(key)
@@ -307,8 +316,8 @@ class FillWriter:
             if not fills:
                 continue
             tail = FoldTail.of_history(bot_id, symbol, fills, limit=self._tail_limit)
-            last = max(map(fold_key, fills))
-            record = PositionRecord(tail.position, len(fills), last[0], last[1])
+            newest = max(fills, key=fold_key)
+            record = PositionRecord(tail.position, len(fills), newest.exec_time, newest.exec_id)
             before = stored.get((bot_id, symbol))
             saves.append(PositionSave(record, expected_count=before.fill_count if before else 0))
             tails[(bot_id, symbol)] = tail

@@ -32,8 +32,8 @@ from alphadesk.domain.bars import Bar
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
-from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
+from alphadesk.engine.ports import LiveVenue
 from alphadesk.engine.runner import Engine
 from alphadesk.strategies.features import LiveFeatures
 
@@ -43,31 +43,6 @@ Protection = TradingStopRequest | CancelRequest
 FillHook = Callable[[Fill], Awaitable[None]]
 Backfill = Callable[[str, int, int], Awaitable[Sequence[Bar]]]
 """``backfill(symbol, first_open_ms, last_open_ms)``: closed bars a stream skipped."""
-
-
-class LiveVenue:
-    """What the driver needs of a venue (the paper venue and Bybit are wrapped to this shape).
-
-    ``place_order`` returns the order when the venue answers with it (paper) or None when only an
-    acknowledgement came (Bybit: the order's fate follows on the private stream). It raises
-    ``InvalidField`` for a definite refusal; anything else means the outcome is unknown.
-    """
-
-    venue: str = ""
-    account: str = ""
-
-    async def place_order(self, request: OrderRequest) -> Order | None:
-        raise NotImplementedError
-
-    async def cancel_order(self, request: CancelRequest) -> None:
-        raise NotImplementedError
-
-    async def set_trading_stop(self, request: TradingStopRequest) -> None:
-        raise NotImplementedError
-
-    async def find_order(self, symbol: str, order_link_id: str) -> Order | None:
-        """The order with this client id, open or recently closed; None when the venue has none."""
-        raise NotImplementedError
 
 
 class QueuedGateway:

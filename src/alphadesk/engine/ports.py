@@ -6,13 +6,11 @@ imports it. Each port is small so a test double stays small too.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from alphadesk.domain.bars import Bar
-from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill, FillKey
 from alphadesk.domain.orders import Order
 from alphadesk.domain.positions import Position
@@ -38,6 +36,12 @@ class WriteResult:
         return len(self.duplicates)
 
 
+class LedgerRejected(Exception):
+    """The ledger answered and refused the rows themselves (a value its types or constraints do
+    not accept), as opposed to being unreachable. Retrying the same rows can never succeed, so
+    they must not wait in the spool: the fill recorder isolates the refused rows instead."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -60,14 +64,15 @@ class FillStore(Protocol):
         account: str | None = None,
         since: datetime | None = None,
     ) -> list[Fill]:
-        """Fills matching every given filter, in (exec_time, exec_id) order: for rebuilds."""
+        """Fills matching every given filter, in fold order (:mod:`alphadesk.domain.ordering`):
+        for rebuilds."""
         ...
 
     async def last_exec_time(self, venue: str, account: str) -> datetime | None: ...
 
     async def fills_after(self, marks: Mapping[str, int]) -> list[Fill]:
-        """Fills stored after the given row id of each table (a table not named: none), in the
-        order they were stored: what a crashed publisher committed but never announced."""
+        """Fills stored after the given row id of each table (a table not named: none), in fold
+        order: what a crashed publisher committed but never announced."""
         ...
 
     async def high_ids(self) -> dict[str, int]:
@@ -150,35 +155,28 @@ class OrderGateway(Protocol):
     def set_trading_stop(self, request: TradingStopRequest) -> None: ...
 
 
-class ExecutionVenue(Protocol):
-    """A live or paper venue, asynchronous: Bybit, the paper venue, the simulator's client."""
+class LiveVenue(Protocol):
+    """What the live driver needs of a venue: Bybit (``adapters.bybit.venue``) and the paper
+    venue (``adapters.sim.paper_venue``) implement it.
 
-    async def place_order(self, request: OrderRequest) -> Order: ...
+    ``place_order`` returns the order when the venue answers with it (paper) or None when only an
+    acknowledgement came (Bybit: the order's fate follows on the private stream). It raises
+    ``InvalidField`` for a definite refusal; anything else means the outcome is unknown.
+    """
 
-    async def cancel_order(self, request: CancelRequest) -> Order: ...
+    venue: str
+    account: str
+
+    async def place_order(self, request: OrderRequest) -> Order | None: ...
+
+    async def cancel_order(self, request: CancelRequest) -> None: ...
 
     async def set_trading_stop(self, request: TradingStopRequest) -> None: ...
 
-
-class MarketFeed(Protocol):
-    """Closed bars of the subscribed symbols, in close-time order."""
-
-    def bars(self) -> AsyncIterator[Bar]: ...
+    async def find_order(self, symbol: str, order_link_id: str) -> Order | None:
+        """The order with this client id, open or recently closed; None when the venue has none."""
+        ...
 
 
-# Live state (PositionStore, MarketStateStore, BotStatusStore), the event bus and the fill
-# spool are ports of their own in :mod:`alphadesk.engine.state_ports`.
-
-
-class Notifier(Protocol):
-    """Human notifications (Telegram): best effort, never blocks trading."""
-
-    async def notify(self, text: str) -> None: ...
-
-
-class OrderReports(Protocol):
-    """The engine side that venues report to."""
-
-    def on_fill(self, fill: Fill) -> None: ...
-
-    def on_order(self, update: OrderUpdated) -> None: ...
+# Live state (PositionStore, MarketStateStore, BotStatusStore), the event bus, the fill spool and
+# the dead-letter store are ports of their own in :mod:`alphadesk.engine.state_ports`.

@@ -26,6 +26,7 @@ from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.enums import Side
 from alphadesk.domain.events import PositionReported
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.ordering import in_fold_order
 from alphadesk.domain.positions import Position
 from alphadesk.engine.portfolio import Portfolio
 
@@ -57,9 +58,7 @@ class Recovery:
 
 def refold(portfolio: Portfolio, fills: Iterable[Fill]) -> int:
     """Fold the bot's ledger fills into an empty portfolio, in execution order."""
-    ordered = sorted(
-        (f for f in fills if f.bot_id == portfolio.bot_id), key=lambda f: (f.exec_time, f.exec_id)
-    )
+    ordered = in_fold_order(f for f in fills if f.bot_id == portfolio.bot_id)
     for fill in ordered:
         portfolio.apply(fill)
     return len(ordered)

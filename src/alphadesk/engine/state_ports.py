@@ -36,6 +36,10 @@ T_co = TypeVar("T_co", covariant=True)
 #: busy desk, bounded so a forgotten consumer group cannot grow Redis without limit.
 STREAM_MAXLEN = 1_000_000
 
+#: How many announced fills the bus remembers so that each is announced once whoever offers it
+#: (a publisher only offers again rows near the newest; about 100 bytes each in Redis).
+ANNOUNCED_KEEP = 200_000
+
 
 #: Characters a bot id or symbol may not hold in state: the key separator, glob and hash-tag
 #: characters and whitespace, so one bot's keys can never spell another's and SCANs stay exact.
@@ -299,8 +303,10 @@ class EventBus(Protocol):
     async def publish_fills(
         self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None
     ) -> list[str]:
-        """``announced``: per ledger table, the highest row id announced once these are (kept
-        with them, atomically, for :meth:`announced`)."""
+        """Announce each fill once, whoever offers it: a fill among the last
+        :data:`ANNOUNCED_KEEP` announced is skipped, its entry id in the reply ``""``.
+        ``announced``: per ledger table, the highest row id announced once these are (merged,
+        per table the higher, atomically with the entries, for :meth:`announced`)."""
         ...
 
     async def announced(self) -> dict[str, int]:

@@ -6,7 +6,7 @@ files (``ts_ms,open,high,low,close,volume``; symbol = file-name prefix, interval
 are matched by :class:`alphadesk.adapters.sim.engine.MatchingEngine`, the engine the paper venue
 and the backtest use. Paths, envelopes (``retCode``, ``retMsg``, ``result``, ``retExtInfo``,
 ``time``), field names, string-encoded numbers and error codes are Bybit's; payload field sets
-follow the real payloads recorded in ``shared/data/bybit_payloads``. Only ``category=linear``
+follow the real payloads recorded in ``tests/fixtures/bybit_payloads``. Only ``category=linear``
 (USDT perpetuals, one-way mode) is served.
 
 REST, public (unsigned):
@@ -33,7 +33,8 @@ accounts configured only the public endpoints are useful, every key gets 10003):
   GET  /v5/account/wallet-balance (accountType=UNIFIED), /v5/account/fee-rate,
        /v5/account/info
   GET  /v5/user/query-api   per-account permissions (``SimAccount(withdraw=True)`` adds
-                            Wallet: Withdraw)
+                            Wallet: Withdraw, ``transfer=True`` the transfers,
+                            ``read_only=True`` readOnly 1: its POSTs above answer 10005)
   GET  /v5/asset/coin/query-info  (ccxt calls it in load_markets when keys are set)
 WebSocket:
   /v5/public/linear  ops ping (pong ``{"success":true,"ret_msg":"pong","op":"ping"}``),

@@ -1,12 +1,14 @@
 """Simulated Bybit accounts: one API key and secret each, like one sub-account per bot.
 
-The secret is kept out of ``repr`` so a failing test or a log line never prints it. One account
-can be made to carry Bybit's ``Withdraw`` permission so that the desk's refusal of such a key can
-be tested against a server that really reports it.
+The secret is kept out of ``repr`` so a failing test or a log line never prints it. An account
+can be made to carry Bybit's ``Withdraw`` or transfer permissions, or to be read-only, so that
+the desk's refusal of such a key, and Bybit's refusal of a read-only key's orders (10005), can be
+tested against a server that really reports and enforces them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,21 +39,28 @@ class SimAccount:
         if not self.name:
             object.__setattr__(self, "name", self.key)
 
+    @property
+    def can_trade(self) -> bool:
+        """What Bybit checks before an order: not read-only and ``ContractTrade: Order``."""
+        return not self.read_only and "Order" in self.permissions()["ContractTrade"]
+
     def permissions(self) -> dict[str, list[str]]:
         """Bybit's ``/v5/user/query-api`` permission map for this key.
 
         A plain simulator key is a trading key with no wallet rights, the kind the desk accepts;
-        ``transfer`` and ``withdraw`` make the kinds it must refuse.
+        ``transfer`` and ``withdraw`` make the kinds it must refuse. A read-only key keeps its
+        permission lists and says ``readOnly: 1``, as in the recorded payload
+        (``http_get_user_query_api``), so a client must read the flag, not the lists.
         """
         wallet = ["AccountTransfer", "SubMemberTransfer"] if self.transfer or self.withdraw else []
         if self.withdraw:
             wallet.append("Withdraw")
         return {
-            "ContractTrade": [] if self.read_only else ["Order", "Position"],
-            "Spot": [] if self.read_only else ["SpotTrade"],
+            "ContractTrade": ["Order", "Position"],
+            "Spot": ["SpotTrade"],
             "Wallet": wallet,
             "Options": [],
-            "Derivatives": [] if self.read_only else ["DerivativesTrade"],
+            "Derivatives": ["DerivativesTrade"],
             "CopyTrading": [],
             "BlockTrade": [],
             "Exchange": ["ExchangeHistory"],
@@ -69,15 +78,22 @@ def parse_account(spec: str) -> SimAccount:
     return SimAccount(key=key, secret=secret)
 
 
+def _flag(entry: dict[str, Any], index: int, name: str) -> bool:
+    value = entry.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidField(f"account[{index}].{name}", value, "must be true or false")
+    return value
+
+
 def _account_from(entry: dict[str, Any], index: int) -> SimAccount:
     try:
         return SimAccount(
             key=str(entry["key"]),
             secret=str(entry["secret"]),
             name=str(entry.get("name", "")),
-            withdraw=bool(entry.get("withdraw", False)),
-            transfer=bool(entry.get("transfer", False)),
-            read_only=bool(entry.get("read_only", False)),
+            withdraw=_flag(entry, index, "withdraw"),
+            transfer=_flag(entry, index, "transfer"),
+            read_only=_flag(entry, index, "read_only"),
             balance=Decimal(str(entry.get("balance", DEFAULT_BALANCE))),
             uid=int(entry.get("uid", 0)),
         )
@@ -87,7 +103,7 @@ def _account_from(entry: dict[str, Any], index: int) -> SimAccount:
 
 def load_accounts(path: Path | str) -> list[SimAccount]:
     """A TOML file of ``[[account]]`` tables: key, secret, and optional name, withdraw,
-    read_only, balance (USDT, as a string), uid."""
+    transfer, read_only, balance (USDT, as a string), uid."""
     path = Path(path)
     with path.open("rb") as handle:
         doc = tomllib.load(handle)
@@ -102,9 +118,7 @@ def number_accounts(accounts: list[SimAccount]) -> list[SimAccount]:
     keys = [a.key for a in accounts]
     if len(set(keys)) != len(keys):
         raise InvalidField("accounts", sorted(keys), "has a duplicate key")
-    out = []
-    for i, account in enumerate(accounts):
-        uid = account.uid or 100_000 + i
-        out.append(SimAccount(account.key, account.secret, account.name, account.withdraw,
-                              account.read_only, account.balance, uid))
-    return out
+    return [
+        dataclasses.replace(account, uid=account.uid or 100_000 + i)
+        for i, account in enumerate(accounts)
+    ]

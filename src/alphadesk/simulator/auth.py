@@ -3,7 +3,9 @@
 REST: ``HMAC_SHA256(secret, timestamp + api_key + recv_window + payload)`` where the payload is the
 raw query string of a GET or the raw JSON body of a POST, hex in ``X-BAPI-SIGN``. The timestamp must
 satisfy ``server_time - recv_window <= timestamp < server_time + 1000`` (retCode 10002). WebSocket:
-``{"op": "auth", "args": [key, expires, HMAC(secret, "GET/realtime" + expires)]}``.
+``{"op": "auth", "args": [key, expires, HMAC(secret, "GET/realtime" + expires)]}``. A signed
+request that changes orders or positions with a key that may not trade (read-only, or without
+``ContractTrade: Order``) is refused with 10005, as Bybit refuses it.
 Checks run against the real wall clock, which is what ``/v5/market/time`` reports, so a client that
 re-syncs its clock from that endpoint can recover from 10002.
 """
@@ -76,3 +78,13 @@ def verify_ws(args: object, accounts: Mapping[str, SimAccount], now_ms: int) -> 
     if not hmac.compare_digest(sign(account.secret, f"GET/realtime{expires}"), signature.lower()):
         raise ApiError(RetCode.BAD_SIGN, "Invalid sign")
     return account
+
+
+PERMISSION_DENIED_MESSAGE = "Permission denied, please check your API key permissions."
+
+
+def require_trade(account: SimAccount) -> None:
+    """Bybit's check before an order, amend, cancel or position change: 10005 for a key that
+    is read-only or lacks ``ContractTrade: Order``."""
+    if not account.can_trade:
+        raise ApiError(RetCode.PERMISSION_DENIED, PERMISSION_DENIED_MESSAGE)

@@ -3,10 +3,15 @@
 Unsigned and outside ``/v5``, so no Bybit client can reach them by accident:
 ``GET /sim/state``, ``POST /sim/advance`` ``{"bars": n}`` or ``{"to_ms": t}``,
 ``GET|POST|DELETE /sim/faults`` (body: see :func:`alphadesk.simulator.faults.apply_spec`).
+
+An advance is checked first (an integer, at most :data:`MAX_ADVANCE_BARS` steps; HTTP 400 naming
+the field and value otherwise) and then played in chunks that yield to the event loop, so a big
+step never stalls the WebSockets and REST answers the simulator serves meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +20,48 @@ from alphadesk.domain.errors import InvalidField
 from alphadesk.simulator.exchange import SimExchange
 from alphadesk.simulator.faults import apply_spec
 from alphadesk.simulator.market_payloads import s
+
+#: The largest step one ``/sim/advance`` may ask for, in bars of the finest file interval.
+MAX_ADVANCE_BARS = 100_000
+#: Bars played between two yields to the event loop.
+CHUNK_BARS = 100
+
+
+def _integer(body: dict[str, Any], name: str, default: int | None = None) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidField(name, value, "must be an integer")
+    return value
+
+
+def advance_target(exchange: SimExchange, body: object) -> int:
+    """The time an advance request asks for, checked: raises InvalidField naming the field."""
+    if not isinstance(body, dict):
+        raise InvalidField("body", body, 'must be {"bars": n} or {"to_ms": t}')
+    now, step = exchange.now_ms, exchange.replay.step_ms
+    if "to_ms" in body:
+        to_ms = _integer(body, "to_ms")
+        if to_ms < now:
+            raise InvalidField("to_ms", to_ms, f"is before the simulator's now ({now})")
+        if (to_ms - now) // step > MAX_ADVANCE_BARS:
+            raise InvalidField("to_ms", to_ms, f"is more than {MAX_ADVANCE_BARS} bars ahead")
+        return to_ms
+    bars = _integer(body, "bars", 1)
+    if not 0 <= bars <= MAX_ADVANCE_BARS:
+        raise InvalidField("bars", bars, f"must be 0..{MAX_ADVANCE_BARS}")
+    return now + bars * step
+
+
+async def advance_in_chunks(exchange: SimExchange, to_ms: int) -> int:
+    """Play up to ``to_ms``, :data:`CHUNK_BARS` at a time; returns the number of ticks."""
+    ticks = 0
+    chunk_ms = CHUNK_BARS * exchange.replay.step_ms
+    while True:
+        target = min(to_ms, exchange.now_ms + chunk_ms)
+        ticks += len(exchange.advance_to(max(target, exchange.now_ms)))
+        if target >= to_ms:
+            return ticks
+        await asyncio.sleep(0)
 
 
 def state(exchange: SimExchange) -> dict[str, Any]:
@@ -32,16 +79,19 @@ def add_routes(app: web.Application, exchange: SimExchange) -> None:
     async def get_state(request: web.Request) -> web.Response:
         return web.json_response(state(exchange))
 
+    lock = asyncio.Lock()  # one advance at a time: chunks of two requests never interleave
+
     async def advance(request: web.Request) -> web.Response:
-        body = await request.json() if request.can_read_body else {}
         try:
-            if "to_ms" in body:
-                ticks = exchange.advance_to(int(body["to_ms"]))
-            else:
-                ticks = exchange.advance(int(body.get("bars", 1)))
-        except (InvalidField, ValueError, TypeError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return web.json_response({**state(exchange), "ticks": len(ticks)})
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return web.json_response({"error": "body: is not JSON"}, status=400)
+        async with lock:
+            try:
+                ticks = await advance_in_chunks(exchange, advance_target(exchange, body))
+            except InvalidField as exc:
+                return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({**state(exchange), "ticks": ticks})
 
     async def get_faults(request: web.Request) -> web.Response:
         return web.json_response(exchange.faults.describe())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
@@ -75,6 +76,9 @@ class SimExchange:
             self.engine.on_price(symbol, tape.price, self.replay.now_ms)
         self.faults = Faults()
         self.rate_windows = RateWindows(rate_limits)
+        # Requests received per path (REST calls and WebSocket connections alike): what a test
+        # asserts a client never called (a key-less paper bot: nothing under /v5/order).
+        self.requests: Counter[str] = Counter()
         self.subscribers: set[Subscriber] = set()
         # Bybit puts several rows in one private message when they are ready together; with
         # coalesce_rows > 1 a connection that has fallen behind merges its queued messages of one

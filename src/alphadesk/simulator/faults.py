@@ -56,6 +56,9 @@ class Faults:
     ws: list[WsFault] = field(default_factory=list)
     duplicate_executions: int = 0
     extra: list[ExtraRows] = field(default_factory=list)
+    # Requests that suffered a REST fault, by path: a record (``clear`` keeps it), so a test can
+    # tell that the faults it armed really hit the path it meant.
+    rest_hits: dict[str, int] = field(default_factory=dict)
 
     # --- REST -------------------------------------------------------------------------------
     def fail_rest(self, *, count: int = 1, ret_code: int | None = None,
@@ -126,6 +129,7 @@ class Faults:
                 continue
             fault.remaining -= 1
             self.rest = [f for f in self.rest if f.remaining > 0]
+            self.rest_hits[path] = self.rest_hits.get(path, 0) + 1
             return fault
         return None
 
@@ -181,6 +185,7 @@ class Faults:
                  "delayMs": f.delay_ms} for f in self.ws
             ],
             "duplicateExecutions": self.duplicate_executions,
+            "restHits": dict(self.rest_hits),
             "extraRows": [
                 {"rows": len(e.rows), "remaining": e.remaining, "path": e.path, "topic": e.topic}
                 for e in self.extra

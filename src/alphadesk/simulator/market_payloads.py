@@ -1,6 +1,6 @@
 """Bybit V5 market-data payloads built from the replay, field for field as Bybit sends them.
 
-Field names and order follow the recorded payloads in ``shared/data/bybit_payloads``
+Field names and order follow the recorded payloads in ``tests/fixtures/bybit_payloads``
 (``http_get_instruments_linear``, ``http_get_klines_linear``, ``ws_kline``, ``ws_ticker_linear``,
 ``ws_public_trade``, ``http_get_funding_history``); numbers are strings, as on the wire. Clients
 infer the market type from which fields exist (ccxt parses a ticker without ``openInterestValue``

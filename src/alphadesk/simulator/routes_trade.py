@@ -10,6 +10,7 @@ from alphadesk.domain.enums import ExecType, OrderStatus, OrderType, Side, TimeI
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.requests import CancelRequest, TradingStopRequest
 from alphadesk.simulator import account_payloads as ap
+from alphadesk.simulator.auth import require_trade
 from alphadesk.simulator.errors import ApiError, RetCode
 from alphadesk.simulator.http_common import Call, Handler
 
@@ -241,11 +242,24 @@ GET: dict[str, Handler] = {
     "/v5/position/closed-pnl": closed_pnl,
     "/v5/execution/list": execution_list,
 }
+def _trading(handler: Handler) -> Handler:
+    """``handler`` behind Bybit's permission check: a read-only key gets 10005, changes nothing."""
+
+    async def checked(call: Call) -> Any:
+        require_trade(call.who)
+        return await handler(call)
+
+    return checked
+
+
 POST: dict[str, Handler] = {
-    "/v5/order/create": create_order,
-    "/v5/order/amend": amend_order,
-    "/v5/order/cancel": cancel_order,
-    "/v5/order/cancel-all": cancel_all,
-    "/v5/position/set-leverage": set_leverage,
-    "/v5/position/trading-stop": trading_stop,
+    path: _trading(handler)
+    for path, handler in {
+        "/v5/order/create": create_order,
+        "/v5/order/amend": amend_order,
+        "/v5/order/cancel": cancel_order,
+        "/v5/order/cancel-all": cancel_all,
+        "/v5/position/set-leverage": set_leverage,
+        "/v5/position/trading-stop": trading_stop,
+    }.items()
 }

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -31,8 +32,19 @@ from alphadesk.simulator.replay import Tick
 PACE_TICK_S = 0.05
 
 
+def _count_requests(exchange: SimExchange) -> Any:
+    @web.middleware
+    async def count(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        exchange.requests[request.path] += 1
+        return await handler(request)
+
+    return count
+
+
 def build_app(exchange: SimExchange) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[_count_requests(exchange)])
     limits = exchange.rate_windows
     for path, handler in routes_market.ROUTES.items():
         app.router.add_get(path, endpoint(exchange, limits, handler, private=False))

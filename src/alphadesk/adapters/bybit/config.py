@@ -7,16 +7,20 @@ WebSockets at a local simulator; it is the only way tests reach a "Bybit".
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from alphadesk.adapters.bybit.secret import Secret
 from alphadesk.domain import checks
 from alphadesk.domain.errors import InvalidField
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
+#: The spellings a boolean variable may take (case-insensitive); anything else is refused, so a
+#: typo such as ``BYBIT_TESTNET=ture`` stops start-up instead of meaning "false".
+TRUE_WORDS = frozenset({"1", "true", "yes"})
+FALSE_WORDS = frozenset({"0", "false", "no"})
 MASK_MIN_LEN = 12
 
 
@@ -26,22 +30,63 @@ class Environment(StrEnum):
     TESTNET = "testnet"
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw in _TRUE:
+def parse_flag(name: str, raw: str | None, default: bool = False) -> bool:
+    """``raw`` as a boolean: true/false, 1/0, yes/no; unset or empty means ``default``."""
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
         return True
-    if raw in _FALSE:
+    if value in FALSE_WORDS:
         return False
-    raise InvalidField(name, env.get(name), "must be true/false (1/0, yes/no, on/off)")
+    raise InvalidField(name, raw, "must be one of true/false, 1/0, yes/no")
 
 
 def environment_from_env(env: Mapping[str, str]) -> Environment:
-    """``BYBIT_DEMO`` wins over ``BYBIT_TESTNET``, as in the seed; neither means live."""
-    if _flag(env, "BYBIT_DEMO"):
+    """``BYBIT_DEMO`` or ``BYBIT_TESTNET``; neither means live. Both at once is refused: the seed
+    let demo win silently, so one stale line in an env file could change where orders go."""
+    demo = parse_flag("BYBIT_DEMO", env.get("BYBIT_DEMO"))
+    testnet = parse_flag("BYBIT_TESTNET", env.get("BYBIT_TESTNET"))
+    if demo and testnet:
+        raise InvalidField(
+            "BYBIT_DEMO/BYBIT_TESTNET",
+            f"{env.get('BYBIT_DEMO')}/{env.get('BYBIT_TESTNET')}",
+            "contradict each other; set at most one of them to true",
+        )
+    if demo:
         return Environment.DEMO
-    if _flag(env, "BYBIT_TESTNET"):
+    if testnet:
         return Environment.TESTNET
     return Environment.LIVE
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): the local simulator's hosts."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(name: str, url: str) -> str:
+    """A Bybit base URL: https, or http only to a loopback host (the local simulator), so keys
+    and signed orders never cross a network in clear text."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InvalidField(name, url, "is not a URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise InvalidField(name, url, "must be https://host[:port] (or http:// to a loopback host)")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise InvalidField(
+            name, url, "must be https:// (plain http:// is allowed only to a loopback host, "
+            "the local simulator)"
+        )
+    return url
 
 
 def mask_key(api_key: str) -> str:
@@ -79,10 +124,8 @@ class AccountConfig:
             object.__setattr__(self, "environment", Environment(self.environment))
         if not 1 <= self.recv_window_ms <= 60_000:
             raise InvalidField("bybit.recv_window_ms", self.recv_window_ms, "must be 1..60000")
-        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
-            raise InvalidField(
-                "bybit.base_url", self.base_url, "must start with http:// or https://"
-            )
+        if self.base_url is not None:
+            check_base_url("bybit.base_url", self.base_url)
 
     def __repr__(self) -> str:
         return (

@@ -9,7 +9,7 @@ windows are contiguous to the millisecond, and rows are de-duplicated by their i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +18,11 @@ from alphadesk.adapters.bybit.items import SkippedItem, each_row
 from alphadesk.adapters.bybit.models import ClosedPnl
 from alphadesk.adapters.bybit.parse import closed_pnl_from_info, fill_from_execution
 from alphadesk.adapters.bybit.rest import BybitRest
-from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.checks import from_epoch_ms, to_epoch_ms
 from alphadesk.domain.enums import ExecType
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill
+from alphadesk.domain.ordering import in_fold_order
 
 CATEGORY = "linear"
 WINDOW_MS = 7 * 24 * 60 * 60 * 1000
@@ -40,10 +41,19 @@ def windows(start: datetime, end: datetime) -> Iterator[tuple[int, int]]:
         cursor = window_end + 1
 
 
+SkipHook = Callable[[Sequence[SkippedItem]], None]
+
+
 class History:
-    def __init__(self, rest: BybitRest, *, default_bot: str = UNKNOWN_BOT) -> None:
+    """``on_skipped`` also receives every row left out (with its raw JSON), e.g. for the
+    listener's dead-letter store; rows are always counted and logged by the REST stats."""
+
+    def __init__(
+        self, rest: BybitRest, *, default_bot: str = UNKNOWN_BOT, on_skipped: SkipHook | None = None
+    ) -> None:
         self._rest = rest
         self._default_bot = default_bot
+        self.on_skipped = on_skipped
 
     async def iter_executions(
         self,
@@ -56,14 +66,17 @@ class History:
     ) -> AsyncIterator[list[Fill]]:
         """Pages of fills, window by window (each page as Bybit sent it: newest first).
 
-        A row that cannot be read (an unknown ``execType``, a malformed number) is logged and
-        counted in ``rest.stats.skipped_items`` and left out; the rest of its page is kept, so one
-        odd row cannot make the gap-fill of its window fail on every reconnect.
+        A row that cannot be read (an unknown ``execType``, a malformed number, a time past
+        what a datetime holds: any error) is logged and counted in ``rest.stats.skipped_items``,
+        handed to ``on_skipped`` and left out; the rest of its page is kept and the paging goes
+        on past it, so one odd row cannot make the gap-fill of its window fail on every
+        reconnect. Execution times more than a day past the venue's clock are refused.
         """
         account = self._rest.config.account
+        now = from_epoch_ms("clock", self._rest.clock.now_ms())
 
         def fill(e: w.ExecutionInfo) -> Fill:
-            return fill_from_execution(e, account, default_bot=self._default_bot)
+            return fill_from_execution(e, account, default_bot=self._default_bot, now=now)
 
         for window_start, window_end in windows(start, end):
             params: dict[str, Any] = {
@@ -87,6 +100,8 @@ class History:
                 skipped: list[SkippedItem] = []
                 fills = each_row(page, w.ExecutionInfo, "/v5/execution/list", fill, skipped)
                 self._rest.stats.note_skipped(skipped)
+                if skipped and self.on_skipped is not None:
+                    self.on_skipped(skipped)
                 if fills:
                     yield fills
 
@@ -107,7 +122,7 @@ class History:
         async for page in pages:
             for fill in page:
                 found.setdefault(fill.exec_id, fill)
-        return sorted(found.values(), key=lambda f: (f.exec_time, f.exec_id))
+        return in_fold_order(found.values())
 
     async def closed_pnl(
         self,

@@ -8,7 +8,8 @@ every time is epoch ms turned into UTC. Nothing here does I/O.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar, cast
 
@@ -32,6 +33,24 @@ from alphadesk.domain.orders import Order
 VENUE = "bybit"
 _NO_REJECT = frozenset({"", "EC_NoError", "UNKNOWN"})
 
+#: Bybit's linear USDT contracts, in the one form its instrument list uses for them
+#: (``tests/fixtures/bybit_payloads/http_get_instruments_linear*.json``: ``BTCUSDT``,
+#: ``TSLAUSDT``; ``1000PEPEUSDT`` in the ledger tests): upper-case letters and digits ending in
+#: ``USDT``, at most 20 characters (the ledger's column). Nothing else in those lists is a linear
+#: USDT contract, so anything else (a ``:``, a space, lower case, a dated ``-26DEC25`` suffix) is
+#: refused where the row is decoded, before it can reach a key or a table.
+_LINEAR_USDT = re.compile(r"[A-Z0-9]{1,16}USDT")
+#: How far past the venue clock an execution time may lie (clock skew; never a day).
+FUTURE_SLACK = timedelta(days=1)
+
+
+def linear_symbol(field: str, value: str) -> str:
+    if type(value) is str and _LINEAR_USDT.fullmatch(value):
+        return value
+    raise MalformedPayload(
+        field, value, "must be a linear USDT contract (A-Z and 0-9, ending in USDT)"
+    )
+
 
 def _side(field: str, value: str) -> Side:
     try:
@@ -46,26 +65,49 @@ def _bot(link_id: str, default_bot: str) -> tuple[str, str]:
     return bot, link.reason
 
 
+def _seq(value: int | str | None) -> int | None:
+    """Bybit's ``seq``: None when absent or blank; digits given as text are read as the number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            raise MalformedPayload("execution.seq", value, "must be a non-negative integer")
+        return int(value)
+    return value
+
+
 def fill_from_execution(
-    e: w.ExecutionInfo, account: str, *, default_bot: str = UNKNOWN_BOT
+    e: w.ExecutionInfo,
+    account: str,
+    *,
+    default_bot: str = UNKNOWN_BOT,
+    now: datetime | None = None,
 ) -> Fill:
-    """One execution (REST history or the ``execution`` topic: the same shape) as a Fill."""
+    """One execution (REST history or the ``execution`` topic: the same shape) as a Fill.
+
+    ``now`` (the venue's clock, when the caller has one): an execution more than a day past it
+    is refused. The Fill itself refuses numbers and times outside what Bybit can send."""
     try:
         exec_type = ExecType.parse(e.execType, "execution.execType")
     except InvalidField as exc:
         raise MalformedPayload("execution.execType", e.execType, exc.reason) from None
     bot, reason = _bot(e.orderLinkId, default_bot)
+    exec_time = utc_ms("execution.execTime", e.execTime)
+    if now is not None and exec_time > now + FUTURE_SLACK:
+        raise MalformedPayload(
+            "execution.execTime", e.execTime, "is more than a day after the venue's clock"
+        )
     return Fill(
         venue=VENUE,
         account=account,
         exec_id=e.execId,
         bot_id=bot,
-        symbol=e.symbol,
+        symbol=linear_symbol("execution.symbol", e.symbol),
         side=_side("execution.side", e.side),
         price=dec("execution.execPrice", e.execPrice),
         qty=dec("execution.execQty", e.execQty),
         fee=dec_or_zero("execution.execFee", e.execFee),
-        exec_time=utc_ms("execution.execTime", e.execTime),
+        exec_time=exec_time,
         exec_type=exec_type,
         fee_currency=e.feeCurrency,
         is_maker=e.isMaker,
@@ -74,6 +116,7 @@ def fill_from_execution(
         order_type=e.orderType,
         closed_size=dec_or_zero("execution.closedSize", e.closedSize),
         close_reason=reason,
+        seq=_seq(e.seq),
     )
 
 
@@ -96,7 +139,7 @@ def order_from_info(o: w.OrderInfo, *, default_bot: str = UNKNOWN_BOT) -> Order:
         order_id=o.orderId,
         order_link_id=o.orderLinkId,
         bot_id=bot,
-        symbol=o.symbol,
+        symbol=linear_symbol("order.symbol", o.symbol),
         side=_side("order.side", o.side),
         order_type=_enum_value(OrderType, "order.orderType", o.orderType),
         qty=dec("order.qty", o.qty),
@@ -131,7 +174,7 @@ def position_reported(p: w.PositionInfo, account: str, *, at: datetime) -> Posit
     return PositionReported(
         venue=VENUE,
         account=account,
-        symbol=p.symbol,
+        symbol=linear_symbol("position.symbol", p.symbol),
         side=side if size > 0 else None,
         size=size,
         avg_price=avg,

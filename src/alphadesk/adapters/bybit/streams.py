@@ -24,6 +24,7 @@ from alphadesk.adapters.bybit.ws_decode import (
     private_events,
     public_events,
 )
+from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT
 
@@ -102,6 +103,7 @@ class PrivateStream:
         self._account = config.account
         self._default_bot = default_bot
         self._stats = rest.stats
+        self._clock = rest.clock
         self.session = WsSession(
             rest.endpoints.private_ws,
             topics,
@@ -115,7 +117,10 @@ class PrivateStream:
 
     async def _frame(self, msg: w.WsMessage) -> None:
         skipped: list[SkippedItem] = []
-        events = private_events(msg, self._account, default_bot=self._default_bot, skipped=skipped)
+        now = from_epoch_ms("clock", self._clock.now_ms())
+        events = private_events(
+            msg, self._account, default_bot=self._default_bot, skipped=skipped, now=now
+        )
         self._stats.note_skipped(skipped)
         for event in events:
             await self._on_event(event)

@@ -308,9 +308,12 @@ class _Silence:
     ``_Dropped`` unless someone else also cancelled it, is what ``asyncio.timeout`` does.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, clock: Callable[[], float] | None = None) -> None:
         self.seconds = seconds
         self._loop = asyncio.get_running_loop()
+        # Seconds, monotonic; the loop's own by default. A test passes its own and calls
+        # :meth:`check` to play the timer at the time it chose.
+        self._clock = clock or self._loop.time
         self._task: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._last = 0.0
@@ -318,17 +321,21 @@ class _Silence:
 
     def __enter__(self) -> _Silence:
         self._task = asyncio.current_task()
-        self._last = self._loop.time()
-        self._handle = self._loop.call_at(self._last + self.seconds, self._check)
+        self._last = self._clock()
+        self._handle = self._loop.call_later(self.seconds, self.check)
         return self
 
     def heard(self) -> None:
-        self._last = self._loop.time()
+        self._last = self._clock()
 
-    def _check(self) -> None:
-        due = self._last + self.seconds
-        if self._loop.time() < due:
-            self._handle = self._loop.call_at(due, self._check)
+    def check(self) -> None:
+        """What the timer does when it fires: drop the socket if the deadline has passed, else
+        set the timer again for the last frame's deadline."""
+        if self._handle is not None:
+            self._handle.cancel()
+        left = self._last + self.seconds - self._clock()
+        if left > 0:
+            self._handle = self._loop.call_later(left, self.check)
         elif self._task is not None:
             self._fired = True
             self._task.cancel()

@@ -11,6 +11,8 @@ cost the fills that arrived in the same frame.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.items import SkippedItem, each_raw_row
 from alphadesk.adapters.bybit.models import KlineUpdate, PublicTrade, Ticker
@@ -74,9 +76,11 @@ def private_events(
     *,
     default_bot: str = UNKNOWN_BOT,
     skipped: list[SkippedItem] | None = None,
+    now: datetime | None = None,
 ) -> list[PrivateEvent]:
-    """The frame's events, row by row: a row that cannot be read is appended to ``skipped``
-    (when given) and the other rows of the frame are still delivered."""
+    """The frame's events, row by row: a row that cannot be read (for any reason: a refused
+    value, an overflow) is appended to ``skipped`` (when given) with its raw JSON, and the other
+    rows of the frame are still delivered. ``now``: the venue's clock, bounding execution times."""
     topic = msg.topic
     bad: list[SkippedItem] = [] if skipped is None else skipped
     events: list[PrivateEvent]
@@ -85,7 +89,7 @@ def private_events(
         def fill(e: w.ExecutionInfo) -> Fill | None:
             if e.category not in _LINEAR:
                 return None
-            return fill_from_execution(e, account, default_bot=default_bot)
+            return fill_from_execution(e, account, default_bot=default_bot, now=now)
 
         events = list(each_raw_row(msg.data, w.ExecutionInfo, topic, fill, bad))
     elif topic == "order":

@@ -20,8 +20,13 @@ from typing import Generic, TypeVar
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.fills import Fill
-from alphadesk.engine.state_ports import STREAM_MAXLEN, Delivery, check_key_part
+from alphadesk.domain.fills import Fill, FillKey
+from alphadesk.engine.state_ports import (
+    ANNOUNCED_KEEP,
+    STREAM_MAXLEN,
+    Delivery,
+    check_key_part,
+)
 
 T = TypeVar("T")
 EntryId = tuple[int, int]
@@ -191,6 +196,7 @@ class MemoryEventBus:
         self._bars = MemoryStream[Bar]("events:bars", maxlen)
         self._alerts = MemoryStream[Alert]("events:alerts", maxlen)
         self._announced: dict[str, int] = {}
+        self._sent: dict[FillKey, None] = {}  # announced lately, oldest first: each goes once
         self._subscribers: set[MemoryFillSubscription] = set()
 
     @property
@@ -211,10 +217,23 @@ class MemoryEventBus:
     async def publish_fills(
         self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None
     ) -> list[str]:
-        ids = await self._fills.publish(fills)
-        if announced and fills:
-            self._announced = dict(announced)
-        await self.notify_fills(fills)
+        fresh: list[Fill] = []
+        positions: list[int] = []
+        for n, fill in enumerate(fills):
+            if fill.key not in self._sent:
+                self._sent[fill.key] = None
+                fresh.append(fill)
+                positions.append(n)
+        while len(self._sent) > ANNOUNCED_KEEP:
+            del self._sent[next(iter(self._sent))]
+        published = await self._fills.publish(fresh)
+        ids = [""] * len(fills)
+        for n, entry in zip(positions, published, strict=True):
+            ids[n] = entry
+        if announced:
+            for table, row_id in announced.items():
+                self._announced[table] = max(self._announced.get(table, 0), row_id)
+        await self.notify_fills(fresh)
         return ids
 
     async def announced(self) -> dict[str, int]:

@@ -7,6 +7,7 @@ engine tests run on these; the behavioural tests run them side by side with the 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -16,7 +17,21 @@ from alphadesk.domain import checks
 from alphadesk.domain.errors import InvalidField
 from alphadesk.engine.state_ports import PositionState, check_key_part, check_ttl
 
+log = logging.getLogger(__name__)
+
 _check_part = check_key_part
+
+
+def writable_only(bot_id: str, fresh: dict[str, PositionState]) -> dict[str, PositionState]:
+    """The states of a bot's rebuild whose symbol can be a key; the others are logged and left
+    out, so one odd symbol cannot keep the bot's other positions from being written."""
+    kept: dict[str, PositionState] = {}
+    for symbol, state in fresh.items():
+        try:
+            kept[_check_part("symbol", symbol)] = state
+        except InvalidField as exc:
+            log.error("position %r/%r not written: %s", bot_id, symbol, exc)
+    return kept
 
 
 class MemoryPositionStore:
@@ -34,7 +49,16 @@ class MemoryPositionStore:
         return True
 
     async def put_positions(self, states: Sequence[PositionState]) -> list[bool]:
-        return [await self.put_position(state) for state in states]
+        """Each state on its own: one whose key cannot be written is logged and reported as not
+        applied (False), and the others are written (the Redis store does the same)."""
+        applied: list[bool] = []
+        for state in states:
+            try:
+                applied.append(await self.put_position(state))
+            except InvalidField as exc:
+                log.error("position %r/%r not written: %s", state.bot_id, state.symbol, exc)
+                applied.append(False)
+        return applied
 
     async def get_position(self, bot_id: str, symbol: str) -> PositionState | None:
         book = self._positions.get(_check_part("bot_id", bot_id), {})
@@ -51,7 +75,7 @@ class MemoryPositionStore:
         fresh = {state.symbol: state for state in positions}
         if len(fresh) != len(positions):
             raise InvalidField("positions", [s.symbol for s in positions], "repeat a symbol")
-        self._positions[bot_id] = fresh
+        self._positions[bot_id] = writable_only(bot_id, fresh)
 
 
 class MemoryMarketStore:

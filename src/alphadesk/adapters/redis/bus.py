@@ -28,7 +28,7 @@ from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
-from alphadesk.engine.state_ports import STREAM_MAXLEN, CorruptEvent, Delivery
+from alphadesk.engine.state_ports import ANNOUNCED_KEEP, STREAM_MAXLEN, CorruptEvent, Delivery
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,25 +37,52 @@ _FIELD = b"data"
 
 # Every fill of a batch appended to the stream, then announced on the channel, in one command:
 # a pipeline of two commands per fill costs the client more than Redis spends running them.
-# The last entry also carries ``announced`` (JSON: ledger table -> highest row id announced so
-# far), written in the same atomic step as the entries: a publisher that starts after a crash
-# reads it back and announces what was committed after it (see Ingest).
+# Each fill is announced once whoever offers it: ``KEYS[2]`` (a sorted set, scored by when) holds
+# the fills announced lately, and a fill already in it is skipped (its reply is false). The set
+# keeps the newest ``ARGV[4]`` members; a publisher only ever offers again rows near the newest.
+# ``ARGV[3]`` (JSON: ledger table -> highest row id announced) is merged, per table the higher,
+# into ``KEYS[3]`` in the same atomic step: a publisher that starts after a crash reads it back
+# and offers what was committed after it (see the Announcer).
 _PUBLISH_FILLS = """
 local ids = {}
-for i = 4, #ARGV do
-  if i == #ARGV and ARGV[3] ~= '' then
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i],
-                               'announced', ARGV[3])
+local sent = {}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 5, #ARGV, 2 do
+  if redis.call('ZADD', KEYS[2], 'NX', now, ARGV[i]) == 1 then
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i + 1])
+    sent[#sent + 1] = ARGV[i + 1]
   else
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i])
+    ids[#ids + 1] = false
   end
 end
-for i = 4, #ARGV do
-  redis.call('PUBLISH', ARGV[2], ARGV[i])
+for j = 1, #sent do
+  redis.call('PUBLISH', ARGV[2], sent[j])
+end
+local keep = tonumber(ARGV[4])
+if redis.call('ZCARD', KEYS[2]) > keep + 1000 then
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1))
+end
+if ARGV[3] ~= '' then
+  local marks = cjson.decode(ARGV[3])
+  local old = redis.call('GET', KEYS[3])
+  if old then
+    for k, v in pairs(cjson.decode(old)) do
+      if marks[k] == nil or marks[k] < v then marks[k] = v end
+    end
+  end
+  redis.call('SET', KEYS[3], cjson.encode(marks))
 end
 return ids
 """
 _SCRIPT_CHUNK = 1_000  # fills per script call: Redis serves nobody else while one runs
+
+
+def announcement_key(fill: Fill) -> str:
+    """What identifies a fill among those announced: its ledger key, each part length-prefixed
+    so no two keys spell the same string."""
+    venue, account, exec_id = fill.key
+    return f"{len(venue)}:{venue}{len(account)}:{account}{exec_id}"
 
 
 def _text(raw: bytes | str) -> str:
@@ -245,32 +272,34 @@ class RedisEventBus:
     async def publish_fills(
         self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None
     ) -> list[str]:
-        """Stream first, then the notification; one script call per chunk of fills. The last
-        chunk's last entry records ``announced`` (when given)."""
+        """Stream first, then the notification; one script call per chunk of fills. A fill
+        announced before (by any publisher) is skipped: its id in the reply is ``""``."""
         ids: list[str] = []
-        last = len(fills) - 1
+        mark = json.dumps(dict(announced), sort_keys=True) if announced else ""
         for start in range(0, len(fills), _SCRIPT_CHUNK):
             chunk = fills[start : start + _SCRIPT_CHUNK]
-            payloads = [encode_fill(fill) for fill in chunk]
-            mark = ""
-            if announced and start + len(chunk) - 1 == last:
-                mark = json.dumps(dict(announced), sort_keys=True)
+            pairs: list[str | bytes] = []
+            for fill in chunk:
+                pairs.append(announcement_key(fill))
+                pairs.append(encode_fill(fill))
             replies = await self._publish_script(
-                keys=[self._keys.fills_stream],
-                args=[self._maxlen, self._keys.fills_channel, mark, *payloads],
+                keys=[self._keys.fills_stream, self._keys.fills_announced, self._keys.fills_mark],
+                args=[self._maxlen, self._keys.fills_channel, mark, ANNOUNCED_KEEP, *pairs],
             )
-            ids.extend(_text(i) for i in replies)
+            ids.extend(_text(i) if i else "" for i in replies)
         return ids
 
     async def announced(self) -> dict[str, int]:
-        """The mark on the newest ``events:fills`` entry; {} when there is none."""
-        newest = await self._client.xrevrange(self._keys.fills_stream, count=1)
-        if not newest:
-            return {}
-        entry = newest[0][1] or {}
-        raw = entry.get(b"announced") or entry.get("announced")
+        """How far the ledger's rows have been announced; {} when never (a new stream, or a
+        Redis that lost its data). Streams written before the mark had a key of its own kept
+        it on their newest entry."""
+        raw = await self._client.get(self._keys.fills_mark)
         if raw is None:
-            return {}
+            newest = await self._client.xrevrange(self._keys.fills_stream, count=1)
+            entry = (newest[0][1] or {}) if newest else {}
+            raw = entry.get(b"announced") or entry.get("announced")
+            if raw is None:
+                return {}
         try:
             marks = json.loads(raw)
         except ValueError:

@@ -53,6 +53,16 @@ class Keys:
         return self._key("events:fills")
 
     @property
+    def fills_announced(self) -> str:
+        """The fills announced lately (a sorted set), so each is announced once."""
+        return self._key("events:fills:announced")
+
+    @property
+    def fills_mark(self) -> str:
+        """How far the ledger's rows have been announced (JSON: table -> row id)."""
+        return self._key("events:fills:mark")
+
+    @property
     def fills_channel(self) -> str:
         return self._key("fills_channel")
 

@@ -10,11 +10,13 @@ the WATCH on that set makes a concurrent first write of a new symbol abort and r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from alphadesk.adapters.memory.stores import writable_only
 from alphadesk.adapters.redis.keys import Keys
 from alphadesk.adapters.redis.position_codec import decode_position, encode_position, iso_ms
 from alphadesk.domain.errors import InvalidField
@@ -43,6 +45,8 @@ return 1
 
 _SWAP_RETRIES = 50
 
+log = logging.getLogger(__name__)
+
 
 def _text(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
@@ -66,14 +70,25 @@ class RedisPositionStore:
         return bool(await self._put(keys=keys, args=args))
 
     async def put_positions(self, states: Sequence[PositionState]) -> list[bool]:
+        """One pipelined round trip. A state whose key cannot be made (a bot id or symbol no
+        key may hold) is logged and reported as not applied (False); the others are written."""
         if not states:
             return []
+        applied = [False] * len(states)
+        sent: list[int] = []
         async with self._client.pipeline(transaction=False) as pipe:
-            for state in states:
-                keys, args = self._args(state)
+            for index, state in enumerate(states):
+                try:
+                    keys, args = self._args(state)
+                except InvalidField as exc:
+                    log.error("position %r/%r not written: %s", state.bot_id, state.symbol, exc)
+                    continue
                 await self._put(keys=keys, args=args, client=pipe)
-            results = await pipe.execute()
-        return [bool(r) for r in results]
+                sent.append(index)
+            results = await pipe.execute() if sent else []
+        for index, result in zip(sent, results, strict=True):
+            applied[index] = bool(result)
+        return applied
 
     async def get_position(self, bot_id: str, symbol: str) -> PositionState | None:
         key = self._keys.position(bot_id, symbol)
@@ -100,6 +115,7 @@ class RedisPositionStore:
         fresh = {state.symbol: state for state in positions}
         if len(fresh) != len(positions):
             raise InvalidField("positions", [s.symbol for s in positions], "repeat a symbol")
+        fresh = writable_only(bot_id, fresh)
         index = self._keys.position_index(bot_id)
         async with self._client.pipeline(transaction=True) as pipe:
             for _ in range(_SWAP_RETRIES):

@@ -311,6 +311,7 @@ class EngineCore:
         order.cum_value += notional
         order.cum_fee += fee
         order.updated_ms = ts_ms
+        seq = self._next_seq()  # the execution's number, Bybit's ``seq``: the fold's tie-break
         fill = Fill.trusted(
             venue=self.venue,
             account=acct.name,
@@ -328,8 +329,9 @@ class EngineCore:
             order_type=order.order_type.value,
             closed_size=closing,
             close_reason=reason or _CLOSE_REASON.get(order.stop_order_type, ""),
+            seq=seq,
         )
-        self._record(acct, fill, ts_ms, rate, order, price)
+        self._record(acct, fill, seq, ts_ms, rate, order, price)
         out.append(fill)
         if self.config.emit_snapshots:
             out.append(self._position_report(acct, pos.symbol))
@@ -355,18 +357,18 @@ class EngineCore:
         self,
         acct: SimAccount,
         fill: Fill,
+        seq: int,
         ts_ms: int,
         rate: Decimal,
         order: SimOrder | None,
         mark: Decimal,
     ) -> None:
         if not self.config.keep_history:
-            self._seq += 1  # the record's number, so every later one is numbered the same
             return
         acct.exec_index[fill.exec_id] = len(acct.executions)
         acct.executions.append(
             Execution(
-                seq=self._next_seq(),
+                seq=seq,
                 fill=fill,
                 exec_ms=ts_ms,
                 fee_rate=rate,
@@ -392,6 +394,7 @@ class EngineCore:
                 fee = funding_fee(pos.qty, mark, book.funding_rate)
                 pos.funding += fee
                 acct.wallet -= fee
+                seq = self._next_seq()
                 fill = Fill.trusted(
                     venue=self.venue,
                     account=acct.name,
@@ -404,8 +407,9 @@ class EngineCore:
                     fee=fee,
                     exec_time=utc_ms("exec_time", at),
                     exec_type=ExecType.FUNDING,
+                    seq=seq,
                 )
-                self._record(acct, fill, at, book.funding_rate, None, mark)
+                self._record(acct, fill, seq, at, book.funding_rate, None, mark)
                 out.append(fill)
         book.next_funding_ms = min(
             (p.next_funding_ms for p in book.positions.values()), default=NEVER

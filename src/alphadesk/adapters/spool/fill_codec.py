@@ -4,7 +4,9 @@ JSON with every Decimal as its string (``str(Decimal)`` keeps every digit and th
 ``Decimal(s)`` gives back the same value *and* the same representation) and the execution time
 as epoch milliseconds, the venue's own precision. A time with sub-millisecond digits (a test, a
 simulator) carries the remainder in ``exec_time_us`` so the round trip is still exact. ``v``
-names the format so a future change can still read old spool files. Encoded with msgspec (the
+names the format so a future change can still read old spool files. ``seq`` (the venue's execution
+sequence) is written only when the fill has one, and a record without it (written before it was
+kept) reads back with none: the same format, version 1, both ways. Encoded with msgspec (the
 listener encodes every fill it announces, and ``json.dumps`` cost a few microseconds more each);
 the bytes are the ones ``json.dumps(..., separators=(",", ":"))`` writes, less the ``\\u`` escapes
 of non-ASCII text, which every JSON reader reads the same.
@@ -54,6 +56,8 @@ def fill_to_dict(fill: Fill) -> dict[str, Any]:
     data["exec_time"] = checks.to_epoch_ms(fill.exec_time)
     if micros:
         data["exec_time_us"] = micros
+    if fill.seq is not None:
+        data["seq"] = fill.seq
     return data
 
 
@@ -90,6 +94,8 @@ def fill_from_dict(data: Any) -> Fill:
     if not 0 <= micros < 1000:
         raise InvalidField("fill.exec_time_us", micros, "must be in [0, 1000)")
     fields["exec_time"] = _EPOCH + timedelta(milliseconds=ms, microseconds=micros)
+    seq = data.get("seq")
+    fields["seq"] = None if seq is None else _int("fill.seq", seq)
     return fill_from_mapping(fields)
 
 

@@ -26,7 +26,7 @@ import asyncpg
 
 from alphadesk.adapters.storage import pg_json, pg_pool, rows
 from alphadesk.domain.fills import Fill, FillKey
-from alphadesk.engine.ports import PositionRecord, PositionSave, WriteResult
+from alphadesk.engine.ports import LedgerRejected, PositionRecord, PositionSave, WriteResult
 
 _PG_TYPES = {
     "exec_price": "numeric",
@@ -35,6 +35,7 @@ _PG_TYPES = {
     "closed_size": "numeric",
     "exec_time": "timestamptz",
     "is_maker": "bool",
+    "seq": "bigint",
 }
 
 
@@ -83,6 +84,7 @@ def _key_order(fill: Fill) -> tuple[str, str, str]:
 
 
 DEADLOCK_RETRIES = 3
+_ROW_ERROR_CLASSES = frozenset({"22", "23"})
 
 
 class PostgresLedger:
@@ -121,7 +123,13 @@ class PostgresLedger:
             for table, values in by_table.items()
             if values
         ]
-        returned = await self._atomic(statements)
+        try:
+            returned = await self._atomic(statements)
+        except asyncpg.PostgresError as exc:
+            # SQLSTATE class 22 (data exception) and 23 (integrity): the rows, not the server
+            if (getattr(exc, "sqlstate", None) or "")[:2] in _ROW_ERROR_CLASSES:
+                raise LedgerRejected(f"{type(exc).__name__}: {exc}") from exc
+            raise
         new = {(r["venue"], r["account"], r["exec_id"]) for r in returned}
         high: dict[str, int] = {}
         for r in returned:
@@ -139,7 +147,7 @@ class PostgresLedger:
             return []
         async with self._pool.acquire() as conn:
             records = await conn.fetch(sql, *args)
-        return [rows.fill_from_row(r, texts=False) for r in records]
+        return rows.fills_from_rows(records, texts=False)
 
     async def high_ids(self) -> dict[str, int]:
         sql = " UNION ALL ".join(
@@ -166,8 +174,8 @@ class PostgresLedger:
             f"SELECT {_SELECT_COLUMNS} FROM trading.{table}{where}" for table in rows.TABLES
         )
         async with self._pool.acquire() as conn:
-            records = await conn.fetch(f"{sql} ORDER BY exec_time, exec_id", *args)
-        return [rows.fill_from_row(r, texts=False) for r in records]
+            records = await conn.fetch(f"{sql} ORDER BY exec_time", *args)
+        return rows.fills_from_rows(records, texts=False)
 
     async def last_exec_time(self, venue: str, account: str) -> datetime | None:
         sql = " UNION ALL ".join(

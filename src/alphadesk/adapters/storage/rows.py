@@ -2,7 +2,10 @@
 
 Both backends use the same column list and the same table choice, so a fill written through
 either reads back identical: every Decimal digit (PostgreSQL ``numeric`` / SQLite TEXT) and the
-UTC instant to the microsecond.
+UTC instant to the microsecond. Reads come back in fold order
+(:func:`alphadesk.domain.ordering.fold_key`): the database sorts by time, and the rule for one
+instant (cash before trades, the venue's ``seq``, then ids) is applied here, by the domain's own
+key, so no SQL spells out a second copy of it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from alphadesk.domain.fills import Fill, FillKey
+from alphadesk.domain.fills import Fill, FillKey, fill_as_recorded
+from alphadesk.domain.ordering import in_fold_order
 from alphadesk.domain.positions import Position
 from alphadesk.engine.ports import PositionRecord
 
@@ -45,6 +49,7 @@ FILL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("closed_size", "closed_size"),
     ("order_type", "order_type"),
     ("close_reason", "close_reason"),
+    ("seq", "seq"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c for c, _ in FILL_COLUMNS)
 MONEY_COLUMNS = frozenset({"exec_price", "exec_qty", "commission", "closed_size"})
@@ -118,7 +123,7 @@ def fills_after_query(
         f"SELECT {columns} FROM trading.{table} WHERE id > {placeholder(n)}"  # noqa: S608
         for n, (table, _) in enumerate(parts, 1)
     )
-    return f"{sql} ORDER BY exec_time, exec_id", [mark for _, mark in parts]
+    return f"{sql} ORDER BY exec_time", [mark for _, mark in parts]
 
 
 def fill_filters(
@@ -155,6 +160,11 @@ def time_from_text(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
+def fills_from_rows(records: Sequence[Row], *, texts: bool) -> list[Fill]:
+    """The rows as fills, in fold order."""
+    return in_fold_order(fill_from_row(r, texts=texts) for r in records)
+
+
 def fill_from_row(row: Row, *, texts: bool) -> Fill:
     """Rebuild a Fill from a row; ``texts`` when money and time come back as SQLite TEXT."""
     data: dict[str, Any] = {}
@@ -169,7 +179,7 @@ def fill_from_row(row: Row, *, texts: bool) -> Fill:
         elif column == "close_reason" and value is None:
             value = ""
         data[attr] = value
-    return Fill(**data)
+    return fill_as_recorded(data)  # a row recorded under older bounds is still read
 
 
 def position_values(record: PositionRecord) -> tuple[Any, ...]:

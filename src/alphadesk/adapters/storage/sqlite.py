@@ -6,6 +6,14 @@ thread hop, so batching pays off here as on PostgreSQL. The ledger file is attac
 ``trading`` with WAL and ``synchronous=FULL`` (see :mod:`sqlite_schema` for both choices), so a
 returned write is durable. Money is stored as ``str(Decimal)`` and time as fixed-width UTC ISO
 text (see the migration's docstring).
+
+Crash safety of the projection: fills commit first and their ``trading.positions`` rows are
+saved after, so a process killed in between leaves rows that fold fewer fills than the ledger
+holds. The fill writer rebuilds such a row when a new fill touches it, but a row no new fill
+touches (the bot's last batch) would stay wrong for good. So every open of the ledger compares
+each row's ``fill_count`` with the number of fills the ledger holds for it (one grouped read)
+and rebuilds the rows that differ through the fill writer's own rebuild (a compare-and-set, safe
+against a live writer in another process): any process that opens the file repairs it.
 """
 
 # SQL here is assembled only from module constants (table and column names); every value is a
@@ -15,6 +23,7 @@ text (see the migration's docstring).
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -24,9 +33,11 @@ from typing import Any, TypeVar
 
 from alphadesk.adapters.storage import rows, sqlite_schema
 from alphadesk.domain.fills import Fill, FillKey
-from alphadesk.engine.ports import PositionRecord, PositionSave, WriteResult
+from alphadesk.engine.ledger import FillWriter
+from alphadesk.engine.ports import LedgerRejected, PositionRecord, PositionSave, WriteResult
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 _PLACEHOLDERS = ", ".join("?" for _ in rows.COLUMN_NAMES)
 _INSERT = {
@@ -57,6 +68,18 @@ _POS_UPSERT_MONOTONE = (
 )
 
 
+# Rows whose fold is behind (or ahead of) the ledger: a count per (bot_id, symbol) over both
+# execution tables, as a rebuild counts them, against the row's fill_count (no row: 0).
+_STALE_POSITIONS = (
+    "SELECT l.bot_id, l.symbol FROM (SELECT bot_id, symbol, count(*) AS n FROM ("
+    + " UNION ALL ".join(f"SELECT bot_id, symbol FROM trading.{t}" for t in rows.TABLES)
+    + ") GROUP BY bot_id, symbol) AS l LEFT JOIN trading.positions AS p "
+    "ON p.bot_id = l.bot_id AND p.symbol = l.symbol "
+    "WHERE coalesce(p.fill_count, 0) <> l.n ORDER BY l.bot_id, l.symbol"
+)
+_PROJECTION_TABLES = frozenset({*rows.TABLES, "positions"})
+
+
 def _fill_params(fill: Fill) -> tuple[Any, ...]:
     return tuple(rows.sqlite_value(getattr(fill, attr)) for _, attr in rows.FILL_COLUMNS)
 
@@ -70,9 +93,46 @@ class SqliteLedger:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def connect(cls, path: Path) -> SqliteLedger:
+    async def connect(cls, path: Path, *, repair: bool = True) -> SqliteLedger:
+        """Open the ledger file; with ``repair`` (the default) first bring every position row
+        level with the fills (see the module docstring)."""
         conn = await asyncio.to_thread(sqlite_schema.connect, path)
-        return cls(conn)
+        ledger = cls(conn)
+        if repair:
+            try:
+                await ledger.repair_positions()
+            except BaseException:
+                await ledger.close()
+                raise
+        return ledger
+
+    async def stale_positions(self) -> list[tuple[str, str]]:
+        """The (bot_id, symbol) rows whose ``fill_count`` differs from the ledger's count of
+        their fills; empty when the schema is not migrated yet."""
+
+        def body(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+            tables = {
+                str(r[0])
+                for r in conn.execute("SELECT name FROM trading.sqlite_master WHERE type='table'")
+            }
+            if not tables >= _PROJECTION_TABLES:
+                return []
+            return [(str(r[0]), str(r[1])) for r in conn.execute(_STALE_POSITIONS)]
+
+        return await self._run(body)
+
+    async def repair_positions(self) -> list[tuple[str, str]]:
+        """Rebuild from the ledger every row :meth:`stale_positions` finds; returns those keys."""
+        stale = await self.stale_positions()
+        if stale:
+            _log.warning(
+                "%d position row(s) behind the ledger (a process stopped between a commit and "
+                "its projection): rebuilding %s",
+                len(stale),
+                stale,
+            )
+            await FillWriter(self).rebuild_positions(stale)
+        return stale
 
     async def close(self) -> None:
         async with self._lock:
@@ -112,7 +172,10 @@ class SqliteLedger:
         def body(conn: sqlite3.Connection) -> list[int | None]:
             return self._transaction(conn, lambda: [insert(conn, t, p) for t, p in params])
 
-        ids = await self._run(body) if unique else []
+        try:
+            ids = await self._run(body) if unique else []
+        except (sqlite3.IntegrityError, sqlite3.DataError, ValueError, OverflowError) as exc:
+            raise LedgerRejected(f"{type(exc).__name__}: {exc}") from exc
         inserted: list[FillKey] = []
         duplicates: list[FillKey] = []
         high: dict[str, int] = {}
@@ -129,7 +192,7 @@ class SqliteLedger:
         if not sql:
             return []
         records = await self._run(lambda conn: conn.execute(sql, args).fetchall())
-        return [rows.fill_from_row(r, texts=True) for r in records]
+        return rows.fills_from_rows(records, texts=True)
 
     async def high_ids(self) -> dict[str, int]:
         sql = " UNION ALL ".join(
@@ -154,10 +217,10 @@ class SqliteLedger:
         sql = " UNION ALL ".join(
             f"SELECT {_SELECT_COLUMNS} FROM trading.{table}{where}" for table in rows.TABLES
         )
-        sql += " ORDER BY exec_time, exec_id"
+        sql += " ORDER BY exec_time"
         params = args * len(rows.TABLES)
         records = await self._run(lambda conn: conn.execute(sql, params).fetchall())
-        return [rows.fill_from_row(r, texts=True) for r in records]
+        return rows.fills_from_rows(records, texts=True)
 
     async def last_exec_time(self, venue: str, account: str) -> datetime | None:
         sql = (

@@ -17,13 +17,17 @@ its call returns, so each commit syncs the WAL (``FULL``). The cost is one fsync
 which batching amortises.
 """
 
+# SQL here is assembled from the schema constant and from table names read back from
+# sqlite_master (quoted as identifiers); there are no values.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -46,6 +50,57 @@ def attach(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute(ATTACH_SQL, (str(path),))
     for pragma in PRAGMAS:
         conn.execute(pragma).fetchall()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class HalfMadeSchemaError(RuntimeError):
+    """The ledger file has tables but no migration version, and some of them hold rows."""
+
+
+def discard_half_made(execute: Callable[[str], Iterable[Any]]) -> list[str]:
+    """Drop a schema that a first migration left half-made, so the migration can run afresh.
+
+    Before upgrades ran in one transaction, a first migration killed half-way left some tables
+    and no version row; every later upgrade then failed on "table ... already exists". Such a
+    schema is recognised by tables without a version row. Only when every table is empty (no
+    process can have written to a schema that was never fully made) is it dropped; a table with
+    rows raises :class:`HalfMadeSchemaError` naming it rather than guessing. ``execute`` runs SQL
+    inside the migration's transaction, so the drop and the new schema commit together. Returns
+    the tables dropped (none for a new file or a migrated one).
+    """
+    listed = execute(
+        f"SELECT type, name FROM {SCHEMA}.sqlite_master "
+        "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    )
+    objects = [(str(kind), str(name)) for kind, name in listed]
+    names = {name for _, name in objects}
+    if not names:
+        return []
+    if "alembic_version" in names:
+        (versions,) = next(iter(execute(f"SELECT count(*) FROM {SCHEMA}.alembic_version")))
+        if versions:
+            return []
+    tables = [name for kind, name in objects if kind == "table"]
+    with_rows = [
+        name
+        for name in tables
+        if name != "alembic_version"
+        and next(iter(execute(f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.{_quoted(name)})")))[0]
+    ]
+    if with_rows:
+        raise HalfMadeSchemaError(
+            f"the ledger has tables but no migration version, and {', '.join(with_rows)} hold "
+            "rows: not dropping them; restore the file from a backup or move it aside"
+        )
+    for kind, name in objects:
+        if kind == "view":
+            execute(f"DROP VIEW {SCHEMA}.{_quoted(name)}")
+    for name in tables:
+        execute(f"DROP TABLE {SCHEMA}.{_quoted(name)}")
+    return tables
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -10,7 +10,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from alphadesk.backtest.data import load
+from alphadesk.adapters.bybit.config import parse_flag
+from alphadesk.app.commands import checks
+from alphadesk.app.settings import SettingsError
+from alphadesk.backtest.data import PERIOD, load
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import summarize, to_dict, to_json
 from alphadesk.backtest.runner import Progress, run
@@ -52,7 +55,7 @@ def _coerce_params(name: str, raw: list[tuple[str, str]]) -> dict[str, Any]:
             elif hint is float:
                 out[key] = float(value)
             elif hint is bool:
-                out[key] = value.lower() in ("1", "true", "yes", "on")
+                out[key] = parse_flag(f"--param {key}", value)
             elif typing.get_origin(hint) is tuple:
                 out[key] = tuple(v.strip() for v in value.split(",") if v.strip())
             else:
@@ -106,12 +109,29 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """Everything the flags can get wrong, before the candles are read or a bar is run."""
+    checks.input_files("--data", args.data)
+    checks.output_file("--json", args.json_out)
+    checks.output_file("--report", args.report)
+    checks.positive("--equity", args.equity)
+    checks.positive("--slippage-bps", args.slippage_bps, zero_ok=True)
+    if args.start is not None and args.end is not None and args.start >= args.end:
+        span = f"{_iso(args.start)}..{_iso(args.end)}"
+        raise SettingsError(f"--from/--to {span}: --from must be before --to")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
 def handle(args: argparse.Namespace) -> int:
     try:
         taker, maker = (Decimal(x) for x in args.fees.split(","))
     except (ValueError, InvalidOperation):
         print(f"--fees {args.fees!r}: expected taker,maker", file=sys.stderr)
         return 2
+    _check_args(args)
     try:
         strategy = build(args.strategy, **_coerce_params(args.strategy, args.param))
         settings = BacktestSettings(
@@ -122,7 +142,13 @@ def handle(args: argparse.Namespace) -> int:
             funding_rate=args.funding_rate,
         )
         data = load(args.data, args.start, args.end)
-    except (InvalidField, ValueError) as exc:
+    except InvalidField as exc:
+        if exc.field == PERIOD:
+            print(f"backtest: --from/--to {exc.value}: {exc.reason}", file=sys.stderr)
+        else:
+            print(f"backtest: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return 2
     show = args.progress or sys.stderr.isatty()

@@ -2,9 +2,12 @@
 
 NAME is a configured bot id (``shortseller_001``) or its strategy (``shortseller``). The mode
 defaults to paper; ``--mode demo``/``testnet``/``live`` trade on Bybit with the bot's own key
-(``<PREFIX>_BYBIT_API_KEY``/``_SECRET``). The bot registers in ``trading.bots``, beats its
-heartbeat, rebuilds its book from the ledger on restart, and never closes a position because it
-stops: Ctrl-C leaves every position and its venue-side stops as they are.
+(``<PREFIX>_BYBIT_API_KEY``/``_SECRET``). Paper replays candle files by default (a restart
+resumes after the last bar it processed); ``--prices live`` paper-trades Bybit's live public
+closed bars instead (no key; ``BYBIT_BASE_URL``/``--base-url`` may point at a simulator).
+The bot registers in ``trading.bots``, beats its heartbeat, rebuilds its book from the ledger on
+restart, and never closes a position because it stops: Ctrl-C leaves every position and its
+venue-side stops as they are.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import signal
 from decimal import Decimal
 from pathlib import Path
 
-from alphadesk.app import logging as desk_logging
+from alphadesk.adapters.bybit.config import check_base_url
 from alphadesk.app import settings as desk_settings
-from alphadesk.app.bot import MODES, Bot, BotOptions, BotRun
+from alphadesk.app.bot import MODES, PRICES, Bot, BotOptions, BotRun
+from alphadesk.app.commands import checks
 from alphadesk.app.commands.backtest import _coerce_params, _param, _time_ms
+from alphadesk.domain.errors import InvalidField
+from alphadesk.strategies import build
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,12 +37,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("name", help="bot id or strategy name, e.g. shortseller")
     parser.add_argument("--mode", choices=MODES, default="paper")
+    parser.add_argument(
+        "--prices",
+        choices=PRICES,
+        help="paper: replay candle files (default) or live = Bybit's public closed bars "
+        "with simulated fills (no key needed)",
+    )
     parser.add_argument("--database-url", help="ledger URL (default: $DATABASE_URL or SQLite)")
     parser.add_argument(
         "--state-dir",
         type=Path,
         default=Path("state"),
-        help="where the kill-switch state is kept (default ./state)",
+        help="where the kill switch, paper stops and paper resume point are kept "
+        "(default ./state)",
     )
     parser.add_argument(
         "--data",
@@ -56,7 +69,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--capital",
         type=Decimal,
         default=Decimal(10_000),
-        help="paper: starting balance in USDT (default 10000)",
+        help="paper: starting balance in USDT of a new bot (default 10000; a restarted bot "
+        "keeps the capital it was registered with)",
     )
     parser.add_argument("--heartbeat", type=float, default=5.0, help="seconds between beats")
     parser.add_argument(
@@ -80,14 +94,50 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=handle)
 
 
+def _check_args(args: argparse.Namespace, settings: desk_settings.Settings) -> str:
+    """The flags and the bot's configuration, before the ledger or a venue is touched; returns
+    the ledger URL, checked to open."""
+    bot_settings = settings.bot(args.name)
+    checks.input_files("--data", args.data)
+    checks.output_folder("--state-dir", args.state_dir)
+    checks.positive("--max-bars", args.max_bars)
+    checks.positive("--capital", args.capital)
+    checks.positive("--heartbeat", args.heartbeat)
+    checks.positive("--pace", args.pace, zero_ok=True)
+    checks.positive("--warmup-bars", args.warmup_bars, zero_ok=True)
+    if args.base_url:
+        try:
+            check_base_url("--base-url", args.base_url)
+        except InvalidField as exc:
+            raise desk_settings.SettingsError(str(exc)) from None
+    if args.mode != "paper" and not bot_settings.has_credentials:
+        prefix = bot_settings.strategy.upper()
+        raise desk_settings.SettingsError(
+            f"--mode {args.mode}: bot {bot_settings.bot_id} has no API key (set "
+            f"{prefix}_BYBIT_API_KEY and {prefix}_BYBIT_API_SECRET)"
+        )
+    params = {**dict(bot_settings.params), **_coerce_params(bot_settings.strategy, args.param)}
+    strategy = build(bot_settings.strategy, **params)  # refuses an unknown or bad --param now
+    if args.mode != "paper" and not strategy.symbols:
+        raise desk_settings.SettingsError(
+            f"--mode {args.mode}: {strategy.name} trades no symbols; set symbols in "
+            f"[bots.{bot_settings.strategy}] or --param symbols=BTCUSDT,ETHUSDT"
+        )
+    checks.redis(settings)
+    return checks.database(args.database_url, "--database-url", settings)
+
+
 def handle(args: argparse.Namespace) -> int:
     settings = desk_settings.load()
     bot_settings = settings.bot(args.name)
-    desk_logging.configure(settings.log_level, [bot_settings.api_key, bot_settings.api_secret])
+    database_url = _check_args(args, settings)
+    if args.prices is not None and args.mode != "paper":
+        raise ValueError(f"--prices {args.prices}: for --mode paper only (not {args.mode})")
     options = BotOptions(
         name=args.name,
         mode=args.mode,
-        database_url=args.database_url,
+        prices=args.prices or "replay",
+        database_url=database_url,
         state_dir=args.state_dir,
         data=tuple(args.data),
         start_ms=args.start,

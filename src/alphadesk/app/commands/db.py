@@ -13,7 +13,8 @@ from typing import Any
 
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.urls import parse
-from alphadesk.domain.errors import InvalidField
+from alphadesk.app import settings as desk_settings
+from alphadesk.app.commands import checks
 
 
 def register(subparsers: Any) -> None:
@@ -35,12 +36,13 @@ def register(subparsers: Any) -> None:
 
 
 def _target(args: argparse.Namespace) -> str | None:
+    """``--url`` or ``DATABASE_URL``, parsed and checked to open before any migration runs;
+    None (after one line naming the flag or variable) when it cannot be used."""
     try:
-        url = parse(args.url)
-    except InvalidField as exc:
+        return checks.database(args.url, "--url", desk_settings.load())
+    except desk_settings.SettingsError as exc:
         print(f"db: {exc}", file=sys.stderr)
         return None
-    return url.raw
 
 
 def _upgrade(args: argparse.Namespace) -> int:

@@ -2,9 +2,14 @@
 
 It runs the desk's three bots over the bundled real candles on the simulated venue (the matching
 engine the paper venue and the local Bybit simulator share), writes every fill through the one
-fill writer into the ledger named by ``DATABASE_URL`` (a SQLite file by default), and prints what
-each bot did and what the ledger stored. Running it again stores nothing new: fills are keyed
-by (venue, account, exec_id), so the second run shows exactly-once at work.
+fill entrance into its own ledger, and prints what each bot did, where the ledger is and what it
+stored. Running it again stores nothing new: fills are keyed by (venue, account, exec_id), so the
+second run shows exactly-once at work.
+
+The demo never touches a real book: its ledger is ``./alphadesk-demo.db`` unless
+``--database-url`` names another (``DATABASE_URL``, the desk's real ledger, is never its
+default), and its bots have ids of their own (``demo_shortseller``...), so even a database shared
+on purpose keeps the demo's fills apart from ``shortseller_001``'s.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from alphadesk.adapters.memory import MemoryState
+from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app import settings as desk_settings
+from alphadesk.app.commands import checks
 from alphadesk.backtest.data import load
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import BacktestResult, summarize
@@ -27,6 +35,7 @@ from alphadesk.backtest.runner import run
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.data import market_files
 from alphadesk.engine.ledger import FillWriter
+from alphadesk.engine.recorder import FillRecorder
 from alphadesk.strategies import build
 
 
@@ -37,11 +46,15 @@ class DemoBot:
     data_pattern: str
 
 
-#: The seed's three bots on the bundled candles that match their timeframes.
+#: The demo's ledger unless ``--database-url`` says otherwise; never ``DATABASE_URL``.
+DEMO_DATABASE_URL = "sqlite:///./alphadesk-demo.db"
+
+#: The seed's three strategies on the bundled candles that match their timeframes, under bot ids
+#: of their own (``-`` cannot be used: it separates the parts of an ``orderLinkId``).
 DEMO_BOTS: tuple[DemoBot, ...] = (
-    DemoBot("shortseller_001", "shortseller", "*_5m_bybit-perp-*.csv"),
-    DemoBot("lxalgo_001", "lxalgo", "*_5m_bybit-perp-*.csv"),
-    DemoBot("momentum_001", "momentum", "*_4h_bybit-perp-*.csv"),
+    DemoBot("demo_shortseller", "shortseller", "*_5m_bybit-perp-*.csv"),
+    DemoBot("demo_lxalgo", "lxalgo", "*_5m_bybit-perp-*.csv"),
+    DemoBot("demo_momentum", "momentum", "*_4h_bybit-perp-*.csv"),
 )
 
 
@@ -52,7 +65,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--database-url", help="ledger URL (default: $DATABASE_URL or SQLite)")
+    parser.add_argument(
+        "--database-url",
+        default=DEMO_DATABASE_URL,
+        help="the demo's ledger (default ./alphadesk-demo.db; $DATABASE_URL is never used)",
+    )
     parser.add_argument(
         "--report-dir", type=Path, help="also write one HTML report per bot into this folder"
     )
@@ -69,10 +86,12 @@ def _say(text: str = "") -> None:
 
 def handle(args: argparse.Namespace) -> int:
     config = desk_settings.load()
-    url: str = args.database_url or config.database_url
+    checks.output_folder("--report-dir", args.report_dir)
+    url = checks.database(args.database_url, "--database-url", config)
     target = parse(url)
     applied = migrate.upgrade(url)
-    _say(f"ledger: {target.redacted} (migrations applied now: {len(applied)})")
+    _say(f"demo ledger: {target.redacted} (the demo's own, apart from the desk's; "
+         f"migrations applied now: {len(applied)})")
 
     results: list[tuple[DemoBot, BacktestResult]] = []
     for bot in DEMO_BOTS:
@@ -111,13 +130,23 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def _record(url: str, results: list[tuple[DemoBot, BacktestResult]]) -> list[str]:
-    """Write each bot's fills through the fill writer; report what was new and what was known."""
+    """Record each bot's fills through the one fill entrance (ledger, then the bus and the live
+    positions: in process here, Redis when ``REDIS_URL`` is set); report what was new and what
+    was known, and what the bus announced."""
+    config = desk_settings.load()
     store = await open_store(url)
+    state: MemoryState | RedisState = MemoryState()
+    if config.redis_url:
+        state = RedisState.from_url(config.redis_url)
     try:
         writer = FillWriter(store)
+        recorder = FillRecorder(
+            writer, bus=state.bus, positions=state.positions, markets=state.market,
+            alerts=state.bus,
+        )  # fmt: skip
         lines = []
         for bot, result in results:
-            outcome = await writer.write(result.output.fills)
+            outcome = await recorder.record(result.output.fills)
             positions = await writer.positions(
                 [(bot.bot_id, s) for s in sorted({f.symbol for f in result.output.fills})]
             )
@@ -125,10 +154,12 @@ async def _record(url: str, results: list[tuple[DemoBot, BacktestResult]]) -> li
                 f"{symbol} {p.qty:+}" for (_, symbol), p in positions.items() if not p.is_flat
             ]
             lines.append(
-                f"ledger {bot.bot_id}: {outcome.inserted_count} fills stored, "
-                f"{outcome.duplicate_count} already there"
+                f"ledger {bot.bot_id}: {len(outcome.inserted)} fills stored, "
+                f"{len(outcome.duplicates)} already there"
                 + (f"; open: {', '.join(open_)}" if open_ else "; flat")
             )
+        lines.append(f"bus: {recorder.stats.published} fills announced on events:fills")
         return lines
     finally:
+        await state.aclose()
         await store.close()

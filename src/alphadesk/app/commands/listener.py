@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import sys
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ DEFAULT_HEALTH_FILE = Path("listener-health.json")
 DEFAULT_SPOOL_DIR = Path("fill-spool")
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 STALE_AFTER_S = 30.0
+
+log = logging.getLogger("alphadesk.listener")
 
 
 def register(subparsers: Any) -> None:
@@ -79,9 +82,12 @@ async def _serve(args: argparse.Namespace) -> int:
     from alphadesk.adapters.memory import MemoryState
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.spool import DiskSpool
+    from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
     from alphadesk.adapters.storage.stores import open_store
+    from alphadesk.adapters.storage.urls import parse
     from alphadesk.app import heap
     from alphadesk.app import settings as app_settings
+    from alphadesk.app.commands import checks
     from alphadesk.app.listener import Listener, account_bots, accounts_from_settings
     from alphadesk.app.listener_records import FileWatermarks, open_records
     from alphadesk.engine.ingest import Ingest
@@ -97,6 +103,9 @@ async def _serve(args: argparse.Namespace) -> int:
         print("listener: no bot has API keys (set e.g. SHORTSELLER_BYBIT_API_KEY and "
               "SHORTSELLER_BYBIT_API_SECRET)", file=sys.stderr)
         return 2
+    checks.positive("--gapfill-every", args.gapfill_every)
+    await checks.database_async(None, "DATABASE_URL", settings)
+    await checks.redis_async(settings)
     store = await open_store(settings.database_url)
     spool = DiskSpool(args.spool_dir)
     state: MemoryState | RedisState = MemoryState()
@@ -106,16 +115,18 @@ async def _serve(args: argparse.Namespace) -> int:
         settings.database_url, {s.account: s.default_bot if len(s.bots) == 1 else s.account
                                 for s in specs},
     )
+    letters = JsonlDeadLetters.beside(args.spool_dir)
     ingest = Ingest(FillWriter(store), spool, bus=state.bus, positions=state.positions,
                     markets=state.market, alerts=state.bus, orders=records, equity=records,
-                    account_bots=account_bots(specs),
+                    dead_letters=letters, account_bots=account_bots(specs),
                     mismatch_grace_s=10.0, db_retry_s=2.0)
     public = AccountConfig.public(environment=Environment(settings.bybit_environment),
                                   base_url=settings.bybit_base_url)
     listener = Listener(ingest, specs, symbols=args.symbols, public_config=public,
                         bus=state.bus, markets=state.market, health_file=args.health_file,
                         watermarks=FileWatermarks(args.spool_dir / "watermarks.json"),
-                        gapfill_every_s=args.gapfill_every)
+                        gapfill_every_s=args.gapfill_every,
+                        dead_letters=letters)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -126,6 +137,7 @@ async def _serve(args: argparse.Namespace) -> int:
         heap.settle()  # after start-up: its objects live as long as the process
         names = ", ".join(f"{s.account} ({', '.join(s.bots)})" for s in specs)
         print(f"listener: recording {names}", flush=True)
+        log.info("recording %s into %s", names, parse(settings.database_url).redacted)
         await stop.wait()
     finally:
         await listener.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,8 @@ from alphadesk.domain.errors import InvalidField
 
 if TYPE_CHECKING:
     from alphadesk.simulator import Simulator
+
+log = logging.getLogger("alphadesk.simulator")
 
 
 def register(subparsers: Any) -> None:
@@ -64,6 +67,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> 
         names = ", ".join(a.name for a in sim.exchange.accounts.values())
         print(f"simulator: {sim.base_url} (ws {sim.ws_url}) symbols {symbols}; "
               f"accounts {names or 'none (public market data only)'}", flush=True)
+        log.info("serving %s: symbols %s; accounts %s", sim.base_url, symbols, names or "none")
         for line in served_urls(sim):
             print(f"  {line}", flush=True)
         await stop.wait()

@@ -32,6 +32,7 @@ async def _rebuild(bots: list[str] | None, namespace: str) -> int:
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.storage.stores import open_store
     from alphadesk.app import settings as app_settings
+    from alphadesk.app.commands import checks
     from alphadesk.engine.announcer import rebuild_positions
     from alphadesk.engine.ledger import FillWriter
 
@@ -44,6 +45,8 @@ async def _rebuild(bots: list[str] | None, namespace: str) -> int:
         print("state: REDIS_URL is not set; in-process state needs no rebuild",
               file=sys.stderr)
         return 2
+    await checks.database_async(None, "DATABASE_URL", settings)
+    await checks.redis_async(settings)
     store = await open_store(settings.database_url)
     state = RedisState.from_url(settings.redis_url, namespace=namespace)
     try:

@@ -98,7 +98,9 @@ class ExecutionInfo(Struct):
     createType: str = ""
     category: str = ""
     blockTradeId: str = ""
-    seq: int = 0
+    # the venue's sequence: what orders executions of one millisecond (a number on the wire;
+    # text is read too rather than losing the row over its spelling)
+    seq: int | str | None = None
 
 
 class FastExecutionInfo(Struct):

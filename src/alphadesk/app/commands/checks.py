@@ -1,0 +1,102 @@
+"""Start-up checks the commands share: each names the flag or variable and the value it refuses.
+
+They run before a command does any work, so a missing folder or an unreachable database stops
+it in a second with one clear line, not after a whole backtest or half a migration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from alphadesk.adapters.storage.urls import parse, unreachable
+from alphadesk.app.settings import Settings, SettingsError
+from alphadesk.domain.errors import InvalidField
+
+
+async def database_async(flag_value: str | None, flag: str, settings: Settings) -> str:
+    """The ledger URL to use (the flag's, else ``DATABASE_URL``'s), parsed and reachable."""
+    source, raw = (flag, flag_value) if flag_value else ("DATABASE_URL", settings.database_url)
+    try:
+        url = parse(raw)
+    except InvalidField as exc:
+        raise SettingsError(f"{source}={exc.value!r}: {exc.reason}") from None
+    reason = await unreachable(url)
+    if reason is not None:
+        raise SettingsError(f"{source}={url.redacted!r}: cannot open the database: {reason}")
+    return url.raw
+
+
+def database(flag_value: str | None, flag: str, settings: Settings) -> str:
+    return asyncio.run(database_async(flag_value, flag, settings))
+
+
+async def redis_async(settings: Settings, timeout_s: float = 5.0) -> None:
+    """``REDIS_URL``, when set, answers a PING; the error names it (password masked)."""
+    if not settings.redis_url:
+        return
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=timeout_s,
+                            socket_timeout=timeout_s)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        shown = settings.redis_url
+        password = urlsplit(shown).password
+        if password:
+            shown = shown.replace(password, "***")
+        reason = str(exc).replace(password, "***") if password else str(exc)
+        raise SettingsError(f"REDIS_URL={shown!r}: cannot connect: {reason}") from None
+    finally:
+        await client.aclose()
+
+
+def redis(settings: Settings) -> None:
+    asyncio.run(redis_async(settings))
+
+
+def input_files(flag: str, paths: Sequence[Path]) -> None:
+    for path in paths:
+        if not path.is_file():
+            why = "is a folder" if path.is_dir() else "does not exist"
+            raise SettingsError(f"{flag} {str(path)!r}: {why}")
+
+
+def output_file(flag: str, path: Path | None) -> None:
+    """The file can be written: its folder exists and it is not itself a folder."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise SettingsError(f"{flag} {str(path)!r}: is a folder, not a file")
+    folder = path.parent
+    if not folder.is_dir():
+        raise SettingsError(f"{flag} {str(path)!r}: folder {str(folder)!r} does not exist")
+
+
+def output_folder(flag: str, path: Path | None) -> None:
+    """The folder exists or can be made (its nearest existing ancestor is a folder)."""
+    if path is None:
+        return
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise SettingsError(f"{flag} {str(path)!r}: {str(probe)!r} is a file, not a folder")
+
+
+def positive(flag: str, value: float | Decimal | None, *, zero_ok: bool = False) -> None:
+    """A finite number above zero (or at least zero)."""
+    if value is None:
+        return
+    bound = ">= 0" if zero_ok else "> 0"
+    finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+    if not finite:
+        raise SettingsError(f"{flag}={value}: must be a finite number {bound}")
+    if value < 0 or (value == 0 and not zero_ok):
+        raise SettingsError(f"{flag}={value}: must be {bound}")
