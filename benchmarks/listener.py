@@ -56,13 +56,14 @@ from sim_support import BTC_5M, FAST_WS, sim_account  # noqa: E402
 
 from alphadesk.adapters.bybit import AccountConfig, Environment, Secret  # noqa: E402
 from alphadesk.adapters.bybit import ws as ws_module  # noqa: E402
+from alphadesk.adapters.bybit.account_feed import AccountSpec, account_bots  # noqa: E402
 from alphadesk.adapters.redis.state import RedisState  # noqa: E402
 from alphadesk.adapters.spool import DiskSpool  # noqa: E402
 from alphadesk.adapters.storage import migrate  # noqa: E402
+from alphadesk.adapters.storage.order_records import open_records  # noqa: E402
 from alphadesk.adapters.storage.stores import open_store  # noqa: E402
+from alphadesk.adapters.storage.watermarks import FileWatermarks  # noqa: E402
 from alphadesk.app import heap  # noqa: E402
-from alphadesk.app.listener import AccountSpec, Listener, account_bots  # noqa: E402
-from alphadesk.app.listener_records import FileWatermarks, open_records  # noqa: E402
 from alphadesk.domain import order_link  # noqa: E402
 from alphadesk.domain.checks import from_epoch_ms  # noqa: E402
 from alphadesk.domain.enums import OrderType, Side  # noqa: E402
@@ -70,6 +71,7 @@ from alphadesk.domain.fills import Fill  # noqa: E402
 from alphadesk.domain.requests import OrderRequest  # noqa: E402
 from alphadesk.engine.ingest import Ingest  # noqa: E402
 from alphadesk.engine.ledger import FillWriter  # noqa: E402
+from alphadesk.listener.service import Listener  # noqa: E402
 from alphadesk.simulator import run_simulator  # noqa: E402
 from harness import data  # noqa: E402
 

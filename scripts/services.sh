@@ -186,6 +186,8 @@ default_pool_size = 20
 max_client_conn = 500
 ;; asyncpg sends these at startup; PgBouncer 1.18 refuses unknown ones.
 ignore_startup_parameters = extra_float_digits,search_path,options
+;; A refused server login (PostgreSQL busy or restarting) is retried after 1 s, not 15 s.
+server_login_retry = 1
 ;; Test databases come and go: forget their pools and idle server connections soon.
 autodb_idle_timeout = 60
 server_idle_timeout = 60

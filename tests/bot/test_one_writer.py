@@ -14,16 +14,17 @@ from redis.asyncio import Redis
 
 from alphadesk import simulator
 from alphadesk.adapters.bybit import AccountConfig, Environment, Secret
+from alphadesk.adapters.bybit.account_feed import AccountSpec
 from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.spool import DiskSpool
 from alphadesk.adapters.spool.fill_codec import decode_fill
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.app.bot import Bot, BotOptions
-from alphadesk.app.listener import AccountSpec, Listener
 from alphadesk.app.settings import BotSettings, Settings
 from alphadesk.domain.fills import Fill
 from alphadesk.engine.ingest import Ingest
 from alphadesk.engine.ledger import FillWriter
+from alphadesk.listener.service import Listener
 from alphadesk.strategies import STRATEGIES
 
 from .support import BOT_ID, paper_options, settings

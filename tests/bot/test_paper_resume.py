@@ -10,12 +10,12 @@ from pathlib import Path
 
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.app.bot import Bot, BotRun
-from alphadesk.app.paper_resume import PaperResume, first_step
 from alphadesk.backtest.data import load
 from alphadesk.backtest.runner import run
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.fills import Fill
+from alphadesk.paper.resume import PaperResume, first_step
 from alphadesk.strategies import build
 
 from .support import BOT_ID, FILES, paper_options, settings

@@ -119,7 +119,10 @@ def private_root(prefix: str) -> Iterator[Path]:
         try:
             stop_leftovers(root)
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            if os.environ.get("ALPHADESK_KEEP_PRIVATE_SERVERS"):  # to read their logs after
+                print(f"private servers' folder kept: {root}")
+            else:
+                shutil.rmtree(root, ignore_errors=True)
 
 
 def _pg_bindir() -> Path:
@@ -244,6 +247,10 @@ async def private_postgres(folder: Path) -> AsyncIterator[PrivatePostgres]:
         f"listen_addr = {HOST}\nlisten_port = {server.bouncer_port}\nunix_socket_dir =\n"
         f"auth_type = trust\nauth_file = {root / 'userlist.txt'}\npool_mode = transaction\n"
         "ignore_startup_parameters = extra_float_digits,search_path,options\n"
+        # An outage must surface as an error, not as a query parked for PgBouncer's default two
+        # minutes, and PostgreSQL back must be used at once, not after 15 s of refused logins:
+        # the listener spools on the error and replays when it is back.
+        "query_wait_timeout = 10\nserver_login_retry = 1\n"
         f"logfile = {root / 'pgbouncer.log'}\npidfile = {root / 'pgbouncer.pid'}\n"
     )
     (root / "userlist.txt").write_text('"postgres" ""\n')

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment, RetryPolicy, Secret
+from alphadesk.adapters.bybit.account_feed import AccountSpec
 from alphadesk.adapters.bybit.ws import WsSettings
-from alphadesk.app.listener import AccountSpec
 from alphadesk.domain import order_link
 from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.enums import OrderType, Side
@@ -24,10 +24,13 @@ FAST = RetryPolicy(max_attempts=6, base_s=0.01, cap_s=0.2, max_resyncs=2)
 # a test can SIGKILL (the listener parser alone, so the child starts quickly).
 LAUNCH = (
     "import argparse, sys\n"
+    "from alphadesk.app import logging as desk_logging, settings\n"
     "from alphadesk.app.commands import listener\n"
     "parser = argparse.ArgumentParser()\n"
     "listener.register(parser.add_subparsers())\n"
     "args = parser.parse_args(sys.argv[1:])\n"
+    "desk = settings.load()\n"
+    "desk_logging.configure(desk.log_level, desk.secrets())\n"
     "sys.exit(args.handler(args))\n"
 )
 

@@ -28,7 +28,6 @@ from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.redis import RedisState
 from alphadesk.adapters.spool import DiskSpool
 from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
-from alphadesk.app.listener import Listener
 from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
@@ -37,6 +36,7 @@ from alphadesk.engine.announcer import rebuild_positions
 from alphadesk.engine.health import HealthBook
 from alphadesk.engine.ingest import Ingest
 from alphadesk.engine.state_ports import PositionStore
+from alphadesk.listener.service import Listener
 from alphadesk.simulator import run_simulator
 from harness import data, keyspace  # type: ignore[import-not-found]
 

@@ -24,10 +24,12 @@ from listener_support import (
 )
 
 from alphadesk.adapters.bybit import schemas as w
+from alphadesk.adapters.bybit.streams import decode_private_frame
+from alphadesk.adapters.bybit.ws_decode import PrivateEvent
 from alphadesk.adapters.spool import DiskSpool
 from alphadesk.app.commands import listener as listener_command
 from alphadesk.app.commands import state as state_command
-from alphadesk.app.listener import accounts_from_settings, decode_private
+from alphadesk.app.listener import accounts_from_settings
 from alphadesk.app.settings import load
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill
 from alphadesk.engine.health import HealthBook
@@ -36,6 +38,14 @@ from alphadesk.engine.ingest import Ingest
 
 def _msg(frame: dict[str, object]) -> w.WsMessage:
     return msgspec.json.decode(frame_bytes(frame), type=w.WsMessage)
+
+
+def decode_private(
+    msg: w.WsMessage, account: str, bot: str
+) -> tuple[list[PrivateEvent], list[str]]:
+    """The listener's decoding path (the private stream's), with one error text per bad row."""
+    events, skipped = decode_private_frame(msg, account, default_bot=bot)
+    return events, [f"{s.where} {s.item_id}: {s.reason}" for s in skipped]
 
 
 async def test_a_malformed_row_is_counted_and_its_neighbours_recorded(

@@ -27,9 +27,9 @@ from sim_support import (
 
 from alphadesk.adapters.bybit import UnsafeApiKey
 from alphadesk.adapters.spool import DiskSpool
-from alphadesk.app.listener import Listener
 from alphadesk.domain.enums import Side
 from alphadesk.engine.ingest import Ingest
+from alphadesk.listener.service import Listener
 from alphadesk.simulator import SimAccount, run_simulator
 
 

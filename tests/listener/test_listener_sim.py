@@ -22,10 +22,10 @@ from sim_support import (
 
 from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.spool import DiskSpool
-from alphadesk.app.listener import Listener
-from alphadesk.app.listener_records import FileWatermarks
+from alphadesk.adapters.storage.watermarks import FileWatermarks
 from alphadesk.domain.enums import Side
 from alphadesk.engine.ingest import Ingest
+from alphadesk.listener.service import Listener
 from alphadesk.simulator import run_simulator
 
 BOT = "shortseller_001"

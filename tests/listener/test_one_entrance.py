@@ -133,11 +133,11 @@ def poisoned(fill: Fill) -> Fill:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("ledger", ["postgres"], indirect=True)  # SQLite stores a NUL
 async def test_a_row_the_ledger_refuses_costs_only_itself(
     ledger: Ledger, state: State, spool: DiskSpool
 ) -> None:
-    if ledger.backend != "postgres":
-        pytest.skip("SQLite stores a NUL; PostgreSQL refuses it")
+    assert ledger.backend == "postgres"
     batch = trade(8)
     bad = poisoned(batch[5])
     letters, alerts = Letters(), Alerts()

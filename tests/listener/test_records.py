@@ -14,7 +14,7 @@ from listener_support import ACCOUNT, Ledger, decode_frame, order_frame, wallet_
 from sim_support import eventually
 
 from alphadesk.adapters.spool import DiskSpool
-from alphadesk.app.listener_records import merge, open_records
+from alphadesk.adapters.storage.order_records import merge, open_records
 from alphadesk.domain.events import WalletReported
 from alphadesk.engine.ingest import Ingest
 

@@ -29,11 +29,11 @@ from sim_support import (
 )
 
 from alphadesk.adapters.spool import DiskSpool
-from alphadesk.app.listener import Listener
 from alphadesk.domain import order_link
 from alphadesk.domain.enums import OrderType, Side
 from alphadesk.domain.requests import OrderRequest
 from alphadesk.engine.ingest import Ingest
+from alphadesk.listener.service import Listener
 from alphadesk.simulator import run_simulator
 
 ACCOUNTS = 3

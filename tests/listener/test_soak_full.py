@@ -12,7 +12,8 @@ At the end, against the simulator's own records (the venue):
   size, side and average price.
 
 The plan (kill points, how long the listener stays dead, when the outages come) and the faults
-are drawn from one seed, printed at the start; ``ALPHADESK_SOAK_SEED=<seed>`` replays a plan.
+are drawn from one seed, printed at the start; ``ALPHADESK_SOAK_SEED=<seed>`` replays a plan
+(``ALPHADESK_SOAK_LOG_LEVEL=INFO`` makes the listener's log, quoted by failures, say more).
 
 The restarts are real: this test runs its own PostgreSQL (behind its own PgBouncer, transaction
 pooling) and its own Redis (no persistence, so its restart loses every key and the listener must
@@ -329,7 +330,8 @@ async def test_full_soak_with_kills_and_restarts(
         async with run_simulator([market_csv(BTC_5M), market_csv(ETH_5M)], accounts,
                                  history_bars=300) as sim:
             env = {**os.environ, "DATABASE_URL": pg.bouncer_dsn, "REDIS_URL": redis.url,
-                   "BYBIT_DEMO": "true", "BYBIT_BASE_URL": sim.base_url, "LOG_LEVEL": "WARNING"}
+                   "BYBIT_DEMO": "true", "BYBIT_BASE_URL": sim.base_url,
+                   "LOG_LEVEL": os.environ.get("ALPHADESK_SOAK_LOG_LEVEL", "WARNING")}
             for (_bot, prefix), account in zip(BOTS, accounts, strict=True):
                 env[f"{prefix}_BYBIT_API_KEY"] = account.key
                 env[f"{prefix}_BYBIT_API_SECRET"] = account.secret
@@ -366,12 +368,14 @@ async def test_full_soak_with_kills_and_restarts(
 
             async def outage(server: PrivatePostgres | PrivateRedis, *seen: str) -> None:
                 await server.stop()
-                deadline = asyncio.get_running_loop().time() + 60
+                deadline = asyncio.get_running_loop().time() + 30
                 while not any(_logged(listener, text) for text in seen):  # trade until noticed
                     if asyncio.get_running_loop().time() > deadline:  # reported at the end
                         health = (root / "health.json").read_text()
-                        unnoticed.append(f"none of {seen} logged in the outage's first 60 s "
-                                         f"while fills executed; health then: {health}")
+                        tail = listener.log.read_text()[-2000:]
+                        unnoticed.append(f"none of {seen} logged in the outage's first 30 s "
+                                         f"while fills executed; health then: {health}\n"
+                                         f"log then: {tail}")
                         break
                     await trader.until(trader.placed + 20)
                 await trader.until(trader.placed + 300)

@@ -158,12 +158,13 @@ async def seeded(
             await store.close()
 
 
+SEED_README = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "PLATFORM_README.md"
+
+
 def test_queries_are_verbatim_copies_of_the_seed_readme() -> None:
     where = os.environ.get(SEED_README_ENV)
-    if not where:
-        pytest.skip(f"set {SEED_README_ENV} to the seed's PLATFORM_README.md to compare")
-    readme = Path(where)
-    text = Path(readme).read_text(encoding="utf-8")
+    readme = Path(where) if where else SEED_README
+    text = readme.read_text(encoding="utf-8")
     for query in ALL_QUERIES:
         assert query in text
 

@@ -1,8 +1,8 @@
 """One bot, composed from configuration: the only place that switches on the deployment mode.
 
 ``paper``: the paper venue (the shared matching engine, in this process) on replayed candles
-(resuming after the last bar an earlier run processed, :mod:`app.paper_resume`) or, with
-``prices="live"``, on Bybit's live public closed bars (:mod:`app.paper_prices`, no key);
+(resuming after the last bar an earlier run processed, :mod:`alphadesk.paper.resume`) or, with
+``prices="live"``, on Bybit's live public closed bars (:mod:`alphadesk.paper.prices`, no key);
 no listener watches a paper account, so the bot records its venue's fills through its own
 :class:`~alphadesk.engine.recorder.FillRecorder`, the one entrance (ledger, then the bus and the
 live positions; a spool under the state folder while the database is unreachable).
@@ -15,7 +15,7 @@ Whatever the mode, a run: registers the bot in ``trading.bots``; restores the ki
 (``<state_dir>/<bot_id>.risk.json``, else a ``reducing``/``halted`` status left in the table);
 rebuilds the book from the ledger and checks it against the venue (:mod:`engine.recovery`; a
 paper venue is seeded from the book and gets its stops back from
-``<state_dir>/<bot_id>.paper.json``, :mod:`app.paper_book`);
+``<state_dir>/<bot_id>.paper.json``, :mod:`alphadesk.paper.book`);
 warms the indicators up on ``warmup_bars`` closed bars without deciding; trades on closed bars;
 beats ``last_heartbeat`` and keeps ``status`` equal to the kill switch's state; and on exit marks
 the bot ``stopped``. Stopping never closes a position.
@@ -36,11 +36,14 @@ from typing import Any, Literal
 from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment
 from alphadesk.adapters.bybit.models import KlineUpdate
 from alphadesk.adapters.bybit.streams import public_topics
+from alphadesk.adapters.bybit.venue import BybitVenueAdapter, recent_closed_bars
 from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.redis.state import RedisState
+from alphadesk.adapters.sim.clock import ReplayClock
 from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.paper import PaperExchange
+from alphadesk.adapters.sim.paper_venue import PaperVenueAdapter
 from alphadesk.adapters.sim.records import SimEvent
 from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
 from alphadesk.adapters.spool.disk import DiskSpool
@@ -49,17 +52,7 @@ from alphadesk.adapters.storage.bots import open_bots
 from alphadesk.adapters.storage.risk_state import FileStateStore
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
-from alphadesk.app.bot_venues import (
-    BybitVenueAdapter,
-    PaperVenueAdapter,
-    ReplayClock,
-    recent_closed_bars,
-)
-from alphadesk.app.paper_book import PaperBook
-from alphadesk.app.paper_prices import LivePrices, PaperPrices, ReplayPrices
-from alphadesk.app.paper_resume import PaperResume
 from alphadesk.app.settings import BotSettings, Settings
-from alphadesk.backtest.data import MarketData, load
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.checks import to_epoch_ms
@@ -73,6 +66,9 @@ from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.recovery import Recovery, recover
 from alphadesk.engine.runner import Engine
 from alphadesk.engine.state_ports import BotStatusStore
+from alphadesk.paper.book import PaperBook
+from alphadesk.paper.prices import LivePrices, PaperPrices, ReplayPrices, replay_data
+from alphadesk.paper.resume import PaperResume
 from alphadesk.strategies import build
 from alphadesk.strategies.api import Strategy
 
@@ -288,23 +284,6 @@ class Bot:
 
     # -- paper ----------------------------------------------------------------------------------
 
-    def _paper_data(self, strategy: Strategy[Any]) -> MarketData:
-        files = list(self.options.data)
-        if not files:
-            from alphadesk.data import market_files
-
-            files = market_files(f"*_{strategy.timeframe_min}m_bybit-perp-*.csv")
-            if strategy.symbols:
-                files = [f for f in files if f.name.split("_", 1)[0] in strategy.symbols]
-        if not files:
-            raise ValueError(f"no candle files for {strategy.name} in paper mode; pass --data")
-        data = load(files)
-        if strategy.symbols:
-            chosen = sorted(set(strategy.symbols) & set(data.symbols)) or data.symbols
-            if chosen != data.symbols:
-                data = data.select(chosen)
-        return data
-
     async def _run_paper(
         self, writer: FillWriter, bots: BotRegistry, recorder: FillRecorder
     ) -> BotRun:
@@ -395,7 +374,7 @@ class Bot:
             )
         else:
             prices = ReplayPrices(
-                self._paper_data(strategy),
+                replay_data(strategy, opts.data),
                 PaperResume(opts.state_dir / f"{self.bot_id}.paper-resume.json"),
                 from_ms=opts.start_ms,
                 max_bars=opts.max_bars,

@@ -21,11 +21,13 @@ The database can fail two ways, and they are told apart:
   and every other row is recorded. A refused row in the spool is isolated the same way, so one
   bad row never holds the spool (and every later fill) back.
 
-Announcements follow the ledger, not one insert: a fill this recorder finds already stored (a
-duplicate) may have been committed by another path that never announced it, so it is offered
-to the bus again; the bus announces each fill once whoever offers it (see ``EventBus``), and a
-fill that turns out never to have been announced also has its live position refreshed from the
-ledger.
+Announcements follow the ledger, not one insert. This recorder knows how far the ledger's rows
+go that it committed or read (per table, the highest row id). When a batch meets fills already
+stored, and the ledger has grown past what this recorder knows, another path has committed rows
+meanwhile: those rows are read back and offered to the bus, which announces each fill once
+whoever offers it (see ``EventBus``); one that turns out never to have been announced also has
+its live position refreshed from the ledger. Duplicates of this recorder's own earlier fills (a
+gap-fill's overlap) cost nothing: the ledger has not grown past what it knows.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -126,6 +128,9 @@ class FillRecorder:
         self._owed: list[tuple[int, Committed]] = []
         self._commits = 0
         self._db_failed_at: datetime | None = None
+        # Per ledger table, the highest row id this recorder committed or read back: rows past it
+        # were committed by another path (None until the first commit stage reads it).
+        self._known: dict[str, int] | None = None
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -200,6 +205,12 @@ class FillRecorder:
         self.stats.fills_seen += len(fills)
         if not await self._drain(force=False):
             return await self._to_spool(fills)
+        if self._known is None:
+            try:
+                self._known = dict(await self.writer.high_ids())
+            except Exception as exc:
+                self._db_down(exc)
+                return await self._to_spool(fills)
         done: list[Committed] = []
         refused: list[Fill] = []
         try:
@@ -226,11 +237,26 @@ class FillRecorder:
             rejected=len(refused),
         )
         if result.duplicates:
-            # Stored before: perhaps by a path that never announced it. The bus announces each
-            # fill once, so offering it again costs nothing when it was announced.
-            known = set(result.duplicates)
-            self.announcer.offer([f for f in fills if f.key in known])
+            await self._read_foreign()
         return result
+
+    async def _read_foreign(self) -> None:
+        """Offer the bus what other paths committed since this recorder last looked (a fill met
+        as a duplicate may be one of them, stored by a path that never announced it)."""
+        assert self._known is not None
+        try:
+            top = await self.writer.high_ids()
+            if all(row_id <= self._known.get(table, 0) for table, row_id in top.items()):
+                return
+            rows = await self.writer.fills_after(dict(self._known))
+        except Exception as exc:  # committed already; announced when next looked for
+            if self._outages.first("foreign-read"):
+                log.warning("cannot read what other paths stored: %s", exc)
+            return
+        self._outages.over("foreign-read")
+        self._raise_known(top)
+        if rows:
+            self.announcer.offer(rows)
 
     async def _commit_isolating(
         self, fills: list[Fill], done: list[Committed], refused: list[Fill]
@@ -309,7 +335,13 @@ class FillRecorder:
         self._db_failed_at = None
         return self.spool.depth().records == 0
 
+    def _raise_known(self, marks: Mapping[str, int]) -> None:
+        if self._known is not None:
+            for table, row_id in marks.items():
+                self._known[table] = max(self._known.get(table, 0), row_id)
+
     def _owe(self, done: Committed) -> None:
+        self._raise_known(done.result.high_ids)
         self._commits += 1
         self._owed.append((self._commits, done))
 

@@ -2,7 +2,9 @@
 
 A stream wraps one :class:`WsSession` and hands the caller domain objects, never frames: the
 public stream delivers :class:`KlineUpdate`/:class:`Ticker`/:class:`PublicTrade`, the private one
-:class:`Fill`/:class:`OrderUpdated`/:class:`PositionReported`/:class:`WalletReported`. The
+:class:`Fill`/:class:`OrderUpdated`/:class:`PositionReported`/:class:`WalletReported`, one event at
+a time (``on_event``, a bot) or one decoded frame at a time with the rows it left out
+(``on_frame``, the listener, which writes frames in batches and sets bad rows aside). The
 ``on_reconnect`` hook (the listener's REST gap-fill) runs after every reconnect, once the
 subscriptions are back.
 """
@@ -10,10 +12,11 @@ subscriptions are back.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.config import mask_key
-from alphadesk.adapters.bybit.items import SkippedItem
+from alphadesk.adapters.bybit.items import SkippedItem, raw_text
 from alphadesk.adapters.bybit.parse_market import interval_code
 from alphadesk.adapters.bybit.rest import BybitRest
 from alphadesk.adapters.bybit.ws import ReconnectHook, WsCredentials, WsSession, WsSettings
@@ -29,6 +32,33 @@ from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT
 
 PRIVATE_TOPICS = ("execution", "order", "position", "wallet")
+
+#: A decoded private frame: its events, and the rows left out (each with its raw JSON and reason).
+PrivateFrameHandler = Callable[[list[PrivateEvent], list[SkippedItem]], Awaitable[None]]
+
+
+def decode_private_frame(
+    msg: w.WsMessage,
+    account: str,
+    *,
+    default_bot: str = UNKNOWN_BOT,
+    now: datetime | None = None,
+) -> tuple[list[PrivateEvent], list[SkippedItem]]:
+    """A private frame's events, row by row (:func:`private_events`), and the rows left out.
+
+    Nothing is raised: an unknown topic is one skipped item without raw text, and a frame that
+    fails as a whole (not one of its rows) is one skipped item holding its data, so the caller
+    can count, log and set aside every failure the same way.
+    """
+    if msg.topic not in PRIVATE_TOPICS:
+        return [], [SkippedItem(msg.topic, "?", f"unknown topic {msg.topic!r}")]
+    skipped: list[SkippedItem] = []
+    try:
+        events = private_events(msg, account, default_bot=default_bot, skipped=skipped, now=now)
+    except Exception as exc:  # the frame itself (not a row) is bad: any error is its own
+        reason = str(exc) if isinstance(exc, InvalidField) else f"{type(exc).__name__}: {exc}"
+        return [], [SkippedItem(msg.topic, "?", reason, raw_text(msg.data))]
+    return events, skipped
 
 
 def public_topics(
@@ -84,22 +114,31 @@ class PublicStream:
 
 
 class PrivateStream:
+    """One account's private socket. Give exactly one of ``on_event`` (each event; unreadable
+    rows are counted in ``rest.stats`` and logged) or ``on_frame`` (each frame's events and
+    skipped rows, from :func:`decode_private_frame`; the handler deals with the skipped)."""
+
     def __init__(
         self,
         rest: BybitRest,
-        on_event: Callable[[PrivateEvent], Awaitable[None]],
+        on_event: Callable[[PrivateEvent], Awaitable[None]] | None = None,
         *,
+        on_frame: PrivateFrameHandler | None = None,
         topics: Sequence[str] = PRIVATE_TOPICS,
         on_reconnect: ReconnectHook | None = None,
         settings: WsSettings | None = None,
         default_bot: str = UNKNOWN_BOT,
+        name: str | None = None,
     ) -> None:
         config = rest.config
         if not config.has_credentials:
             raise InvalidField(
                 "bybit.api_key", mask_key(config.api_key), "the private stream needs a key"
             )
+        if (on_event is None) == (on_frame is None):
+            raise ValueError("PrivateStream: give exactly one of on_event and on_frame")
         self._on_event = on_event
+        self._on_frame = on_frame
         self._account = config.account
         self._default_bot = default_bot
         self._stats = rest.stats
@@ -108,7 +147,7 @@ class PrivateStream:
             rest.endpoints.private_ws,
             topics,
             self._frame,
-            name=f"bybit-private-{config.account}",
+            name=name or f"bybit-private-{config.account}",
             credentials=WsCredentials(config.api_key, config.secret),
             clock=rest.clock,
             on_reconnect=on_reconnect,
@@ -116,8 +155,15 @@ class PrivateStream:
         )
 
     async def _frame(self, msg: w.WsMessage) -> None:
-        skipped: list[SkippedItem] = []
         now = from_epoch_ms("clock", self._clock.now_ms())
+        if self._on_frame is not None:
+            events, bad = decode_private_frame(
+                msg, self._account, default_bot=self._default_bot, now=now
+            )
+            await self._on_frame(events, bad)
+            return
+        assert self._on_event is not None  # one of the two, checked when built
+        skipped: list[SkippedItem] = []
         events = private_events(
             msg, self._account, default_bot=self._default_bot, skipped=skipped, now=now
         )

@@ -1,7 +1,10 @@
-"""A simulated clock: backtests and replays set the time; nothing reads the wall clock.
+"""Simulated clocks: backtests and replays set the time; nothing reads the wall clock.
 
-Implements ``engine.ports.Clock``. Time only moves forward, because a fill stamped before the
-order that caused it would corrupt every report downstream.
+Both implement ``engine.ports.Clock``. :class:`SimClock` only moves forward, because a fill
+stamped before the order that caused it would corrupt every report downstream.
+:class:`ReplayClock` is the paper bot's: its replay loop sets it to each symbol's bar in turn
+(from one symbol's bar close back to the next symbol's open of the same step), so it does not
+refuse going back.
 """
 
 from __future__ import annotations
@@ -42,3 +45,16 @@ class SimClock:
         if not isinstance(delta_ms, int) or delta_ms < 0:
             raise InvalidField("clock.delta_ms", delta_ms, "must be an int >= 0")
         self._ms += delta_ms
+
+
+class ReplayClock:
+    """Replayed time, set by the replay loop: the paper venue stamps events with it."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def set(self, ms: int) -> None:
+        self.ms = ms
+
+    def now(self) -> datetime:
+        return checks.from_epoch_ms("clock", self.ms)

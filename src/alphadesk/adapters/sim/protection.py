@@ -3,7 +3,7 @@
 A real exchange keeps a position's take-profit, stop-loss and trailing stop across a bot's
 restart; the paper venue lives inside the bot's process and would lose them, leaving a restarted
 paper bot holding a position with no exits. So the paper bot keeps the protection of its open
-positions in a file and gives it back to the fresh venue (:mod:`alphadesk.app.paper_book`).
+positions in a file and gives it back to the fresh venue (:mod:`alphadesk.paper.book`).
 The trailing stop's armed flag and running extreme are part of it: re-arming a trailing stop from
 its settings alone would move the stop back to where it started.
 

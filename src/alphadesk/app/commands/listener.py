@@ -79,19 +79,22 @@ def health(path: Path, *, now: datetime | None = None) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     from alphadesk.adapters.bybit import AccountConfig, Environment
+    from alphadesk.adapters.bybit.account_feed import account_bots
     from alphadesk.adapters.memory import MemoryState
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.spool import DiskSpool
     from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
+    from alphadesk.adapters.storage.order_records import open_records
     from alphadesk.adapters.storage.stores import open_store
     from alphadesk.adapters.storage.urls import parse
+    from alphadesk.adapters.storage.watermarks import FileWatermarks
     from alphadesk.app import heap
     from alphadesk.app import settings as app_settings
     from alphadesk.app.commands import checks
-    from alphadesk.app.listener import Listener, account_bots, accounts_from_settings
-    from alphadesk.app.listener_records import FileWatermarks, open_records
+    from alphadesk.app.listener import accounts_from_settings
     from alphadesk.engine.ingest import Ingest
     from alphadesk.engine.ledger import FillWriter
+    from alphadesk.listener.service import Listener
 
     try:
         settings = app_settings.load()

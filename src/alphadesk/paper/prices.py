@@ -5,7 +5,7 @@ process) and each closed bar is lived the same way (:func:`paper_bar`): orders d
 close reach the venue at this bar's open, the venue walks the bar, then the strategy sees it.
 
 ``ReplayPrices`` (the default) steps through candle files as fast as asked, and resumes after the
-last bar a previous run processed (:mod:`app.paper_resume`). ``LivePrices`` is freqtrade's
+last bar a previous run processed (:mod:`alphadesk.paper.resume`). ``LivePrices`` is freqtrade's
 dry-run: closed bars from the public kline stream, the warm-up from the public REST klines, the
 instruments from the public instruments list; no key, so nothing private is ever called.
 """
@@ -16,22 +16,25 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment
 from alphadesk.adapters.bybit.models import KlineUpdate
 from alphadesk.adapters.bybit.streams import public_topics
+from alphadesk.adapters.bybit.venue import recent_closed_bars
+from alphadesk.adapters.sim.clock import ReplayClock
 from alphadesk.adapters.sim.paper import PaperExchange
-from alphadesk.app.bot_venues import ReplayClock, recent_closed_bars
-from alphadesk.app.paper_book import PaperBook
-from alphadesk.app.paper_resume import PaperResume, first_step
-from alphadesk.backtest.data import MarketData
+from alphadesk.backtest.data import MarketData, load
 from alphadesk.backtest.instruments import default_instrument
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.checks import from_epoch_ms, to_epoch_ms
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.engine.live_driver import Backfill, LiveDriver
+from alphadesk.paper.book import PaperBook
+from alphadesk.paper.resume import PaperResume, first_step
+from alphadesk.strategies.api import Strategy
 
 log = logging.getLogger("alphadesk.bot")
 
@@ -80,6 +83,28 @@ async def paper_bar(
 
 
 # -- replayed candle files --------------------------------------------------------------------
+
+
+def replay_data(strategy: Strategy[Any], files: Sequence[Path] = ()) -> MarketData:
+    """The candles a paper bot replays: ``files``, else the bundled ones of the strategy's
+    timeframe (and symbols, when it names them); the strategy's symbols where it names them."""
+    chosen_files = list(files)
+    if not chosen_files:
+        from alphadesk.data import market_files
+
+        chosen_files = market_files(f"*_{strategy.timeframe_min}m_bybit-perp-*.csv")
+        if strategy.symbols:
+            chosen_files = [
+                f for f in chosen_files if f.name.split("_", 1)[0] in strategy.symbols
+            ]
+    if not chosen_files:
+        raise ValueError(f"no candle files for {strategy.name} in paper mode; pass --data")
+    data = load(chosen_files)
+    if strategy.symbols:
+        chosen = sorted(set(strategy.symbols) & set(data.symbols)) or data.symbols
+        if chosen != data.symbols:
+            data = data.select(chosen)
+    return data
 
 
 def bars_before(data: MarketData, symbol: str, start: int, count: int) -> list[Bar]:

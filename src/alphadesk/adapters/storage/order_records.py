@@ -1,8 +1,9 @@
-"""``trading.orders`` and ``trading.equity`` as the listener writes them, on PostgreSQL or SQLite.
+"""``trading.orders`` and ``trading.equity`` on PostgreSQL or SQLite.
 
-A stop-gap owned by the listener until the storage adapters offer ``record_orders`` and
-``record_equity`` themselves: it opens its own connection (a small asyncpg pool through
-PgBouncer, or a second SQLite connection to the same WAL file) from ``DATABASE_URL``.
+Storage's side of the ingest's ``OrderRecorder`` and ``EquityRecorder`` ports
+(:mod:`alphadesk.engine.ingest`). :func:`open_records` opens its own connection from
+``DATABASE_URL`` (a small asyncpg pool through PgBouncer, or a second SQLite connection to the
+same WAL file), separate from the ledger's.
 
 Orders are upserted by ``order_id``. Each distinct (status, updated time) is appended once to
 ``status_history`` (a JSON list), so a replayed push changes nothing; the row's current status is
@@ -18,12 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
@@ -31,6 +30,9 @@ import msgspec
 from alphadesk.adapters.storage import pg_json, pg_pool, rows, sqlite_schema
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.domain.events import OrderUpdated, WalletReported
+
+if TYPE_CHECKING:
+    from alphadesk.engine.ingest import EquityRecorder, OrderRecorder
 
 _ORDER_COLUMNS = (
     "venue", "account", "bot_id", "symbol", "order_id", "client_order_id", "order_type", "side",
@@ -254,27 +256,8 @@ async def open_records(url: str, equity_bots: Mapping[str, str]) -> PostgresReco
     return await SqliteRecords.connect(parsed.sqlite_path, equity_bots)
 
 
-class FileWatermarks:
-    """Gap-fill watermarks in one small JSON file (next to the spool: the same volume, the same
-    durability). Each update is written to a temporary file, fsynced and renamed over the old."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            raw = json.loads(path.read_text())
-        except FileNotFoundError:
-            raw = {}
-        self._marks = {k: datetime.fromisoformat(v) for k, v in raw.items()}
-
-    def get(self, account: str) -> datetime | None:
-        return self._marks.get(account)
-
-    def set(self, account: str, mark: datetime) -> None:
-        self._marks[account] = mark
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w") as handle:
-            json.dump({k: v.isoformat() for k, v in self._marks.items()}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(self.path)
+if TYPE_CHECKING:  # mypy checks the shapes: the ingest's ports, by structure
+    _pg_orders: type[OrderRecorder] = PostgresRecords
+    _pg_equity: type[EquityRecorder] = PostgresRecords
+    _lite_orders: type[OrderRecorder] = SqliteRecords
+    _lite_equity: type[EquityRecorder] = SqliteRecords
