@@ -9,12 +9,12 @@ changes go out at once. Both sides use a matching engine with the same seed, so 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from alphadesk.adapters.sim.clock import ReplayClock
 from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.paper import PaperExchange
@@ -24,7 +24,6 @@ from alphadesk.backtest.instruments import default_instrument
 from alphadesk.backtest.runner import run
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.domain.bars import to_decimal
-from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
@@ -34,19 +33,6 @@ from alphadesk.strategies import build
 from alphadesk.strategies.features import LiveFeatures
 
 END = 1_759_881_600_000  # 2025-10-08: two weeks of 5-minute bars
-
-
-class ReplayClock:
-    """Replayed time: symbols of one step are walked in turn, each from its own open."""
-
-    def __init__(self, ms: int) -> None:
-        self.ms = ms
-
-    def set(self, ms: int) -> None:
-        self.ms = ms
-
-    def now(self) -> datetime:
-        return from_epoch_ms("clock", self.ms)
 
 
 class QueueGateway:
