@@ -113,9 +113,9 @@ def test_limit_headers_and_gate() -> None:
     }
     assert limit_status(headers).remaining == 0
     now = [1_000_000]
-    gate = RateLimitGate(lambda: now[0])
+    gate = RateLimitGate(lambda: now[0], margin_ms=50)
     gate.observe("/v5/order/create", headers)
-    assert gate.delay_for("/v5/order/create") == pytest.approx(0.5)
+    assert gate.delay_for("/v5/order/create") == pytest.approx(0.55)  # the reset, and a margin
     assert gate.delay_for("/v5/order/cancel") == 0.0
     gate.observe("/v5/order/create", {**headers, "X-Bapi-Limit-Status": "3"})
     assert gate.delay_for("/v5/order/create") == 0.0

@@ -118,6 +118,8 @@ def bounded(
         raise InvalidField(field, value, f"must be at least {low} in magnitude")
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite
+    if exponent >= -max_places and len(digits) <= max_digits:  # the usual case: nothing to strip
+        return value
     significant = len(digits)
     while significant > 1 and digits[significant - 1] == 0:  # trailing zeros say nothing
         significant -= 1

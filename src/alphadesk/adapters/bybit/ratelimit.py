@@ -59,9 +59,14 @@ def backoff_delay(attempt: int, *, base_s: float, cap_s: float, rng: random.Rand
 class RateLimitGate:
     """Per-endpoint memory of the last limit status; :meth:`wait` sleeps out an exhausted window."""
 
-    def __init__(self, now_ms: Callable[[], int], *, max_wait_s: float = 10.0) -> None:
+    def __init__(
+        self, now_ms: Callable[[], int], *, max_wait_s: float = 10.0, margin_ms: int = 50
+    ) -> None:
         self._now_ms = now_ms
         self._max_wait_s = max_wait_s
+        # Our clock is Bybit's only to within the sync's error, and a request waits in queues on
+        # the way: waking exactly at the reset lands some requests just before it (a 10006).
+        self._margin_ms = margin_ms
         self._status: dict[str, LimitStatus] = {}
 
     def observe(self, endpoint: str, headers: Mapping[str, str] | None) -> LimitStatus:
@@ -76,7 +81,8 @@ class RateLimitGate:
             return 0.0
         if status.reset_at_ms is None:
             return 0.0
-        return max(0.0, min(self._max_wait_s, (status.reset_at_ms - self._now_ms()) / 1000))
+        wait_ms = status.reset_at_ms + self._margin_ms - self._now_ms()
+        return max(0.0, min(self._max_wait_s, wait_ms / 1000))
 
     async def wait(self, endpoint: str) -> float:
         delay = self.delay_for(endpoint)
