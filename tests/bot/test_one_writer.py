@@ -57,7 +57,7 @@ async def test_a_paper_bot_announces_its_fills_and_keeps_redis_equal_to_the_ledg
 ) -> None:
     desk = replace(settings(db_url), redis_url=redis_url)
     options = paper_options(
-        market_csv, tmp_path / "state", max_bars=4032, heartbeat_s=0.05,
+        market_csv, tmp_path / "state", max_bars=1200, heartbeat_s=0.05,
         redis_namespace=redis_prefix,
     )  # fmt: skip
     run = await Bot(desk, options).run()

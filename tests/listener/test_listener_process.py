@@ -68,6 +68,10 @@ async def test_listener_command_records_fills_bars_and_health(
             expected = sim_exec_ids(sim, account.name)
             await eventually(lambda: _same(ledger, expected), within_s=15)
             await eventually(lambda: _count(ledger, "orders", 3), within_s=10)
+            # the sell closed 0.01 of the first buy: the listener's round trip, under the bot
+            await eventually(lambda: _count(ledger, "completed_trades", 1), within_s=10)
+            (trip,) = await ledger.fetch("SELECT bot_id, source FROM trading.completed_trades")
+            assert trip == {"bot_id": "shortseller_001", "source": "ledger"}
             statuses = await ledger.fetch("SELECT DISTINCT status FROM trading.orders")
             assert statuses == [{"status": "Filled"}]
             await eventually(lambda: _count(ledger, "equity", 1), within_s=10)

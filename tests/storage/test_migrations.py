@@ -51,6 +51,7 @@ def test_sqlite_upgrade_is_versioned_and_idempotent(tmp_path: Path) -> None:
         "upgraded to 0001",
         "upgraded to 0002",
         "upgraded to 0003",
+        "upgraded to 0004",
     ]
     assert migrate.current(url) == (migrate.head(),)
     assert _sqlite_tables(tmp_path / "a.db") == TABLES
@@ -184,7 +185,25 @@ def test_sqlite_seq_column_comes_and_goes_with_revision_0003(tmp_path: Path) -> 
 
     migrate.upgrade(url, "0002")
     assert "seq" not in columns("fills")
-    migrate.upgrade(url)
+    migrate.upgrade(url, "0003")
     assert columns("fills")["seq"] == columns("funding")["seq"] == "BIGINT"
     assert [a.split(" (")[0] for a in migrate.downgrade(url, "0002")] == ["downgraded from 0003"]
     assert "seq" not in columns("fills") and "exec_id" in columns("funding")
+
+
+def test_sqlite_venue_pnl_columns_come_and_go_with_revision_0004(tmp_path: Path) -> None:
+    """0004 adds the venue's closed PnL and the difference beside each round trip, nullable."""
+    path = tmp_path / "v.db"
+    url = f"sqlite:///{path}"
+
+    def columns() -> dict[str, tuple[str, int]]:
+        with sqlite3.connect(path) as conn:
+            info = conn.execute("PRAGMA table_info(completed_trades)")
+            return {r[1]: (r[2], r[3]) for r in info}
+
+    migrate.upgrade(url, "0003")
+    assert "venue_closed_pnl" not in columns()
+    migrate.upgrade(url)
+    assert columns()["venue_closed_pnl"] == columns()["venue_pnl_diff"] == ("TEXT", 0)
+    assert [a.split(" (")[0] for a in migrate.downgrade(url, "0003")] == ["downgraded from 0004"]
+    assert "venue_pnl_diff" not in columns() and "net_pnl" in columns()

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
+from alphadesk.domain.enums import Side
 from alphadesk.domain.fills import Fill, FillKey
 from alphadesk.domain.orders import Order
 from alphadesk.domain.positions import Position
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
+from alphadesk.domain.roundtrips import RoundTrip
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,90 @@ class PositionProjectionStore(Protocol):
 
 class LedgerStore(FillStore, PositionProjectionStore, Protocol):
     """What the fill writer needs from a storage adapter (PostgreSQL, SQLite)."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRoundTrip:
+    """A round trip as ``trading.completed_trades`` holds it (:mod:`alphadesk.engine.round_trips`).
+
+    ``venue_closed_pnl`` is this round trip's share of the venue's closed-PnL record for its
+    closing order (None until one is attached); ``venue_pnl_diff`` is that share minus the
+    ledger's ``gross_pnl - fees`` (the venue's figure excludes funding)."""
+
+    trade_id: str
+    bot_id: str
+    symbol: str
+    entry_side: Side
+    qty: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    entry_time: datetime
+    exit_time: datetime
+    gross_pnl: Decimal
+    fees: Decimal
+    funding: Decimal
+    net_pnl: Decimal
+    holding_seconds: int
+    entry_reason: str
+    exit_reason: str
+    exit_order_id: str
+    source: str
+    venue_closed_pnl: Decimal | None = None
+    venue_pnl_diff: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VenuePnl:
+    """One round trip's share of a venue closed-PnL record, to store beside it."""
+
+    trade_id: str
+    venue_closed_pnl: Decimal
+    venue_pnl_diff: Decimal
+
+
+class RoundTripStore(Protocol):
+    """``trading.completed_trades`` rows of source ``ledger``, written by the round-trip keeper.
+
+    Every write is one transaction and idempotent (rows are keyed by ``trade_id``). A bot the
+    table does not know yet (``completed_trades.bot_id`` references ``trading.bots``) is
+    registered as a stopped placeholder first; a real registration overwrites it."""
+
+    async def replace_since(
+        self, bot_id: str, symbol: str, since: datetime | None, trips: Sequence[RoundTrip]
+    ) -> int:
+        """Delete this key's ledger rows that closed at or after ``since`` (all when None), then
+        write ``trips`` (upsert on ``trade_id``); returns the rows written."""
+        ...
+
+    async def add_round_trips(self, trips: Sequence[RoundTrip]) -> int:
+        """Write ``trips`` (upsert on ``trade_id``), deleting nothing."""
+        ...
+
+    async def count_fills(self, bot_id: str, symbol: str) -> int:
+        """How many executions (trades and cash settlements) the ledger holds for the key: what
+        ``FillStore.read_fills`` would return for it, counted on the index."""
+        ...
+
+    async def replace_all(self, bot_id: str | None, trips: Sequence[RoundTrip]) -> int:
+        """Delete every ledger row of ``bot_id`` (of every bot when None), then write ``trips``."""
+        ...
+
+    async def list_round_trips(
+        self,
+        *,
+        bot_id: str | None = None,
+        symbol: str | None = None,
+        exit_order_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRoundTrip]:
+        """Ledger round trips matching every filter given, newest close first."""
+        ...
+
+    async def set_venue_pnl(self, shares: Sequence[VenuePnl]) -> int:
+        """Store the venue's closed PnL beside these round trips; returns the rows updated."""
+        ...
 
     async def close(self) -> None: ...
 

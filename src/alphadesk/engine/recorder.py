@@ -49,6 +49,7 @@ from alphadesk.engine.dead_letters import DeadLetterBox
 from alphadesk.engine.ingest_stats import IngestStats
 from alphadesk.engine.ledger import Committed, FillWriter
 from alphadesk.engine.ports import LedgerRejected
+from alphadesk.engine.round_trips import RoundTripKeeper
 from alphadesk.engine.state_ports import (
     DeadLetterStore,
     EventBus,
@@ -103,8 +104,11 @@ class FillRecorder:
         db_retry_s: float = 1.0,
         state_retry_s: float = 1.0,
         max_unpublished: int = 100_000,
+        trades: RoundTripKeeper | None = None,
     ) -> None:
         self.writer = writer
+        self.trades = trades
+        """Keeps ``trading.completed_trades`` after each projection (never fails a write)."""
         self.spool = spool
         self.alerts = alerts
         self.dead_letters = (
@@ -178,9 +182,11 @@ class FillRecorder:
         self.announcer.prefetch_marks(
             {f.symbol for n, c in self._owed if n <= upto for f in c.inserted}
         )
+        settled: list[Fill] = []
         while self._owed and self._owed[0][0] <= upto:
             _, done = self._owed.pop(0)
             new = self._note_commit(done)
+            settled.extend(new)
             try:
                 await self.writer.project(done)
             except asyncio.CancelledError:
@@ -190,6 +196,8 @@ class FillRecorder:
                 if fill.exec_type.is_forced:
                     await self._alert_forced(fill)
         await self.announcer.flush()
+        if self.trades is not None and (settled or self.trades.owed):  # after the bus: no delay
+            await self.trades.on_fills(settled)
 
     async def recover(self) -> None:
         """Retry what waits on a failed dependency: replay the spool, flush bus and state."""

@@ -2,7 +2,8 @@
 
 Unsigned and outside ``/v5``, so no Bybit client can reach them by accident:
 ``GET /sim/state``, ``POST /sim/advance`` ``{"bars": n}`` or ``{"to_ms": t}``,
-``GET|POST|DELETE /sim/faults`` (body: see :func:`alphadesk.simulator.faults.apply_spec`).
+``GET|POST|DELETE /sim/faults`` (body: see :func:`alphadesk.simulator.faults.apply_spec`),
+``POST /sim/history`` (months of generated history for one account: :func:`generate_history`).
 
 An advance is checked first (an integer, at most :data:`MAX_ADVANCE_BARS` steps; HTTP 400 naming
 the field and value otherwise) and then played in chunks that yield to the event loop, so a big
@@ -12,11 +13,14 @@ step never stalls the WebSockets and REST answers the simulator serves meanwhile
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 from typing import Any
 
 from aiohttp import web
 
 from alphadesk.domain.errors import InvalidField
+from alphadesk.simulator import history_gen
 from alphadesk.simulator.exchange import SimExchange
 from alphadesk.simulator.faults import apply_spec
 from alphadesk.simulator.market_payloads import s
@@ -64,6 +68,28 @@ async def advance_in_chunks(exchange: SimExchange, to_ms: int) -> int:
         await asyncio.sleep(0)
 
 
+def generate_history(exchange: SimExchange, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /sim/history`` ``{"account": name, "bot": id, "days": 90, "seed": 0,
+    "actions_per_day": 6, "end_ms": t}``: months of generated history for one account (see
+    :mod:`alphadesk.simulator.history_gen`); ``end_ms`` defaults to the real clock's now."""
+    name = body.get("account")
+    if not isinstance(name, str) or exchange.account_by_name(name) is None:
+        raise InvalidField("account", name, "is not an account of this simulator")
+    bot = body.get("bot", name)
+    if not isinstance(bot, str):
+        raise InvalidField("bot", bot, "must be a string")
+    rate = body.get("actions_per_day", 6)
+    if isinstance(rate, bool) or not isinstance(rate, int | float):
+        raise InvalidField("actions_per_day", rate, "must be a number")
+    made = history_gen.generate(
+        exchange.engine, list(exchange.series.values()), name, bot=bot,
+        end_ms=_integer(body, "end_ms", int(time.time() * 1000)),
+        days=_integer(body, "days", 90), seed=_integer(body, "seed", 0),
+        actions_per_day=float(rate),
+    )
+    return dataclasses.asdict(made)
+
+
 def state(exchange: SimExchange) -> dict[str, Any]:
     return {
         "nowMs": exchange.now_ms,
@@ -108,7 +134,19 @@ def add_routes(app: web.Application, exchange: SimExchange) -> None:
         exchange.faults.clear()
         return web.json_response(exchange.faults.describe())
 
+    async def post_history(request: web.Request) -> web.Response:
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return web.json_response({"error": "body: is not JSON"}, status=400)
+        try:
+            made = generate_history(exchange, body if isinstance(body, dict) else {})
+        except InvalidField as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(made)
+
     app.router.add_get("/sim/state", get_state)
+    app.router.add_post("/sim/history", post_history)
     app.router.add_post("/sim/advance", advance)
     app.router.add_get("/sim/faults", get_faults)
     app.router.add_post("/sim/faults", post_faults)

@@ -9,9 +9,10 @@ windows are contiguous to the millisecond, and rows are de-duplicated by their i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from alphadesk.adapters.bybit import schemas as w
 from alphadesk.adapters.bybit.items import SkippedItem, each_row
@@ -23,6 +24,7 @@ from alphadesk.domain.enums import ExecType
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import UNKNOWN_BOT, Fill
 from alphadesk.domain.ordering import in_fold_order
+from alphadesk.engine.sync import Pressure, WindowRead
 
 CATEGORY = "linear"
 WINDOW_MS = 7 * 24 * 60 * 60 * 1000
@@ -42,6 +44,38 @@ def windows(start: datetime, end: datetime) -> Iterator[tuple[int, int]]:
 
 
 SkipHook = Callable[[Sequence[SkippedItem]], None]
+T = TypeVar("T")
+
+
+async def read_ahead(pages: AsyncIterator[T], depth: int) -> AsyncIterator[T]:
+    """``pages`` fetched by a task up to ``depth`` pages ahead of the consumer, so the next
+    request is on the wire while this page is decoded (the venue's answer time and ours
+    overlap instead of adding up). Errors reach the consumer in order; closing the iterator
+    (a consumer that stops early) stops the task; the queue bounds what is fetched meanwhile."""
+    queue: asyncio.Queue[tuple[T | None, BaseException | None, bool]] = asyncio.Queue(depth)
+
+    async def produce() -> None:
+        try:
+            async for page in pages:
+                await queue.put((page, None, False))
+        except Exception as exc:
+            await queue.put((None, exc, True))
+            return
+        await queue.put((None, None, True))
+
+    task = asyncio.ensure_future(produce())
+    try:
+        while True:
+            page, error, done = await queue.get()
+            if error is not None:
+                raise error
+            if done:
+                return
+            assert page is not None
+            yield page
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 class History:
@@ -63,6 +97,7 @@ class History:
         symbol: str | None = None,
         exec_type: ExecType | None = None,
         page_size: int = PAGE,
+        ahead: int = 0,
     ) -> AsyncIterator[list[Fill]]:
         """Pages of fills, window by window (each page as Bybit sent it: newest first).
 
@@ -89,14 +124,15 @@ class History:
                 params["symbol"] = symbol
             if exec_type is not None:
                 params["execType"] = exec_type.value
-            async for page in self._rest.pages(
+            raw = self._rest.pages(
                 "privateGetV5ExecutionList",
                 params,
                 endpoint="/v5/execution/list",
                 result_type=w.RawExecutionsResult,
                 items=lambda r: r.list,
                 cursor=lambda r: r.nextPageCursor,
-            ):
+            )
+            async for page in read_ahead(raw, ahead) if ahead > 0 else raw:
                 skipped: list[SkippedItem] = []
                 fills = each_row(page, w.ExecutionInfo, "/v5/execution/list", fill, skipped)
                 self._rest.stats.note_skipped(skipped)
@@ -113,11 +149,13 @@ class History:
         symbol: str | None = None,
         exec_type: ExecType | None = None,
         page_size: int = PAGE,
+        ahead: int = 0,
     ) -> list[Fill]:
-        """Every execution in ``[start, end]``, oldest first, each once."""
+        """Every execution in ``[start, end]``, oldest first, each once (``ahead``: pages
+        fetched ahead of their decoding, see :func:`read_ahead`)."""
         found: dict[str, Fill] = {}
         pages = self.iter_executions(
-            start, end, symbol=symbol, exec_type=exec_type, page_size=page_size
+            start, end, symbol=symbol, exec_type=exec_type, page_size=page_size, ahead=ahead
         )
         async for page in pages:
             for fill in page:
@@ -155,3 +193,27 @@ class History:
                     record = closed_pnl_from_info(info)
                     found.setdefault((record.order_id, to_epoch_ms(record.updated_at)), record)
         return sorted(found.values(), key=lambda r: (r.created_at, r.order_id))
+
+
+class SyncHistory:
+    """:class:`alphadesk.engine.sync.HistorySource` on one bot's key: a window's executions
+    (``category=linear``, trades and funding) and its closed-PnL records, through the client's
+    rate gate and 10006 back-off (:class:`BybitRest`)."""
+
+    def __init__(self, history: History, rest: BybitRest, *, page_size: int = PAGE) -> None:
+        self._history = history
+        self._rest = rest
+        self._page_size = page_size
+
+    async def read_window(self, start: datetime, end: datetime) -> WindowRead:
+        # two endpoints, two limits: read side by side
+        fills, closed = await asyncio.gather(
+            self._history.executions(start, end, page_size=self._page_size, ahead=1),
+            self._history.closed_pnl(start, end, page_size=self._page_size),
+        )
+        return WindowRead(fills, len(closed))
+
+    def pressure(self) -> Pressure:
+        stats = self._rest.stats
+        return Pressure(requests=stats.calls, waits=stats.gate_waits + stats.rate_limited,
+                        by_endpoint=dict(stats.by_endpoint))

@@ -65,6 +65,36 @@ def _bot(link_id: str, default_bot: str) -> tuple[str, str]:
     return bot, link.reason
 
 
+#: Exchange-side exits carry no ``orderLinkId`` (Bybit makes the order when a position's
+#: take-profit, stop-loss or trailing stop triggers); ``stopOrderType`` or ``createType`` says
+#: which. Their reason is the purpose the desk would have given them, not ``manual``.
+_VENUE_EXITS: dict[str, str] = {
+    "TakeProfit": order_link.Purpose.TAKE_PROFIT.value,
+    "PartialTakeProfit": order_link.Purpose.TAKE_PROFIT.value,
+    "CreateByTakeProfit": order_link.Purpose.TAKE_PROFIT.value,
+    "CreateByPartialTakeProfit": order_link.Purpose.TAKE_PROFIT.value,
+    "StopLoss": order_link.Purpose.STOP_LOSS.value,
+    "PartialStopLoss": order_link.Purpose.STOP_LOSS.value,
+    "CreateByStopLoss": order_link.Purpose.STOP_LOSS.value,
+    "CreateByPartialStopLoss": order_link.Purpose.STOP_LOSS.value,
+    "TrailingStop": order_link.Purpose.TRAILING.value,
+    "CreateByTrailingStop": order_link.Purpose.TRAILING.value,
+}
+
+
+def _fill_bot(e: w.ExecutionInfo, default_bot: str) -> tuple[str, str]:
+    """Attribution of one execution: the account decides the bot. An id the desk made names
+    its bot and purpose (it splits an account several bots share); anything else belongs to the
+    account's bot (``default_bot``; ``unknown`` when bots share the key), so an exchange-side
+    TP/SL/trailing exit or a person's manual order still closes that bot's position and round
+    trip. Its reason is the venue exit's kind, or ``manual`` for an order someone placed."""
+    link = order_link.decode(e.orderLinkId)
+    if link.is_ours:
+        return link.bot_id, link.reason
+    exit_kind = _VENUE_EXITS.get(e.stopOrderType) or _VENUE_EXITS.get(e.createType)
+    return default_bot, exit_kind or link.reason
+
+
 def _seq(value: int | str | None) -> int | None:
     """Bybit's ``seq``: None when absent or blank; digits given as text are read as the number."""
     if value is None or value == "":
@@ -91,7 +121,7 @@ def fill_from_execution(
         exec_type = ExecType.parse(e.execType, "execution.execType")
     except InvalidField as exc:
         raise MalformedPayload("execution.execType", e.execType, exc.reason) from None
-    bot, reason = _bot(e.orderLinkId, default_bot)
+    bot, reason = _fill_bot(e, default_bot)
     exec_time = utc_ms("execution.execTime", e.execTime)
     if now is not None and exec_time > now + FUTURE_SLACK:
         raise MalformedPayload(

@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
+from alphadesk.adapters.storage import legacy
 from alphadesk.adapters.storage.urls import parse
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -28,10 +29,20 @@ def _config(url: str | None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> list[str]:
-    """Upgrade to ``revision``; returns one line per revision applied (empty when up to date)."""
+    """Upgrade to ``revision``; returns one line per revision applied (empty when up to date).
+
+    A PostgreSQL database holding the original platform's schema is adopted in the same
+    transaction (:mod:`legacy`): its tables moved into schema ``legacy``, its bots carried over;
+    the lines then also say what was moved and that ``alphadesk sync backfill`` comes next."""
     config = _config(url)
+    adoption = legacy.Adoption()
+    config.attributes["adoption"] = adoption
     command.upgrade(config, revision)
-    return list(config.attributes.get("applied", []))
+    applied = list(config.attributes.get("applied", []))
+    if not adoption.adopted:
+        return applied
+    advice = adoption.lines[-1:]
+    return adoption.lines[:1] + applied + adoption.lines[1:-1] + advice
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> list[str]:

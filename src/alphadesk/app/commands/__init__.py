@@ -4,4 +4,9 @@ A command module is found by name in :data:`COMMANDS`, so adding a command never
 another command's code, and a command whose optional dependencies are missing fails on its own.
 """
 
-COMMANDS: tuple[str, ...] = ("db", "simulator", "backtest", "demo", "bot", "listener", "state")
+COMMANDS: tuple[str, ...] = (
+    "db", "simulator", "backtest", "demo", "bot", "listener", "state",
+    "reconcile",
+    "trades",
+    "sync",
+)

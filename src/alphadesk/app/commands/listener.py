@@ -85,6 +85,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from alphadesk.adapters.spool import DiskSpool
     from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
     from alphadesk.adapters.storage.order_records import open_records
+    from alphadesk.adapters.storage.round_trips import open_round_trips
     from alphadesk.adapters.storage.stores import open_store
     from alphadesk.adapters.storage.urls import parse
     from alphadesk.adapters.storage.watermarks import FileWatermarks
@@ -94,6 +95,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from alphadesk.app.listener import accounts_from_settings
     from alphadesk.engine.ingest import Ingest
     from alphadesk.engine.ledger import FillWriter
+    from alphadesk.engine.round_trips import RoundTripKeeper
     from alphadesk.listener.service import Listener
 
     try:
@@ -118,11 +120,13 @@ async def _serve(args: argparse.Namespace) -> int:
         settings.database_url, {s.account: s.default_bot if len(s.bots) == 1 else s.account
                                 for s in specs},
     )
+    trips = await open_round_trips(settings.database_url)
     letters = JsonlDeadLetters.beside(args.spool_dir)
     ingest = Ingest(FillWriter(store), spool, bus=state.bus, positions=state.positions,
                     markets=state.market, alerts=state.bus, orders=records, equity=records,
                     dead_letters=letters, account_bots=account_bots(specs),
                     mismatch_grace_s=10.0, db_retry_s=2.0)
+    ingest.recorder.trades = RoundTripKeeper(store, trips)  # completed_trades as fills land
     public = AccountConfig.public(environment=Environment(settings.bybit_environment),
                                   base_url=settings.bybit_base_url)
     listener = Listener(ingest, specs, symbols=args.symbols, public_config=public,
@@ -146,6 +150,7 @@ async def _serve(args: argparse.Namespace) -> int:
         await listener.close()
         spool.close()
         await records.close()
+        await trips.close()
         await state.aclose()
         await store.close()
     return 0

@@ -62,7 +62,14 @@ def _run(connection: Connection) -> None:
                     "(no version recorded); dropped its empty %s and migrating afresh",
                     ", ".join(dropped),
                 )
+        # the original platform's schema is moved aside first, its bots carried over after
+        # (adapters/storage/legacy.py), all in this one transaction
+        adoption = config.attributes.get("adoption")
+        if adoption is not None and not config.attributes.get("read_only"):
+            adoption.before(connection)
         context.run_migrations()
+        if adoption is not None and not config.attributes.get("read_only"):
+            adoption.after(connection)
 
 
 async def _run_postgres(url: str) -> None:
