@@ -37,7 +37,11 @@ def test_demo_fills_its_own_ledger_once(
             " SELECT bot_id FROM funding) GROUP BY bot_id"
         )
         rows = dict(conn.execute(query).fetchall())
+        trips = dict(conn.execute(
+            "SELECT bot_id, COUNT(*) FROM completed_trades WHERE source = 'ledger' GROUP BY bot_id"
+        ).fetchall())  # fmt: skip
     assert rows == stored  # trades in fills, funding payments kept apart in funding
+    assert set(trips) == DEMO_IDS and all(n > 0 for n in trips.values())  # round trips kept too
     assert (tmp_path / "reports" / "demo_momentum.html").read_text().startswith("<!DOCTYPE html>")
 
     # again, named by the flag: nothing new (exactly-once), still only the demo's bot ids

@@ -24,6 +24,7 @@ from pathlib import Path
 from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.storage import migrate
+from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app import settings as desk_settings
@@ -36,6 +37,7 @@ from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.data import market_files
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.recorder import FillRecorder
+from alphadesk.engine.round_trips import RoundTripKeeper
 from alphadesk.strategies import build
 
 
@@ -138,11 +140,12 @@ async def _record(url: str, results: list[tuple[DemoBot, BacktestResult]]) -> li
     state: MemoryState | RedisState = MemoryState()
     if config.redis_url:
         state = RedisState.from_url(config.redis_url)
+    trips = await open_round_trips(url)
     try:
         writer = FillWriter(store)
         recorder = FillRecorder(
             writer, bus=state.bus, positions=state.positions, markets=state.market,
-            alerts=state.bus,
+            alerts=state.bus, trades=RoundTripKeeper(store, trips),
         )  # fmt: skip
         lines = []
         for bot, result in results:
@@ -161,5 +164,6 @@ async def _record(url: str, results: list[tuple[DemoBot, BacktestResult]]) -> li
         lines.append(f"bus: {recorder.stats.published} fills announced on events:fills")
         return lines
     finally:
+        await trips.close()
         await state.aclose()
         await store.close()

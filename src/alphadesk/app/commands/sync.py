@@ -125,6 +125,7 @@ async def _desk(args: argparse.Namespace) -> AsyncIterator[_Desk]:
     from alphadesk.adapters.spool import DiskSpool
     from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
     from alphadesk.adapters.storage.bots import open_bots
+    from alphadesk.adapters.storage.round_trips import open_round_trips
     from alphadesk.adapters.storage.stores import open_store
     from alphadesk.adapters.storage.sync_status import open_sync_status
     from alphadesk.app.commands import checks
@@ -132,6 +133,7 @@ async def _desk(args: argparse.Namespace) -> AsyncIterator[_Desk]:
     from alphadesk.engine.bot_registry import BotRecord
     from alphadesk.engine.ledger import FillWriter
     from alphadesk.engine.recorder import FillRecorder
+    from alphadesk.engine.round_trips import RoundTripKeeper
     from alphadesk.engine.sync import SyncAccount
 
     SYNC_RETRY = RetryPolicy(max_attempts=SYNC_RETRY_ATTEMPTS)  # noqa: N806
@@ -164,10 +166,13 @@ async def _desk(args: argparse.Namespace) -> AsyncIterator[_Desk]:
         if settings.redis_url:
             state = RedisState.from_url(settings.redis_url, namespace=args.namespace)
             stack.push_async_callback(state.aclose)
+        trips = await open_round_trips(settings.database_url)
+        stack.push_async_callback(trips.close)
         recorder = FillRecorder(FillWriter(store), spool, bus=state.bus,
                                 positions=state.positions, markets=state.market,
                                 alerts=state.bus,
-                                dead_letters=JsonlDeadLetters.beside(args.spool_dir))
+                                dead_letters=JsonlDeadLetters.beside(args.spool_dir),
+                                trades=RoundTripKeeper(store, trips))  # round trips as it records
         accounts: list[SyncAccount] = []
         rests: list[BybitRest] = []
         for spec in specs:
