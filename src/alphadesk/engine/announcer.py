@@ -32,6 +32,7 @@ from alphadesk.engine.state_ports import (
     PositionState,
     PositionStore,
     check_key_part,
+    raise_marks,
 )
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,7 @@ class Announcer:
 
     def _raise_high(self, marks: Mapping[str, int]) -> None:
         """How far the ledger is committed only grows (per table, highest row id)."""
-        for table, row_id in marks.items():
-            self._high[table] = max(self._high.get(table, 0), row_id)
+        raise_marks(self._high, marks)
 
     async def flush(self) -> None:
         """Announce committed fills and refresh positions; after a failure, retry at most every

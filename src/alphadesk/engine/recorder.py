@@ -56,6 +56,7 @@ from alphadesk.engine.state_ports import (
     FillSpool,
     MarketStateStore,
     PositionStore,
+    raise_marks,
 )
 
 log = logging.getLogger(__name__)
@@ -230,20 +231,11 @@ class FillRecorder:
             for part in done:  # committed before it went away: projected and announced as usual
                 self._owe(part)
             rest = [f for f in fills if f.key not in settled]
-            spooled = await self._to_spool(rest) if rest else RecordResult()
-            return RecordResult(
-                tuple(k for part in done for k in part.result.inserted),
-                tuple(k for part in done for k in part.result.duplicates),
-                spooled=spooled.spooled,
-                rejected=len(refused),
-            )
+            spooled = (await self._to_spool(rest)).spooled if rest else 0
+            return _result(done, refused, spooled=spooled)
         for part in done:
             self._owe(part)
-        result = RecordResult(
-            tuple(k for part in done for k in part.result.inserted),
-            tuple(k for part in done for k in part.result.duplicates),
-            rejected=len(refused),
-        )
+        result = _result(done, refused)
         if result.duplicates:
             await self._read_foreign()
         return result
@@ -345,8 +337,7 @@ class FillRecorder:
 
     def _raise_known(self, marks: Mapping[str, int]) -> None:
         if self._known is not None:
-            for table, row_id in marks.items():
-                self._known[table] = max(self._known.get(table, 0), row_id)
+            raise_marks(self._known, marks)
 
     def _owe(self, done: Committed) -> None:
         self._raise_known(done.result.high_ids)
@@ -382,3 +373,15 @@ class FillRecorder:
                 details={"exec_id": fill.exec_id, "bot_id": fill.bot_id},
             ),
         )
+
+
+def _result(
+    done: Sequence[Committed], refused: Sequence[Fill], *, spooled: int = 0
+) -> RecordResult:
+    """What a batch's commits (its halves, when it was split) did, together."""
+    return RecordResult(
+        tuple(k for part in done for k in part.result.inserted),
+        tuple(k for part in done for k in part.result.duplicates),
+        spooled=spooled,
+        rejected=len(refused),
+    )

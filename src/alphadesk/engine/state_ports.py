@@ -36,6 +36,13 @@ T_co = TypeVar("T_co", covariant=True)
 #: busy desk, bounded so a forgotten consumer group cannot grow Redis without limit.
 STREAM_MAXLEN = 1_000_000
 
+def raise_marks(into: dict[str, int], marks: Mapping[str, int]) -> None:
+    """Merge ledger marks (table -> highest row id): per table the higher stays, so a mark only
+    grows. The bus's ``announced`` mark, and every writer's own, follow this one rule."""
+    for table, row_id in marks.items():
+        into[table] = max(into.get(table, 0), row_id)
+
+
 #: How many announced fills the bus remembers so that each is announced once whoever offers it
 #: (a publisher only offers again rows near the newest; about 100 bytes each in Redis).
 ANNOUNCED_KEEP = 200_000

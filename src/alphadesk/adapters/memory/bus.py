@@ -26,6 +26,7 @@ from alphadesk.engine.state_ports import (
     STREAM_MAXLEN,
     Delivery,
     check_key_part,
+    raise_marks,
 )
 
 T = TypeVar("T")
@@ -231,8 +232,7 @@ class MemoryEventBus:
         for n, entry in zip(positions, published, strict=True):
             ids[n] = entry
         if announced:
-            for table, row_id in announced.items():
-                self._announced[table] = max(self._announced.get(table, 0), row_id)
+            raise_marks(self._announced, announced)
         await self.notify_fills(fresh)
         return ids
 
