@@ -10,8 +10,10 @@ from pathlib import Path
 
 from alphadesk.adapters.redis.state import RedisState
 from alphadesk.adapters.storage.bots import open_bots
+from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.app.bot import Bot
 from alphadesk.app.cli import main
+from alphadesk.domain.roundtrips import match
 
 from .support import BOT_ID, backtest, paper_options, settings
 
@@ -53,6 +55,19 @@ async def test_paper_run_registers_beats_and_matches_the_backtest(
     assert run.engine.intents == twin.intents
     assert run.engine.fills == [replace(f, venue="paper") for f in twin.fills]
     assert run.engine.portfolio.equity == twin.final_equity
+
+    # the paper bot's recorder keeps trading.completed_trades as its fills land
+    trips = await open_round_trips(db_url)
+    try:
+        stored = await trips.list_round_trips(bot_id=BOT_ID)
+    finally:
+        await trips.close()
+    fills = run.engine.fills
+    expected = [t for symbol in sorted({f.symbol for f in fills})
+                for t in match(BOT_ID, symbol, [f for f in fills if f.symbol == symbol])]
+    assert expected, "the period must close round trips"
+    assert sorted((t.trade_id, t.net_pnl) for t in stored) == sorted(
+        (t.trade_id, t.net_pnl) for t in expected)
 
 
 def test_cli_runs_a_bounded_paper_bot(

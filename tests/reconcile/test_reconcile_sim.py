@@ -154,6 +154,9 @@ async def test_a_fill_deleted_from_the_ledger_is_found_and_restored_by_repair(
         assert row.position.qty == Decimal("0.025") and row.fill_count == 3
     finally:
         await store.close()
+    with sqlite3.connect(desk_env) as conn:  # the repair's recorder keeps the round trips too
+        trips = conn.execute("SELECT entry_qty, exit_exec_id FROM completed_trades").fetchall()
+    assert trips == [("0.005", fills[2].exec_id)]
     assert not (tmp_path / "state" / f"{BOT}.risk.json").exists()  # nothing was reduced
 
 

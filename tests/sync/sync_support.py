@@ -118,6 +118,27 @@ def ledger_rows(path: Path) -> list[tuple[str, str]]:
         conn.close()
 
 
+def round_trip_rows(path: Path) -> list[sqlite3.Row]:
+    """Every trading.completed_trades row, as stored (money as exact text)."""
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return list(conn.execute(
+            "SELECT bot_id, symbol, exit_time, net_pnl, gross_pnl, total_commission, funding, "
+            "venue_closed_pnl, venue_pnl_diff FROM completed_trades"))
+    finally:
+        conn.close()
+
+
+def funding_rows(path: Path) -> list[tuple[str, str, str, str]]:
+    """(bot_id, symbol, exec_time, commission) of every trading.funding row."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.execute("SELECT bot_id, symbol, exec_time, commission FROM funding"))
+    finally:
+        conn.close()
+
+
 def sync_rows(path: Path) -> list[tuple[str, str, str, int]]:
     """(bot_id, sync_type, status, trades_synced) of every trading.sync_status row."""
     conn = sqlite3.connect(path)

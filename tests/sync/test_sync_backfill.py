@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-from sync_support import ACCOUNT, DAYS, SyncSim, by_account, ledger_rows, run_cli, sync_rows
+from sync_support import (
+    ACCOUNT,
+    DAYS,
+    SyncSim,
+    by_account,
+    funding_rows,
+    ledger_rows,
+    round_trip_rows,
+    run_cli,
+    sync_rows,
+)
 
 from alphadesk.adapters.storage import migrate
 from harness.postgres import PgDatabase
@@ -27,10 +38,12 @@ async def test_backfill_records_every_execution_exactly_once(
     assert by_account(rows) == expected
     for account, made in sim.generated.items():
         assert f"+{made.executions} rows" in done.out, (account, done.out)
-        assert f"{made.closed_pnl} closed-pnl records" in done.out
+        assert (f"{made.closed_pnl} closed-pnl records ({made.closed_pnl} set beside round "
+                "trips, 0 unmatched)") in done.out
     statuses = sync_rows(sqlite_db)
     assert statuses and {s for _, _, s, _ in statuses} == {"completed"}
     assert sum(added for *_, added in statuses) == len(rows)
+    check_round_trips_against_venue(sim, sqlite_db)
     for account in sim.generated:  # the secrets never reach the output
         assert "sync-secret" not in done.out + done.err, account
 
@@ -80,3 +93,27 @@ async def test_backfill_into_postgresql_through_pgbouncer_is_exactly_once(
     assert by_account(rows) == expected
     assert {r["status"] for r in statuses} == {"completed"}
     assert sum(r["trades_synced"] for r in statuses) == len(rows)
+
+
+def check_round_trips_against_venue(sim: SyncSim, sqlite_db: Path) -> None:
+    """Each round trip sits beside its share of the venue's closed PnL and agrees with it to
+    0.01 USDT (the venue's figure is net of fees, without funding); the round trips' funding sums
+    to the ledger's funding up to each bot's last close (the open position's is not in a trip)."""
+    trips = round_trip_rows(sqlite_db)
+    funding = funding_rows(sqlite_db)
+    cent = Decimal("0.01")
+    for bot, account in ACCOUNT.items():
+        mine = [t for t in trips if t["bot_id"] == bot]
+        assert len(mine) >= sim.generated[account].closed_pnl, (bot, len(mine))
+        assert all(t["venue_closed_pnl"] is not None for t in mine), bot
+        for t in mine:
+            net, fund = Decimal(t["net_pnl"]), Decimal(t["funding"])
+            # funding is a cost like the commission (negative: received)
+            assert Decimal(t["gross_pnl"]) - Decimal(t["total_commission"]) - fund == net
+            assert abs(net + fund - Decimal(t["venue_closed_pnl"])) <= cent, dict(t)
+            assert abs(Decimal(t["venue_pnl_diff"])) <= cent, dict(t)
+        last_exit = max(t["exit_time"] for t in mine)
+        charged = sum((Decimal(fee) for b, _, at, fee in funding if b == bot and at <= last_exit),
+                      Decimal(0))
+        assert charged != 0, bot
+        assert sum((Decimal(t["funding"]) for t in mine), Decimal(0)) == charged, bot

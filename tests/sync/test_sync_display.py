@@ -11,7 +11,7 @@ from alphadesk.engine.sync import AccountTotals, Pressure, WindowRead
 
 class _Source:
     async def read_window(self, start: datetime, end: datetime) -> WindowRead:
-        return WindowRead((), 0)
+        return WindowRead(())
 
     def pressure(self) -> Pressure:
         return Pressure(requests=40, waits=7)

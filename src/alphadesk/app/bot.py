@@ -50,6 +50,7 @@ from alphadesk.adapters.spool.disk import DiskSpool
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.bots import open_bots
 from alphadesk.adapters.storage.risk_state import FileStateStore
+from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app.settings import BotSettings, Settings
@@ -64,6 +65,7 @@ from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.live_driver import LiveDriver, QueuedGateway
 from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.recovery import Recovery, recover
+from alphadesk.engine.round_trips import RoundTripKeeper
 from alphadesk.engine.runner import Engine
 from alphadesk.engine.state_ports import BotStatusStore
 from alphadesk.paper.book import PaperBook
@@ -168,10 +170,13 @@ class Bot:
                 state = redis if redis is not None else MemoryState()
                 folder = self.options.state_dir
                 spool = DiskSpool(folder / f"{self.bot_id}.spool")
+                trips = await open_round_trips(self.url)
+                self._closers.append(trips.close)
                 recorder = FillRecorder(
                     writer, spool, bus=state.bus, positions=state.positions,
                     markets=state.market, alerts=state.bus,
                     dead_letters=JsonlDeadLetters(folder / f"{self.bot_id}.dead_letters.jsonl"),
+                    trades=RoundTripKeeper(store, trips),  # round trips as it records
                 )  # fmt: skip
                 return await self._run_paper(writer, bots, recorder)
             return await self._run_bybit(writer, bots)

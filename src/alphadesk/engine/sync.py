@@ -30,7 +30,9 @@ from typing import Protocol
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
 from alphadesk.engine.clock import utc_now
+from alphadesk.engine.ports import RoundTripStore
 from alphadesk.engine.recorder import RecordResult
+from alphadesk.engine.round_trips import ClosedPnlRecord, attach_closed_pnl
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,14 @@ BATCH = 500
 @dataclass(frozen=True, slots=True)
 class WindowRead:
     """One window of an account's history: its executions (trades and funding, each once,
-    oldest first) and how many closed-PnL records the venue holds for it."""
+    oldest first) and the closed-PnL records the venue holds for it."""
 
     fills: Sequence[Fill]
-    closed_pnl: int
+    records: Sequence[ClosedPnlRecord] = ()
+
+    @property
+    def closed_pnl(self) -> int:
+        return len(self.records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +144,10 @@ class AccountTotals:
     fetched: int = 0
     added: int = 0
     closed_pnl: int = 0
+    pnl_matched: int = 0
+    """Closed-PnL records set beside the ledger's round trips of the same close."""
+    pnl_unmatched: int = 0
+    """Records no round trip matched by the end (another bot's, or a close not in the ledger)."""
     errors: list[str] = field(default_factory=list)
     start: datetime | None = None
     end: datetime | None = None
@@ -183,9 +193,12 @@ class Syncer:
         *,
         clock: Callable[[], datetime] = utc_now,
         progress: Progress | None = None,
+        round_trips: RoundTripStore | None = None,
     ) -> None:
         self._recorder = recorder
         self._status = status
+        self._round_trips = round_trips
+        """Where the venue's closed PnL is set beside the round trips (None: not attached)."""
         self._clock = clock
         self._progress = progress
 
@@ -236,6 +249,7 @@ class Syncer:
         The next window is read while this one is recorded (two in flight at most): the
         venue's limits, not the ledger's commits, should set the pace."""
         ahead: _Read | None = None
+        pending: list[ClosedPnlRecord] = []  # records whose round trip may close in a later window
         try:
             for n, (start, end) in enumerate(windows):
                 current = ahead or await self._start_read(account, sync_type, start, end)
@@ -253,6 +267,7 @@ class Syncer:
                     for i in range(0, len(fills), BATCH):
                         result = await self._recorder.record(fills[i : i + BATCH])
                         added += len(result.inserted) + result.spooled
+                    pending = await self._attach(account, [*pending, *read.records], totals)
                 except Exception as exc:
                     await self._failed(account, totals, current, exc)
                     return
@@ -267,6 +282,7 @@ class Syncer:
                 if self._progress is not None:
                     self._progress.on_window(totals, start, end)
         finally:
+            totals.pnl_unmatched = len(pending)
             if ahead is not None:  # stopped before its turn: its row says so
                 ahead.task.cancel()
                 await asyncio.gather(ahead.task, return_exceptions=True)
@@ -274,6 +290,18 @@ class Syncer:
                                           error="not recorded: an earlier window failed",
                                           at=self._clock(),
                                           duration_s=time.monotonic() - ahead.began)
+
+    async def _attach(self, account: SyncAccount, records: list[ClosedPnlRecord],
+                      totals: AccountTotals) -> list[ClosedPnlRecord]:
+        """Set the window's closed-PnL records beside the round trips the recorder's keeper just
+        wrote (before the window's row completes, so a stopped sync attaches them on its
+        resume); returns the records nothing matched yet, to try again after the next window."""
+        if self._round_trips is None or not records:
+            return []
+        done = await attach_closed_pnl(self._round_trips, account.bot_id, records)
+        totals.pnl_matched += done.matched
+        missing = set(done.unmatched)
+        return [r for r in records if r.order_id in missing]
 
     async def _start_read(self, account: SyncAccount, sync_type: str, start: datetime,
                           end: datetime) -> _Read:

@@ -211,7 +211,7 @@ class SyncHistory:
             self._history.executions(start, end, page_size=self._page_size, ahead=1),
             self._history.closed_pnl(start, end, page_size=self._page_size),
         )
-        return WindowRead(fills, len(closed))
+        return WindowRead(fills, closed)
 
     def pressure(self) -> Pressure:
         stats = self._rest.stats

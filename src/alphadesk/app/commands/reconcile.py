@@ -100,12 +100,14 @@ async def _run(
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.storage.bots import open_bots
     from alphadesk.adapters.storage.order_reads import open_orders
+    from alphadesk.adapters.storage.round_trips import open_round_trips
     from alphadesk.adapters.storage.stores import open_store
     from alphadesk.app.listener import accounts_from_settings
     from alphadesk.domain.checks import from_epoch_ms
     from alphadesk.engine.ledger import FillWriter
     from alphadesk.engine.reconcile import Reconciler, Report
     from alphadesk.engine.recorder import FillRecorder
+    from alphadesk.engine.round_trips import RoundTripKeeper
 
     wanted = {b.bot_id for b in bots}
     specs = [s for s in accounts_from_settings(settings) if wanted & set(s.bots)]
@@ -115,8 +117,10 @@ async def _run(
     if args.repair and settings.redis_url:
         state = RedisState.from_url(settings.redis_url, namespace=args.namespace)
     writer = FillWriter(store)
+    trips = await open_round_trips(url)
     recorder = FillRecorder(writer, bus=state.bus, positions=state.positions,
-                            markets=state.market, alerts=state.bus)  # fmt: skip
+                            markets=state.market, alerts=state.bus,
+                            trades=RoundTripKeeper(store, trips))  # fmt: skip
     reducer = _Reducer(Path(args.state_dir), registry)
     reports: list[Report] = []
     try:
@@ -136,6 +140,7 @@ async def _run(
                 await client.close()
     finally:
         await state.aclose()
+        await trips.close()
         await registry.close()
         await store.close()
     return _print(reports, repair=args.repair)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from alphadesk.adapters.bybit.rest import BybitRest
     from alphadesk.app.settings import Settings
+    from alphadesk.engine.ports import RoundTripStore
     from alphadesk.engine.recorder import FillRecorder
     from alphadesk.engine.sync import AccountTotals, SyncAccount, SyncStatusStore
 
@@ -107,6 +108,7 @@ class _Desk:
     status: SyncStatusStore
     accounts: list[SyncAccount]
     rests: list[BybitRest]
+    trips: RoundTripStore
 
 
 def _settings() -> Settings:
@@ -140,8 +142,8 @@ async def _desk(args: argparse.Namespace) -> AsyncIterator[_Desk]:
     settings = _settings()
     specs = accounts_from_settings(settings)
     if args.bot is not None:
-        settings.bot(args.bot)  # an unknown name is a clear error
-        specs = [s for s in specs if args.bot in s.bots]
+        wanted = settings.bot(args.bot).bot_id  # a bot id or its strategy; unknown: clear error
+        specs = [s for s in specs if wanted in s.bots]
     if not specs:
         raise ValueError("--bot: no bot with API keys to sync (set e.g. "
                          "SHORTSELLER_BYBIT_API_KEY and SHORTSELLER_BYBIT_API_SECRET)")
@@ -187,7 +189,7 @@ async def _desk(args: argparse.Namespace) -> AsyncIterator[_Desk]:
             rests.append(rest)
             history = History(rest, default_bot=spec.default_bot)
             accounts.append(SyncAccount(spec.default_bot, SyncHistory(history, rest)))
-        yield _Desk(recorder, status, accounts, rests)
+        yield _Desk(recorder, status, accounts, rests, trips)
 
 
 def _venue_now(desk: _Desk) -> datetime:
@@ -203,7 +205,8 @@ def _report(totals: Sequence[AccountTotals]) -> int:
                   if t.start and t.end else "-")
         line = (f"sync {t.bot_id}: {period}: {t.windows_done} windows read, "
                 f"{t.windows_skipped} already done, {t.fetched} executions, "
-                f"+{t.added} rows, {t.closed_pnl} closed-pnl records")
+                f"+{t.added} rows, {t.closed_pnl} closed-pnl records "
+                f"({t.pnl_matched} set beside round trips, {t.pnl_unmatched} unmatched)")
         if t.errors:
             failed += 1
             line += f"; FAILED: {t.errors[-1]}"
@@ -221,7 +224,7 @@ async def _backfill(args: argparse.Namespace) -> int:
         sources = {a.bot_id: a.source for a in desk.accounts}
         with SyncDisplay(sources) as display:
             syncer = Syncer(desk.recorder, desk.status, progress=display,
-                            clock=lambda: _venue_now(desk))
+                            clock=lambda: _venue_now(desk), round_trips=desk.trips)
             totals = await syncer.backfill(desk.accounts, start, now)
         return _report(totals)
 
@@ -241,7 +244,7 @@ async def _incremental(args: argparse.Namespace, every: float | None) -> int:
             sources = {a.bot_id: a.source for a in desk.accounts}
             with SyncDisplay(sources) as display:
                 syncer = Syncer(desk.recorder, desk.status, progress=display,
-                                clock=lambda: _venue_now(desk))
+                                clock=lambda: _venue_now(desk), round_trips=desk.trips)
                 code = _report(await syncer.incremental(desk.accounts))
             if every is None:
                 return code
@@ -256,9 +259,8 @@ async def _status(args: argparse.Namespace) -> int:
     from alphadesk.app.commands import checks
 
     settings = _settings()
-    names = [args.bot] if args.bot else [b.bot_id for b in settings.bots if b.has_credentials]
-    if args.bot:
-        settings.bot(args.bot)
+    names = ([settings.bot(args.bot).bot_id] if args.bot
+             else [b.bot_id for b in settings.bots if b.has_credentials])
     await checks.database_async(None, "DATABASE_URL", settings)
     status = await open_sync_status(settings.database_url)
     try:
