@@ -259,7 +259,7 @@ def show_value(value: Any) -> str:
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     if isinstance(value, tuple | list):
         if value and dataclasses.is_dataclass(value[0]):
-            return f"{len(value)} x {type(value[0]).__name__} (in the TOML config)"
+            return f"{len(value)} x {type(value[0]).__name__}"
         return ",".join(show_value(v) for v in value)
     return str(value)
 
@@ -299,7 +299,10 @@ def infos(builtins: Mapping[str, StrategyClass]) -> list[StrategyInfo | tuple[st
     """Every strategy described, or (name, source, why it cannot load) for a broken plugin."""
     out: list[StrategyInfo | tuple[str, str, str]] = []
     for name, source, found in available(builtins):
-        out.append((name, source, found) if isinstance(found, str) else describe(name, source, found))
+        if isinstance(found, str):
+            out.append((name, source, found))
+        else:
+            out.append(describe(name, source, found))
     return out
 
 

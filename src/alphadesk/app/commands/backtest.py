@@ -11,9 +11,10 @@ from typing import Any
 
 from alphadesk.app.commands import checks
 from alphadesk.app.settings import SettingsError
+from alphadesk.backtest.console import print_report
 from alphadesk.backtest.data import PERIOD, load
 from alphadesk.backtest.report import to_html
-from alphadesk.backtest.result import summarize, to_dict, to_json
+from alphadesk.backtest.result import summarize, to_json
 from alphadesk.backtest.runner import Progress, run
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.domain.errors import InvalidField
@@ -169,11 +170,5 @@ def handle(args: argparse.Namespace) -> int:
         args.json_out.write_text(to_json(result), encoding="utf-8")
     if args.report:
         args.report.write_text(to_html(result), encoding="utf-8")
-    m = to_dict(result)["metrics"]
-    print(
-        f"{strategy.name}: {result.bars} bars, {m['trades']} trades, net PnL {m['net_pnl']} "
-        f"({m['return_pct']} %), win rate {m['win_rate']}, profit factor {m['profit_factor']}, "
-        f"max drawdown {m['max_drawdown_pct']} %, sharpe {m['sharpe']}, fees {m['fees']}, "
-        f"funding {m['funding']}"
-    )
+    print_report(result)
     return 0
