@@ -30,6 +30,7 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     entries = infos(STRATEGIES)
     for spec in args.file:
-        entries.append(describe(spec, "file", resolve(spec, STRATEGIES)))
+        cls = resolve(spec, STRATEGIES)
+        entries.append(describe(cls.name, f"--strategy {spec}", cls))
     print(render(entries))
     return 0
