@@ -230,3 +230,23 @@ def test_an_installed_package_s_entry_point_is_a_strategy(
     assert code == 0, err
     trades = json.loads(out_json.read_text())["trades"]
     assert len(trades) == 5 and trades[0]["entry_time"] == "2025-10-01T04:00:00Z"
+
+
+def test_the_documented_example_runs_and_draws_its_indicators(
+    market_csv: Callable[[str], Path],
+) -> None:
+    """docs/examples/my_strategy.py, as docs/strategies.md tells a trader to run it."""
+    from alphadesk.backtest import chart_data
+    from alphadesk.backtest.data import load
+    from alphadesk.backtest.result import summarize
+    from alphadesk.backtest.runner import run
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "my_strategy.py"
+    strategy = build(f"{example}:SmaTrend", slow=96)
+    data = load([market_csv(BTC)], _ms("2025-10-01T00:00:00Z"), _ms("2025-10-08T00:00:00Z"))
+    result = summarize(run(strategy, data))
+    assert result.trips
+    assert {t.entry_reason for t in result.trips} == {"sma_cross_up"}
+    assert {t.exit_reason for t in result.trips} <= {"sma_cross_down", "StopLoss"}
+    chart = chart_data.candle_charts(result)["charts"][0]
+    assert chart["overlays"] == ["sma"] and chart["panes"] == [["rsi"]]
