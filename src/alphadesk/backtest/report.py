@@ -25,7 +25,7 @@ from alphadesk.backtest.result import BacktestResult, to_dict
 MAX_TRADE_ROWS = 1_000
 CHART_HEIGHT = 420
 CANDLE_HEIGHT = 460
-PANE_HEIGHT = 90
+PANE_HEIGHT = 115
 LIBRARY = "lightweight-charts.standalone.production.js"
 
 STYLE = """

@@ -212,11 +212,21 @@ SETTING_LABELS = {
 def settings(settings_dict: dict[str, Any]) -> Table:
     """The run's settings as stored in the JSON, labelled; a key this module does not know is
     shown under its own name, so a new setting is never hidden."""
-    rows = []
-    for key, value in settings_dict.items():
+    rows: list[tuple[str, str]] = []
+
+    def add(key: str, value: Any, prefix: str = "") -> None:
+        if isinstance(value, dict):  # a nested group: one row per entry, named by the path
+            for sub, inner in value.items():
+                add(sub, inner, f"{prefix}{key.replace('_', ' ')}: ")
+            return
         label, unit = SETTING_LABELS.get(key, (key.replace("_", " ").capitalize(), ""))
-        shown = value if isinstance(value, str) else str(value)
-        rows.append((label, f"{shown}{unit}"))
+        if prefix:
+            label, unit = prefix + key.replace("_", " "), ""
+        shown = show_value(tuple(value)) if isinstance(value, list) else str(value)
+        rows.append((label[0].upper() + label[1:], f"{shown}{unit}"))
+
+    for key, value in settings_dict.items():
+        add(key, value)
     return Table("settings", "Settings", (Column("Setting", False), Column("Value", False)), rows)
 
 

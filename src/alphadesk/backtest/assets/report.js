@@ -55,7 +55,8 @@
     }, 1);
     dd.setData(series(eq.t, eq.drawdown));
     var panes = chart.panes();
-    if (panes.length > 1) { panes[1].setHeight(130); }
+    panes[0].setStretchFactor(3);
+    panes[1].setStretchFactor(1);
     chart.timeScale().fitContent();
     var out = document.getElementById("equity-legend");
     var last = eq.t.length - 1;
@@ -107,8 +108,10 @@
         lines[name] = s;
       });
     });
+    // the price pane gets 4 parts of the height, each indicator pane 1
     var panes = chart.panes();
-    for (var k = 1; k < panes.length; k++) { panes[k].setHeight(90); }
+    panes[0].setStretchFactor(4);
+    for (var k = 1; k < panes.length; k++) { panes[k].setStretchFactor(1); }
     var marks = c.markers.map(function (m) {
       if (m.entry) {
         return { time: m.time, position: m.long ? "belowBar" : "aboveBar",
