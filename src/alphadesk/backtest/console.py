@@ -23,7 +23,8 @@ CONSOLE_TRADE_ROWS = 0
 
 def _rich(table: tables.Table) -> RichTable:
     out = RichTable(
-        title=table.title, box=box.SIMPLE_HEAVY, title_justify="left", caption=table.note or None
+        title=table.title, box=box.SIMPLE_HEAVY, title_justify="left",
+        caption=table.note or None, caption_justify="left",
     )
     for column in table.columns:
         out.add_column(column.title, justify="right" if column.numeric else "left", no_wrap=True)

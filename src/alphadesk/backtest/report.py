@@ -52,7 +52,9 @@ td.neg{color:#b3261e}td.pos{color:#1b6e20}
 tbody tr:hover{background:#f7f9fb}
 """
 
-MONEY_TITLES = ("USDT", "%")
+RESULT_WORDS = ("PnL", "return", "Return", "Share of equity", "change", "Gross", "Net")
+"""Columns whose negative values are losses (drawn red); fees and funding are costs, not
+results, and a negative funding is money received."""
 
 
 @cache
@@ -70,7 +72,7 @@ def _cell(text: str, numeric: bool, signed: bool) -> str:
 
 def table_html(table: tables.Table) -> str:
     cols = table.columns
-    signed = [c.numeric and c.title.endswith(MONEY_TITLES) for c in cols]
+    signed = [c.numeric and any(w in c.title for w in RESULT_WORDS) for c in cols]
     head = "".join(
         f'<th{" class=num" if c.numeric else ""}>{escape(c.title)}</th>' for c in cols
     )

@@ -104,11 +104,18 @@ def _grouped(
     )
 
 
+COST_NOTE = (
+    "Return % is net PnL over the entry notional; fees and funding are costs "
+    "(funding below 0 was received)."
+)
+
+
 def by_symbol(result: BacktestResult) -> Table:
-    return _grouped(
+    table = _grouped(
         "symbols", "Results per symbol", "Symbol", result.trips, lambda t: t.symbol,
         result.metrics.initial_equity, result.output.data.symbols,
     )
+    return dataclasses.replace(table, note=COST_NOTE)
 
 
 def by_exit_reason(result: BacktestResult) -> Table:
