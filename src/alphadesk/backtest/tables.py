@@ -171,8 +171,8 @@ def summary(result: BacktestResult) -> Table:
         ("Strategy", out.strategy.name),
         ("Period (UTC)", f"{fmt.timestamp(int(data.timeline[0]))} to "
                          f"{fmt.timestamp(int(data.close_times[-1]))}"),
-        ("Bars", f"{fmt.count(result.bars)} ({data.interval_min} min, "
-                 f"{len(data.symbols)} symbols)"),
+        ("Bars", f"{fmt.count(result.bars)} ({data.interval_min} min, {len(data.symbols)} "
+                 f"symbol{'' if len(data.symbols) == 1 else 's'})"),
         ("Starting equity", fmt.money(m.initial_equity) + usdt),
         ("Final equity", fmt.money(m.final_equity) + usdt),
         ("Net PnL (equity, open positions marked)", fmt.money(m.net_pnl) + usdt),
@@ -189,8 +189,8 @@ def summary(result: BacktestResult) -> Table:
         ("Best trade", fmt.money(t.best) + usdt if t.count else fmt.MISSING),
         ("Worst trade", fmt.money(t.worst) + usdt if t.count else fmt.MISSING),
         ("Average holding time", fmt.duration(t.avg_holding_seconds) if t.count else fmt.MISSING),
-        ("Fees", fmt.money(m.costs.fees) + usdt),
-        ("Funding (paid > 0)", fmt.money(m.costs.funding) + usdt),
+        ("Fees (all fills, open positions too)", fmt.money(m.costs.fees) + usdt),
+        ("Funding, paid > 0 (all fills)", fmt.money(m.costs.funding) + usdt),
         ("Traded notional", fmt.money(m.costs.traded_notional) + usdt),
         ("Max drawdown", fmt.fraction_pct(dd.max_pct) + " %"),
         ("Max drawdown amount", fmt.money(dd.max_amount) + usdt),

@@ -99,10 +99,11 @@ def load_file(path: Path, class_name: str) -> StrategyClass:
     if not path.is_file():
         raise StrategyLoadError(f"strategy={where!r}: file {path} not found")
     resolved = path.resolve()
-    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
-    module_name = f"alphadesk_user_strategy_{digest}"
+    # named by path and content: the same file loads once, an edited one loads afresh
+    digest = hashlib.sha256(str(resolved).encode() + b"\0" + resolved.read_bytes())
+    module_name = f"alphadesk_user_strategy_{digest.hexdigest()[:16]}"
     module = sys.modules.get(module_name)
-    if module is None or getattr(module, "__file__", None) != str(resolved):
+    if module is None:
         spec = importlib.util.spec_from_file_location(module_name, resolved)
         if spec is None or spec.loader is None:
             raise StrategyLoadError(f"strategy={where!r}: {path} cannot be imported")
@@ -219,6 +220,8 @@ def parse_overrides(cls: StrategyClass, raw: Iterable[tuple[str, str]]) -> dict[
                 out[key] = tuple(v.strip() for v in value.split(",") if v.strip())
             else:
                 out[key] = value
+        except InvalidField:
+            raise
         except ValueError:
             raise InvalidField(key, value, f"is not a valid {type_name(hint)}") from None
     return out
