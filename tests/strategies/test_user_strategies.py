@@ -154,6 +154,8 @@ def test_build_takes_a_file_and_the_listing_describes_it(
         ("{dir}/clock.py", "name the class too"),
         ("{dir}/broken.py:Clock", "SyntaxError: "),
         ("{dir}/raises.py:Clock", "ZeroDivisionError: division by zero (line 2)"),
+        ("{dir}/badname.py:Spaced", "Spaced.name='my clock' must be 1-40 letters, digits or _"),
+        ("{dir}/badname.py:Abstract", "Abstract does not implement indicators, on_bar"),
         ("nope", "strategy='nope': unknown; known: ema_cross, lxalgo, momentum, shortseller"),
     ],
 )
@@ -164,6 +166,10 @@ def test_a_strategy_that_cannot_be_loaded_is_one_line(
     (tmp_path / "clock.py").write_text(CLOCK_STRATEGY)
     (tmp_path / "broken.py").write_text("class Clock(:\n")
     (tmp_path / "raises.py").write_text("import math\nx = 1 / 0\n")
+    (tmp_path / "badname.py").write_text(
+        CLOCK_STRATEGY + "\nclass Spaced(Clock):\n    name = 'my clock'\n"
+        "\nclass Abstract(Strategy[ClockParams]):\n    name = 'abstract'\n"
+    )
     code, _, err = _desk(
         capsys, "backtest", "--strategy", spec.format(dir=tmp_path), "--data", str(market_csv(BTC))
     )

@@ -20,6 +20,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import inspect
+import re
 import sys
 import typing
 from collections.abc import Iterable, Mapping
@@ -33,6 +34,8 @@ from alphadesk.strategies.api import Strategy
 from alphadesk.strategies.params import override
 
 ENTRY_POINT_GROUP = "alphadesk.strategies"
+NAME_RE = re.compile(r"[A-Za-z0-9_]{1,40}")
+"""A strategy's name starts its backtest bot id, which goes into Bybit's orderLinkId."""
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 
@@ -169,8 +172,11 @@ def check(found: object, where: str) -> StrategyClass:
             f"strategy={where!r}: {found.__name__} does not implement {', '.join(abstract)}"
         )
     name = getattr(found, "name", None)
-    if not isinstance(name, str) or not name:
-        raise StrategyLoadError(f"strategy={where!r}: {found.__name__}.name must be a string")
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise StrategyLoadError(
+            f"strategy={where!r}: {found.__name__}.name={name!r} must be 1-40 letters, digits "
+            "or _ (it names the strategy's bot and orders)"
+        )
     params_type = getattr(found, "params_type", None)
     if not (inspect.isclass(params_type) and dataclasses.is_dataclass(params_type)):
         raise StrategyLoadError(
