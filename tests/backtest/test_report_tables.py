@@ -42,6 +42,7 @@ def test_the_formatter_rounds_half_even_with_units_left_to_the_caller() -> None:
     assert fmt.duration(59) == "00:01"
     assert fmt.timestamp(1_759_276_800_000) == "2025-10-01 00:00"
     assert fmt.exact(Decimal("0.0100")) == "0.01" and fmt.exact(Decimal("1E+2")) == "100"
+    assert fmt.rounded(2.675) == 2.68 and str(fmt.rounded(-0.001)) == "0.0"  # as money() does
 
 
 def test_tables_add_up_to_the_json(result: BacktestResult) -> None:
@@ -140,8 +141,10 @@ def test_the_equity_chart_keeps_the_max_drawdown_when_thinned(
     points = chart_data.equity_points(result)
     full, kept = points["downsampled"]
     assert full == len(result.times_ms) and kept < 4 * 300 + 2 < full
-    worst = -result.metrics.drawdown.max_pct * 100
-    assert min(points["drawdown"]) == pytest.approx(worst, abs=1e-4)
+    # the chart's worst drawdown and last equity read exactly as the summary's
+    summary = dict(tables.summary(result).rows)
+    assert f"{fmt.fixed(-min(points['drawdown']))} %" == summary["Max drawdown"]
+    assert f"{fmt.money(points['equity'][-1])} USDT" == summary["Final equity"]
     assert max(points["equity"]) == pytest.approx(float(np.max(result.equity)), abs=0.01)
     assert points["t"] == sorted(points["t"]) and points["t"][-1] == result.times_ms[-1] // 1000
 

@@ -15,8 +15,9 @@
   ones (moving averages, bands, lagged prices) are drawn over the candles; each other kind (RSI,
   ADX, ratios) gets a pane of its own below, at most :data:`MAX_OSCILLATOR_PANES`.
 
-Times are epoch seconds (the chart library's unit). Numbers are rounded to 8 significant digits;
-the charts are for looking, the tables and the JSON carry the exact values.
+Times are epoch seconds (the chart library's unit). Equity (USDT) and drawdown (%) are rounded
+to 2 decimals by the report's formatter, so the values under the cursor read as the tables do;
+prices and indicators to 8 significant digits.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alphadesk.adapters.sim.feed import BarArrays
+from alphadesk.backtest import formatting as fmt
 from alphadesk.backtest.result import BacktestResult
 from alphadesk.domain.enums import Side
 from alphadesk.strategies.features import Ohlcv, compute
@@ -73,8 +75,8 @@ def equity_points(result: BacktestResult) -> dict[str, list[Any]]:
         idx = np.arange(n)
     return {
         "t": (times[idx] // 1000).tolist(),
-        "equity": [round(v, 2) for v in equity[idx].tolist()],
-        "drawdown": [round(v, 4) for v in dd[idx].tolist()],
+        "equity": [fmt.rounded(v, 2) for v in equity[idx].tolist()],
+        "drawdown": [fmt.rounded(v, 2) for v in dd[idx].tolist()],
         "downsampled": [int(n), len(idx)],
     }
 

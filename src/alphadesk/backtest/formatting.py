@@ -43,6 +43,16 @@ def fixed(value: Number | None, places: int = 2) -> str:
     return f"{rounded:,.{places}f}"
 
 
+def rounded(value: float, places: int = 2) -> float:
+    """``value`` rounded as :func:`fixed` rounds it, as a float: chart data, so a value under the
+    cursor reads exactly as the same value in a table."""
+    d = _decimal(value)
+    if d is None:
+        return value
+    out = float(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+    return out if out != 0 else 0.0  # never -0.0, which a browser prints as "-0.00"
+
+
 def money(value: Number | None) -> str:
     """USDT, 2 decimals: ``-1,234.57``."""
     return fixed(value, 2)
