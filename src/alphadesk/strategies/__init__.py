@@ -2,6 +2,8 @@
 
 ``build(name, **overrides)`` is how the CLI, settings and tests get a configured strategy: the
 seed's parameters are each strategy's defaults, and every override is checked by name and value.
+``name`` may also be ``path/to/file.py:ClassName`` or an installed package's entry point in the
+``alphadesk.strategies`` group (:mod:`alphadesk.strategies.catalog`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from alphadesk.strategies.api import Strategy
+from alphadesk.strategies.catalog import instantiate, resolve
 from alphadesk.strategies.ema_cross import EmaCross
 from alphadesk.strategies.lxalgo import LxAlgo
 from alphadesk.strategies.momentum import Momentum
-from alphadesk.strategies.params import override
 from alphadesk.strategies.shortseller import ShortSeller
 
 STRATEGIES: dict[str, type[Strategy[Any]]] = {
@@ -26,14 +28,10 @@ STRATEGIES: dict[str, type[Strategy[Any]]] = {
 def build(name: str, **param_overrides: Any) -> Strategy[Any]:
     """A fresh strategy ``name`` with its default params changed by ``param_overrides``.
 
-    Raises ValueError naming the strategy or the parameter when either is unknown or a value is
-    invalid.
+    Raises ValueError naming the strategy or the parameter when either is unknown, cannot be
+    loaded, or a value is invalid.
     """
-    cls = STRATEGIES.get(name)
-    if cls is None:
-        raise ValueError(f"strategy={name!r}: unknown; known: {', '.join(sorted(STRATEGIES))}")
-    params = override(cls.params_type(), param_overrides)
-    return cls(params)
+    return instantiate(resolve(name, STRATEGIES), param_overrides)
 
 
 __all__ = ["STRATEGIES", "Strategy", "build"]

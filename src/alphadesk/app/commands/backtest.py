@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import typing
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from alphadesk.adapters.bybit.config import parse_flag
 from alphadesk.app.commands import checks
 from alphadesk.app.settings import SettingsError
+from alphadesk.backtest.console import print_report
 from alphadesk.backtest.data import PERIOD, load
 from alphadesk.backtest.report import to_html
-from alphadesk.backtest.result import summarize, to_dict, to_json
+from alphadesk.backtest.result import summarize, to_json
 from alphadesk.backtest.runner import Progress, run
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.domain.errors import InvalidField
-from alphadesk.strategies import STRATEGIES, build
+from alphadesk.strategies import STRATEGIES
+from alphadesk.strategies.catalog import infos, instantiate, parse_overrides, render, resolve
 
 
 def _time_ms(text: str) -> int:
@@ -43,27 +43,8 @@ def _param(text: str) -> tuple[str, str]:
 
 
 def _coerce_params(name: str, raw: list[tuple[str, str]]) -> dict[str, Any]:
-    """Command-line strings to the params' field types (int, float, bool, tuples); the
-    strategy's own override still validates every value."""
-    hints = typing.get_type_hints(STRATEGIES[name].params_type)
-    out: dict[str, Any] = {}
-    for key, value in raw:
-        hint = hints.get(key)
-        try:
-            if hint is int:
-                out[key] = int(value)
-            elif hint is float:
-                out[key] = float(value)
-            elif hint is bool:
-                out[key] = parse_flag(f"--param {key}", value)
-            elif typing.get_origin(hint) is tuple:
-                out[key] = tuple(v.strip() for v in value.split(",") if v.strip())
-            else:
-                out[key] = value
-        except ValueError:
-            kind = getattr(hint, '__name__', hint)
-            raise InvalidField(key, value, f"is not a valid {kind}") from None
-    return out
+    """``--param`` strings as the named strategy's field types (``alphadesk bot`` shares it)."""
+    return parse_overrides(resolve(name, STRATEGIES), raw)
 
 
 def _decimal(text: str) -> Decimal:
@@ -73,9 +54,34 @@ def _decimal(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+class _HelpWithStrategies(argparse.Action):
+    """``-h``: the flags, then every strategy with its parameters. Built only when asked, so
+    installed strategy packages are not imported by every other command."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> None:
+        parser.epilog = "strategies (--strategy NAME, --param k=v):\n\n" + render(infos(STRATEGIES))
+        parser.print_help()
+        parser.exit()
+
+
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("backtest", help="run a strategy over historical candles")
-    p.add_argument("--strategy", required=True, choices=sorted(STRATEGIES))
+    p = subparsers.add_parser(
+        "backtest",
+        help="run a strategy over historical candles",
+        add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-h", "--help", action=_HelpWithStrategies, help="show this help and exit")
+    p.add_argument(
+        "--strategy",
+        required=True,
+        metavar="NAME|FILE.py:Class",
+        help="a built-in or installed strategy (`alphadesk strategies` lists them), "
+        "or a class in a file of your own",
+    )
     p.add_argument("--data", required=True, nargs="+", type=Path, metavar="FILE")
     p.add_argument("--from", dest="start", type=_time_ms, help="UTC date/time or epoch ms")
     p.add_argument("--to", dest="end", type=_time_ms, help="UTC date/time or epoch ms")
@@ -133,7 +139,8 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     _check_args(args)
     try:
-        strategy = build(args.strategy, **_coerce_params(args.strategy, args.param))
+        cls = resolve(args.strategy, STRATEGIES)
+        strategy = instantiate(cls, parse_overrides(cls, args.param))
         settings = BacktestSettings(
             initial_equity=args.equity,
             taker_fee=taker,
@@ -163,11 +170,5 @@ def handle(args: argparse.Namespace) -> int:
         args.json_out.write_text(to_json(result), encoding="utf-8")
     if args.report:
         args.report.write_text(to_html(result), encoding="utf-8")
-    m = to_dict(result)["metrics"]
-    print(
-        f"{strategy.name}: {result.bars} bars, {m['trades']} trades, net PnL {m['net_pnl']} "
-        f"({m['return_pct']} %), win rate {m['win_rate']}, profit factor {m['profit_factor']}, "
-        f"max drawdown {m['max_drawdown_pct']} %, sharpe {m['sharpe']}, fees {m['fees']}, "
-        f"funding {m['funding']}"
-    )
+    print_report(result)
     return 0

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import sys
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from alphadesk.adapters.memory import MemoryState
@@ -29,6 +28,7 @@ from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.commands import checks
+from alphadesk.backtest import formatting as fmt
 from alphadesk.backtest.data import load
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import BacktestResult, summarize
@@ -78,10 +78,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:+,.2f}"
-
-
 def _say(text: str = "") -> None:
     print(text, flush=True)
 
@@ -119,8 +115,9 @@ def handle(args: argparse.Namespace) -> int:
     for bot, result in results:
         m = result.metrics
         _say(
-            f"{bot.bot_id:<16} {m.trades.count:>6} {m.trades.win_rate * 100:>6.1f} "
-            f"{_money(m.net_pnl):>12} {m.costs.fees:>10,.2f} {m.drawdown.max_pct * 100:>6.1f}%"
+            f"{bot.bot_id:<16} {fmt.count(m.trades.count):>6} "
+            f"{fmt.fraction_pct(m.trades.win_rate):>6} {fmt.money(m.net_pnl):>12} "
+            f"{fmt.money(m.costs.fees):>10} {fmt.fraction_pct(m.drawdown.max_pct):>6}%"
         )
     _say()
     for line in stored:
