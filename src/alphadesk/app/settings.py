@@ -74,6 +74,11 @@ class Settings:
     telegram_token: Secret = field(default_factory=lambda: Secret(""))
     telegram_admin_ids: tuple[int, ...] = ()
     log_level: str = "INFO"
+    log_format: str = "auto"
+    log_file: Path | None = None
+    log_file_max_mb: int = 50
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def bot(self, bot_id: str) -> BotSettings:
         for bot in self.bots:
@@ -192,6 +197,37 @@ def _log_level(env: Mapping[str, str]) -> str:
     return level
 
 
+LOG_FORMATS = ("auto", "json", "text")
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_FORMAT") or "auto"
+    if raw.strip().lower() not in LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT={raw!r}: expected auto, json or text")
+    return raw.strip().lower()
+
+
+def _int(env: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    raw = env.get(name) or None
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r}: must be a whole number from {low} to {high}")
+    return value
+
+
+def _metrics_host(env: Mapping[str, str]) -> str:
+    """Loopback unless asked: the metrics page names bots and their equity."""
+    raw = (env.get("ALPHADESK_METRICS_HOST") or "127.0.0.1").strip()
+    if not raw or any(c.isspace() or c in "/@" for c in raw):
+        raise SettingsError(f"ALPHADESK_METRICS_HOST={raw!r}: expected a host name or address")
+    return raw
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -259,4 +295,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         telegram_token=Secret(env.get("C2_TELEGRAM_BOT_TOKEN", "")),
         telegram_admin_ids=_admin_ids(env.get("C2_TELEGRAM_ADMIN_IDS")),
         log_level=_log_level(env),
+        log_format=_log_format(env),
+        log_file=Path(env["LOG_FILE"]) if env.get("LOG_FILE") else None,
+        log_file_max_mb=_int(env, "LOG_FILE_MAX_MB", 1, 10_000) or 50,
+        metrics_port=_int(env, "ALPHADESK_METRICS_PORT", 0, 65_535),
+        metrics_host=_metrics_host(env),
     )
