@@ -25,7 +25,11 @@ from decimal import Decimal
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import (
+    CONTENT_TYPE_LATEST,
+    generate_latest,
+    write_to_textfile,
+)
 from prometheus_client.registry import Collector
 
 from alphadesk.adapters.bybit.rest import RestStats
@@ -78,7 +82,8 @@ class _Reader(Collector):
         self.health: Callable[[], HealthReport] | None = None
         self.rest: dict[str, Callable[[], RestStats]] = {}
         self.bots: list[Callable[[], BotSnapshot | None]] = []
-        self.reconcile: dict[str, int] | None = None
+        self.reconcile: dict[str, dict[str, int]] | None = None
+        self.reconciled_at: float | None = None
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(f"{PREFIX}_service_info", "The desk service serving this page.",
@@ -89,15 +94,30 @@ class _Reader(Collector):
         yield from self._health()
         yield from self._rest()
         yield from self._bots()
-        if self.reconcile is not None:
-            diff = GaugeMetricFamily(
-                f"{PREFIX}_reconcile_differences",
-                "Differences between the ledger and the venue found by the last reconcile.",
-                labels=["kind"],
-            )
-            for kind, count in sorted(self.reconcile.items()):
-                diff.add_metric([kind], count)
-            yield diff
+        yield from self._reconcile()
+
+    def _reconcile(self) -> Iterator[Metric]:
+        if self.reconcile is None:
+            return
+        total = GaugeMetricFamily(
+            f"{PREFIX}_reconcile_differences",
+            "Differences between the ledger and the venue found by the last reconcile.",
+            labels=["account"],
+        )
+        by_kind = GaugeMetricFamily(
+            f"{PREFIX}_reconcile_differences_by_kind",
+            "The last reconcile's differences by kind (position, execution, order, pnl …).",
+            labels=["account", "kind"],
+        )
+        for account, kinds in sorted(self.reconcile.items()):
+            total.add_metric([account], sum(kinds.values()))
+            for kind, count in sorted(kinds.items()):
+                by_kind.add_metric([account, kind], count)
+        yield from (total, by_kind)
+        if self.reconciled_at is not None:
+            yield GaugeMetricFamily(f"{PREFIX}_reconcile_last_run_timestamp_seconds",
+                                    "When the last reconcile finished (Unix time).",
+                                    value=self.reconciled_at)
 
     def _ingest(self) -> Iterator[Metric]:
         if not self.ingest:
@@ -224,12 +244,21 @@ class DeskMetrics:
     def observe_bot(self, snapshot: Callable[[], BotSnapshot | None]) -> None:
         self._reader.bots.append(snapshot)
 
-    def reconciled(self, differences: Iterable[str]) -> None:
-        """The kinds of the differences the last reconcile found (an empty list: none)."""
-        counts: dict[str, int] = {}
-        for kind in differences:
-            counts[kind] = counts.get(kind, 0) + 1
+    def reconciled(self, accounts: Iterable[str], differences: Iterable[tuple[str, str]],
+                   at: float) -> None:
+        """The last reconcile: every account it compared, the (account, kind) of each difference
+        it found, and when (Unix time)."""
+        counts: dict[str, dict[str, int]] = {account: {} for account in accounts}
+        for account, kind in differences:
+            kinds = counts.setdefault(account, {})
+            kinds[kind] = kinds.get(kind, 0) + 1
         self._reader.reconcile = counts
+        self._reader.reconciled_at = at
+
+    def write_textfile(self, path: str) -> None:
+        """The page as a file, written atomically, for node_exporter's textfile collector: how a
+        one-shot job (``alphadesk reconcile``) is scraped."""
+        write_to_textfile(path, self.registry)
 
     # -- the engine's port (engine.inbox.CommitObserver) -----------------------------------------
 

@@ -140,6 +140,8 @@ class Bot:
         self._live: BotStatusStore | None = None
         self._live_failing = False
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self.recorder: FillRecorder | None = None
+        """The paper bot's fill recorder (its stats feed the metrics page)."""
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -173,6 +175,7 @@ class Bot:
                     markets=state.market, alerts=state.bus,
                     dead_letters=JsonlDeadLetters(folder / f"{self.bot_id}.dead_letters.jsonl"),
                 )  # fmt: skip
+                self.recorder = recorder
                 return await self._run_paper(writer, bots, recorder)
             return await self._run_bybit(writer, bots)
         finally:
