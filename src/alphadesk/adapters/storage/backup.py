@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from alphadesk.adapters.storage.probe import ProbeFailed, masked, probe
 from alphadesk.adapters.storage.urls import DatabaseUrl
 
 Kind = Literal["postgresql", "sqlite"]
@@ -137,38 +138,20 @@ def _libpq_url(url: DatabaseUrl) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(netloc=netloc)), password
 
 
-def _masked(text: str, url: DatabaseUrl) -> str:
-    password = urlsplit(url.asyncpg_dsn).password
-    return text.replace(password, "***") if password else text
-
-
 async def _server(url: DatabaseUrl, source: str) -> _Server:
     """Reach the server, refuse a pooler, and say its version."""
-    import asyncpg
-
     try:
-        conn = await asyncpg.connect(url.asyncpg_dsn, timeout=CONNECT_TIMEOUT_S,
-                                     statement_cache_size=0)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        reason = _masked(f"{type(exc).__name__}: {exc}".splitlines()[0], url)
-        raise BackupError(f"{source}={url.redacted!r}: cannot connect: {reason}") from None
-    try:
-        row = await conn.fetchrow(
-            "SELECT inet_server_port() AS port, current_setting('server_version_num') AS num, "
-            "current_setting('server_version') AS version"
-        )
-    finally:
-        await conn.close()
-    assert row is not None
-    asked = urlsplit(url.asyncpg_dsn).port or 5432
-    if row["port"] is not None and int(row["port"]) != asked:
+        found = await probe(url, CONNECT_TIMEOUT_S)
+    except ProbeFailed as exc:
+        raise BackupError(f"{source}={url.redacted!r}: cannot connect: {exc}") from None
+    if found.pooled:
         raise BackupError(
             f"{source}={url.redacted!r}: reaches PostgreSQL through a connection pooler (port "
-            f"{asked}; the server listens on {row['port']}): backups and restores must go "
-            "straight to PostgreSQL, not through PgBouncer; pass --database-url with the "
-            "server's own host and port (or set BACKUP_DATABASE_URL)"
+            f"{found.url_port}; the server listens on {found.server_port}): backups and "
+            "restores must go straight to PostgreSQL, not through PgBouncer; pass "
+            "--database-url with the server's own host and port (or set BACKUP_DATABASE_URL)"
         )
-    return _Server(int(row["num"]) // 10000, str(row["version"]))
+    return _Server(found.server_major, found.server_version)
 
 
 def _tool(name: str, server_major: int, pg_bin: Path | None) -> Path:
@@ -221,7 +204,7 @@ def _env(password: str | None) -> dict[str, str]:
 
 
 def _failed(tool: str, code: int, err: str, url: DatabaseUrl) -> BackupError:
-    lines = [line for line in _masked(err, url).splitlines() if line.strip()]
+    lines = [line for line in masked(err, url).splitlines() if line.strip()]
     detail = "; ".join(lines[-3:]) or f"exit status {code}"
     return BackupError(f"{tool} failed on {url.redacted}: {detail}")
 
