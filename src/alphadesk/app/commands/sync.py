@@ -92,6 +92,7 @@ def run_backfill(args: argparse.Namespace) -> int:
 
 def run_incremental(args: argparse.Namespace) -> int:
     every = parse_every(args.every) if args.every else None
+    observability.port(args, _settings())  # a bad --metrics-port stops it before any work
     try:
         return asyncio.run(_incremental(args, every))
     except KeyboardInterrupt:
