@@ -2,7 +2,7 @@
 
 The database is ``--url``, else ``$DATABASE_URL``, else the SQLite file ``./alphadesk.db``;
 ``postgresql://…`` and ``sqlite:///path`` are accepted. Output names the database with any
-password masked.
+password masked. ``db backup`` and ``db restore`` live in :mod:`.db_backup`.
 """
 
 from __future__ import annotations
