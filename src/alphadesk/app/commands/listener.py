@@ -113,7 +113,7 @@ async def _serve(args: argparse.Namespace) -> int:
               "SHORTSELLER_BYBIT_API_SECRET)", file=sys.stderr)
         return 2
     checks.positive("--gapfill-every", args.gapfill_every)
-    observability.port(args, settings)  # a bad --metrics-port stops it before any work
+    metrics_port = observability.port(args, settings)  # a bad one stops it before any work
     await checks.database_async(None, "DATABASE_URL", settings)
     await checks.redis_async(settings)
     store = await open_store(settings.database_url)
@@ -132,8 +132,7 @@ async def _serve(args: argparse.Namespace) -> int:
                     dead_letters=letters, account_bots=account_bots(specs),
                     mismatch_grace_s=10.0, db_retry_s=2.0)
     ingest.recorder.trades = RoundTripKeeper(store, trips)  # completed_trades as fills land
-    metrics = DeskMetrics("listener")
-    metrics.observe_ingest(ingest.stats, lambda: ingest.spool.depth().records)
+    metrics = DeskMetrics("listener") if metrics_port is not None else None  # off: no cost
     public = AccountConfig.public(environment=Environment(settings.bybit_environment),
                                   base_url=settings.bybit_base_url)
     listener = Listener(ingest, specs, symbols=args.symbols, public_config=public,
@@ -141,8 +140,10 @@ async def _serve(args: argparse.Namespace) -> int:
                         watermarks=FileWatermarks(args.spool_dir / "watermarks.json"),
                         gapfill_every_s=args.gapfill_every,
                         dead_letters=letters, observer=metrics)
-    metrics.observe_health(listener.report)
-    metrics.observe_rest({feed.spec.account: feed.rest.stats for feed in listener.feeds})
+    if metrics is not None:
+        metrics.observe_ingest(ingest.stats, lambda: ingest.spool.depth().records)
+        metrics.observe_health(listener.report)
+        metrics.observe_rest({feed.spec.account: feed.rest.stats for feed in listener.feeds})
     stack = contextlib.AsyncExitStack()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -150,7 +151,8 @@ async def _serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        await stack.enter_async_context(observability.serving(metrics, args, settings))
+        if metrics is not None:
+            await stack.enter_async_context(observability.serving(metrics, args, settings))
         await listener.start()
         heap.settle()  # after start-up: its objects live as long as the process
         names = ", ".join(f"{s.account} ({', '.join(s.bots)})" for s in specs)
