@@ -142,6 +142,8 @@ class Bot:
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.recorder: FillRecorder | None = None
         """The paper bot's fill recorder (its stats feed the metrics page)."""
+        self.client: BybitClient | None = None
+        """The Bybit client of a demo/testnet/live run (its REST stats feed the metrics page)."""
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -404,6 +406,7 @@ class Bot:
         if not symbols:
             raise ValueError(f"{strategy.name}: live trading needs an explicit symbol list")
         client = await BybitClient.connect(self._account(), default_bot=self.bot_id)
+        self.client = client
         try:
             return await self._trade_bybit(client, writer, bots, strategy, symbols)
         finally:

@@ -199,6 +199,13 @@ def bot_metrics(bot: Bot) -> Any:
     idle = IngestStats()
     metrics = DeskMetrics("bot")
     metrics.observe_bot(snapshot)
-    metrics.observe_ingest(lambda: bot.recorder.stats if bot.recorder is not None else idle,
-                           lambda: bot.recorder.spooled if bot.recorder is not None else 0)
+    if bot.options.mode == "paper":  # it records its own fills
+        metrics.observe_ingest(lambda: bot.recorder.stats if bot.recorder is not None else idle,
+                               lambda: bot.recorder.spooled if bot.recorder is not None else 0)
+    else:  # the listener records them; the bot's own REST calls and waits are shown
+        from alphadesk.adapters.bybit.rest import RestStats
+
+        none = RestStats()
+        metrics.observe_rest({bot.bot_id: lambda: bot.client.rest.stats
+                              if bot.client is not None else none})
     return metrics
