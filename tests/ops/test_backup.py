@@ -246,3 +246,37 @@ async def test_missing_tool_unreachable_database_and_bad_flags_are_named(
     (tmp_path / "junk.dump").write_text("not a dump")
     assert await _cli(["db", "restore", str(tmp_path / "junk.dump")]) == 1
     assert "neither a pg_dump custom-format archive nor a SQLite file" in capsys.readouterr().err
+
+
+async def test_every_runs_as_a_service_keeping_n_until_stopped(tmp_path: Path) -> None:
+    """``db backup --every`` is the scheduled backup a deployment runs: one now, one per
+    interval, the newest N kept, a clean exit on SIGTERM."""
+    import os
+    import signal
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    await _seed(url)
+    folder = tmp_path / "backups"
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("BACKUP_DATABASE_URL", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alphadesk.app.cli", "db", "backup", "--every", "1s", "--keep", "2",
+        "--to", f"{folder}/", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    made = []
+    try:
+        assert proc.stdout is not None
+        while len(made) < 3:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+            assert line, "the service stopped by itself"
+            if "backed up to" in line:
+                made.append(line.split("backed up to ")[1].split(" (")[0])
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 30)
+    assert code == 0
+    assert len(set(made)) == 3
+    assert [str(p) for p in _listing(folder)] == sorted(made)[-2:]

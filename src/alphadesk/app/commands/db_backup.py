@@ -37,6 +37,9 @@ def register_actions(actions: Any) -> None:
                       help="then delete all but the newest N backups of this database there")
     make.add_argument("--database-url", "--url", dest="url", default=None,
                       help=f"database URL (default: ${BACKUP_URL_VAR}, else $DATABASE_URL)")
+    make.add_argument("--every", default=None, metavar="DURATION",
+                      help="keep running: a backup now and then at this interval (e.g. 24h) "
+                           "until stopped; a failed one is reported and the next one tried")
     make.set_defaults(handler=run_backup)
     back = actions.add_parser("restore", help="restore a backup into an empty database")
     back.add_argument("path", type=Path, help="the backup file (.dump or .sqlite3)")
@@ -86,25 +89,58 @@ def _destination(raw: str | None, url: DatabaseUrl, now: datetime) -> Path:
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    from alphadesk.app.commands.sync import parse_every
+
     try:
         url, source = _url(args.url)
         pg_bin = _pg_bin()
         if args.keep is not None and args.keep < 1:
             raise SettingsError(f"--keep={args.keep}: must be at least 1")
-        dest = _destination(args.to, url, datetime.now(UTC))
-    except SettingsError as exc:
+        every = parse_every(args.every) if args.every else None
+        _destination(args.to, url, datetime.now(UTC))  # the folder can be made
+    except (SettingsError, ValueError) as exc:
         print(f"db backup: {exc}", file=sys.stderr)
         return 2
+    if every is None:
+        return asyncio.run(_once(args, url, source, pg_bin))
     try:
-        made = asyncio.run(backups.backup(url, dest, source=source, pg_bin=pg_bin))
-        print(f"{url.redacted}: backed up to {made.path} ({made.size:,} bytes)")
+        return asyncio.run(_every(args, url, source, pg_bin, every))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _once(args: argparse.Namespace, url: DatabaseUrl, source: str,
+                pg_bin: Path | None) -> int:
+    dest = _destination(args.to, url, datetime.now(UTC))
+    try:
+        made = await backups.backup(url, dest, source=source, pg_bin=pg_bin)
+        print(f"{url.redacted}: backed up to {made.path} ({made.size:,} bytes)", flush=True)
         if args.keep is not None:
             gone = backups.prune(made.path.parent, backups.database_name(url), args.keep)
             for path in gone:
-                print(f"deleted {path} (keeping the newest {args.keep})")
+                print(f"deleted {path} (keeping the newest {args.keep})", flush=True)
     except backups.BackupError as exc:
-        print(f"db backup: {exc}", file=sys.stderr)
+        print(f"db backup: {exc}", file=sys.stderr, flush=True)
         return 1
+    return 0
+
+
+async def _every(args: argparse.Namespace, url: DatabaseUrl, source: str, pg_bin: Path | None,
+                 every_s: float) -> int:
+    """The scheduled backup a deployment runs as a service (no cron needed): one now, then one
+    per interval, until SIGINT/SIGTERM; exit 0 when stopped, whatever a single run did."""
+    import contextlib
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        await _once(args, url, source, pg_bin)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)
     return 0
 
 
