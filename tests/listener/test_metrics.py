@@ -136,3 +136,58 @@ async def test_the_listeners_metrics_move_as_fills_flow(
             err = await proc.stderr.read() if proc.stderr else b""
         assert code == 0, err.decode()[-2000:]
         assert account.secret.encode() not in err
+
+
+class _Lags:
+    def __init__(self) -> None:
+        self.seen: list[float] = []
+
+    def frame_committed(self, lag_s: float) -> None:
+        self.seen.append(lag_s)
+
+
+class _Source:
+    owes_gapfill = False
+
+
+async def test_the_inbox_reports_each_fill_frames_lag_once_on_an_injected_clock(
+    tmp_path: Path,
+) -> None:
+    """Frames are stamped as they are queued and told once their batch is durable; a frame
+    without fills is not a lag sample."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from listener_support import sqlite_ledger
+
+    from alphadesk.adapters.memory import MemorySpool
+    from alphadesk.domain.fills import Fill
+    from alphadesk.engine.inbox import Inbox
+    from alphadesk.engine.ingest import Ingest
+
+    ledger = await sqlite_ledger(tmp_path / "ledger.db")
+    now = [100.0]
+    lags = _Lags()
+    inbox = Inbox(Ingest(ledger.writer, MemorySpool()), observer=lags, clock=lambda: now[0])
+
+    def fill(n: int) -> Fill:
+        return Fill(venue="bybit", account="acct1", exec_id=f"lag-{n}", bot_id="bot1",
+                    symbol="BTCUSDT", side=Side.BUY, price=Decimal(95000), qty=Decimal("0.01"),
+                    fee=Decimal("0.5"), exec_time=datetime(2025, 5, 3, 8, n, tzinfo=UTC))
+
+    source = _Source()
+    await inbox.put(source, [fill(1)])
+    now[0] = 100.25
+    await inbox.put(source, [fill(2), fill(3)])
+    await inbox.put(source, [])  # a frame with no fill (an order update, say)
+    now[0] = 101.0  # the batch commits "now"
+    writer = asyncio.create_task(inbox.run())
+    try:
+        await eventually(lambda: len(lags.seen) == 2, within_s=10)
+        await inbox.drain(5)
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        await ledger.store.close()
+    assert lags.seen == [1.0, 0.75]
+    assert not source.owes_gapfill

@@ -18,7 +18,7 @@ import contextlib
 import signal
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from alphadesk.adapters.bybit.config import check_base_url
 from alphadesk.app import observability
@@ -28,6 +28,9 @@ from alphadesk.app.commands import checks
 from alphadesk.app.commands.backtest import _coerce_params, _param, _time_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.strategies import build
+
+if TYPE_CHECKING:  # loads aiohttp and prometheus_client: only when a page is served
+    from alphadesk.adapters.metrics import DeskMetrics
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -181,7 +184,7 @@ async def _main(bot: Bot, args: argparse.Namespace | None = None,
         return await bot.run()
 
 
-def bot_metrics(bot: Bot) -> Any:
+def bot_metrics(bot: Bot) -> DeskMetrics:
     """A bot's page: its equity, PnL, kill-switch state and open positions once it runs, and
     (paper) the fills it recorded."""
     from alphadesk.adapters.metrics import BotSnapshot, DeskMetrics

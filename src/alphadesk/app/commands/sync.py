@@ -26,6 +26,7 @@ from alphadesk.app import observability
 
 if TYPE_CHECKING:
     from alphadesk.adapters.bybit.rest import BybitRest
+    from alphadesk.adapters.metrics import DeskMetrics
     from alphadesk.app.settings import Settings
     from alphadesk.engine.recorder import FillRecorder
     from alphadesk.engine.sync import AccountTotals, SyncAccount, SyncStatusStore
@@ -257,7 +258,7 @@ async def _incremental(args: argparse.Namespace, every: float | None) -> int:
                 return code
 
 
-def _metrics(desk: _Desk) -> Any:
+def _metrics(desk: _Desk) -> DeskMetrics:
     """The sync service's page: fills it wrote, and each account's REST calls and waits."""
     from alphadesk.adapters.metrics import DeskMetrics
 
