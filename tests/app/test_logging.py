@@ -168,12 +168,14 @@ def test_json_lines_carry_extra_fields_and_mask_secrets_everywhere() -> None:
     except RuntimeError as err:
         rec = record("key %s", SECRET, exc=err)
     rec.bot_id, rec.fills, rec.note = "lxalgo_001", 3, f'quoted "{SECRET}"'
+    rec.ratio = float("nan")
     line = formatter.format(rec)
     assert SECRET not in line and "\n" not in line
     doc = json.loads(line)
     assert (doc["level"], doc["logger"], doc["message"]) == ("WARNING", "alphadesk.test", "key ***")
     assert "RuntimeError: signing failed with ***" in doc["exc"]
     assert (doc["bot_id"], doc["fills"], doc["note"]) == ("lxalgo_001", 3, 'quoted "***"')
+    assert doc["ratio"] == "nan"  # strict JSON has no NaN
 
 
 def test_auto_is_text_on_a_terminal_and_json_elsewhere(tmp_path: Path) -> None:

@@ -24,12 +24,15 @@ from alphadesk.strategies.api import TradingState
     ("ALPHADESK_METRICS_PORT", "http", "ALPHADESK_METRICS_PORT='http': must be a whole number"),
     ("ALPHADESK_METRICS_PORT", "70000", "ALPHADESK_METRICS_PORT='70000': must be a whole"),
     ("ALPHADESK_METRICS_HOST", "a b", "ALPHADESK_METRICS_HOST='a b': expected a host name"),
+    ("LOG_FILE", ".", "LOG_FILE='.': is a folder"),
+    ("LOG_FILE", "notes.txt/desk.log", "LOG_FILE='notes.txt/desk.log': 'notes.txt' is not a"),
 ])
 def test_a_bad_operations_variable_stops_every_command_naming_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str,
     message: str, tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
     monkeypatch.setenv(name, value)
     assert main(["db", "current"]) == 2
     assert message in capsys.readouterr().err

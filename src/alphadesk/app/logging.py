@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import logging.handlers
+import math
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -120,7 +121,9 @@ class JsonFormatter(logging.Formatter):
             doc["stack"] = self.formatStack(record.stack_info)
         for key, value in record.__dict__.items():
             if key not in _RECORD_FIELDS and not key.startswith("_") and key not in doc:
-                doc[key] = value if isinstance(value, int | float | bool | None) else str(value)
+                plain = isinstance(value, int | bool | None) or (
+                    isinstance(value, float) and math.isfinite(value))
+                doc[key] = value if plain else str(value)  # NaN is not JSON
         for key, value in doc.items():
             if isinstance(value, str):
                 doc[key] = redact(value, self._values)

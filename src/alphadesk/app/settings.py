@@ -220,6 +220,21 @@ def _int(env: Mapping[str, str], name: str, low: int, high: int) -> int | None:
     return value
 
 
+def _log_file(env: Mapping[str, str]) -> Path | None:
+    """A file that can be written: not a folder, under a folder (made when missing)."""
+    raw = env.get("LOG_FILE") or None
+    if raw is None:
+        return None
+    path = Path(raw)
+    probe = path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if path.is_dir() or not probe.is_dir():
+        what = "is a folder" if path.is_dir() else f"{str(probe)!r} is not a folder"
+        raise SettingsError(f"LOG_FILE={raw!r}: {what}")
+    return path
+
+
 def _metrics_host(env: Mapping[str, str]) -> str:
     """Loopback unless asked: the metrics page names bots and their equity."""
     raw = (env.get("ALPHADESK_METRICS_HOST") or "127.0.0.1").strip()
@@ -296,7 +311,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         telegram_admin_ids=_admin_ids(env.get("C2_TELEGRAM_ADMIN_IDS")),
         log_level=_log_level(env),
         log_format=_log_format(env),
-        log_file=Path(env["LOG_FILE"]) if env.get("LOG_FILE") else None,
+        log_file=_log_file(env),
         log_file_max_mb=_int(env, "LOG_FILE_MAX_MB", 1, 10_000) or 50,
         metrics_port=_int(env, "ALPHADESK_METRICS_PORT", 0, 65_535),
         metrics_host=_metrics_host(env),
