@@ -1,10 +1,13 @@
 """One logging set-up for every ``alphadesk`` process: UTC ISO time, level, logger name, and no
-secret from the environment in any line; checked in real simulator and listener processes."""
+secret from the environment in any line; JSON lines off a terminal, text on one, a rotated file
+with ``LOG_FILE``; checked in real simulator and listener processes."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import logging.handlers
 import os
 import re
 import signal
@@ -67,7 +70,8 @@ def test_configure_replaces_its_own_handler_keeps_others_and_installed_restores(
         with desk_logging.installed("INFO", [Secret(SECRET)]):
             desk_logging.configure("WARNING", [Secret(SECRET)])
             ours = [h for h in root.handlers
-                    if isinstance(h.formatter, desk_logging.DeskFormatter)]
+                    if isinstance(h.formatter, desk_logging.DeskFormatter
+                                  | desk_logging.JsonFormatter)]
             assert len(ours) == 1 and foreign in root.handlers
             assert root.level == logging.WARNING
             logging.getLogger("alphadesk.test").warning("token %s", SECRET)
@@ -114,11 +118,22 @@ async def _run_until_first_line(argv: list[str], env: dict[str, str], err: Path,
     return code
 
 
-async def test_the_simulator_process_logs_with_time_and_level_and_no_secret(
+def _json_lines(path: Path) -> list[dict[str, object]]:
+    """Every line of a JSON log, parsed; each has a UTC time, a level, a logger and a message."""
+    docs = [json.loads(line) for line in _lines(path)]
+    for doc in docs:
+        assert {"time", "level", "logger", "message"} <= set(doc), doc
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", str(doc["time"])), doc
+        assert doc["level"] in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), doc
+    return docs
+
+
+async def test_the_simulator_process_logs_text_when_asked_and_no_secret(
     market_csv: Callable[[str], Path], tmp_path: Path,
 ) -> None:
     err = tmp_path / "simulator.err"
-    env = _env(SHORTSELLER_BYBIT_API_KEY=KEY, SHORTSELLER_BYBIT_API_SECRET=SECRET)
+    env = _env(SHORTSELLER_BYBIT_API_KEY=KEY, SHORTSELLER_BYBIT_API_SECRET=SECRET,
+               LOG_FORMAT="text")
     code = await _run_until_first_line(
         ["simulator", "--port", "0", "--data", str(market_csv(BTC_5M))], env, err, "simulator: ",
     )
@@ -127,6 +142,75 @@ async def test_the_simulator_process_logs_with_time_and_level_and_no_secret(
     assert any(re.match(LINE.pattern + r"serving http://127\.0\.0\.1:", line) for line in lines)
     assert all(LINE.match(line) for line in lines), lines
     assert SECRET not in _text(err) and KEY not in _text(err)
+
+
+async def test_the_simulator_process_logs_json_off_a_terminal_and_to_a_file(
+    market_csv: Callable[[str], Path], tmp_path: Path,
+) -> None:
+    err, log_file = tmp_path / "simulator.err", tmp_path / "logs" / "simulator.log"
+    env = _env(SHORTSELLER_BYBIT_API_KEY=KEY, SHORTSELLER_BYBIT_API_SECRET=SECRET,
+               LOG_FILE=str(log_file))
+    code = await _run_until_first_line(
+        ["simulator", "--port", "0", "--data", str(market_csv(BTC_5M))], env, err, "simulator: ",
+    )
+    assert code == 0, _text(err)[-2000:]
+    for path in (err, log_file):
+        docs = _json_lines(path)
+        assert any(str(d["message"]).startswith("serving http://127.0.0.1:") for d in docs), docs
+        assert SECRET not in _text(path) and KEY not in _text(path)
+    assert [d["message"] for d in _json_lines(err)] == [d["message"] for d in _json_lines(log_file)]
+
+
+def test_json_lines_carry_extra_fields_and_mask_secrets_everywhere() -> None:
+    formatter = desk_logging.JsonFormatter([Secret(SECRET)])
+    try:
+        raise RuntimeError(f"signing failed with {SECRET}")
+    except RuntimeError as err:
+        rec = record("key %s", SECRET, exc=err)
+    rec.bot_id, rec.fills, rec.note = "lxalgo_001", 3, f'quoted "{SECRET}"'
+    rec.ratio = float("nan")
+    line = formatter.format(rec)
+    assert SECRET not in line and "\n" not in line
+    doc = json.loads(line)
+    assert (doc["level"], doc["logger"], doc["message"]) == ("WARNING", "alphadesk.test", "key ***")
+    assert "RuntimeError: signing failed with ***" in doc["exc"]
+    assert (doc["bot_id"], doc["fills"], doc["note"]) == ("lxalgo_001", 3, 'quoted "***"')
+    assert doc["ratio"] == "nan"  # strict JSON has no NaN
+
+
+def test_auto_is_text_on_a_terminal_and_json_elsewhere(tmp_path: Path) -> None:
+    leader, follower = os.openpty()
+    try:
+        with os.fdopen(follower, "w", closefd=False) as tty, (tmp_path / "f").open("w") as file:
+            assert desk_logging.wants_json("auto", tty) is False
+            assert desk_logging.wants_json("auto", file) is True
+            assert desk_logging.wants_json("text", file) is False
+            assert desk_logging.wants_json("json", tty) is True
+    finally:
+        os.close(leader)
+        os.close(follower)
+    with pytest.raises(ValueError, match="LOG_FORMAT='xml'"):
+        desk_logging.wants_json("xml")
+
+
+def test_the_log_file_rotates_and_keeps_n_old_files(tmp_path: Path) -> None:
+    path = tmp_path / "desk.log"
+    with desk_logging.installed("INFO", [Secret(SECRET)], log_format="auto", log_file=path,
+                                file_max_bytes=2_000, file_keep=2):
+        log = logging.getLogger("alphadesk.rotation")
+        for n in range(100):
+            log.info("line %03d with %s", n, SECRET)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["desk.log", "desk.log.1", "desk.log.2"]
+    numbers = []
+    for name in ("desk.log.2", "desk.log.1", "desk.log"):
+        assert (tmp_path / name).stat().st_size <= 2_000
+        for doc in _json_lines(tmp_path / name):
+            assert doc["logger"] == "alphadesk.rotation" and SECRET not in str(doc["message"])
+            numbers.append(int(str(doc["message"]).split()[1]))
+    assert numbers == list(range(numbers[0], 100)) and numbers[0] > 0  # oldest rotated away
+    assert not any(isinstance(h, logging.handlers.RotatingFileHandler)
+                   for h in logging.getLogger().handlers)
 
 
 async def test_the_listener_process_logs_with_time_and_level_and_no_secret(
@@ -146,7 +230,7 @@ async def test_the_listener_process_logs_with_time_and_level_and_no_secret(
         )
     assert code == 0, _text(err)[-2000:]
     text = _text(err)
-    lines = _lines(err)
-    assert any(re.match(LINE.pattern + "recording shortseller", line) for line in lines), lines
-    assert [line for line in lines if not LINE.match(line) and not line.startswith(" ")] == []
+    docs = _json_lines(err)  # stderr is a file here: one JSON object per line, nothing else
+    assert any(str(d["message"]).startswith("recording shortseller") for d in docs), docs
+    assert {d["logger"] for d in docs} >= {"alphadesk.listener"}
     assert SECRET not in text and KEY not in text

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from alphadesk import simulator
@@ -17,6 +18,7 @@ from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment, Se
 from alphadesk.adapters.storage.bots import open_bots
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.app.bot import Bot, BotOptions
+from alphadesk.app.commands.bot import bot_metrics
 from alphadesk.app.settings import BotSettings, Settings
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar, to_decimal
@@ -29,6 +31,16 @@ from alphadesk.strategies.specs import IndicatorSpec
 
 KEY, SECRET = "PROBEKEY01", "probe-secret-0123456789"
 BOT_ID = "probe_001"
+
+
+async def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with aiohttp.ClientSession() as session, session.get(
+        f"http://127.0.0.1:{port}/metrics") as response:
+        text = await response.text()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 async def until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
@@ -90,6 +102,8 @@ async def test_demo_bot_on_the_simulator(
             heartbeat_s=0.1,
         )
         bot = Bot(settings, options)
+        metrics = bot_metrics(bot)  # what `alphadesk bot --metrics-port` serves
+        port = await metrics.serve()
         started = asyncio.Event()
         bot.on_started = lambda _run: started.set()
         task = asyncio.create_task(bot.run())
@@ -108,8 +122,16 @@ async def test_demo_bot_on_the_simulator(
             sim.advance(1)
             await until(lambda: run.driver.stats.bars > taken or entered())  # noqa: B023
         await until(entered)  # the entry's fill and its trailing stop follow the decision
+        page = await scrape(port)
+        await metrics.close()
         bot.stop()
         await asyncio.wait_for(task, 20)
+        calls = {k: v for k, v in page.items() if k[0] == "alphadesk_rest_calls_total"}
+        assert calls and all(dict(k[1])["account"] == BOT_ID for k in calls)
+        assert any(dict(k[1])["endpoint"].endswith("order/create") for k in calls), calls
+        assert page[("alphadesk_bot_open_positions", (("bot", BOT_ID),))] == 1
+        assert page[("alphadesk_bot_trading_state", (("bot", BOT_ID), ("state", "ACTIVE")))] == 1
+        assert ("alphadesk_fills_written_total", ()) not in page  # the listener writes them
 
         assert run.driver.stats.bars >= 1
         intent = run.engine.intents[0]

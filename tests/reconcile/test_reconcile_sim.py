@@ -258,3 +258,41 @@ async def test_a_halted_bot_stays_halted_when_reconcile_would_reduce_it(
     code, out, _ = await reconcile(sim, capsys, "--repair", "--state-dir", str(state_file.parent))
     assert code == 1 and "ghost-0002" in out
     assert KillSwitch(f"bot:{BOT}", FileStateStore(state_file)).state is TradingState.HALTED
+
+
+def _textfile(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(path.read_text())
+            for s in family.samples}
+
+
+async def test_metrics_file_counts_the_differences_and_goes_to_zero_after_repair(
+    sim: Any, trader: BybitClient, desk_env: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await market(trader, Side.BUY, "0.02")
+    await market(trader, Side.SELL, "0.01")
+    fills = await venue_fills(sim, trader)
+    await record(desk_env, fills[:1])  # the ledger lacks the sell
+    metrics, state_dir = tmp_path / "reconcile.prom", str(tmp_path / "state")
+    code, out, _ = await reconcile(sim, capsys, "--state-dir", state_dir,
+                                   "--metrics-file", str(metrics))
+    assert code == 1, out
+    page = _textfile(metrics)
+    by_kind = {labels[1][1]: v for (name, labels), v in page.items()
+               if name == "alphadesk_reconcile_differences_by_kind"}
+    assert by_kind["fill_not_in_ledger"] == 1 and by_kind["position"] == 1
+    assert page[("alphadesk_reconcile_differences", (("account", "shortseller"),))] == sum(
+        by_kind.values())
+    assert page[("alphadesk_reconcile_last_run_timestamp_seconds", ())] > 0
+
+    code, out, _ = await reconcile(sim, capsys, "--repair", "--state-dir", state_dir)
+    assert code == 0, out
+    code, out, _ = await reconcile(sim, capsys, "--state-dir", state_dir,
+                                   "--metrics-file", str(metrics))
+    assert code == 0, out
+    page = _textfile(metrics)
+    assert page[("alphadesk_reconcile_differences", (("account", "shortseller"),))] == 0
+    assert not [k for k in page if k[0] == "alphadesk_reconcile_differences_by_kind"]

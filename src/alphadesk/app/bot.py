@@ -142,6 +142,10 @@ class Bot:
         self._live: BotStatusStore | None = None
         self._live_failing = False
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self.recorder: FillRecorder | None = None
+        """The paper bot's fill recorder (its stats feed the metrics page)."""
+        self.client: BybitClient | None = None
+        """The Bybit client of a demo/testnet/live run (its REST stats feed the metrics page)."""
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -178,6 +182,7 @@ class Bot:
                     dead_letters=JsonlDeadLetters(folder / f"{self.bot_id}.dead_letters.jsonl"),
                     trades=RoundTripKeeper(store, trips),  # round trips as it records
                 )  # fmt: skip
+                self.recorder = recorder
                 return await self._run_paper(writer, bots, recorder)
             return await self._run_bybit(writer, bots)
         finally:
@@ -406,6 +411,7 @@ class Bot:
         if not symbols:
             raise ValueError(f"{strategy.name}: live trading needs an explicit symbol list")
         client = await BybitClient.connect(self._account(), default_bot=self.bot_id)
+        self.client = client
         try:
             return await self._trade_bybit(client, writer, bots, strategy, symbols)
         finally:

@@ -53,7 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         _report(args.command, exc)
         return EXIT_BAD_INPUT
-    with desk_logging.installed(settings.log_level, settings.secrets()):
+    with desk_logging.installed(
+        settings.log_level, settings.secrets(), log_format=settings.log_format,
+        log_file=settings.log_file, file_max_bytes=settings.log_file_max_mb * 1024 * 1024,
+    ):
         return _run(handler, args)
 
 

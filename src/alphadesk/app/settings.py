@@ -74,6 +74,11 @@ class Settings:
     telegram_token: Secret = field(default_factory=lambda: Secret(""))
     telegram_admin_ids: tuple[int, ...] = ()
     log_level: str = "INFO"
+    log_format: str = "auto"
+    log_file: Path | None = None
+    log_file_max_mb: int = 50
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def bot(self, bot_id: str) -> BotSettings:
         for bot in self.bots:
@@ -192,6 +197,52 @@ def _log_level(env: Mapping[str, str]) -> str:
     return level
 
 
+LOG_FORMATS = ("auto", "json", "text")
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_FORMAT") or "auto"
+    if raw.strip().lower() not in LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT={raw!r}: expected auto, json or text")
+    return raw.strip().lower()
+
+
+def _int(env: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    raw = env.get(name) or None
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r}: must be a whole number from {low} to {high}")
+    return value
+
+
+def _log_file(env: Mapping[str, str]) -> Path | None:
+    """A file that can be written: not a folder, under a folder (made when missing)."""
+    raw = env.get("LOG_FILE") or None
+    if raw is None:
+        return None
+    path = Path(raw)
+    probe = path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if path.is_dir() or not probe.is_dir():
+        what = "is a folder" if path.is_dir() else f"{str(probe)!r} is not a folder"
+        raise SettingsError(f"LOG_FILE={raw!r}: {what}")
+    return path
+
+
+def _metrics_host(env: Mapping[str, str]) -> str:
+    """Loopback unless asked: the metrics page names bots and their equity."""
+    raw = (env.get("ALPHADESK_METRICS_HOST") or "127.0.0.1").strip()
+    if not raw or any(c.isspace() or c in "/@" for c in raw):
+        raise SettingsError(f"ALPHADESK_METRICS_HOST={raw!r}: expected a host name or address")
+    return raw
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -259,4 +310,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         telegram_token=Secret(env.get("C2_TELEGRAM_BOT_TOKEN", "")),
         telegram_admin_ids=_admin_ids(env.get("C2_TELEGRAM_ADMIN_IDS")),
         log_level=_log_level(env),
+        log_format=_log_format(env),
+        log_file=_log_file(env),
+        log_file_max_mb=_int(env, "LOG_FILE_MAX_MB", 1, 10_000) or 50,
+        metrics_port=_int(env, "ALPHADESK_METRICS_PORT", 0, 65_535),
+        metrics_host=_metrics_host(env),
     )

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from alphadesk.domain.fills import Fill
 from alphadesk.engine.ingest import Ingest
 from alphadesk.engine.state_ports import SpoolFull
 
@@ -28,6 +30,16 @@ class FrameSource(Protocol):
     owes_gapfill: bool
 
 
+class CommitObserver(Protocol):
+    """Told, for each frame that carried fills, the seconds from its arrival here (straight off
+    the socket) to the commit of its batch: the metrics' WebSocket-to-commit lag."""
+
+    def frame_committed(self, lag_s: float) -> None: ...
+
+
+Queued = tuple[FrameSource, Sequence[object], float]
+
+
 class Inbox:
     def __init__(
         self,
@@ -36,21 +48,23 @@ class Inbox:
         max_frames: int = 10_000,
         max_batch: int = 2_000,
         max_in_flight: int = 2,
+        observer: CommitObserver | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.ingest = ingest
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
         self.batches = 0
-        self._queue: asyncio.Queue[tuple[FrameSource, Sequence[object]]] = asyncio.Queue(
-            max_frames
-        )
+        self.observer = observer
+        self._clock = clock
+        self._queue: asyncio.Queue[Queued] = asyncio.Queue(max_frames)
 
     @property
     def depth(self) -> int:
         return self._queue.qsize()
 
     async def put(self, source: FrameSource, events: Sequence[object]) -> None:
-        await self._queue.put((source, events))
+        await self._queue.put((source, events, self._clock()))
 
     async def run(self) -> None:
         """Take the next batch as soon as the previous one's fills are committed: its insert
@@ -71,19 +85,28 @@ class Inbox:
         finally:  # a stopping listener still finishes what it has committed
             await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def _write(
-        self, batch: list[tuple[FrameSource, Sequence[object]]], committed: Callable[[], None]
-    ) -> None:
+    async def _write(self, batch: list[Queued], committed: Callable[[], None]) -> None:
+        observer = self.observer
+
+        def done() -> None:
+            nonlocal observer
+            if observer is not None:  # once per batch, at its commit
+                now, told, observer = self._clock(), observer, None
+                for _, events, arrived in batch:
+                    if any(isinstance(e, Fill) for e in events):
+                        told.frame_committed(now - arrived)
+            committed()
+
         try:
-            reports = [e for _, events in batch for e in events]
-            await self.ingest.ingest(reports, committed=committed)
+            reports = [e for _, events, _ in batch for e in events]
+            await self.ingest.ingest(reports, committed=done)
             self.batches += 1
         except SpoolFull as exc:
-            for source, _ in batch:  # refused, not lost: the venue's history still has them
+            for source, _, _ in batch:  # refused, not lost: the venue's history still has them
                 source.owes_gapfill = True
             log.error("%s", exc)
         except Exception:
-            for source, _ in batch:
+            for source, _, _ in batch:
                 source.owes_gapfill = True
             log.exception("writing a batch of %d frames failed; gap-fill will recover it",
                           len(batch))

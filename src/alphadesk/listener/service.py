@@ -35,7 +35,7 @@ from alphadesk.engine.clock import utc_now
 from alphadesk.engine.dead_letters import DeadLetterBox
 from alphadesk.engine.gapfill import Watermarks
 from alphadesk.engine.health import HealthBook, HealthReport
-from alphadesk.engine.inbox import Inbox
+from alphadesk.engine.inbox import CommitObserver, Inbox
 from alphadesk.engine.ingest import Ingest
 from alphadesk.engine.state_ports import DeadLetterStore, EventBus, MarketStateStore
 
@@ -60,6 +60,7 @@ class Listener:
         watermarks: Watermarks | None = None,
         gapfill_every_s: float | None = 300.0,
         dead_letters: DeadLetterStore | None = None,
+        observer: CommitObserver | None = None,
     ) -> None:
         self.ingest = ingest
         self.dead_letters = (
@@ -67,7 +68,7 @@ class Listener:
             else DeadLetterBox(dead_letters, alerts=ingest.alerts, clock=venue_clock)
         )  # fmt: skip
         self.health = HealthBook([a.account for a in accounts])
-        self.inbox = Inbox(ingest)
+        self.inbox = Inbox(ingest, observer=observer)
         self.feeds = [
             AccountFeed(a, ingest, self.health, inbox=self.inbox, venue_clock=venue_clock,
                         ws_settings=ws_settings, history_start=history_start,

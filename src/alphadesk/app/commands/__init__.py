@@ -10,4 +10,5 @@ COMMANDS: tuple[str, ...] = (
     "trades",
     "sync",
     "strategies",
+    "health",
 )

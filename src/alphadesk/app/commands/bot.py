@@ -18,14 +18,19 @@ import contextlib
 import signal
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alphadesk.adapters.bybit.config import check_base_url
+from alphadesk.app import observability
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.bot import MODES, PRICES, Bot, BotOptions, BotRun
 from alphadesk.app.commands import checks
 from alphadesk.app.commands.backtest import _coerce_params, _param, _time_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.strategies import build
+
+if TYPE_CHECKING:  # loads aiohttp and prometheus_client: only when a page is served
+    from alphadesk.adapters.metrics import DeskMetrics
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,6 +96,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         help="strategy parameter override key=value (repeatable)",
     )
+    observability.add_flag(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -151,7 +157,8 @@ def handle(args: argparse.Namespace) -> int:
         params=_coerce_params(bot_settings.strategy, args.param),
     )
     bot = Bot(settings, options)
-    run = asyncio.run(_main(bot))
+    observability.port(args, settings)  # a bad --metrics-port stops it before any work
+    run = asyncio.run(_main(bot, args, settings))
     engine = run.engine
     positions = (
         ", ".join(f"{s} {p.qty:+}" for s, p in sorted(engine.portfolio.positions.items())) or "flat"
@@ -165,9 +172,43 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _main(bot: Bot) -> BotRun:
+async def _main(bot: Bot, args: argparse.Namespace | None = None,
+                settings: desk_settings.Settings | None = None) -> BotRun:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, bot.stop)
-    return await bot.run()
+    if args is None or settings is None or observability.port(args, settings) is None:
+        return await bot.run()
+    async with observability.serving(bot_metrics(bot), args, settings):
+        return await bot.run()
+
+
+def bot_metrics(bot: Bot) -> DeskMetrics:
+    """A bot's page: its equity, PnL, kill-switch state and open positions once it runs, and
+    (paper) the fills it recorded."""
+    from alphadesk.adapters.metrics import BotSnapshot, DeskMetrics
+    from alphadesk.engine.ingest_stats import IngestStats
+
+    def snapshot() -> BotSnapshot | None:
+        run = bot.run_info
+        if run is None:
+            return None
+        book = run.engine.portfolio
+        equity = book.equity
+        return BotSnapshot(run.bot_id, equity, book.realized, equity - book.cash,
+                           run.engine.risk.state, len(book.positions))
+
+    idle = IngestStats()
+    metrics = DeskMetrics("bot")
+    metrics.observe_bot(snapshot)
+    if bot.options.mode == "paper":  # it records its own fills
+        metrics.observe_ingest(lambda: bot.recorder.stats if bot.recorder is not None else idle,
+                               lambda: bot.recorder.spooled if bot.recorder is not None else 0)
+    else:  # the listener records them; the bot's own REST calls and waits are shown
+        from alphadesk.adapters.bybit.rest import RestStats
+
+        none = RestStats()
+        metrics.observe_rest({bot.bot_id: lambda: bot.client.rest.stats
+                              if bot.client is not None else none})
+    return metrics

@@ -2,7 +2,7 @@
 
 The database is ``--url``, else ``$DATABASE_URL``, else the SQLite file ``./alphadesk.db``;
 ``postgresql://…`` and ``sqlite:///path`` are accepted. Output names the database with any
-password masked.
+password masked. ``db backup`` and ``db restore`` live in :mod:`.db_backup`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app import settings as desk_settings
-from alphadesk.app.commands import checks
+from alphadesk.app.commands import checks, db_backup
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +33,7 @@ def register(subparsers: Any) -> None:
         elif name == "downgrade":
             action.add_argument("revision", help="target revision, e.g. base")
         action.set_defaults(handler=handler)
+    db_backup.register_actions(actions)
 
 
 def _target(args: argparse.Namespace) -> str | None:

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alphadesk.app import observability
+
 DEFAULT_HEALTH_FILE = Path("listener-health.json")
 DEFAULT_SPOOL_DIR = Path("fill-spool")
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
@@ -46,6 +48,7 @@ def register(subparsers: Any) -> None:
                         help="also gap-fill every account this often (default 300)")
     parser.add_argument("--namespace", default="",
                         help="Redis key namespace (default: none, the seed's key names)")
+    observability.add_flag(parser)
     parser.set_defaults(handler=run)
 
 
@@ -81,6 +84,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from alphadesk.adapters.bybit import AccountConfig, Environment
     from alphadesk.adapters.bybit.account_feed import account_bots
     from alphadesk.adapters.memory import MemoryState
+    from alphadesk.adapters.metrics import DeskMetrics
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.spool import DiskSpool
     from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
@@ -109,6 +113,7 @@ async def _serve(args: argparse.Namespace) -> int:
               "SHORTSELLER_BYBIT_API_SECRET)", file=sys.stderr)
         return 2
     checks.positive("--gapfill-every", args.gapfill_every)
+    metrics_port = observability.port(args, settings)  # a bad one stops it before any work
     await checks.database_async(None, "DATABASE_URL", settings)
     await checks.redis_async(settings)
     store = await open_store(settings.database_url)
@@ -127,19 +132,27 @@ async def _serve(args: argparse.Namespace) -> int:
                     dead_letters=letters, account_bots=account_bots(specs),
                     mismatch_grace_s=10.0, db_retry_s=2.0)
     ingest.recorder.trades = RoundTripKeeper(store, trips)  # completed_trades as fills land
+    metrics = DeskMetrics("listener") if metrics_port is not None else None  # off: no cost
     public = AccountConfig.public(environment=Environment(settings.bybit_environment),
                                   base_url=settings.bybit_base_url)
     listener = Listener(ingest, specs, symbols=args.symbols, public_config=public,
                         bus=state.bus, markets=state.market, health_file=args.health_file,
                         watermarks=FileWatermarks(args.spool_dir / "watermarks.json"),
                         gapfill_every_s=args.gapfill_every,
-                        dead_letters=letters)
+                        dead_letters=letters, observer=metrics)
+    if metrics is not None:
+        metrics.observe_ingest(ingest.stats, lambda: ingest.spool.depth().records)
+        metrics.observe_health(listener.report)
+        metrics.observe_rest({feed.spec.account: feed.rest.stats for feed in listener.feeds})
+    stack = contextlib.AsyncExitStack()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
+        if metrics is not None:
+            await stack.enter_async_context(observability.serving(metrics, args, settings))
         await listener.start()
         heap.settle()  # after start-up: its objects live as long as the process
         names = ", ".join(f"{s.account} ({', '.join(s.bots)})" for s in specs)
@@ -148,6 +161,7 @@ async def _serve(args: argparse.Namespace) -> int:
         await stop.wait()
     finally:
         await listener.close()
+        await stack.aclose()
         spool.close()
         await records.close()
         await trips.close()

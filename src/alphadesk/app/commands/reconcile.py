@@ -43,6 +43,9 @@ def register(subparsers: Any) -> None:
                         help="ledger URL (default: $DATABASE_URL)")
     parser.add_argument("--namespace", default="",
                         help="Redis key namespace of the desk (default: none, the seed's names)")
+    parser.add_argument("--metrics-file", type=Path, default=None, metavar="PATH",
+                        help="also write the differences as Prometheus metrics to PATH "
+                             "(node_exporter's textfile collector)")
     parser.add_argument("--state-dir", default="state",
                         help="where bots keep their kill-switch files (default ./state)")
     parser.set_defaults(handler=handle)
@@ -51,6 +54,7 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     settings = desk_settings.load()
     checks.positive("--days", args.days)
+    checks.output_file("--metrics-file", args.metrics_file)
     since, until = _time("--since", args.since), _time("--until", args.until)
     if since is not None and until is not None and until < since:
         raise desk_settings.SettingsError(f"--until={args.until!r}: is before --since")
@@ -143,7 +147,21 @@ async def _run(
         await trips.close()
         await registry.close()
         await store.close()
+    if args.metrics_file is not None:
+        _write_metrics(args.metrics_file, reports)
     return _print(reports, repair=args.repair)
+
+
+def _write_metrics(path: Path, reports: list[Any]) -> None:
+    import time
+
+    from alphadesk.adapters.metrics import DeskMetrics
+
+    metrics = DeskMetrics("reconcile")
+    metrics.reconciled([r.account for r in reports],
+                       [(r.account, str(d.kind)) for r in reports for d in r.differences],
+                       time.time())
+    metrics.write_textfile(str(path))
 
 
 class _Reducer:

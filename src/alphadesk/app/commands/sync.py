@@ -22,8 +22,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alphadesk.app import observability
+
 if TYPE_CHECKING:
     from alphadesk.adapters.bybit.rest import BybitRest
+    from alphadesk.adapters.metrics import DeskMetrics
     from alphadesk.app.settings import Settings
     from alphadesk.engine.ports import RoundTripStore
     from alphadesk.engine.recorder import FillRecorder
@@ -55,6 +58,7 @@ def register(subparsers: Any) -> None:
     run = actions.add_parser("run", parents=[common], help="from each bot's cursor to now")
     run.add_argument("--every", default=None, metavar="DURATION",
                      help="repeat at this interval until stopped (e.g. 10m, 30s, 1h)")
+    observability.add_flag(run)
     run.set_defaults(handler=run_incremental)
     status = actions.add_parser("status", help="per bot: last sync, period, rows, errors")
     status.add_argument("--bot", default=None)
@@ -90,6 +94,7 @@ def run_backfill(args: argparse.Namespace) -> int:
 
 def run_incremental(args: argparse.Namespace) -> int:
     every = parse_every(args.every) if args.every else None
+    observability.port(args, _settings())  # a bad --metrics-port stops it before any work
     try:
         return asyncio.run(_incremental(args, every))
     except KeyboardInterrupt:
@@ -238,7 +243,9 @@ async def _incremental(args: argparse.Namespace, every: float | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with _desk(args) as desk:
+    async with _desk(args) as desk, observability.serving(
+        _metrics(desk), args, _settings()
+    ):
         code = 0
         while True:
             sources = {a.bot_id: a.source for a in desk.accounts}
@@ -252,6 +259,17 @@ async def _incremental(args: argparse.Namespace, every: float | None) -> int:
                 await asyncio.wait_for(stop.wait(), timeout=every)
             if stop.is_set():
                 return code
+
+
+def _metrics(desk: _Desk) -> DeskMetrics:
+    """The sync service's page: fills it wrote, and each account's REST calls and waits."""
+    from alphadesk.adapters.metrics import DeskMetrics
+
+    metrics = DeskMetrics("sync")
+    metrics.observe_ingest(desk.recorder.stats, lambda: desk.recorder.spooled)
+    metrics.observe_rest({a.bot_id: r.stats for a, r in zip(desk.accounts, desk.rests,
+                                                             strict=True)})
+    return metrics
 
 
 async def _status(args: argparse.Namespace) -> int:
