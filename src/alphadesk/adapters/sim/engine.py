@@ -105,14 +105,15 @@ class MatchingEngine(orders.OrderDesk):
     def set_leverage(self, account: str, symbol: str, leverage: Decimal) -> None:
         """Per account and symbol (default ``config.default_leverage``); same value → 110043."""
         acct = self._account(account)
-        self._book(symbol)
+        book = self._book(symbol)
         checks.decimal("leverage", leverage)
-        if not 1 <= leverage <= self.config.max_leverage:
+        ceiling = min(self.config.max_leverage, book.instrument.max_leverage or Decimal("Infinity"))
+        if not 1 <= leverage <= ceiling:
             raise OrderRejected(
                 RejectCode.PARAMS_ERROR,
                 "leverage",
                 leverage,
-                f"must be between 1 and {self.config.max_leverage}",
+                f"must be between 1 and {ceiling}",
             )
         if leverage == self._leverage(acct, symbol):
             raise OrderRejected(
