@@ -29,7 +29,7 @@ from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.commands import checks
-from alphadesk.backtest.data import load
+from alphadesk.backtest.data import for_strategy, load
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import BacktestResult, summarize
 from alphadesk.backtest.runner import run
@@ -101,12 +101,16 @@ def handle(args: argparse.Namespace) -> int:
         if not files:
             print(f"demo: no bundled candles match {bot.data_pattern}", file=sys.stderr)
             return 2
-        data = load(files)
         strategy = build(bot.strategy)
+        data = for_strategy(load(files), strategy)
+        charged = "recorded funding" if set(data.funding) >= set(data.symbols) else (
+            "constant funding (no history for some symbols)")
         _say(
             f"running {bot.bot_id} ({bot.strategy}) over {data.bar_count:,} bars of "
-            f"{', '.join(data.symbols)} ..."
+            f"{', '.join(data.symbols)}, {charged} ..."
         )
+        for note in data.notes:
+            _say(f"  note: {note}")
         result = summarize(run(strategy, data, BacktestSettings(bot_id=bot.bot_id)))
         results.append((bot, result))
         if args.report_dir is not None:
