@@ -338,6 +338,24 @@ def for_strategy(data: MarketData, strategy: Any) -> MarketData:
     return to_timeframe(data, timeframe)
 
 
+def pick_files(folder: Path, timeframe_min: int) -> list[Path]:
+    """One candle file per symbol in ``folder`` for a strategy of ``timeframe_min``: its own
+    interval when present, else the coarsest finer one that divides it (to be resampled)."""
+    best: dict[str, tuple[int, Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in (".csv", ".parquet") or is_funding_file(path):
+            continue
+        try:
+            symbol, minutes = name_parts(path)
+        except InvalidField:
+            continue
+        if minutes is None or minutes > timeframe_min or timeframe_min % minutes:
+            continue
+        if symbol not in best or minutes > best[symbol][0]:
+            best[symbol] = (minutes, path)
+    return [best[s][1] for s in sorted(best)]
+
+
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
 
