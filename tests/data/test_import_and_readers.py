@@ -42,7 +42,8 @@ def test_import_stores_the_csv_values_as_parquet(
     folder: Path, market_csv: Callable[[str], Path], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    source = rows(market_csv(FIVE[0]))[1:]
+    source_rows = rows(market_csv(FIVE[0]))
+    source = source_rows[1:]
     table = pq.read_table(folder / "BTCUSDT_5m_bybit.parquet").to_pydict()
     assert table["ts_ms"] == [int(r[0]) for r in source]
     assert [Decimal(repr(x)) for x in table["close"]] == [Decimal(r[4]) for r in source]
@@ -56,9 +57,15 @@ def test_import_stores_the_csv_values_as_parquet(
     liar.write_text("\n".join(",".join(r) for r in rows(market_csv(FIVE[0]))[:50]) + "\n")
     assert main(["data", "import", str(liar), "--data-dir", str(folder)]) == 2
     assert "the name says 1h bars but the timestamps are 5m apart" in capsys.readouterr().err
+    holed = tmp_path / "ADAUSDT_5m_holed.csv"
+    holed.write_text("\n".join(",".join(r) for r in [*source_rows[:101], *source_rows[151:]])
+                     + "\n")
+    assert main(["data", "import", str(holed), "--data-dir", str(folder)]) == 0
     assert main(["data", "list", "--data-dir", str(folder)]) == 0
     listed = capsys.readouterr().out
     assert "SOLUSDT_5m_bybit.parquet" in listed and "17,280" in listed
+    (ada,) = [line for line in listed.splitlines() if line.startswith("ADAUSDT_5m_bybit")]
+    assert ada.split()[-3:] == ["1", "(50", "bars)"]  # one gap of 50 bars
 
 
 def test_a_backtest_over_the_folder_equals_one_over_the_bundled_csvs(

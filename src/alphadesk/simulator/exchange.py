@@ -169,7 +169,8 @@ class SimExchange:
 
     def ticker(self, symbol: str) -> dict[str, Any]:
         tape = self.replay.tape(symbol)
-        return mp.ticker(tape, self.instruments[symbol], self.now_ms, self.config.funding_rate)
+        rate = self.engine.funding_rate_at(symbol, mp.next_funding_ms(self.now_ms))
+        return mp.ticker(tape, self.instruments[symbol], self.now_ms, rate)
 
     # -- private pushes -------------------------------------------------------------------------
     def account_by_name(self, name: str) -> SimAccount | None:
