@@ -39,6 +39,8 @@ def parse_interval(text: str) -> int:
     from alphadesk.adapters.bybit.parse_market import interval_code
 
     raw = text.strip()
+    if raw.endswith("M"):  # Bybit's month: no fixed length, no grid to check or resample on
+        raise argparse.ArgumentTypeError(f"--interval {text!r}: monthly bars are not supported")
     if raw.upper() in _CODES:
         minutes = _CODES[raw.upper()]
     elif raw.isdigit():
