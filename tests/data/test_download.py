@@ -149,6 +149,36 @@ async def test_a_hole_and_a_longer_period_fetch_only_what_is_missing(
         await rest.close()
 
 
+async def test_a_stopped_download_resumes_from_what_it_stored(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    rest = BybitRest(AccountConfig.public("test", environment=Environment.LIVE,
+                                          base_url=sim.base_url))
+    pages_seen = asyncio.Event()
+
+    def progress(task: str, done: int, total: int) -> None:
+        if done >= 5000:  # five pages in: stop it, as Ctrl-C would
+            pages_seen.set()
+
+    try:
+        await rest.sync_clock()
+        loader = Downloader(rest, tmp_path, progress, flush_pages=2)
+        job = asyncio.create_task(loader.candles("BTCUSDT", 5, START - 30 * 86_400_000, END))
+        await asyncio.wait_for(pages_seen.wait(), 30)
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        kept = read_candles(tmp_path / "BTCUSDT_5m_bybit.parquet")
+        assert len(kept) == 4000  # the pages flushed before the stop, whole
+        calls = sim.exchange.requests["/v5/market/kline"]
+        done = await Downloader(rest, tmp_path).candles(
+            "BTCUSDT", 5, START - 30 * 86_400_000, END)
+        assert done.added == 2016 + 30 * 288 - 4000 and done.stored == 2016 + 30 * 288
+        assert sim.exchange.requests["/v5/market/kline"] - calls == 7  # 6,656 bars left
+    finally:
+        await rest.close()
+
+
 async def test_rate_limit_answers_are_waited_out(sim: Simulator, tmp_path: Path) -> None:
     rest = BybitRest(AccountConfig.public("test", environment=Environment.LIVE,
                                           base_url=sim.base_url))

@@ -79,10 +79,14 @@ def missing_ranges(
 
 
 class Downloader:
-    def __init__(self, rest: BybitRest, folder: Path, progress: Progress | None = None) -> None:
+    def __init__(
+        self, rest: BybitRest, folder: Path, progress: Progress | None = None,
+        *, flush_pages: int = FLUSH_PAGES,
+    ) -> None:
         self.rest = rest
         self.folder = folder
         self.progress = progress
+        self.flush_pages = max(1, flush_pages)
 
     def _say(self, task: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -134,7 +138,7 @@ class Downloader:
                 self._say(task, min(done, total), total)
                 cursor = page_end + 1
                 pages += 1
-                if pages % FLUSH_PAGES == 0 and new_ts:
+                if pages % self.flush_pages == 0 and new_ts:
                     ts, cols = _merge(path, ts, cols, new_ts, new_cols)
                     new_ts, new_cols = [], []
         if new_ts:
