@@ -61,11 +61,13 @@ def test_import_stores_the_csv_values_as_parquet(
     holed.write_text("\n".join(",".join(r) for r in [*source_rows[:101], *source_rows[151:]])
                      + "\n")
     assert main(["data", "import", str(holed), "--data-dir", str(folder)]) == 0
+    (folder / "XRPUSDT_5m_broken.csv").write_text("time,price\n1,2\n")
     assert main(["data", "list", "--data-dir", str(folder)]) == 0
     listed = capsys.readouterr().out
     assert "SOLUSDT_5m_bybit.parquet" in listed and "17,280" in listed
     (ada,) = [line for line in listed.splitlines() if line.startswith("ADAUSDT_5m_bybit")]
     assert ada.split()[-3:] == ["1", "(50", "bars)"]  # one gap of 50 bars
+    assert "unreadable" in listed and "header must be ts_ms,open,high,low,close,volume" in listed
 
 
 def test_a_backtest_over_the_folder_equals_one_over_the_bundled_csvs(

@@ -17,6 +17,7 @@ from alphadesk.adapters.market_store.files import (
 )
 from alphadesk.adapters.market_store.instruments import INSTRUMENTS_FILE, read_items
 from alphadesk.analytics.bar_series import duplicates, gaps, infer_interval_min
+from alphadesk.domain.errors import InvalidField
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,10 @@ def inventory(folder: Path) -> list[Entry]:
             symbols = ", ".join(sorted(str(i.get("symbol")) for i in items))
             out.append(Entry(path.name, symbols, "instruments", len(items), "", "", ""))
         elif path.suffix.lower() in (".csv", ".parquet"):
-            out.append(_funding(path) if is_funding_file(path) else _candles(path))
+            try:
+                out.append(_funding(path) if is_funding_file(path) else _candles(path))
+            except InvalidField as exc:  # one bad file is listed as such, not the end of it
+                out.append(Entry(path.name, "", "unreadable", 0, "", "", exc.reason))
     return out
 
 
