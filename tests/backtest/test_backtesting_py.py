@@ -78,6 +78,7 @@ def test_same_trades_and_final_equity_as_backtesting_py(
         taker_fee=D(0),
         maker_fee=D(0),
         funding_rate=D(0),
+        funding_history=False,  # backtesting.py charges no funding: neither may we here
         instruments={"BTCUSDT": Instrument("BTCUSDT", D("0.1"), D(1), D(1))},
     )
     out = run(strategy, load([path]), settings)

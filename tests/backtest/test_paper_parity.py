@@ -63,6 +63,8 @@ async def paper_run(name: str, data: MarketData, settings: BacktestSettings) -> 
         default_leverage=settings.leverage,
     )
     sim = MatchingEngine("backtest", instruments.values(), config=config, seed=0)
+    for symbol, history in data.funding.items():  # the recorded rates, as the backtest charges
+        sim.set_funding_history(symbol, history.as_map())
     clock = ReplayClock(int(data.timeline[0]))
     exchange = PaperExchange(sim, clock)
     gateway = QueueGateway()

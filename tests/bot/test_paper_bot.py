@@ -13,6 +13,7 @@ from alphadesk.adapters.storage.bots import open_bots
 from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.app.bot import Bot
 from alphadesk.app.cli import main
+from alphadesk.domain.enums import ExecType
 from alphadesk.domain.roundtrips import match
 
 from .support import BOT_ID, backtest, paper_options, settings
@@ -55,6 +56,9 @@ async def test_paper_run_registers_beats_and_matches_the_backtest(
     assert run.engine.intents == twin.intents
     assert run.engine.fills == [replace(f, venue="paper") for f in twin.fills]
     assert run.engine.portfolio.equity == twin.final_equity
+    # both charged the recorded funding beside the candles, not the constant fallback
+    assert all(s.startswith("history: ") for s in twin.funding_sources.values())
+    assert any(f.exec_type is ExecType.FUNDING for f in run.engine.fills)
 
     # the paper bot's recorder keeps trading.completed_trades as its fills land
     trips = await open_round_trips(db_url)

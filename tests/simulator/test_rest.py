@@ -289,8 +289,13 @@ async def test_rest_faults_in_process_and_over_http(client: Client, sim: Simulat
 
 
 async def test_funding_settles_every_eight_hours_as_an_execution(
-    client: Client, sim: Simulator
+    client: Client, sim: Simulator, market_csv: Callable[[str], Path]
 ) -> None:
+    """At the recorded rate: the bundled ETHUSDT funding history sits beside its candles."""
+    recorded_rates = {
+        int(r[0]): Decimal(r[1])
+        for r in rows(market_csv("ETHUSDT_8h_funding_bybit-perp-20250924-20260721"))
+    }
     await client.ok_post(MAIN, "/v5/order/create", {
         "category": "linear", "symbol": "ETHUSDT", "side": "Buy", "orderType": "Market",
         "qty": "0.10"})
@@ -300,7 +305,14 @@ async def test_funding_settles_every_eight_hours_as_an_execution(
     (funding,) = result["list"]
     assert funding["execType"] == "Funding" and funding["symbol"] == "ETHUSDT"
     assert int(funding["execTime"]) == boundary
+    rate = recorded_rates[boundary]
+    assert rate != Decimal("0.0001")  # not the constant fallback
     assert Decimal(funding["execFee"]) == Decimal(funding["execQty"]) * Decimal(
-        funding["execPrice"]) * Decimal("0.0001")
+        funding["execPrice"]) * rate
+    served = await client.public("/v5/market/funding/history", category="linear",
+                                 symbol="ETHUSDT", limit="1")
+    (newest,) = served["result"]["list"]
+    assert (int(newest["fundingRateTimestamp"]), Decimal(newest["fundingRate"])) == (
+        boundary, rate)
     async with client.session.post(f"{sim.base_url}/sim/faults", json={"fault": "nope"}) as resp:
         assert resp.status == 400

@@ -315,6 +315,8 @@ class Bot:
         # duplicate and drop it), so the seed moves with every fill recorded; a first run is
         # seeded 0, as a backtest is.
         sim = MatchingEngine("paper", instruments.values(), config=config, seed=len(fills))
+        for symbol, rates in prices.funding.items():  # recorded funding where the data has it
+            sim.set_funding_history(symbol, rates)
         warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
         history = await prices.prepare(warm, fills)  # where trading starts (a replay resumes)
         clock = ReplayClock(prices.start_ms)

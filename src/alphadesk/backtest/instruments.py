@@ -1,9 +1,11 @@
 """Instrument rules for backtests when the caller gives none.
 
-BTCUSDT and ETHUSDT take Bybit's own values from the recorded instruments-info payload
-(``http_get_instruments_linear.json``). Other symbols get rules derived from their candles: the tick
-is the finest decimal step seen in the prices, the qty step a power of ten about 1/1000 of one
-unit's price, so a backtest can size them; pass real rules through the settings when they matter.
+Symbols in the bundled Bybit instruments-info reply (``alphadesk/data/market/
+instruments_linear.json``: BTCUSDT, ETHUSDT and ADAUSDT, see its SOURCES.md) take Bybit's own
+values; a data folder's ``instruments_linear.json`` (``alphadesk data download``) comes first.
+Other symbols get rules derived from their candles: the tick is the finest decimal step seen in
+the prices, the qty step a power of ten about 1/1000 of one unit's price, so a backtest can size
+them; the result names each symbol's source, so a derived rule never passes for Bybit's.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from decimal import Decimal
 
 import numpy as np
 
+from alphadesk.adapters.market_store.instruments import INSTRUMENTS_FILE, read_instruments
 from alphadesk.adapters.sim.feed import BarArrays
+from alphadesk.data import market_dir
 from alphadesk.domain.instruments import Instrument
 
 D = Decimal
-RECORDED: dict[str, Instrument] = {
-    "BTCUSDT": Instrument("BTCUSDT", D("0.5"), D("0.001"), D("0.001"), D("5")),
-    "ETHUSDT": Instrument("ETHUSDT", D("0.05"), D("0.01"), D("0.01"), D("5")),
-}
+RECORDED: dict[str, Instrument] = read_instruments(market_dir() / INSTRUMENTS_FILE)
+"""Bybit's rules for the bundled symbols it has a recorded reply for."""
 
 
 def _decimals(values: np.ndarray) -> int:
@@ -45,3 +47,9 @@ def derived(bars: BarArrays) -> Instrument:
 
 def default_instrument(bars: BarArrays) -> Instrument:
     return RECORDED.get(bars.symbol) or derived(bars)
+
+
+def instrument_source(symbol: str) -> str:
+    if symbol in RECORDED:
+        return "bundled Bybit instruments-info"
+    return "derived from the candles (no Bybit record)"

@@ -140,6 +140,9 @@ def to_dict(result: BacktestResult) -> dict[str, Any]:
             "slippage_bps": str(settings.slippage_bps),
             "funding_rate": str(settings.funding_rate),
         },
+        "funding": dict(sorted(out.funding_sources.items())),
+        "instrument_sources": dict(sorted(out.instrument_sources.items())),
+        "data_notes": list(out.data.notes),
         "instruments": {s: _plain(i) for s, i in sorted(out.instruments.items())},
         "metrics": {
             "initial_equity": str(m.initial_equity),

@@ -18,8 +18,9 @@ import time
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,8 @@ import numpy.typing as npt
 
 from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
-from alphadesk.backtest.data import MarketData
-from alphadesk.backtest.instruments import default_instrument
+from alphadesk.backtest.data import MarketData, for_strategy
+from alphadesk.backtest.instruments import default_instrument, instrument_source
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.backtest.venue import BacktestVenue
 from alphadesk.domain.bars import Bar
@@ -63,6 +64,10 @@ class RunOutput:
     steps_run: int
     strategy_calls: int
     seconds: float
+    instrument_sources: dict[str, str] = field(default_factory=dict)
+    """Symbol -> where its rules came from (settings, data folder, bundled Bybit, derived)."""
+    funding_sources: dict[str, str] = field(default_factory=dict)
+    """Symbol -> what funding it was charged: the history (settlements, files) or the fallback."""
 
 
 def default_bot_id(strategy: Strategy[Any]) -> str:
@@ -121,14 +126,19 @@ def run(
 ) -> RunOutput:
     settings = settings or BacktestSettings()
     started = time.perf_counter()
-    if strategy.symbols:  # a universe: trade the part of it the data covers
-        chosen = sorted(set(strategy.symbols) & set(data.symbols)) or list(strategy.symbols)
-        if chosen != data.symbols:  # re-aligning the same symbols would rebuild the same data
-            data = data.select(chosen)
+    # the strategy's universe and timeframe: same data back when it already fits
+    data = for_strategy(data, strategy)
     symbols = data.symbols
-    instruments = {
-        s: settings.instruments.get(s) or default_instrument(data.series[s]) for s in symbols
-    }
+    instruments: dict[str, Instrument] = {}
+    instrument_sources: dict[str, str] = {}
+    for s in symbols:
+        given = settings.instruments.get(s) or data.instruments.get(s)
+        instruments[s] = given or default_instrument(data.series[s])
+        instrument_sources[s] = (
+            "settings" if s in settings.instruments
+            else "data folder (Bybit instruments-info)" if given is not None
+            else instrument_source(s)
+        )
     bot_id = settings.bot_id or default_bot_id(strategy)
     config = SimConfig(
         taker_fee=settings.taker_fee,
@@ -139,6 +149,7 @@ def run(
         keep_history=False,  # the run's fills are the engine's; nobody pages the venue's history
     )
     sim = MatchingEngine("backtest", instruments.values(), config=config, seed=0)
+    funding_sources = _funding(sim, data, settings)
     sim.open_account(bot_id, settings.initial_equity)
     venue = BacktestVenue(sim, bot_id)
     engine = Engine(
@@ -170,7 +181,27 @@ def run(
         steps_run=steps,
         strategy_calls=calls,
         seconds=time.perf_counter() - started,
+        instrument_sources=instrument_sources,
+        funding_sources=funding_sources,
     )
+
+
+def _funding(sim: MatchingEngine, data: MarketData, settings: BacktestSettings) -> dict[str, str]:
+    """Give the venue each symbol's recorded rates; say what each symbol is charged."""
+    fallback = f"constant {settings.funding_rate} per 8 h (fallback)"
+    out: dict[str, str] = {}
+    start, end = int(data.timeline[0]), int(data.close_times[-1])
+    for symbol in data.symbols:
+        history = data.funding.get(symbol) if settings.funding_history else None
+        if history is None or not len(history):
+            out[symbol] = fallback
+            continue
+        sim.set_funding_history(symbol, history.as_map())
+        inside = sum(1 for t in history.ts_ms if start < t <= end)
+        names = ", ".join(sorted({Path(p).name for p in history.sources}))
+        partial = "" if history.covers(start, end) else f"; outside it the {fallback}"
+        out[symbol] = f"history: {inside} settlements in the period from {names}{partial}"
+    return out
 
 
 def _loop(

@@ -15,7 +15,9 @@ from alphadesk.engine.trading_state import KillSwitchLimits
 @dataclass(frozen=True, slots=True)
 class BacktestSettings:
     """Defaults: 10,000 USDT, Bybit VIP0 fees (0.055 % taker, 0.02 % maker), no slippage,
-    funding 0.01 % per 8 h, no extra risk limits. ``skip_quiet_bars`` lets a strategy that
+    funding from the rate history found beside the candles, else (``funding_history`` off, or no
+    history for a symbol) the constant fallback ``funding_rate``, 0.01 % per 8 h; no extra risk
+    limits. ``skip_quiet_bars`` lets a strategy that
     declares its wake-up bars (``wake_bars``) skip the others; the results are the same. With it
     off the loop visits every bar and calls the strategy on each (the reference run)."""
 
@@ -24,6 +26,7 @@ class BacktestSettings:
     maker_fee: Decimal = Decimal("0.0002")
     slippage_bps: Decimal = Decimal(0)
     funding_rate: Decimal = Decimal("0.0001")
+    funding_history: bool = True
     bot_id: str | None = None
     instruments: Mapping[str, Instrument] = field(default_factory=dict)
     limits: RiskLimits = field(default_factory=RiskLimits)

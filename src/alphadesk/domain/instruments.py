@@ -43,6 +43,7 @@ class Instrument:
     max_qty: Decimal | None = None
     base_coin: str = ""
     quote_coin: str = "USDT"
+    max_leverage: Decimal | None = None
 
     def __post_init__(self) -> None:
         checks.text("instrument.symbol", self.symbol)
@@ -52,6 +53,8 @@ class Instrument:
         checks.non_negative("instrument.min_notional", self.min_notional)
         if self.max_qty is not None:
             checks.positive("instrument.max_qty", self.max_qty)
+        if self.max_leverage is not None:
+            checks.positive("instrument.max_leverage", self.max_leverage)
 
     def round_qty(self, qty: Decimal) -> Decimal:
         """Floor to the qty step: never more than was asked."""

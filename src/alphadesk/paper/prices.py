@@ -25,7 +25,7 @@ from alphadesk.adapters.bybit.streams import public_topics
 from alphadesk.adapters.bybit.venue import recent_closed_bars
 from alphadesk.adapters.sim.clock import ReplayClock
 from alphadesk.adapters.sim.paper import PaperExchange
-from alphadesk.backtest.data import MarketData, load
+from alphadesk.backtest.data import MarketData, for_strategy, load
 from alphadesk.backtest.instruments import default_instrument
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.checks import from_epoch_ms, to_epoch_ms
@@ -48,6 +48,7 @@ CURSOR_EVERY = 100
 class PaperPrices(Protocol):
     symbols: list[str]
     instruments: dict[str, Instrument]
+    funding: dict[str, dict[int, Decimal]]
     start_ms: int
 
     async def prepare(self, warm: int, fills: Sequence[Fill]) -> dict[str, list[Bar]]:
@@ -90,9 +91,11 @@ def replay_data(strategy: Strategy[Any], files: Sequence[Path] = ()) -> MarketDa
     timeframe (and symbols, when it names them); the strategy's symbols where it names them."""
     chosen_files = list(files)
     if not chosen_files:
+        from alphadesk.adapters.market_store.files import interval_label
         from alphadesk.data import market_files
 
-        chosen_files = market_files(f"*_{strategy.timeframe_min}m_bybit-perp-*.csv")
+        label = interval_label(strategy.timeframe_min)
+        chosen_files = market_files(f"*_{label}_bybit-perp-*.csv")
         if strategy.symbols:
             chosen_files = [
                 f for f in chosen_files if f.name.split("_", 1)[0] in strategy.symbols
@@ -100,11 +103,11 @@ def replay_data(strategy: Strategy[Any], files: Sequence[Path] = ()) -> MarketDa
     if not chosen_files:
         raise ValueError(f"no candle files for {strategy.name} in paper mode; pass --data")
     data = load(chosen_files)
-    if strategy.symbols:
-        chosen = sorted(set(strategy.symbols) & set(data.symbols)) or data.symbols
-        if chosen != data.symbols:
-            data = data.select(chosen)
-    return data
+    for note in data.notes:
+        log.warning("paper data: %s", note)
+    if strategy.symbols and not set(strategy.symbols) & set(data.symbols):
+        return data  # nothing of its universe: it trades what it is given, as before
+    return for_strategy(data, strategy)
 
 
 def bars_before(data: MarketData, symbol: str, start: int, count: int) -> list[Bar]:
@@ -141,7 +144,11 @@ class ReplayPrices:
         self.max_bars = max_bars
         self.pace_s = pace_s
         self.symbols = list(data.symbols)
-        self.instruments = {s: default_instrument(b) for s, b in data.series.items()}
+        self.instruments = {
+            s: data.instruments.get(s) or default_instrument(b) for s, b in data.series.items()
+        }
+        self.funding = {s: h.as_map() for s, h in data.funding.items()}
+        """Recorded funding rates the paper venue charges (the constant pays the rest)."""
         self.timeline: list[int] = [int(t) for t in data.timeline.tolist()]
         self.start = 0
         self.start_ms = 0
@@ -232,6 +239,7 @@ class LivePrices:
     ) -> None:
         self.client = client
         self.instruments = instruments
+        self.funding: dict[str, dict[int, Decimal]] = {}  # live: the constant rate
         self.symbols = sorted(instruments)
         self.interval_min = interval_min
         self.max_bars = max_bars

@@ -3,18 +3,27 @@
 Prices keep the file's own text as Decimal so that what the simulator serves (and fills at) is
 exactly the digits in the file, never a float's binary expansion. The symbol is the file name's
 prefix before the first ``_`` and the bar interval comes from the name (``_5m_``, ``_4h_``) or,
-failing that, from the spacing of the first two rows.
+failing that, from the spacing of the first two rows. Parquet candles (``alphadesk data``) are
+read too, each float taken as the shortest decimal that stands for it.
+
+Beside the candles the simulator takes what the data folder knows: funding-rate history
+(``*funding*`` CSV/Parquet, charged and served by ``/v5/market/funding/history``) and Bybit's
+instrument rules (the folder's ``instruments_linear.json``, else the bundled one).
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from alphadesk.adapters.market_store.files import funding_beside, read_candles, read_funding
+from alphadesk.adapters.market_store.instruments import INSTRUMENTS_FILE, read_instruments
+from alphadesk.data import market_dir
 from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.instruments import Instrument
 
 MINUTE_MS = 60_000
 _INTERVAL_RE = re.compile(r"_(\d+)([mhdw])[_.]", re.IGNORECASE)
@@ -42,6 +51,10 @@ class CandleSeries:
     interval_min: int
     candles: tuple[Candle, ...]
     tick_size: Decimal
+    funding: dict[int, Decimal] = field(default_factory=dict)
+    """Recorded funding rates by settlement time (empty: the configured constant rate)."""
+    instrument: Instrument | None = None
+    """Bybit's rules for the symbol when the data folder or the bundle has them."""
 
     @property
     def interval_ms(self) -> int:
@@ -73,8 +86,42 @@ def _decimal(path: Path, line: int, name: str, text: str) -> Decimal:
 
 
 def load_candles(path: Path | str) -> CandleSeries:
-    """Read one candle file; the tick size is the finest price grid the file's digits use."""
+    """Read one candle file (CSV or Parquet) with the funding and rules found beside it."""
     path = Path(path)
+    series = _load_parquet(path) if path.suffix.lower() == ".parquet" else _load_csv(path)
+    symbol = series.symbol
+    beside = funding_beside(path, symbol)
+    funding = read_funding(beside, symbol).as_map() if beside else {}
+    instrument = read_instruments(path.parent / INSTRUMENTS_FILE).get(symbol) or read_instruments(
+        market_dir() / INSTRUMENTS_FILE
+    ).get(symbol)
+    return CandleSeries(series.symbol, series.interval_min, series.candles, series.tick_size,
+                        funding, instrument)
+
+
+def _load_parquet(path: Path) -> CandleSeries:
+    raw = read_candles(path)
+    if len(raw) < 2:
+        raise InvalidField(f"{path.name}.rows", len(raw), "needs at least 2 candles")
+    if (raw.ts_ms[1:] <= raw.ts_ms[:-1]).any():
+        raise InvalidField(f"{path.name}.ts_ms", None, "must increase")
+    candles: list[Candle] = []
+    finest = 0
+    columns = zip(raw.ts_ms.tolist(), raw.open.tolist(), raw.high.tolist(), raw.low.tolist(),
+                  raw.close.tolist(), raw.volume.tolist(), strict=True)
+    for start, *values in columns:
+        decimals = [Decimal(repr(v)) for v in values]
+        for value in decimals[:4]:
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int):
+                finest = max(finest, -exponent)
+        candles.append(Candle(int(start), *decimals))
+    interval = raw.named_interval_min or (candles[1].start_ms - candles[0].start_ms) // MINUTE_MS
+    return CandleSeries(raw.symbol, interval, tuple(candles), Decimal(1).scaleb(-finest))
+
+
+def _load_csv(path: Path) -> CandleSeries:
+    """The tick size is the finest price grid the file's digits use."""
     candles: list[Candle] = []
     finest = 0
     with path.open(newline="", encoding="utf-8") as handle:

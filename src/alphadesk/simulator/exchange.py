@@ -65,11 +65,14 @@ class SimExchange:
         self.replay = MarketReplay(series, start_ms, history_bars)
         self.series = {s.symbol: s for s in series}
         self.instruments: dict[str, Instrument] = {
-            s.symbol: mp.instrument_for(s) for s in series
+            s.symbol: s.instrument or mp.instrument_for(s) for s in series
         }
         self.accounts = {a.key: a for a in number_accounts(list(accounts))}
         self.engine = MatchingEngine(VENUE, self.instruments.values(), config=self.config,
                                      seed=seed)
+        for s in series:
+            if s.funding:  # recorded rates where the data has them; the constant elsewhere
+                self.engine.set_funding_history(s.symbol, s.funding)
         for account in self.accounts.values():
             self.engine.open_account(account.name, account.balance)
         for symbol, tape in self.replay.tapes.items():
@@ -166,7 +169,8 @@ class SimExchange:
 
     def ticker(self, symbol: str) -> dict[str, Any]:
         tape = self.replay.tape(symbol)
-        return mp.ticker(tape, self.instruments[symbol], self.now_ms, self.config.funding_rate)
+        rate = self.engine.funding_rate_at(symbol, mp.next_funding_ms(self.now_ms))
+        return mp.ticker(tape, self.instruments[symbol], self.now_ms, rate)
 
     # -- private pushes -------------------------------------------------------------------------
     def account_by_name(self, name: str) -> SimAccount | None:

@@ -68,7 +68,11 @@ def instrument_payload(series: CandleSeries, instrument: Instrument) -> dict[str
         "deliveryTime": "0",
         "deliveryFeeRate": "",
         "priceScale": str(scale),
-        "leverageFilter": {"minLeverage": "1", "maxLeverage": "100", "leverageStep": "0.01"},
+        "leverageFilter": {
+            "minLeverage": "1",
+            "maxLeverage": s(instrument.max_leverage or Decimal(100)),
+            "leverageStep": "0.01",
+        },
         "priceFilter": {
             "minPrice": s(tick),
             "maxPrice": s(tick * 100_000_000),
@@ -217,3 +221,13 @@ def funding_history(symbol: str, rate: Decimal, start_ms: int, end_ms: int,
         out.append({"symbol": symbol, "fundingRate": s(rate), "fundingRateTimestamp": str(t)})
         t -= interval_ms
     return out
+
+
+def recorded_funding(symbol: str, rates: dict[int, Decimal], start_ms: int, end_ms: int,
+                     limit: int) -> list[dict[str, str]]:
+    """The recorded settlements in [start, end], newest first, as Bybit pages them."""
+    times = sorted((t for t in rates if start_ms <= t <= end_ms), reverse=True)[:limit]
+    return [
+        {"symbol": symbol, "fundingRate": s(rates[t]), "fundingRateTimestamp": str(t)}
+        for t in times
+    ]

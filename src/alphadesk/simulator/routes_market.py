@@ -63,8 +63,12 @@ async def funding_history(call: Call) -> dict[str, Any]:
     first = ex.series[symbol].candles[0].start_ms
     start = call.integer("startTime", first)
     assert start is not None
-    rows = mp.funding_history(symbol, ex.config.funding_rate, max(start, first), end, limit,
-                              ex.config.funding_interval_ms)
+    recorded = ex.series[symbol].funding
+    if recorded:
+        rows = mp.recorded_funding(symbol, recorded, start, end, limit)
+    else:
+        rows = mp.funding_history(symbol, ex.config.funding_rate, max(start, first), end, limit,
+                                  ex.config.funding_interval_ms)
     return {"category": "linear", "list": rows}
 
 

@@ -58,6 +58,10 @@ def instrument_from_info(i: w.InstrumentInfo) -> Instrument:
             max_qty=opt_dec("instrument.lotSizeFilter.maxOrderQty", lot.maxOrderQty),
             base_coin=i.baseCoin,
             quote_coin=i.quoteCoin,
+            max_leverage=opt_dec(
+                "instrument.leverageFilter.maxLeverage",
+                i.leverageFilter.maxLeverage if i.leverageFilter is not None else "",
+            ),
         )
     except MalformedPayload:
         raise

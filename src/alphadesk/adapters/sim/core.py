@@ -391,7 +391,9 @@ class EngineCore:
             while pos.next_funding_ms <= ts_ms and pos.qty:
                 at = pos.next_funding_ms
                 pos.next_funding_ms = at + interval
-                fee = funding_fee(pos.qty, mark, book.funding_rate)
+                history = book.funding_rates
+                rate = book.funding_rate if history is None else history.get(at, book.funding_rate)
+                fee = funding_fee(pos.qty, mark, rate)
                 pos.funding += fee
                 acct.wallet -= fee
                 seq = self._next_seq()
@@ -409,7 +411,7 @@ class EngineCore:
                     exec_type=ExecType.FUNDING,
                     seq=seq,
                 )
-                self._record(acct, fill, seq, at, book.funding_rate, None, mark)
+                self._record(acct, fill, seq, at, rate, None, mark)
                 out.append(fill)
         book.next_funding_ms = min(
             (p.next_funding_ms for p in book.positions.values()), default=NEVER

@@ -30,7 +30,7 @@ Fill model (documented here because tests and strategies depend on it):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from alphadesk.adapters.sim import orders
@@ -105,14 +105,15 @@ class MatchingEngine(orders.OrderDesk):
     def set_leverage(self, account: str, symbol: str, leverage: Decimal) -> None:
         """Per account and symbol (default ``config.default_leverage``); same value → 110043."""
         acct = self._account(account)
-        self._book(symbol)
+        book = self._book(symbol)
         checks.decimal("leverage", leverage)
-        if not 1 <= leverage <= self.config.max_leverage:
+        ceiling = min(self.config.max_leverage, book.instrument.max_leverage or Decimal("Infinity"))
+        if not 1 <= leverage <= ceiling:
             raise OrderRejected(
                 RejectCode.PARAMS_ERROR,
                 "leverage",
                 leverage,
-                f"must be between 1 and {self.config.max_leverage}",
+                f"must be between 1 and {ceiling}",
             )
         if leverage == self._leverage(acct, symbol):
             raise OrderRejected(
@@ -126,6 +127,21 @@ class MatchingEngine(orders.OrderDesk):
     def set_funding_rate(self, symbol: str, rate: Decimal) -> None:
         """The rate charged at the next funding boundaries (default ``config.funding_rate``)."""
         self._book(symbol).funding_rate = checks.decimal("funding_rate", rate)
+
+    def set_funding_history(self, symbol: str, rates: Mapping[int, Decimal]) -> None:
+        """Charge the recorded rate at each settlement time it has (epoch ms); a boundary it
+        lacks pays the constant rate (:meth:`set_funding_rate`, default ``config.funding_rate``)."""
+        book = self._book(symbol)
+        book.funding_rates = {
+            int(t): checks.decimal("funding_rate", r) for t, r in rates.items()
+        } or None
+
+    def funding_rate_at(self, symbol: str, ts_ms: int) -> Decimal:
+        """The rate a settlement at ``ts_ms`` charges."""
+        book = self._book(symbol)
+        if book.funding_rates is None:
+            return book.funding_rate
+        return book.funding_rates.get(ts_ms, book.funding_rate)
 
     # -- commands (see orders.OrderDesk) --------------------------------------------------------
 

@@ -289,6 +289,7 @@ class SymbolBook:
         "bounds_dirty",
         "fall_bound",
         "funding_rate",
+        "funding_rates",
         "instrument",
         "last",
         "last_dec",
@@ -303,6 +304,8 @@ class SymbolBook:
     def __init__(self, instrument: Instrument, funding_rate: Decimal) -> None:
         self.instrument = instrument
         self.funding_rate = funding_rate
+        self.funding_rates: dict[int, Decimal] | None = None
+        """Recorded rates by settlement time; ``funding_rate`` pays the times it lacks."""
         self.orders: list[SimOrder] = []
         self.positions: dict[str, SimPosition] = {}  # open (non-flat) positions by account
         self.last: float = 0.0

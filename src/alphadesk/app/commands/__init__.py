@@ -11,4 +11,5 @@ COMMANDS: tuple[str, ...] = (
     "sync",
     "strategies",
     "health",
+    "data",
 )

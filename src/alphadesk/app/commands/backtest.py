@@ -12,7 +12,7 @@ from typing import Any
 from alphadesk.app.commands import checks
 from alphadesk.app.settings import SettingsError
 from alphadesk.backtest.console import print_report
-from alphadesk.backtest.data import PERIOD, load
+from alphadesk.backtest.data import PERIOD, for_strategy, load
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import summarize, to_json
 from alphadesk.backtest.runner import Progress, run
@@ -90,7 +90,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--param", action="append", type=_param, default=[], metavar="k=v")
     p.add_argument("--fees", default="0.00055,0.0002", metavar="taker,maker")
     p.add_argument("--slippage-bps", type=_decimal, default=Decimal(0))
-    p.add_argument("--funding-rate", type=_decimal, default=Decimal("0.0001"))
+    p.add_argument("--funding-rate", type=_decimal, default=Decimal("0.0001"),
+                   help="the constant rate per 8 h, the fallback for symbols with no history "
+                   "(funding files beside the candles: *funding*.csv|parquet)")
+    p.add_argument("--no-funding-history", action="store_true",
+                   help="charge the constant --funding-rate even where a history is present")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse candles with repeated bars or gaps (default: warn)")
     p.add_argument("--equity", type=_decimal, default=Decimal(10_000))
     p.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
     p.set_defaults(handler=handle)
@@ -147,8 +153,13 @@ def handle(args: argparse.Namespace) -> int:
             maker_fee=maker,
             slippage_bps=args.slippage_bps,
             funding_rate=args.funding_rate,
+            funding_history=not args.no_funding_history,
         )
-        data = load(args.data, args.start, args.end)
+        data = for_strategy(
+            load(args.data, args.start, args.end, strict=args.strict,
+                 funding=not args.no_funding_history),
+            strategy,
+        )
     except InvalidField as exc:
         if exc.field == PERIOD:
             print(f"backtest: --from/--to {exc.value}: {exc.reason}", file=sys.stderr)
@@ -158,6 +169,8 @@ def handle(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return 2
+    for note in data.notes:
+        print(f"backtest: note: {note}", file=sys.stderr)
     show = args.progress or sys.stderr.isatty()
     progress, bar = _progress_bar() if show else (None, None)
     try:
@@ -171,4 +184,6 @@ def handle(args: argparse.Namespace) -> int:
     if args.report:
         args.report.write_text(to_html(result), encoding="utf-8")
     print_report(result)
+    for symbol, source in sorted(output.funding_sources.items()):
+        print(f"  funding {symbol}: {source}")
     return 0

@@ -28,8 +28,9 @@ from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.commands import checks
+from alphadesk.app.settings import SettingsError
 from alphadesk.backtest import formatting as fmt
-from alphadesk.backtest.data import load
+from alphadesk.backtest.data import for_strategy, load, pick_files
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import BacktestResult, summarize
 from alphadesk.backtest.runner import run
@@ -75,6 +76,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--report-dir", type=Path, help="also write one HTML report per bot into this folder"
     )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="candles from this folder (alphadesk data download) instead of the bundled ones",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -85,6 +90,8 @@ def _say(text: str = "") -> None:
 def handle(args: argparse.Namespace) -> int:
     config = desk_settings.load()
     checks.output_folder("--report-dir", args.report_dir)
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        raise SettingsError(f"--data-dir {str(args.data_dir)!r}: not a folder")
     url = checks.database(args.database_url, "--database-url", config)
     target = parse(url)
     applied = migrate.upgrade(url)
@@ -93,16 +100,27 @@ def handle(args: argparse.Namespace) -> int:
 
     results: list[tuple[DemoBot, BacktestResult]] = []
     for bot in DEMO_BOTS:
-        files = market_files(bot.data_pattern)
+        strategy = build(bot.strategy)
+        if args.data_dir is not None:
+            files = pick_files(args.data_dir, strategy.timeframe_min)
+            if not files:
+                print(f"demo: {args.data_dir} holds no candles for {bot.strategy}'s "
+                      f"{strategy.timeframe_min}-minute timeframe or finer", file=sys.stderr)
+                return 2
+        else:
+            files = market_files(bot.data_pattern)
         if not files:
             print(f"demo: no bundled candles match {bot.data_pattern}", file=sys.stderr)
             return 2
-        data = load(files)
-        strategy = build(bot.strategy)
+        data = for_strategy(load(files), strategy)
+        charged = "recorded funding" if set(data.funding) >= set(data.symbols) else (
+            "constant funding (no history for some symbols)")
         _say(
             f"running {bot.bot_id} ({bot.strategy}) over {data.bar_count:,} bars of "
-            f"{', '.join(data.symbols)} ..."
+            f"{', '.join(data.symbols)}, {charged} ..."
         )
+        for note in data.notes:
+            _say(f"  note: {note}")
         result = summarize(run(strategy, data, BacktestSettings(bot_id=bot.bot_id)))
         results.append((bot, result))
         if args.report_dir is not None:
