@@ -71,11 +71,17 @@ def _urls(args: argparse.Namespace) -> tuple[str, str | None, bool]:
     if args.use_env:
         database = database or config.database_url
         redis = redis or config.redis_url
-    own = database is None
-    url = checks.database(database or DEMO_DATABASE_URL, "--database-url",
-                          config)  # parsed and reachable
     if redis:
-        checks.redis(desk_settings.Settings(redis_url=redis))
+        try:
+            checks.redis(desk_settings.Settings(redis_url=redis))
+        except desk_settings.SettingsError as exc:
+            if args.redis_url is None:
+                raise
+            raise desk_settings.SettingsError(
+                str(exc).replace("REDIS_URL=", "--redis-url=", 1)) from None
+    own = database is None
+    flag = "--database-url" if args.database_url is not None or not args.use_env else "DATABASE_URL"
+    url = checks.database(database or DEMO_DATABASE_URL, flag, config)  # parsed and reachable
     return url, redis, own
 
 

@@ -8,9 +8,12 @@ interval among them (5 minutes while the 5-minute files last, then 4 hours), so 
 listener and the venues all see one time. A market whose files have ended stops (its clock and
 its positions' funding stay where its data ends).
 
-The clock starts where every market has the history its bots warm up on (the 4-hour files'
-first 140 bars, momentum's warm-up), one millisecond into a bar, so the bar in progress is
-"forming" as on a live venue and the first closed bar follows the warm-up without a gap.
+The clock starts where the 5-minute market has the 1,000 bars shortseller warms up on (2025-09-27
+in the bundled files), one millisecond into a bar, so the bar in progress is "forming" as on a
+live venue and the first closed bar follows the warm-up without a gap. The 4-hour files begin
+only three days earlier: momentum warms up on those 19 bars and then on the replay itself, as a
+backtest does from its first bar (its indicators are not ready, so it trades nothing, until it
+has seen 140 bars, on 2025-10-17).
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ class MarketSpec:
 
 
 #: The bundled real Bybit candles: BTC/ETH/SOL at 5 minutes (shortseller's 1,000-bar warm-up)
-#: and the eight coins at 4 hours (momentum's 140-bar warm-up).
+#: and the eight coins at 4 hours (history from the first closed bar on, see above).
 MARKETS: tuple[MarketSpec, ...] = (
     MarketSpec("5m", "*_5m_bybit-perp-*.csv", 1000),
-    MarketSpec("4h", "*_4h_bybit-perp-*.csv", 140),
+    MarketSpec("4h", "*_4h_bybit-perp-*.csv", 1),
 )
 
 
