@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 import tempfile
 import time
@@ -132,6 +133,8 @@ def _platform(args: argparse.Namespace, url: str, redis: str | None, own: bool,
     from alphadesk.app.demo.progress import DemoDisplay
     from alphadesk.app.demo.report import outcome_lines, summary_lines, to_html
 
+    # the bots' own migration check (idempotent here) would log every revision line
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     target = parse(url)
     if own:
         _fresh_sqlite(url)

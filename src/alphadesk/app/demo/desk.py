@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -188,8 +189,9 @@ def _settings(config: DemoConfig, keys: dict[str, SimAccount],
 def _accounts(seed: int) -> dict[str, SimAccount]:
     """One simulator account (one API key, like one Bybit sub-account) per bot."""
     return {
-        b.bot_id: SimAccount(f"DEMO{i}{seed % 10_000:04d}KEY", f"demo-secret-{i}-{seed:x}-0123456789",
-                             name=b.bot_id, balance=INITIAL_BALANCE)
+        b.bot_id: SimAccount(f"DEMO{i}{seed % 10_000:04d}KEY",
+                             f"demo-secret-{i}-{seed:x}-0123456789", name=b.bot_id,
+                             balance=INITIAL_BALANCE)
         for i, b in enumerate(DEMO_BOTS)
     }  # fmt: skip
 
@@ -206,6 +208,10 @@ def _quiet(run: BotRun, due_ms: int) -> bool:
     return not any(
         f.request.order_type is OrderType.MARKET for f in run.engine.router.inflight.values()
     )
+
+
+def _settled(run: BotRun, due_ms: int, task: asyncio.Task[BotRun]) -> bool:
+    return task.done() or _quiet(run, due_ms)
 
 
 async def _until(check: Callable[[], bool], within_s: float) -> bool:
@@ -366,7 +372,7 @@ class DemoDesk:
             )  # fmt: skip
             bot = Bot(self.settings, options)
             started = asyncio.Event()
-            bot.on_started = lambda _run, ev=started: ev.set()  # type: ignore[misc]
+            bot.on_started = lambda _run, ev=started: ev.set()
             task = asyncio.create_task(bot.run(), name=f"demo-{b.bot_id}")
             self._bots.append((b, bot, task))
             waiter = asyncio.create_task(started.wait())
@@ -391,8 +397,7 @@ class DemoDesk:
                 due = markets.last_close_ms(b.market, symbols[b.bot_id])
                 if due <= markets.start_ms:
                     continue
-                if not await _until(lambda r=run, d=due: _quiet(r, d) or task.done(),  # type: ignore[misc]
-                                    STEP_TIMEOUT_S):
+                if not await _until(partial(_settled, run, due, task), STEP_TIMEOUT_S):
                     late += 1
                     log.warning("%s: step to %s not settled within %.0f s; replay goes on",
                                 b.bot_id, markets.now(), STEP_TIMEOUT_S)
