@@ -65,6 +65,7 @@ from alphadesk.domain.enums import OrderType
 from alphadesk.domain.fills import Fill
 from alphadesk.engine.ingest import Ingest, IngestStats
 from alphadesk.engine.ledger import FillWriter
+from alphadesk.engine.ports import LedgerStore, RoundTripStore, StoredRoundTrip
 from alphadesk.engine.reconcile import Reconciler, Report
 from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.round_trips import RoundTripKeeper
@@ -161,7 +162,7 @@ class DemoOutcome:
     reconcile: list[Report]
     summary: DeskSummary
     fills: list[Fill]
-    trips: list[Any]
+    trips: list[StoredRoundTrip]
     late_steps: int = 0
     wall_s: float = 0.0
 
@@ -246,7 +247,7 @@ class DemoDesk:
             snap.clock, snap.steps, snap.bars = markets.now(), markets.steps, markets.bars
         if ingest is not None:
             snap.recorded = ingest.stats.inserted
-        for live, (_, bot, _) in zip(snap.bots, self._bots, strict=False):
+        for live, (_, bot, _) in zip(snap.bots, self._bots, strict=False):  # started so far
             run = bot.run_info
             if run is None:
                 continue
@@ -411,7 +412,7 @@ class DemoDesk:
         self._show("replayed", markets, ingest)
         return late
 
-    async def _settle(self, store: Any) -> None:
+    async def _settle(self, store: LedgerStore) -> None:
         """Wait until the ledger holds every execution each bot saw on its private stream."""
         seen = {b.bot_id: {f.exec_id for f in bot.run_info.engine.fills}
                 for b, bot, _ in self._bots if bot.run_info is not None}  # fmt: skip
@@ -444,7 +445,8 @@ class DemoDesk:
                     await task
 
     async def _sync(self, specs: Sequence[AccountSpec], state: MemoryState | RedisState,
-                    store: Any, trips: Any, period: tuple[datetime, datetime],
+                    store: LedgerStore, trips: RoundTripStore,
+                    period: tuple[datetime, datetime],
                     markets: DemoMarkets) -> list[AccountTotals]:
         """``alphadesk sync backfill`` over the replayed period, through a recorder of its own:
         every execution is the listener's already, so it adds nothing."""
@@ -470,7 +472,7 @@ class DemoDesk:
             spool.close()
             await status.close()
 
-    async def _reconcile(self, specs: Sequence[AccountSpec], store: Any,
+    async def _reconcile(self, specs: Sequence[AccountSpec], store: LedgerStore,
                          period: tuple[datetime, datetime],
                          markets: DemoMarkets) -> list[Report]:
         """``alphadesk reconcile`` over the replayed period, read-only."""
