@@ -199,5 +199,8 @@ def test_bad_demo_options_name_the_flag(
     assert main(["demo", "--days", "0"]) == 2
     assert "--days=0" in capsys.readouterr().err
     assert main(["demo", "--redis-url", "redis://127.0.0.1:1/0"]) == 2
-    assert "redis://127.0.0.1:1/0" in capsys.readouterr().err
+    assert "--redis-url='redis://127.0.0.1:1/0': cannot connect" in capsys.readouterr().err
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["demo", "--use-env"]) == 2  # never the desk's default file by accident
+    assert "--use-env: DATABASE_URL is not set" in capsys.readouterr().err
     assert not (tmp_path / "alphadesk-demo.db").exists()

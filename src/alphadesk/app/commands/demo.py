@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -70,6 +71,9 @@ def _urls(args: argparse.Namespace) -> tuple[str, str | None, bool]:
     config = desk_settings.load()
     database, redis = args.database_url, args.redis_url
     if args.use_env:
+        if database is None and not os.environ.get("DATABASE_URL"):
+            raise desk_settings.SettingsError(
+                "--use-env: DATABASE_URL is not set (without it the demo keeps to its own file)")
         database = database or config.database_url
         redis = redis or config.redis_url
     if redis:
