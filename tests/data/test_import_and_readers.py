@@ -117,7 +117,8 @@ def test_the_demo_reads_a_data_folder(
     (small / "BTCUSDT_5m_part.csv").write_text(
         "\n".join(",".join(r) for r in table[: 1 + 288 * 10]) + "\n")
     db = tmp_path / "demo.db"
-    assert main(["demo", "--data-dir", str(small), "--database-url", f"sqlite:///{db}"]) == 0
+    assert main(["demo", "--quick", "--data-dir", str(small),
+                 "--database-url", f"sqlite:///{db}"]) == 0
     out = capsys.readouterr().out
     assert "over 2,880 bars of BTCUSDT" in out  # shortseller and lxalgo: the 5-minute bars
     assert "note: BTCUSDT: resampled 2880 5m bars to 60 4h bars" in out  # momentum's own

@@ -104,6 +104,8 @@ class BotOptions:
     params: dict[str, Any] = field(default_factory=dict)
     redis_namespace: str = ""
     """Key namespace of ``bot:{bot_id}:status|heartbeat`` when ``REDIS_URL`` is set."""
+    ccxt_pacing: bool = True
+    """Bybit modes: ccxt's own request bucket; the demo turns it off against its simulator."""
 
 
 @dataclass(slots=True)
@@ -405,6 +407,7 @@ class Bot:
             secret=self.config.api_secret,
             environment=env,
             base_url=self.options.base_url or self.settings.bybit_base_url,
+            ccxt_pacing=self.options.ccxt_pacing,
         )
 
     async def _run_bybit(self, writer: FillWriter, bots: BotRegistry) -> BotRun:

@@ -61,7 +61,11 @@ class Listener:
         gapfill_every_s: float | None = 300.0,
         dead_letters: DeadLetterStore | None = None,
         observer: CommitObserver | None = None,
+        tickers: bool = True,
     ) -> None:
+        """``tickers=False`` leaves the ``tickers`` topic out of the public socket (closed bars
+        only): the demo replays a day of a local market in a second, where every tick's 24 h
+        ticker would cost the simulator more than the rest of the desk."""
         self.ingest = ingest
         self.dead_letters = (
             None if dead_letters is None
@@ -76,6 +80,7 @@ class Listener:
             for a in accounts
         ]
         self.symbols = tuple(symbols)
+        self.tickers = tickers
         self.bus = bus
         self.markets = markets
         self.health_file = health_file
@@ -97,7 +102,7 @@ class Listener:
             self._public_rest = BybitRest(self._public_config)
             self._public = PublicStream(
                 self._public_rest,
-                public_topics(self.symbols, kline_interval_min=5, tickers=True),
+                public_topics(self.symbols, kline_interval_min=5, tickers=self.tickers),
                 self._public_event,
                 settings=self._ws_settings,
             )

@@ -110,6 +110,10 @@ class AccountConfig:
     recv_window_ms: int = 5000
     base_url: str | None = None
     timeout_ms: int = 10_000
+    ccxt_pacing: bool = True
+    """ccxt's own request bucket (one per key, for every endpoint). Off, the client is paced
+    only by the venue's limit headers and its 10006 back-off (``RateLimitGate``): what ``sync``
+    does, and the demo against its local simulator, whose clock runs far faster than Bybit's."""
 
     def __post_init__(self) -> None:
         checks.text("bybit.account", self.account, max_len=64)

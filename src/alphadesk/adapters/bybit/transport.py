@@ -55,7 +55,7 @@ def _override_urls(exchange: Any, base_url: str) -> None:
 def build_exchange(config: AccountConfig) -> Any:
     """A configured, not yet connected ``ccxt.pro.bybit``; no network is touched here."""
     params: dict[str, Any] = {
-        "enableRateLimit": True,
+        "enableRateLimit": config.ccxt_pacing,
         "timeout": config.timeout_ms,
         "options": {
             "recvWindow": config.recv_window_ms,

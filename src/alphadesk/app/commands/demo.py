@@ -1,184 +1,201 @@
-"""``alphadesk demo``: the one-command first look, on embedded defaults only.
+"""``alphadesk demo``: the whole desk in one process, on embedded defaults, in a minute or two.
 
-It runs the desk's three bots over the bundled real candles on the simulated venue (the matching
-engine the paper venue and the local Bybit simulator share), writes every fill through the one
-fill entrance into its own ledger, and prints what each bot did, where the ledger is and what it
-stored. Running it again stores nothing new: fills are keyed by (venue, account, exec_id), so the
-second run shows exactly-once at work.
+It starts local Bybit simulators replaying the bundled real candles (BTC/ETH/SOL at 5 minutes,
+eight coins at 4 hours) on a simulated clock, the three bots (shortseller, lxalgo, momentum)
+trading through the real Bybit adapter against them, each with its own key, and the listener
+recording every fill through the one fill entrance into the demo's own ledger; state and the bus
+stay in the process. At the end it syncs every account's history, reconciles the ledger with the
+venues (zero differences expected), and prints the seed's analytics summary read back from the
+ledger, and where the ledger and the HTML report are. No keys, no servers, no network.
 
-The demo never touches a real book: its ledger is ``./alphadesk-demo.db`` unless
-``--database-url`` names another (``DATABASE_URL``, the desk's real ledger, is never its
-default), and its bots have ids of their own (``demo_shortseller``...), so even a database shared
-on purpose keeps the demo's fills apart from ``shortseller_001``'s.
+The demo never touches the desk's books: its ledger is ``./alphadesk-demo.db`` (made anew on
+every run, as its venues are), or the one ``--database-url`` names; ``DATABASE_URL`` and
+``REDIS_URL`` are used only with ``--use-env`` (PostgreSQL through PgBouncer and Redis, as the
+desk runs). A named ledger must not hold an earlier demo run's fills. Its bots have ids of their
+own (``demo_shortseller``...), so a database shared on purpose keeps them apart from
+``shortseller_001``'s. ``--quick`` gives the older backtest-style summary instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+import os
 import sys
-from dataclasses import dataclass
+import tempfile
+import time
 from pathlib import Path
 
-from alphadesk.adapters.memory import MemoryState
-from alphadesk.adapters.redis.state import RedisState
-from alphadesk.adapters.storage import migrate
-from alphadesk.adapters.storage.round_trips import open_round_trips
-from alphadesk.adapters.storage.stores import open_store
-from alphadesk.adapters.storage.urls import parse
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.commands import checks
-from alphadesk.app.settings import SettingsError
-from alphadesk.backtest import formatting as fmt
-from alphadesk.backtest.data import for_strategy, load, pick_files
-from alphadesk.backtest.report import to_html
-from alphadesk.backtest.result import BacktestResult, summarize
-from alphadesk.backtest.runner import run
-from alphadesk.backtest.settings import BacktestSettings
-from alphadesk.data import market_files
-from alphadesk.engine.ledger import FillWriter
-from alphadesk.engine.recorder import FillRecorder
-from alphadesk.engine.round_trips import RoundTripKeeper
-from alphadesk.strategies import build
 
-
-@dataclass(frozen=True, slots=True)
-class DemoBot:
-    bot_id: str
-    strategy: str
-    data_pattern: str
-
-
-#: The demo's ledger unless ``--database-url`` says otherwise; never ``DATABASE_URL``.
+#: The demo's ledger unless ``--database-url`` or ``--use-env`` says otherwise.
 DEMO_DATABASE_URL = "sqlite:///./alphadesk-demo.db"
-
-#: The seed's three strategies on the bundled candles that match their timeframes, under bot ids
-#: of their own (``-`` cannot be used: it separates the parts of an ``orderLinkId``).
-DEMO_BOTS: tuple[DemoBot, ...] = (
-    DemoBot("demo_shortseller", "shortseller", "*_5m_bybit-perp-*.csv"),
-    DemoBot("demo_lxalgo", "lxalgo", "*_5m_bybit-perp-*.csv"),
-    DemoBot("demo_momentum", "momentum", "*_4h_bybit-perp-*.csv"),
-)
+DEFAULT_REPORT_DIR = Path("alphadesk-demo-reports")
+EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "demo",
-        help="run the three bots over bundled candles into the ledger; no keys, no servers",
+        help="the whole desk in one process on local simulators; no keys, no servers",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--database-url",
-        default=DEMO_DATABASE_URL,
-        help="the demo's ledger (default ./alphadesk-demo.db; $DATABASE_URL is never used)",
-    )
-    parser.add_argument(
-        "--report-dir", type=Path, help="also write one HTML report per bot into this folder"
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=None,
-        help="candles from this folder (alphadesk data download) instead of the bundled ones",
-    )
+        "--database-url", default=None,
+        help="the demo's ledger (default ./alphadesk-demo.db, made anew each run)",
+    )  # fmt: skip
+    parser.add_argument("--redis-url", default=None,
+                        help="live state and bus in this Redis (default: in the process)")
+    parser.add_argument("--use-env", action="store_true",
+                        help="use DATABASE_URL and REDIS_URL (PostgreSQL via PgBouncer, Redis)")
+    parser.add_argument("--namespace", default="", help="Redis key namespace (default: none)")
+    parser.add_argument("--days", type=float, default=None,
+                        help="replay only this many simulated days (default: every bundled bar)")
+    parser.add_argument("--report-dir", type=Path, default=None,
+                        help=f"where the HTML report goes (default ./{DEFAULT_REPORT_DIR})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the venues' id seed (default: from the clock)")
+    parser.add_argument("--plain", action="store_true",
+                        help="plain progress lines even on a terminal")
+    parser.add_argument("--quick", action="store_true",
+                        help="backtests instead of the platform: seconds, no venue or listener")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="with --quick: candles from this folder (alphadesk data download) "
+                             "instead of the bundled ones")
     parser.set_defaults(handler=handle)
 
 
-def _say(text: str = "") -> None:
-    print(text, flush=True)
+def _urls(args: argparse.Namespace) -> tuple[str, str | None, bool]:
+    """The ledger and Redis URLs, and whether the ledger is the demo's own default file."""
+    config = desk_settings.load()
+    database, redis = args.database_url, args.redis_url
+    if args.use_env:
+        if database is None and not os.environ.get("DATABASE_URL"):
+            raise desk_settings.SettingsError(
+                "--use-env: DATABASE_URL is not set (without it the demo keeps to its own file)")
+        database = database or config.database_url
+        redis = redis or config.redis_url
+    if redis:
+        try:
+            checks.redis(desk_settings.Settings(redis_url=redis))
+        except desk_settings.SettingsError as exc:
+            if args.redis_url is None:
+                raise
+            raise desk_settings.SettingsError(
+                str(exc).replace("REDIS_URL=", "--redis-url=", 1)) from None
+    own = database is None
+    flag = "--database-url" if args.database_url is not None or not args.use_env else "DATABASE_URL"
+    url = checks.database(database or DEMO_DATABASE_URL, flag, config)  # parsed and reachable
+    return url, redis, own
 
 
 def handle(args: argparse.Namespace) -> int:
-    config = desk_settings.load()
-    checks.output_folder("--report-dir", args.report_dir)
-    if args.data_dir is not None and not args.data_dir.is_dir():
-        raise SettingsError(f"--data-dir {str(args.data_dir)!r}: not a folder")
-    url = checks.database(args.database_url, "--database-url", config)
-    target = parse(url)
-    applied = migrate.upgrade(url)
-    _say(f"demo ledger: {target.redacted} (the demo's own, apart from the desk's; "
-         f"migrations applied now: {len(applied)})")
-
-    results: list[tuple[DemoBot, BacktestResult]] = []
-    for bot in DEMO_BOTS:
-        strategy = build(bot.strategy)
-        if args.data_dir is not None:
-            files = pick_files(args.data_dir, strategy.timeframe_min)
-            if not files:
-                print(f"demo: {args.data_dir} holds no candles for {bot.strategy}'s "
-                      f"{strategy.timeframe_min}-minute timeframe or finer", file=sys.stderr)
-                return 2
-        else:
-            files = market_files(bot.data_pattern)
-        if not files:
-            print(f"demo: no bundled candles match {bot.data_pattern}", file=sys.stderr)
-            return 2
-        data = for_strategy(load(files), strategy)
-        charged = "recorded funding" if set(data.funding) >= set(data.symbols) else (
-            "constant funding (no history for some symbols)")
-        _say(
-            f"running {bot.bot_id} ({bot.strategy}) over {data.bar_count:,} bars of "
-            f"{', '.join(data.symbols)}, {charged} ..."
-        )
-        for note in data.notes:
-            _say(f"  note: {note}")
-        result = summarize(run(strategy, data, BacktestSettings(bot_id=bot.bot_id)))
-        results.append((bot, result))
-        if args.report_dir is not None:
-            args.report_dir.mkdir(parents=True, exist_ok=True)
-            (args.report_dir / f"{bot.bot_id}.html").write_text(to_html(result))
-
-    stored = asyncio.run(_record(url, results))
-    _say()
-    _say(f"{'bot':<16} {'trades':>6} {'win %':>6} {'net PnL':>12} {'fees':>10} {'max DD':>7}")
-    for bot, result in results:
-        m = result.metrics
-        _say(
-            f"{bot.bot_id:<16} {fmt.count(m.trades.count):>6} "
-            f"{fmt.fraction_pct(m.trades.win_rate):>6} {fmt.money(m.net_pnl):>12} "
-            f"{fmt.money(m.costs.fees):>10} {fmt.fraction_pct(m.drawdown.max_pct):>6}%"
-        )
-    _say()
-    for line in stored:
-        _say(line)
+    if args.days is not None:
+        checks.positive("--days", args.days)
+    report_dir = args.report_dir if args.report_dir is not None else DEFAULT_REPORT_DIR
     if args.report_dir is not None:
-        _say(f"reports: {args.report_dir}/<bot>.html")
-    _say("try: alphadesk backtest --strategy ema_cross --data <csv> --report out.html")
-    return 0
+        checks.output_folder("--report-dir", args.report_dir)
+    if args.data_dir is not None:
+        if not args.quick:
+            raise desk_settings.SettingsError(
+                "--data-dir: only with --quick (the platform demo replays the bundled markets)")
+        if not args.data_dir.is_dir():
+            raise desk_settings.SettingsError(f"--data-dir {str(args.data_dir)!r}: not a folder")
+    url, redis, own = _urls(args)
+    if args.quick:
+        from alphadesk.app.demo.quick import run_quick
+
+        return run_quick(url, redis, args.namespace, args.report_dir, args.data_dir)
+    return _platform(args, url, redis, own, report_dir)
 
 
-async def _record(url: str, results: list[tuple[DemoBot, BacktestResult]]) -> list[str]:
-    """Record each bot's fills through the one fill entrance (ledger, then the bus and the live
-    positions: in process here, Redis when ``REDIS_URL`` is set); report what was new and what
-    was known, and what the bus announced."""
-    config = desk_settings.load()
+def _fresh_sqlite(url: str) -> None:
+    """The default ledger is the demo's scratch: a new run's venues start empty, so must it."""
+    from alphadesk.adapters.storage.urls import parse
+
+    path = parse(url).sqlite_path
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+async def _earlier_run(url: str) -> str | None:
+    """A demo bot that already has fills in this ledger, if any."""
+    from alphadesk.adapters.storage.stores import open_store
+    from alphadesk.app.demo.desk import DEMO_BOTS
+
     store = await open_store(url)
-    state: MemoryState | RedisState = MemoryState()
-    if config.redis_url:
-        state = RedisState.from_url(config.redis_url)
-    trips = await open_round_trips(url)
     try:
-        writer = FillWriter(store)
-        recorder = FillRecorder(
-            writer, bus=state.bus, positions=state.positions, markets=state.market,
-            alerts=state.bus, trades=RoundTripKeeper(store, trips),
-        )  # fmt: skip
-        lines = []
-        for bot, result in results:
-            outcome = await recorder.record(result.output.fills)
-            positions = await writer.positions(
-                [(bot.bot_id, s) for s in sorted({f.symbol for f in result.output.fills})]
-            )
-            open_ = [
-                f"{symbol} {p.qty:+}" for (_, symbol), p in positions.items() if not p.is_flat
-            ]
-            lines.append(
-                f"ledger {bot.bot_id}: {len(outcome.inserted)} fills stored, "
-                f"{len(outcome.duplicates)} already there"
-                + (f"; open: {', '.join(open_)}" if open_ else "; flat")
-            )
-        lines.append(f"bus: {recorder.stats.published} fills announced on events:fills")
-        return lines
+        for bot in DEMO_BOTS:
+            if await store.read_fills(bot_id=bot.bot_id):
+                return bot.bot_id
     finally:
-        await trips.close()
-        await state.aclose()
         await store.close()
+    return None
+
+
+def _platform(args: argparse.Namespace, url: str, redis: str | None, own: bool,
+              report_dir: Path) -> int:
+    from alphadesk.adapters.storage import migrate
+    from alphadesk.adapters.storage.urls import parse
+    from alphadesk.app.demo.desk import DemoConfig, DemoDesk
+    from alphadesk.app.demo.progress import DemoDisplay
+    from alphadesk.app.demo.report import outcome_lines, summary_lines, to_html
+
+    # the bots' own migration check (idempotent here) would log every revision line
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    target = parse(url)
+    if own:
+        _fresh_sqlite(url)
+    applied = migrate.upgrade(url)
+    if not own:
+        taken = asyncio.run(_earlier_run(url))
+        if taken is not None:
+            print(f"demo: --database-url={target.redacted!r}: already holds an earlier demo "
+                  f"run's fills ({taken}); the demo's venues start empty on every run, so it "
+                  "needs a ledger without them (a fresh database, or the default file)",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+    print(f"demo ledger: {target.redacted} (the demo's own, apart from the desk's; "
+          f"migrations applied now: {len(applied)})", flush=True)
+    print(f"demo state and bus: {'Redis ' + _redacted_redis(redis) if redis else 'in process'}",
+          flush=True)
+    seed = args.seed if args.seed is not None else int(time.time()) % 1_000_000
+    began = time.monotonic()
+    cpu = time.process_time()
+    with tempfile.TemporaryDirectory(prefix="alphadesk-demo-") as work:
+        config = DemoConfig(database_url=url, work_dir=Path(work), redis_url=redis,
+                            namespace=args.namespace, days=args.days, seed=seed)
+        with DemoDisplay(live=False if args.plain else None) as display:
+            outcome = asyncio.run(DemoDesk(config, display).run())
+    wall, cpu = time.monotonic() - began, time.process_time() - cpu
+    report_dir.mkdir(parents=True, exist_ok=True)
+    report = report_dir / "index.html"
+    report.write_text(to_html(outcome, target.redacted))
+    print()
+    print(f"replayed {outcome.start:%Y-%m-%d %H:%M} to {outcome.end:%Y-%m-%d %H:%M} UTC: "
+          f"{outcome.steps:,} clock steps, {outcome.bars:,} bars, in {wall:.1f} s "
+          f"(CPU {cpu:.1f} s)" + (f"; {outcome.late_steps} steps a bot was late for"
+                                  if outcome.late_steps else ""))
+    print()
+    for line in summary_lines(outcome.summary):
+        print(line)
+    print()
+    for line in outcome_lines(outcome):
+        print(line)
+    print(f"ledger: {target.redacted}")
+    print(f"report: {report}")
+    print("next: alphadesk trades list --bot demo_shortseller (with DATABASE_URL set to the "
+          "ledger), alphadesk backtest --strategy ema_cross --data <csv> --report out.html")
+    return EXIT_OK if outcome.differences == 0 else EXIT_DIFFERENT
+
+
+def _redacted_redis(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    password = urlsplit(url).password
+    return url.replace(password, "***") if password else url
