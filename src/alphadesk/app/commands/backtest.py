@@ -22,19 +22,6 @@ from alphadesk.strategies import STRATEGIES
 from alphadesk.strategies.catalog import infos, instantiate, parse_overrides, render, resolve
 
 
-def _time_ms(text: str) -> int:
-    """A date (2025-10-01) or date-time (2025-10-01T12:00), UTC, or epoch ms."""
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date, date-time or epoch ms") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
 def _param(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -83,8 +70,8 @@ def register(subparsers: Any) -> None:
         "or a class in a file of your own",
     )
     p.add_argument("--data", required=True, nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--from", dest="start", type=_time_ms, help="UTC date/time or epoch ms")
-    p.add_argument("--to", dest="end", type=_time_ms, help="UTC date/time or epoch ms")
+    p.add_argument("--from", dest="start", type=checks.time_ms, help="UTC date/time or epoch ms")
+    p.add_argument("--to", dest="end", type=checks.time_ms, help="UTC date/time or epoch ms")
     p.add_argument("--json", dest="json_out", type=Path, metavar="OUT")
     p.add_argument("--report", type=Path, metavar="OUT.html")
     p.add_argument("--param", action="append", type=_param, default=[], metavar="k=v")

@@ -25,7 +25,7 @@ from alphadesk.app import observability
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.bot import MODES, PRICES, Bot, BotOptions, BotRun
 from alphadesk.app.commands import checks
-from alphadesk.app.commands.backtest import _coerce_params, _param, _time_ms
+from alphadesk.app.commands.backtest import _coerce_params, _param
 from alphadesk.domain.errors import InvalidField
 from alphadesk.strategies import build
 
@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--from",
         dest="start",
-        type=_time_ms,
+        type=checks.time_ms,
         help="paper: first bar to trade (earlier bars warm the indicators up)",
     )
     parser.add_argument("--max-bars", type=int, help="stop after this many closed-bar steps")

@@ -6,9 +6,11 @@ it in a second with one clear line, not after a whole backtest or half a migrati
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -100,3 +102,17 @@ def positive(flag: str, value: float | Decimal | None, *, zero_ok: bool = False)
         raise SettingsError(f"{flag}={value}: must be a finite number {bound}")
     if value < 0 or (value == 0 and not zero_ok):
         raise SettingsError(f"{flag}={value}: must be {bound}")
+
+
+def time_ms(text: str) -> int:
+    """An argparse ``type``: a date (2025-10-01) or date-time (2025-10-01T12:00), UTC unless it
+    says otherwise, or epoch ms."""
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date, date-time or epoch ms") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alphadesk.app.commands import checks
 from alphadesk.app.settings import SettingsError
 
 DEFAULT_DATA_DIR = Path("data") / "market"
@@ -56,16 +57,6 @@ def parse_interval(text: str) -> int:
     return minutes
 
 
-def _time_ms(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date, date-time or epoch ms") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
 
 
 def _symbol(text: str) -> str:
@@ -89,9 +80,9 @@ def register(subparsers: Any) -> None:
     dl.add_argument("--symbols", nargs="+", required=True, type=_symbol, metavar="SYMBOL")
     dl.add_argument("--interval", nargs="+", type=parse_interval, default=[5], metavar="5m|4h|..",
                     help="one or more Bybit intervals (default 5m)")
-    dl.add_argument("--from", dest="start", type=_time_ms, required=True,
+    dl.add_argument("--from", dest="start", type=checks.time_ms, required=True,
                     help="UTC date/time or epoch ms")
-    dl.add_argument("--to", dest="end", type=_time_ms, default=None,
+    dl.add_argument("--to", dest="end", type=checks.time_ms, default=None,
                     help="UTC date/time or epoch ms (default now)")
     dl.add_argument("--no-funding", action="store_true", help="skip the funding-rate history")
     dl.add_argument("--no-instruments", action="store_true", help="skip the instrument rules")
