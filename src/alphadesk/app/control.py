@@ -88,6 +88,7 @@ async def open_control(
     """A facade over the ledger at ``database_url`` (default the settings') and the live state;
     everything it opened is closed on exit."""
     url = database_url or settings.database_url
+    unreachable = ""
     async with AsyncExitStack() as stack:
         if state is None:
             if settings.redis_url:
@@ -95,6 +96,10 @@ async def open_control(
                 stack.push_async_callback(state.aclose)
             else:
                 state = MemoryState()
+                unreachable = (
+                    "REDIS_URL is not set: commands reach bots in other processes through "
+                    "Redis only (in-process commands need the bots in the same process)"
+                )
         ledger = await open_control_ledger(url)
         stack.push_async_callback(ledger.close)
         fills = await open_store(url)
@@ -118,4 +123,5 @@ async def open_control(
             sync=sync,
             health_source=ListenerHealthFile(health_file) if health_file is not None else None,
             venue=VenueReconcile(settings, url) if has_keys else None,
+            commands_unreachable=unreachable,
         )
