@@ -294,3 +294,33 @@ async def test_with_redis_the_repair_also_tells_the_running_bot_to_reduce(
     assert (row.command_id, row.command, row.actor, row.outcome) == (
         command.id, "reduce", "reconcile", "published",
     )
+
+
+async def test_the_control_facades_reconcile_shows_differences_and_writes_nothing(
+    sim: Any, trader: BybitClient, desk_env: Path
+) -> None:
+    """What ``/reconcile`` and ``alphadesk control reconcile`` answer: the same diff, read-only."""
+    from alphadesk.app import settings as desk_settings
+    from alphadesk.app.control import open_control
+
+    await market(trader, Side.BUY, "0.02")
+    await market(trader, Side.SELL, "0.005")
+    fills = await venue_fills(sim, trader)
+    await record(desk_env, fills[:1])  # the sell never reached the ledger
+    registry = await open_bots(f"sqlite:///{desk_env}")
+    try:
+        await registry.register(BotRecord(BOT, BOT, "shortseller", "shortseller", "active",
+                                          "demo", Decimal(10_000)))  # fmt: skip
+    finally:
+        await registry.close()
+    now = from_epoch_ms("sim.now", sim.now_ms)  # the replayed market's clock, not the wall's
+    window = (now - timedelta(days=1), now + timedelta(days=1))
+    async with open_control(desk_settings.load(), health_file=None,
+                            reconcile_window=window) as control:  # fmt: skip
+        view = await control.reconcile("shortseller")
+    assert view.available and not view.equal and view.accounts == ("shortseller",)
+    kinds = {(d.kind, d.ref) for d in view.differences}
+    assert ("fill_not_in_ledger", fills[1].exec_id) in kinds
+    assert any(kind == "position" for kind, _ in kinds)
+    with sqlite3.connect(desk_env) as conn:  # read-only: the missing fill is still missing
+        assert conn.execute("SELECT count(*) FROM fills").fetchone()[0] == 1
