@@ -44,7 +44,7 @@ async def test_reads_print_the_ledgers_figures(desk: Desk, run_cli) -> None:  # 
     assert _row(out, SS) == [SS, "shortseller", "5", "435", "2", "-0.3"]
     assert _row(out, LX) == [LX, "lxalgo", "2", "420", "1", "20"]
     code, out, _ = await run_cli("status")
-    assert code == 0 and "desk: 2 bots" in out and "equity 15024.5" in out
+    assert code == 0 and "desk: 2 bots" in out and "equity 15024.5, PnL today 0, total 19.7" in out
     code, out, _ = await run_cli("positions", "--bot", "shortseller")
     assert code == 0
     # no live state nor mark here: the ledger's projection, uPnL unknown (0), notional at entry

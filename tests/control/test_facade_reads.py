@@ -155,3 +155,36 @@ async def test_unknown_bot_names_the_field(desk: Desk) -> None:
             assert "known: lxalgo_001, shortseller_001" in str(caught.value)
         assert await control.resolve("shortseller") == SS
         assert await control.resolve(LX) == LX
+
+
+async def test_status_carries_each_bots_pnl_today_and_in_total(desk: Desk) -> None:
+    await seed(desk.url)
+    nov_8 = NOW - timedelta(days=1)  # ETHUSDT (-10.1, shortseller) and SOLUSDT (+20) closed then
+    async with control_over(desk.url, desk.state, clock=lambda: nov_8) as control:
+        status = await control.status()
+        pnl = {b.bot_id: (b.today_pnl, b.total_pnl) for b in status.bots}
+        assert pnl == {SS: (Decimal("-10.1"), Decimal("-0.3")), LX: (Decimal(20), Decimal(20))}
+        assert (status.today_pnl, status.total_pnl) == (Decimal("9.9"), Decimal("19.7"))
+    async with control_over(desk.url, desk.state) as control:  # Nov 9: nothing closed today
+        (line,) = (await control.status(SS)).bots
+        assert (line.today_pnl, line.total_pnl) == (Decimal(0), Decimal("-0.3"))
+
+
+async def test_round_trips_paged_and_filtered(desk: Desk) -> None:
+    await seed(desk.url)
+    async with control_over(desk.url, desk.state) as control:
+        page = await control.trade_page(n=2)
+        assert page.total == 3 and [t.symbol for t in page.trades] == ["ETHUSDT", "SOLUSDT"]
+        rest = await control.trade_page(n=2, offset=2)
+        assert rest.total == 3 and [t.symbol for t in rest.trades] == ["BTCUSDT"]
+        shorts = await control.trade_page(side=Side.SELL)
+        assert [(t.bot_id, t.symbol) for t in shorts.trades] == [(SS, "BTCUSDT")]
+        one_day = await control.trade_page(
+            since=NOW - timedelta(days=3), until=NOW - timedelta(days=1, hours=12)
+        )
+        assert [t.symbol for t in one_day.trades] == ["BTCUSDT"]  # Nov 7 only (until excluded)
+        mine = await control.trade_page("shortseller", symbol="ETHUSDT")
+        assert mine.total == 1 and mine.trades[0].net_pnl == Decimal("-10.1")
+        assert (await control.trade_page(LX, symbol="ETHUSDT")).total == 0
+        with pytest.raises(ValueError, match="offset=-1"):
+            await control.trade_page(offset=-1)

@@ -32,6 +32,7 @@ from decimal import Decimal
 
 from alphadesk.analytics import summary
 from alphadesk.analytics.curve import EquityPoint, curve_arrays
+from alphadesk.domain import checks
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.commands import CommandKind, ControlCommand
 from alphadesk.domain.enums import Side
@@ -75,6 +76,7 @@ from alphadesk.engine.control_views import (
     PnlTable,
     PositionView,
     ReconcileView,
+    RoundTripPage,
     RoundTripView,
     StrategyLine,
     SymbolLine,
@@ -162,6 +164,13 @@ class Control:
         for p in positions:
             counts[p.bot_id] += 1
         equity = await self.ledger.latest_equity()
+        today = now.astimezone(UTC).date()
+        pnl_today: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        pnl_total: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for trip in await self.trips.list_round_trips(bot_id=_one(bot, records)):
+            pnl_total[trip.bot_id] += trip.net_pnl
+            if trip.exit_time.astimezone(UTC).date() == today:
+                pnl_today[trip.bot_id] += trip.net_pnl
         lines: list[BotStatusLine] = []
         for record in records:
             live_status = await self.bot_status.get_status(record.bot_id)
@@ -181,6 +190,8 @@ class Control:
                     open_positions=counts[record.bot_id],
                     equity=snapshot.equity if snapshot is not None else record.current_equity,
                     sync=await self._sync_line(record.bot_id),
+                    today_pnl=pnl_today[record.bot_id],
+                    total_pnl=pnl_total[record.bot_id],
                 )
             )
         listener = await self._listener(now)
@@ -191,6 +202,8 @@ class Control:
             total_open_positions=sum(line.open_positions for line in lines),
             total_equity=sum((line.equity or ZERO for line in lines), ZERO),
             alive=sum(1 for line in lines if line.alive),
+            today_pnl=sum((line.today_pnl for line in lines), ZERO),
+            total_pnl=sum((line.total_pnl for line in lines), ZERO),
         )
 
     async def _sync_line(self, bot_id: str) -> SyncLine:
@@ -465,6 +478,44 @@ class Control:
         one = _one(bot, records)
         found = await self.trips.list_round_trips(bot_id=one, limit=n if one else None)
         return [_trip_view(t) for t in found if t.bot_id in ids][:n]
+
+    async def trade_page(
+        self,
+        bot: str | None = None,
+        *,
+        n: int = 50,
+        offset: int = 0,
+        symbol: str | None = None,
+        side: Side | None = None,
+        exit_reason: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> RoundTripPage:
+        """Round trips matching every filter given (``since``/``until`` bound the exit time,
+        ``until`` excluded), newest close first, ``n`` from ``offset``: a dashboard's paged and
+        filtered table over the whole ledger."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
+            raise InvalidField("n", n, "must be an int from 1 to 1000")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidField("offset", offset, "must be an int >= 0")
+        for name, moment in (("since", since), ("until", until)):
+            if moment is not None:
+                checks.utc(name, moment)
+        if side is not None:
+            side = Side.parse(side, "side")
+        records = await self._records(bot)
+        ids = {r.bot_id for r in records}
+        found = [
+            t
+            for t in await self.trips.list_round_trips(bot_id=_one(bot, records), symbol=symbol)
+            if t.bot_id in ids
+            and (side is None or t.entry_side is side)
+            and (exit_reason is None or t.exit_reason == exit_reason)
+            and (since is None or t.exit_time >= since)
+            and (until is None or t.exit_time < until)
+        ]
+        page = tuple(_trip_view(t) for t in found[offset : offset + n])
+        return RoundTripPage(total=len(found), offset=offset, trades=page)
 
     # -- health and reconcile -------------------------------------------------------------------
 

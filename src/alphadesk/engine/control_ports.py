@@ -120,7 +120,7 @@ class FillReader(Protocol):
 
 class RoundTripReader(Protocol):
     async def list_round_trips(
-        self, *, bot_id: str | None = None, limit: int | None = None
+        self, *, bot_id: str | None = None, symbol: str | None = None, limit: int | None = None
     ) -> list[StoredRoundTrip]: ...
 
 

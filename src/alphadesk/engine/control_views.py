@@ -71,6 +71,10 @@ class BotStatusLine:
     open_positions: int
     equity: Decimal | None
     sync: SyncLine
+    today_pnl: Decimal = Decimal(0)
+    """Net PnL of the round trips closed today (UTC day of the facade's clock)."""
+    total_pnl: Decimal = Decimal(0)
+    """Net PnL of every round trip the ledger holds for the bot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,8 @@ class DeskStatus:
     total_open_positions: int
     total_equity: Decimal
     alive: int
+    today_pnl: Decimal = Decimal(0)
+    total_pnl: Decimal = Decimal(0)
 
 
 # -- positions and balances -------------------------------------------------------------------
@@ -252,6 +258,16 @@ class RoundTripView:
     net_pnl: Decimal
     holding_seconds: int
     exit_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTripPage:
+    """One page of round trips matching a filter, newest close first; ``total`` counts every
+    match, so a page of a dashboard table knows how many pages there are."""
+
+    total: int
+    offset: int
+    trades: tuple[RoundTripView, ...]
 
 
 # -- health, reconcile, commands --------------------------------------------------------------

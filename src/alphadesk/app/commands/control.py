@@ -166,13 +166,15 @@ def _age(seconds: float | None) -> str:
 
 def _status(view: Any) -> list[str]:
     rows = [(b.bot_id, b.mode, b.status, "yes" if b.alive else "no", _age(b.heartbeat_age_s),
-             str(b.open_positions), money(b.equity),
+             str(b.open_positions), money(b.equity), money(b.today_pnl), money(b.total_pnl),
              f"{b.sync.last_sync:%Y-%m-%d %H:%M}" if b.sync.last_sync else "-",
              str(b.sync.recent_errors)) for b in view.bots]  # fmt: skip
-    out = table(("bot", "mode", "state", "alive", "heartbeat", "open", "equity", "last sync",
-                 "sync errors"), rows, {"heartbeat", "open", "equity", "sync errors"})  # fmt: skip
+    numbers = {"heartbeat", "open", "equity", "PnL today", "PnL total", "sync errors"}
+    out = table(("bot", "mode", "state", "alive", "heartbeat", "open", "equity", "PnL today",
+                 "PnL total", "last sync", "sync errors"), rows, numbers)  # fmt: skip
     out.append(f"desk: {len(view.bots)} bots, {view.alive} alive, {view.total_open_positions} "
-               f"open positions, equity {money(view.total_equity)}")  # fmt: skip
+               f"open positions, equity {money(view.total_equity)}, PnL today "
+               f"{money(view.today_pnl)}, total {money(view.total_pnl)}")  # fmt: skip
     out.append(_listener_line(view.listener))
     return out
 
