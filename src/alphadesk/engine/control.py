@@ -476,7 +476,8 @@ class Control:
         records = await self._records(bot)
         ids = {r.bot_id for r in records}
         one = _one(bot, records)
-        found = await self.trips.list_round_trips(bot_id=one, limit=n if one else None)
+        # every bot with round trips has a trading.bots row (the store registers a placeholder)
+        found = await self.trips.list_round_trips(bot_id=one, limit=n)
         return [_trip_view(t) for t in found if t.bot_id in ids][:n]
 
     async def trade_page(
