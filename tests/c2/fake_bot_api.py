@@ -10,6 +10,7 @@ condition rather than sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -120,8 +121,10 @@ class FakeBotApi:
                                    timeout_s)  # fmt: skip
         return self.calls
 
-    async def wait_sent(self, count: int, method: str = "sendMessage",
-                        chat_id: int | None = None, timeout_s: float = 30.0) -> list[Call]:  # fmt: skip
+    async def wait_sent(
+        self, count: int, method: str = "sendMessage", chat_id: int | None = None,
+        timeout_s: float = 30.0,
+    ) -> list[Call]:
         await self.wait_for(lambda _: len(self.sent(method, chat_id)) >= count, timeout_s)
         return self.sent(method, chat_id)
 
@@ -171,10 +174,8 @@ class FakeBotApi:
         async with self._changed:
             self._updates = ready()  # confirmed updates are forgotten, as Telegram does
             if not self._updates and wait > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(lambda: bool(ready())), wait)
-                except TimeoutError:
-                    pass
             return ready()
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:

@@ -98,8 +98,9 @@ def status(view: DeskStatus) -> Reply:
         sync = "never" if b.sync.last_sync is None else when(b.sync.last_sync)
         if b.sync.recent_errors:
             sync += f" ({b.sync.recent_errors} err)"
-        rows.append((b.bot_id, b.mode, state, "up" if b.alive else "down",
-                     age(b.heartbeat_age_s), str(b.open_positions), usd(b.equity), sync))  # fmt: skip
+        alive = "up" if b.alive else "down"
+        rows.append((b.bot_id, b.mode, state, alive, age(b.heartbeat_age_s),
+                     str(b.open_positions), usd(b.equity), sync))  # fmt: skip
     rows.append(("total", "", "", f"{view.alive}/{len(view.bots)}", "",
                  str(view.total_open_positions), usd(view.total_equity), ""))  # fmt: skip
     text = table(("bot", "mode", "state", "alive", "beat", "pos", "equity", "sync"), rows,

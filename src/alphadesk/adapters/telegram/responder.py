@@ -21,8 +21,7 @@ class DeskResponder:
         self._mutes = mutes
 
     async def resolve(self, bot: str) -> str:
-        status = await self._control.status(bot)
-        return status.bots[0].bot_id
+        return await self._control.resolve(bot)
 
     async def flatten(self, bot: str, actor: str) -> Reply:
         receipt = await self._control.flatten(bot, actor)

@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("alphadesk.telegram")
@@ -30,6 +31,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--namespace", default="",
                         help="Redis key namespace (default: none, the seed's key names)")
+    parser.add_argument("--health-file", type=Path, default=Path("listener-health.json"),
+                        help="the listener's health snapshot, for /status and /health")
     parser.add_argument("--poll-timeout", type=int, default=10, metavar="SECONDS",
                         help="getUpdates long-poll timeout (default 10)")
     parser.add_argument("--alert-interval", type=float, default=3.0, metavar="SECONDS",
@@ -87,7 +90,8 @@ async def _serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        async with open_control(settings, state) as control:
+        async with open_control(settings, namespace=args.namespace, state=state,
+                                health_file=args.health_file) as control:
             bot = TelegramBot(
                 settings.telegram_token, settings.telegram_api_url,
                 settings.telegram_admin_ids, DeskResponder(control, mutes),
