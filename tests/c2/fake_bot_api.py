@@ -88,11 +88,12 @@ class FakeBotApi:
         await self._push({"message": message})
         return int(message["message_id"])
 
-    async def press(self, user_id: int, data: str, message_id: int) -> None:
+    async def press(self, user_id: int, data: str, message_id: int, *,
+                    username: str = "owner") -> None:  # fmt: skip
         """The user presses an inline button whose callback data is ``data``."""
         query = {
             "id": f"cb{self._next_update}", "chat_instance": "ci",
-            "from": {"id": user_id, "is_bot": False, "first_name": "U"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "U", "username": username},
             "data": data,
             "message": {"message_id": message_id, "date": int(time.time()),
                         "chat": {"id": user_id, "type": "private"}, "text": "…"},

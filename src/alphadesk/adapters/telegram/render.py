@@ -135,8 +135,9 @@ def positions(found: Sequence[PositionView], bot: str | None) -> Reply:
 
 
 def balances(view: BalancesView, bot: str | None) -> Reply:
-    rows = [(b.bot_id, usd(b.equity), usd(b.wallet_balance), usd(b.available_balance),
-             usd(b.unrealized_pnl), b.source, when(b.at)) for b in view.bots]  # fmt: skip
+    rows: list[tuple[str, ...]] = [
+        (b.bot_id, usd(b.equity), usd(b.wallet_balance), usd(b.available_balance),
+         usd(b.unrealized_pnl), str(b.source), when(b.at)) for b in view.bots]  # fmt: skip
     rows.append(("total", usd(view.total_equity), usd(view.total_wallet_balance),
                  usd(view.total_available_balance), usd(view.total_unrealized_pnl), "", ""))
     text = table(("bot", "equity", "wallet", "available", "uPnL", "from", "as of"), rows)
