@@ -74,14 +74,17 @@ class FakeBotApi:
 
     # -- what a user does ----------------------------------------------------------------------
 
-    async def command(self, user_id: int, text: str, *, username: str = "owner") -> int:
-        """The user sends ``text`` in their private chat; returns the message id."""
+    async def command(self, user_id: int, text: str, *, username: str = "owner",
+                      group: int | None = None) -> int:  # fmt: skip
+        """The user sends ``text`` in their private chat (or the group ``group``); returns the
+        message id."""
         entities = []
         if text.startswith("/"):
             entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         message = {
             "message_id": self._message_id(), "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private"},
+            "chat": {"id": user_id, "type": "private"} if group is None
+                    else {"id": group, "type": "group", "title": "desk"},
             "from": {"id": user_id, "is_bot": False, "first_name": "U", "username": username},
             "text": text, "entities": entities,
         }  # fmt: skip

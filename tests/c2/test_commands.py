@@ -156,6 +156,11 @@ async def test_a_stranger_gets_nothing_and_is_audited(
     refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert refused == ["telegram: refused user_id=99 username=mallory update=/balance",
                        "telegram: refused user_id=99 username=owner update=/halt"]  # fmt: skip
+    # an admin in a group chat is not answered there either: the group would read the figures
+    await chat.api.command(ADMIN, "/balance", group=-100123)
+    await chat.ask("/help")
+    assert [c for c in chat.api.calls if c.chat_id == -100123] == []
+    assert any("update=/balance chat=group" in r.getMessage() for r in caplog.records)
     assert await chat.control.audit_log() == []  # nothing reached the facade
     assert await chat.ledger.state.bus.commands(LX).length() == 0
 
@@ -220,3 +225,22 @@ async def test_flatten_needs_its_button_which_expires(chat: Chat) -> None:
     assert await stream.length() == 1
     answers = [c.params.get("text") for c in chat.api.sent("answerCallbackQuery")]
     assert "not done: unknown or already used" in answers and "not done: expired" in answers
+
+
+async def test_mute_and_unmute_name_the_bot(chat: Chat) -> None:
+    assert (await chat.ask("/mute lxalgo")).text == f"fill alerts: muted for {LX}"
+    assert (await chat.ask("/mute")).text == "fill alerts: muted for every bot"
+    assert (await chat.ask("/unmute")).text == "fill alerts: on for every bot"
+    assert "is not a known bot" in (await chat.ask("/mute ghost")).text
+
+
+async def test_a_failing_facade_gets_a_one_line_reply_without_its_error(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The ledger goes away under the facade: the admin reads one line, the log has the rest."""
+    await chat.control.fills.close()
+    await chat.control.trips.close()
+    reply = await chat.ask("/analytics")
+    assert reply.text == "could not answer: internal error (logged)"
+    assert any("handler failed" in r.getMessage() for r in caplog.records)
+    assert (await chat.ask("/help")).text.startswith("Commands")

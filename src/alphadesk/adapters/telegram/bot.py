@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -143,12 +143,18 @@ class TelegramBot:
         clean = self._out(text)
         for admin in sorted(self._admins):
             try:
-                await self.application.bot.send_message(admin, clean)
-            except RetryAfter as exc:  # Telegram asked us to slow down: once, then give up
-                delay = exc.retry_after
-                seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
-                await asyncio.sleep(seconds)
-                await self.application.bot.send_message(admin, clean)
+                await self._send_alert(admin, clean)
+            except TelegramError as exc:  # one admin who blocked the bot must not silence others
+                log.error("telegram: alert to admin %s not delivered: %s", admin, exc)
+
+    async def _send_alert(self, chat_id: int, text: str) -> None:
+        try:
+            await self.application.bot.send_message(chat_id, text)
+        except RetryAfter as exc:  # Telegram asked us to slow down: once, then give up
+            delay = exc.retry_after
+            seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
+            await asyncio.sleep(seconds)
+            await self.application.bot.send_message(chat_id, text)
 
     def _out(self, text: str) -> str:
         return scrub(text, self._secrets)
@@ -156,18 +162,23 @@ class TelegramBot:
     # -- handlers ------------------------------------------------------------------------------
 
     async def _gate(self, update: Update, context: Context) -> None:
-        """Runs first for every update: a non-admin gets nothing and leaves an audit line."""
+        """Runs first for every update: a non-admin gets nothing and leaves an audit line. An
+        admin is answered only in their private chat: in a group, everyone would read the
+        desk's figures."""
         user = update.effective_user
-        if user is not None and user.id in self._admins:
+        chat = update.effective_chat
+        private = chat is None or chat.type == ChatType.PRIVATE
+        if user is not None and user.id in self._admins and private:
             return
         what = "?"
         if update.effective_message is not None and update.effective_message.text:
             what = update.effective_message.text.split()[0][:40]
         elif update.callback_query is not None:
             what = "button"
-        audit.warning("telegram: refused user_id=%s username=%s update=%s",
+        where = "" if private else f" chat={chat.type if chat else None}"
+        audit.warning("telegram: refused user_id=%s username=%s update=%s%s",
                       user.id if user else None, user.username if user else None,
-                      what)  # fmt: skip
+                      what, where)  # fmt: skip
         raise ApplicationHandlerStop
 
     async def _command(self, update: Update, context: Context) -> None:
