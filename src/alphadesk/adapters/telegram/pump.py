@@ -5,23 +5,28 @@ stopped, and a Redis bus shared by several processes delivers each entry once). 
 once its line is queued: a crash loses at most the lines of one unsent message, never a fill (the
 ledger has it). A new group starts at the stream's beginning, so events older than ``max_age_s``
 are acked without a message: a fresh bot, or a year of backfilled fills, must not flood the chat.
+With ``status`` (the control facade's), the desk's state is also polled every ``watch_every_s``
+for what no event carries (:mod:`.watch`: kill switches, listener outages, a growing spool).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.fills import Fill
+from alphadesk.engine.control_views import DeskStatus
 from alphadesk.engine.state_ports import CorruptEvent, EventBus, EventStream
 
 from .alert_lines import alert_line, fill_line
 from .batching import Batcher
 from .mutes import Mutes
+from .watch import DeskWatch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +47,10 @@ class AlertPump:
         now: Callable[[], datetime],
         max_age_s: float = 600.0,
         consumer: str = "telegram",
+        status: Callable[[], Awaitable[DeskStatus]] | None = None,
+        watch: DeskWatch | None = None,
+        watch_every_s: float = 15.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bus = bus
         self._batcher = batcher
@@ -50,6 +59,10 @@ class AlertPump:
         self._now = now
         self._max_age = timedelta(seconds=max_age_s)
         self._consumer = consumer
+        self._status = status
+        self._watch = watch or DeskWatch()
+        self._watch_every_s = watch_every_s
+        self._monotonic = monotonic
         self._wake = asyncio.Event()
         self.queued = 0
         self.skipped = 0
@@ -61,6 +74,31 @@ class AlertPump:
             group.create_task(self._read(self._bus.alerts, self._alert))
             group.create_task(self._read(self._bus.fills, self._fill))
             group.create_task(self._deliver())
+            if self._status is not None:
+                group.create_task(self._watch_desk(self._status))
+
+    async def watch_once(self, status: Callable[[], Awaitable[DeskStatus]]) -> int:
+        """One look at the desk's status; queues the alerts it implies, returns how many."""
+        lines = self._watch.observe(await status(), self._monotonic())
+        for line in lines:
+            self._batcher.alert(line)
+        if lines:
+            self._wake.set()
+        return len(lines)
+
+    async def _watch_desk(self, status: Callable[[], Awaitable[DeskStatus]]) -> None:
+        failing = False
+        while True:
+            try:
+                await self.watch_once(status)
+                failing = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the ledger may be down: say so once, keep watching
+                if not failing:
+                    log.error("telegram: reading the desk's status failed: %s", exc)
+                failing = True
+            await asyncio.sleep(self._watch_every_s)
 
     def _alert(self, alert: Alert) -> bool:
         if alert.at < self._now() - self._max_age:

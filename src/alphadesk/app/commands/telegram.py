@@ -37,6 +37,9 @@ def register(subparsers: Any) -> None:
                         help="getUpdates long-poll timeout (default 10)")
     parser.add_argument("--alert-interval", type=float, default=3.0, metavar="SECONDS",
                         help="least time between two alert messages (default 3)")
+    parser.add_argument("--watch-every", type=float, default=15.0, metavar="SECONDS",
+                        help="how often the desk's state is checked for kill switches, "
+                             "listener outages and a growing spool (default 15)")
     parser.add_argument("--no-alerts", action="store_true",
                         help="answer commands only; push no alerts")
     parser.set_defaults(handler=run)
@@ -70,6 +73,7 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"telegram: --poll-timeout={args.poll_timeout}: must be 0 to 60", file=sys.stderr)
         return 2
     checks.positive("--alert-interval", args.alert_interval)
+    checks.positive("--watch-every", args.watch_every)
     await checks.database_async(None, "DATABASE_URL", settings)
     await checks.redis_async(settings)
     from alphadesk.adapters.telegram.responder import DeskResponder
@@ -100,6 +104,7 @@ async def _serve(args: argparse.Namespace) -> int:
             pump = AlertPump(
                 state.bus, Batcher(time.monotonic, min_interval_s=args.alert_interval),
                 bot.send_to_admins, mutes, now=lambda: datetime.now(UTC),
+                status=control.status, watch_every_s=args.watch_every,
             )  # fmt: skip
             async with asyncio.TaskGroup() as group:
                 alerts = None if args.no_alerts else group.create_task(pump.run())
