@@ -16,7 +16,9 @@ Whatever the mode, a run: registers the bot in ``trading.bots``; restores the ki
 rebuilds the book from the ledger and checks it against the venue (:mod:`engine.recovery`; a
 paper venue is seeded from the book and gets its stops back from
 ``<state_dir>/<bot_id>.paper.json``, :mod:`alphadesk.paper.book`);
-warms the indicators up on ``warmup_bars`` closed bars without deciding; trades on closed bars;
+warms the indicators up on ``warmup_bars`` closed bars without deciding; applies the owner's
+commands waiting on ``commands:{bot_id}`` before it trades, then as they come
+(:mod:`alphadesk.engine.command_inbox`); trades on closed bars;
 beats ``last_heartbeat`` and keeps ``status`` equal to the kill switch's state; and on exit marks
 the bot ``stopped``. Stopping never closes a position.
 """
@@ -49,6 +51,7 @@ from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
 from alphadesk.adapters.spool.disk import DiskSpool
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.bots import open_bots
+from alphadesk.adapters.storage.control_audit import open_audit
 from alphadesk.adapters.storage.risk_state import FileStateStore
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
@@ -60,12 +63,15 @@ from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.engine.bot_registry import BotRecord, BotRegistry, state_of_status, status_for
+from alphadesk.engine.command_inbox import CommandInbox
+from alphadesk.engine.control_ports import AuditLog
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.live_driver import LiveDriver, QueuedGateway
 from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.recovery import Recovery, recover
 from alphadesk.engine.runner import Engine
-from alphadesk.engine.state_ports import BotStatusStore
+from alphadesk.engine.state_ports import BotStatusStore, CommandStreams
+from alphadesk.engine.trading_state import TradingState
 from alphadesk.paper.book import PaperBook
 from alphadesk.paper.prices import LivePrices, PaperPrices, ReplayPrices, replay_data
 from alphadesk.paper.resume import PaperResume
@@ -113,6 +119,7 @@ class BotRun:
     driver: LiveDriver
     recovery: Recovery
     heartbeats: list[datetime] = field(default_factory=list)
+    commands: CommandInbox | None = None
 
 
 def _now() -> datetime:
@@ -120,7 +127,12 @@ def _now() -> datetime:
 
 
 class Bot:
-    def __init__(self, settings: Settings, options: BotOptions) -> None:
+    def __init__(
+        self, settings: Settings, options: BotOptions, *, state: MemoryState | None = None
+    ) -> None:
+        """``state``: the in-process live state and bus to share (the embedded mode, where a
+        control facade in the same process sends this bot its commands); ignored when
+        ``REDIS_URL`` is set."""
         if options.mode not in MODES:
             raise ValueError(f"mode={options.mode!r}: expected one of {', '.join(MODES)}")
         if options.prices not in PRICES:
@@ -140,6 +152,9 @@ class Bot:
         self._live: BotStatusStore | None = None
         self._live_failing = False
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._state = state
+        self._audit: AuditLog | None = None
+        self._commands: CommandStreams = MemoryState().bus
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -162,10 +177,14 @@ class Bot:
             )
             self._live = redis.bots
         spool: DiskSpool | None = None
+        shared: RedisState | MemoryState = redis or self._state or MemoryState()
+        self._commands = shared.bus
+        audit = await open_audit(self.url)
+        self._audit = audit
         try:
             writer = FillWriter(store)
             if self.options.mode == "paper":
-                state = redis if redis is not None else MemoryState()
+                state = shared
                 folder = self.options.state_dir
                 spool = DiskSpool(folder / f"{self.bot_id}.spool")
                 recorder = FillRecorder(
@@ -183,6 +202,8 @@ class Bot:
                 spool.close()
             if redis is not None:
                 await redis.aclose()
+            self._audit = None
+            await audit.close()
             await bots.close()
             await store.close()
 
@@ -266,6 +287,8 @@ class Bot:
         self, bots: BotRegistry, run: BotRun, tasks: Sequence[asyncio.Task[Any]], now_ms: int
     ) -> None:
         run.engine.stop(now_ms)  # the strategy's on_stop: never flattens
+        if run.commands is not None:
+            await run.commands.close()
         await run.driver.close()
         for task in tasks:
             task.cancel()
@@ -276,6 +299,22 @@ class Bot:
         await bots.heartbeat(self.bot_id, at, equity=run.engine.portfolio.equity)
         await bots.set_status(self.bot_id, "stopped")
         await self._live_status(at, "stopped")
+
+    async def _command_inbox(self, bots: BotRegistry, run: BotRun) -> None:
+        """Apply the commands that waited on ``commands:{bot_id}`` while the bot was down,
+        before it trades; then keep applying them as they come (closed by ``_finish``)."""
+
+        async def persist(state: TradingState) -> None:
+            word = status_for(state)
+            await bots.set_status(self.bot_id, word)
+            await self._live_status(_now(), word)
+
+        inbox = CommandInbox(
+            run.engine, self._commands.commands(self.bot_id), persist=persist, audit=self._audit
+        )
+        run.commands = inbox
+        await inbox.drain()
+        inbox.start()
 
     def _started(self, run: BotRun) -> None:
         self.run_info = run
@@ -351,13 +390,14 @@ class Bot:
         driver.warm_up(history)
         run = BotRun(self.bot_id, engine, driver, recovery)
         engine.start(start_ms)
-        beat = asyncio.create_task(self._heartbeat(bots, run))
+        await self._command_inbox(bots, run)
+        tasks = [asyncio.create_task(self._heartbeat(bots, run))]
         try:
             await prices.run(
                 driver, clock, exchange, book, self.stop_event, lambda: self._started(run)
             )
         finally:
-            await self._finish(bots, run, [beat], max(start_ms, driver.stats.last_close_ms))
+            await self._finish(bots, run, tasks, max(start_ms, driver.stats.last_close_ms))
         return run
 
     async def _paper_prices(self, strategy: Strategy[Any]) -> PaperPrices:
@@ -447,6 +487,7 @@ class Bot:
         driver.warm_up(history)
         run = BotRun(self.bot_id, engine, driver, recovery)
         engine.start(max((b[-1].close_time_ms for b in history.values() if b), default=now_ms))
+        await self._command_inbox(bots, run)
 
         async def on_private(event: object) -> None:
             if isinstance(event, Fill):

@@ -10,4 +10,5 @@ COMMANDS: tuple[str, ...] = (
     "trades",
     "sync",
     "telegram",
+    "control",
 )
