@@ -19,6 +19,7 @@ BTC_4H = "BTCUSDT_4h_bybit-perp-20250924-20260721"
 DESK_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "BYBIT_DEMO", "BYBIT_TESTNET", "BYBIT_BASE_URL", "LOG_LEVEL",
     "ALPHADESK_CONFIG", "ALPHADESK_DEBUG", "C2_TELEGRAM_BOT_TOKEN", "C2_TELEGRAM_ADMIN_IDS",
+    "C2_TELEGRAM_API_URL",
     *(f"{p}_BYBIT_API_{part}" for _, _, p in settings_mod.DEFAULT_BOTS for part in ("KEY",
                                                                                     "SECRET")),
 )
@@ -302,3 +303,41 @@ def test_a_clear_text_base_url_flag_is_refused(desk: Callable[..., tuple[int, st
     code, err = desk("bot", "lxalgo", "--base-url", "http://bybit.example.com")
     assert code == 2
     assert "--base-url='http://bybit.example.com': must be https://" in one_line(err)
+
+
+# -- the Telegram bot ----------------------------------------------------------------------------
+
+TG_TOKEN = "123456789:AAH-secret-part-of-the-token_0123"
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"C2_TELEGRAM_ADMIN_IDS": "42"}, "C2_TELEGRAM_BOT_TOKEN: not set"),
+    ({"C2_TELEGRAM_BOT_TOKEN": TG_TOKEN}, "C2_TELEGRAM_ADMIN_IDS: not set"),
+    ({"C2_TELEGRAM_BOT_TOKEN": TG_TOKEN + "\n", "C2_TELEGRAM_ADMIN_IDS": "42"},
+     "C2_TELEGRAM_BOT_TOKEN: not a bot token"),
+    ({"C2_TELEGRAM_BOT_TOKEN": "AAH-secret-part-of-the-token_0123", "C2_TELEGRAM_ADMIN_IDS": "1"},
+     "C2_TELEGRAM_BOT_TOKEN: not a bot token"),
+    ({"C2_TELEGRAM_BOT_TOKEN": TG_TOKEN, "C2_TELEGRAM_ADMIN_IDS": "42;43"},
+     "C2_TELEGRAM_ADMIN_IDS: '42;43' is not a numeric user id"),
+    ({"C2_TELEGRAM_BOT_TOKEN": TG_TOKEN, "C2_TELEGRAM_ADMIN_IDS": "-5"},
+     "C2_TELEGRAM_ADMIN_IDS: '-5' is not a numeric user id"),
+    ({"C2_TELEGRAM_BOT_TOKEN": TG_TOKEN, "C2_TELEGRAM_ADMIN_IDS": "42",
+      "C2_TELEGRAM_API_URL": "http://telegram.example.com"},
+     "C2_TELEGRAM_API_URL='http://telegram.example.com': must be https://"),
+])  # fmt: skip
+def test_the_telegram_bot_refuses_a_missing_or_malformed_setting_without_the_token(
+    desk: Callable[..., tuple[int, str]], env: dict[str, str], expected: str,
+) -> None:
+    code, err = desk("telegram", env=env)
+    assert code == 2
+    assert expected in one_line(err)
+    assert "secret-part" not in err
+
+
+def test_a_malformed_telegram_token_stops_every_command_without_showing_it(
+    desk: Callable[..., tuple[int, str]],
+) -> None:
+    code, err = desk("db", "current", env={"C2_TELEGRAM_BOT_TOKEN": "12345:short"})
+    assert code == 2
+    assert "C2_TELEGRAM_BOT_TOKEN: not a bot token" in one_line(err)
+    assert "short" not in err

@@ -46,8 +46,12 @@ VARIABLES: tuple[Variable, ...] = (
              "each); set both or neither; a key allowed to withdraw or transfer is refused",
              "unset", pattern=True),
     Variable(("C2_TELEGRAM_BOT_TOKEN", "C2_TELEGRAM_ADMIN_IDS"),
-             "the Telegram command bot: its token and the user ids it answers (comma-separated)",
-             "unset"),
+             "the Telegram command bot (its token from BotFather; the user ids it answers, "
+             "comma-separated); `alphadesk telegram` refuses to start without them, and a "
+             "malformed token is named, never shown", "unset"),
+    Variable(("C2_TELEGRAM_API_URL",),
+             "another Bot API server (`https://…`, or `http://` only to a loopback address)",
+             "`https://api.telegram.org`"),
     Variable(("ALPHADESK_CONFIG",),
              "a TOML file with strategy parameters per bot (`[bots.lxalgo]`, "
              "`position_usdt = 150`)", "unset"),

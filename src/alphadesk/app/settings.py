@@ -9,6 +9,7 @@ later with an authentication error that names nothing.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ DEFAULT_BOTS: tuple[tuple[str, str, str], ...] = (
     ("lxalgo_001", "lxalgo", "LXALGO"),
     ("momentum_001", "momentum", "MOMENTUM"),
 )
+
+#: Telegram's Bot API; ``C2_TELEGRAM_API_URL`` points elsewhere (a local Bot API server, a test).
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+#: A bot token as BotFather issues it: the bot's numeric id, a colon, a base64url secret.
+_TELEGRAM_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{20,100}")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -73,6 +79,7 @@ class Settings:
     bots: tuple[BotSettings, ...] = ()
     telegram_token: Secret = field(default_factory=lambda: Secret(""))
     telegram_admin_ids: tuple[int, ...] = ()
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     log_level: str = "INFO"
     log_format: str = "auto"
     log_file: Path | None = None
@@ -126,12 +133,43 @@ def _admin_ids(raw: str | None) -> tuple[int, ...]:
         part = part.strip()
         if not part:
             continue
-        try:
-            ids.append(int(part))
-        except ValueError:
+        if not part.isascii() or not part.isdigit() or int(part) == 0:
             message = f"C2_TELEGRAM_ADMIN_IDS: {part!r} is not a numeric user id"
-            raise SettingsError(message) from None
+            raise SettingsError(message)
+        ids.append(int(part))
     return tuple(ids)
+
+
+def _telegram_token(env: Mapping[str, str]) -> Secret:
+    """Checked for shape only when set (``alphadesk telegram`` requires it): a pasted token with a
+    newline or a missing half is named here, by variable only, never echoed."""
+    raw = env.get("C2_TELEGRAM_BOT_TOKEN", "")
+    if raw and not _TELEGRAM_TOKEN.fullmatch(raw):
+        raise SettingsError(
+            "C2_TELEGRAM_BOT_TOKEN: not a bot token (expected <bot id>:<secret> as BotFather "
+            "issues it; the value is not shown)"
+        )
+    return Secret(raw)
+
+
+def _telegram_api_url(env: Mapping[str, str]) -> str:
+    raw = env.get("C2_TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL
+    try:
+        return check_base_url("C2_TELEGRAM_API_URL", raw).rstrip("/")
+    except InvalidField as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def telegram_ready(settings: Settings) -> None:
+    """What ``alphadesk telegram`` needs beyond the shapes :func:`load` checks: a token and at
+    least one admin, since a bot that answers nobody (or anybody) is a mistake."""
+    if not settings.telegram_token:
+        raise SettingsError("C2_TELEGRAM_BOT_TOKEN: not set (the bot's token from BotFather)")
+    if not settings.telegram_admin_ids:
+        raise SettingsError(
+            "C2_TELEGRAM_ADMIN_IDS: not set (comma-separated Telegram user ids allowed to "
+            "use the bot)"
+        )
 
 
 def _credential(env: Mapping[str, str], name: str) -> Secret:
@@ -307,8 +345,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         bybit_environment=bybit_environment(env),
         bybit_base_url=_base_url(env),
         bots=tuple(bots),
-        telegram_token=Secret(env.get("C2_TELEGRAM_BOT_TOKEN", "")),
+        telegram_token=_telegram_token(env),
         telegram_admin_ids=_admin_ids(env.get("C2_TELEGRAM_ADMIN_IDS")),
+        telegram_api_url=_telegram_api_url(env),
         log_level=_log_level(env),
         log_format=_log_format(env),
         log_file=_log_file(env),

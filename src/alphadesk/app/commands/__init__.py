@@ -12,5 +12,6 @@ COMMANDS: tuple[str, ...] = (
     "strategies",
     "health",
     "data",
+    "telegram",
     "control",
 )
