@@ -24,6 +24,7 @@ TABLES = {
     "completed_trades",
     "sync_status",
     "equity",
+    "control_audit",
     "alembic_version",
 }
 
@@ -52,6 +53,7 @@ def test_sqlite_upgrade_is_versioned_and_idempotent(tmp_path: Path) -> None:
         "upgraded to 0002",
         "upgraded to 0003",
         "upgraded to 0004",
+        "upgraded to 0005",
     ]
     assert migrate.current(url) == (migrate.head(),)
     assert _sqlite_tables(tmp_path / "a.db") == TABLES
@@ -203,7 +205,29 @@ def test_sqlite_venue_pnl_columns_come_and_go_with_revision_0004(tmp_path: Path)
 
     migrate.upgrade(url, "0003")
     assert "venue_closed_pnl" not in columns()
-    migrate.upgrade(url)
+    migrate.upgrade(url, "0004")
     assert columns()["venue_closed_pnl"] == columns()["venue_pnl_diff"] == ("TEXT", 0)
     assert [a.split(" (")[0] for a in migrate.downgrade(url, "0003")] == ["downgraded from 0004"]
     assert "venue_pnl_diff" not in columns() and "net_pnl" in columns()
+
+
+def test_sqlite_control_audit_comes_and_goes_with_revision_0005(tmp_path: Path) -> None:
+    """0005 adds ``trading.control_audit``: one row per command, keyed by its id."""
+    path = tmp_path / "a.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url, "0004")
+    assert "control_audit" not in _sqlite_tables(path)
+    migrate.upgrade(url)
+    with sqlite3.connect(path) as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(control_audit)")]
+        insert = (
+            "INSERT INTO control_audit (command_id, at, actor, bot_id, command, outcome) "
+            "VALUES ('c1', '2025-11-07T01:55:00.000000+00:00', 'cli:me', 'b', 'halt', 'x')"
+        )
+        conn.execute(insert)
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            conn.execute(insert)
+    assert columns == ["id", "command_id", "at", "actor", "bot_id", "command", "args",
+                       "outcome", "applied_at"]  # fmt: skip
+    assert [a.split(" (")[0] for a in migrate.downgrade(url, "0004")] == ["downgraded from 0005"]
+    assert "control_audit" not in _sqlite_tables(path)

@@ -23,6 +23,7 @@ from typing import Generic, Protocol, TypeVar
 from alphadesk.domain import checks
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
+from alphadesk.domain.commands import ControlCommand
 from alphadesk.domain.dead_letters import DeadLetter
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
@@ -35,6 +36,9 @@ T_co = TypeVar("T_co", covariant=True)
 #: Cap on the length of each durable stream (Redis ``XADD MAXLEN ~``): about a year of fills of a
 #: busy desk, bounded so a forgotten consumer group cannot grow Redis without limit.
 STREAM_MAXLEN = 1_000_000
+#: Cap on each bot's command stream: commands are few; a bot acks each as it applies it.
+COMMANDS_MAXLEN = 10_000
+
 
 def raise_marks(into: dict[str, int], marks: Mapping[str, int]) -> None:
     """Merge ledger marks (table -> highest row id): per table the higher stays, so a mark only
@@ -325,6 +329,16 @@ class EventBus(Protocol):
         ...
 
     def subscribe_fills(self) -> AbstractAsyncContextManager[FillSubscription]: ...
+
+
+class CommandStreams(Protocol):
+    """``commands:{bot_id}``: the owner's commands to each bot, a durable stream per bot.
+
+    The issuer publishes; the bot reads it through its consumer group (created at the start of
+    the stream, so a bot that was down gets every command it has not acknowledged when it
+    starts), applies each in order and acknowledges it."""
+
+    def commands(self, bot_id: str) -> EventStream[ControlCommand]: ...
 
 
 # ---------------------------------------------------------------------------------------------

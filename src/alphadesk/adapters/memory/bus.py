@@ -19,10 +19,12 @@ from typing import Generic, TypeVar
 
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
+from alphadesk.domain.commands import ControlCommand
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill, FillKey
 from alphadesk.engine.state_ports import (
     ANNOUNCED_KEEP,
+    COMMANDS_MAXLEN,
     STREAM_MAXLEN,
     Delivery,
     check_key_part,
@@ -199,6 +201,7 @@ class MemoryEventBus:
         self._announced: dict[str, int] = {}
         self._sent: dict[FillKey, None] = {}  # announced lately, oldest first: each goes once
         self._subscribers: set[MemoryFillSubscription] = set()
+        self._commands: dict[str, MemoryStream[ControlCommand]] = {}
 
     @property
     def fills(self) -> MemoryStream[Fill]:
@@ -214,6 +217,14 @@ class MemoryEventBus:
 
     async def alert(self, alert: Alert) -> None:
         await self._alerts.publish([alert])
+
+    def commands(self, bot_id: str) -> MemoryStream[ControlCommand]:
+        """``commands:{bot_id}`` in process (the embedded mode's command stream)."""
+        stream = self._commands.get(check_key_part("bot_id", bot_id))
+        if stream is None:
+            stream = MemoryStream[ControlCommand](f"commands:{bot_id}", COMMANDS_MAXLEN)
+            self._commands[bot_id] = stream
+        return stream
 
     async def publish_fills(
         self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None

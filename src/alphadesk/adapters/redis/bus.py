@@ -22,13 +22,21 @@ from redis.exceptions import ResponseError
 
 from alphadesk.adapters.redis.alert_codec import decode_alert, encode_alert
 from alphadesk.adapters.redis.bar_codec import decode_bar, encode_bar
+from alphadesk.adapters.redis.command_codec import decode_command, encode_command
 from alphadesk.adapters.redis.keys import Keys
 from alphadesk.adapters.spool.fill_codec import decode_fill, encode_fill
 from alphadesk.domain.alerts import Alert
 from alphadesk.domain.bars import Bar
+from alphadesk.domain.commands import ControlCommand
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
-from alphadesk.engine.state_ports import ANNOUNCED_KEEP, STREAM_MAXLEN, CorruptEvent, Delivery
+from alphadesk.engine.state_ports import (
+    ANNOUNCED_KEEP,
+    COMMANDS_MAXLEN,
+    STREAM_MAXLEN,
+    CorruptEvent,
+    Delivery,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -253,6 +261,7 @@ class RedisEventBus:
         )
         self._maxlen = maxlen
         self._publish_script = client.register_script(_PUBLISH_FILLS)
+        self._commands: dict[str, RedisStream[ControlCommand]] = {}
 
     @property
     def fills(self) -> RedisStream[Fill]:
@@ -268,6 +277,17 @@ class RedisEventBus:
 
     async def alert(self, alert: Alert) -> None:
         await self._alerts.publish([alert])
+
+    def commands(self, bot_id: str) -> RedisStream[ControlCommand]:
+        """``commands:{bot_id}``: the owner's commands to one bot (the ``CommandStreams`` port)."""
+        stream = self._commands.get(bot_id)
+        if stream is None:
+            name = self._keys.commands(bot_id)
+            stream = RedisStream(
+                self._client, name, encode_command, decode_command, COMMANDS_MAXLEN
+            )
+            self._commands[bot_id] = stream
+        return stream
 
     async def publish_fills(
         self, fills: Sequence[Fill], *, announced: Mapping[str, int] | None = None
