@@ -59,10 +59,10 @@ class Authenticator:
             return None
         session = request.session
         name = session.get("user")
-        account = self._accounts.get(name) if isinstance(name, str) else None
-        if account is None or account.password_hash is None or session.get("role") != account.role:
+        found = self._accounts.get(name) if isinstance(name, str) else None
+        if found is None or found.password_hash is None or session.get("role") != found.role:
             return None
-        return Principal(account.name, account.role, "session")
+        return Principal(found.name, found.role, "session")
 
 
 def start_session(request: Request, account: Account) -> None:

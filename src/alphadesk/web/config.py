@@ -142,8 +142,10 @@ def load(env: Mapping[str, str] | None = None, *, host: str | None = None,
         missing = "ALPHADESK_WEB_TLS_KEY" if key is None else "ALPHADESK_WEB_TLS_CERT"
         raise WebSettingsError(f"{missing}: TLS needs both a certificate and a key")
     accounts = tuple(a for a in (_account(env, r) for r in ROLES) if a is not None)
-    if len({a.name for a in accounts}) != len(accounts):
-        raise WebSettingsError("ALPHADESK_WEB_VIEWER_USER: must differ from ALPHADESK_WEB_ADMIN_USER")
+    if len({a.name for a in accounts}) != len(accounts):  # fmt: skip
+        raise WebSettingsError(
+            "ALPHADESK_WEB_VIEWER_USER: must differ from ALPHADESK_WEB_ADMIN_USER"
+        )
     if not accounts:
         raise WebSettingsError(
             "ALPHADESK_WEB_ADMIN_PASSWORD is not set: every page and API call needs a login "
@@ -175,6 +177,7 @@ def load(env: Mapping[str, str] | None = None, *, host: str | None = None,
         session_secret=secret or secrets.token_urlsafe(32),
         backtests_dir=Path(env.get("ALPHADESK_WEB_BACKTESTS") or DEFAULT_BACKTESTS),
         login_attempts=int(attempts),
-        login_window_s=_positive("ALPHADESK_WEB_LOGIN_WINDOW_S", env.get("ALPHADESK_WEB_LOGIN_WINDOW_S"), 300.0),
+        login_window_s=_positive("ALPHADESK_WEB_LOGIN_WINDOW_S",
+                                 env.get("ALPHADESK_WEB_LOGIN_WINDOW_S"), 300.0),
         poll_s=_positive("ALPHADESK_WEB_POLL_S", env.get("ALPHADESK_WEB_POLL_S"), 2.0),
     )

@@ -53,7 +53,8 @@ async def pnl_summary(control: DeskControl) -> dict[str, Any]:
     bots = await control.bots()
     analytics = to_jsonable(await control.analytics())
     tables = await asyncio.gather(*(control.pnl_table("daily", bot, 1) for bot in bots))
-    today = {bot: to_jsonable(table).get("total", {}).get("net_pnl") for bot, table in zip(bots, tables, strict=True)}
+    today = {bot: to_jsonable(table).get("total", {}).get("net_pnl")
+             for bot, table in zip(bots, tables, strict=True)}  # fmt: skip
     total = {line["bot_id"]: line.get("net_pnl") for line in analytics.get("by_strategy", [])}
     return {"today": today, "total": total}
 
@@ -138,7 +139,8 @@ class LiveHub:
                 raise
             except Exception as exc:  # a failing read must not end the live feed
                 log.warning("web: desk snapshot failed: %s", exc)
-                self._broadcast("problem", {"message": f"desk snapshot failed: {type(exc).__name__}"})
+                problem = f"desk snapshot failed: {type(exc).__name__}"
+                self._broadcast("problem", {"message": problem})
             self._kick.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self._poll_s)
@@ -179,7 +181,9 @@ class LiveHub:
         started = datetime.now(UTC) - timedelta(minutes=1)
         while True:
             try:
-                deliveries = await stream.read(ALERT_GROUP, self._consumer, count=100, block_ms=2000)
+                deliveries = await stream.read(
+                    ALERT_GROUP, self._consumer, count=100, block_ms=2000
+                )
                 for delivery in deliveries:
                     if delivery.event.at >= started:  # the group's first read is the backlog
                         self._broadcast("alert", to_jsonable(delivery.event))

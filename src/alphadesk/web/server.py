@@ -127,9 +127,10 @@ def _safe_next(target: str) -> str:
     return target
 
 
-def _pages(app: FastAPI, config: WebConfig) -> None:
-    User = Annotated[Principal, Depends(require_user)]
+User = Annotated[Principal, Depends(require_user)]
 
+
+def _pages(app: FastAPI, config: WebConfig) -> None:
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def openapi(user: User) -> JSONResponse:
         return JSONResponse(app.openapi())
@@ -152,16 +153,18 @@ def _pages(app: FastAPI, config: WebConfig) -> None:
         client = request.client.host if request.client else "?"
         keys = (f"ip:{client}", f"user:{username.lower()}")
         wait = limiter.retry_after(*keys)
+        browser = "text/html" in request.headers.get("accept", "")
         if wait > 0:
-            return RedirectResponse(f"/login?error=limited&retry={int(wait) + 1}", status_code=303,
-                                    headers={"Retry-After": str(int(wait) + 1)}) \
-                if "text/html" in request.headers.get("accept", "") else \
-                JSONResponse({"detail": f"too many failed logins; retry in {int(wait) + 1} s"},
-                             status_code=429, headers={"Retry-After": str(int(wait) + 1)})  # fmt: skip
+            retry = str(int(wait) + 1)
+            if browser:
+                return RedirectResponse(f"/login?error=limited&retry={retry}", status_code=303,
+                                        headers={"Retry-After": retry})  # fmt: skip
+            return JSONResponse({"detail": f"too many failed logins; retry in {retry} s"},
+                                status_code=429, headers={"Retry-After": retry})  # fmt: skip
         account = app.state.auth.check_password(username, password)
         if account is None:
             limiter.failed(*keys)
-            if "text/html" in request.headers.get("accept", ""):
+            if browser:
                 return RedirectResponse("/login?error=bad", status_code=303)
             return JSONResponse({"detail": "wrong user name or password"}, status_code=401)
         start_session(request, account)

@@ -20,9 +20,11 @@ from typing import Any
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("web", help="the dashboard and REST API (/api/v1)")
     parser.add_argument("action", nargs="?", choices=("serve", "hash-password"), default="serve",
-                        help="serve (default) or hash-password (reads the password from stdin)")  # fmt: skip
-    parser.add_argument("--host", default=None, help="bind address (ALPHADESK_WEB_HOST; 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=None, help="port (ALPHADESK_WEB_PORT; 8765; 0 = any)")
+                        help="serve (default), or hash-password (the password from stdin)")
+    parser.add_argument("--host", default=None,
+                        help="bind address (ALPHADESK_WEB_HOST; default 127.0.0.1)")  # fmt: skip
+    parser.add_argument("--port", type=_port, default=None,
+                        help="port (ALPHADESK_WEB_PORT; default 8765; 0 = any free)")
     parser.set_defaults(handler=run)
 
 
@@ -78,7 +80,7 @@ async def _serve(host: str | None, port: int | None) -> int:
                 proxy_headers=False, server_header=False,
             ))  # fmt: skip
             task = asyncio.create_task(server.serve())
-            while not server.started and not task.done():
+            while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn's flag
                 await asyncio.sleep(0.05)
             if server.started:
                 bound = server.servers[0].sockets[0].getsockname()[1]
