@@ -106,8 +106,9 @@ async def test_backtests_list_open_and_compare(desk: Desk, tmp_path: Path) -> No
     folder = tmp_path / "bt"
     folder.mkdir()
     for name, final in (("a.json", "10100"), ("b.json", "9900")):
-        (folder / name).write_text(json.dumps({"strategy": "ema_cross", "metrics": {"final_equity": final},
-                                               "equity_curve": [[0, "10000"], [60_000, final]]}))  # fmt: skip
+        result = {"strategy": "ema_cross", "metrics": {"final_equity": final},
+                  "equity_curve": [[0, "10000"], [60_000, final]]}  # fmt: skip
+        (folder / name).write_text(json.dumps(result))
     (folder / "a.html").write_text("<html><body><h1>Report A</h1></body></html>")
     (folder / "notes.txt").write_text("not listed")
     async with (

@@ -87,7 +87,7 @@ def create_app(
         response: Response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # Origin stays on our own POSTs
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"

@@ -1,7 +1,7 @@
 "use strict";
 // One bot: status and controls, equity/drawdown, metrics, PnL tables, round trips, audit.
 (function () {
-  const { el, money, plain, signClass, age, held, time, pct } = AD;
+  const { el, money, plain, tone, fixed, signClass, age, held, time, pct } = AD;
   const bot = decodeURIComponent(location.pathname.split("/").pop());
   const q = (p) => p + (p.includes("?") ? "&" : "?") + "bot=" + encodeURIComponent(bot);
   let page = 1;
@@ -38,10 +38,10 @@
     const t = m.trades || {}, c = m.costs || {}, d = m.drawdown || {};
     AD.kv(document.getElementById("metrics"), [
       ["Initial equity", money(m.initial_equity)], ["Final equity", money(m.final_equity)],
-      ["Net PnL", money(m.net_pnl), signClass(m.net_pnl)], ["Return", plain(m.return_pct) + " %"],
-      ["Round trips", plain(t.count)], ["Win rate", pct(t.win_rate)], ["Profit factor", plain(t.profit_factor)],
-      ["Expectancy", money(t.expectancy)], ["Fees", money(c.fees)], ["Funding", money(c.funding)],
-      ["Sharpe", plain(m.sharpe)], ["Sortino", plain(m.sortino)], ["CAGR", plain(m.cagr)], ["Calmar", plain(m.calmar)],
+      ["Net PnL", money(m.net_pnl), tone(m.net_pnl)], ["Return", fixed(m.return_pct, 4) + " %", tone(m.return_pct)],
+      ["Round trips", plain(t.count)], ["Win rate", pct(t.win_rate)], ["Profit factor", fixed(t.profit_factor, 3)],
+      ["Expectancy", money(t.expectancy)], ["Fees", money(c.fees, 4)], ["Funding", money(c.funding, 4)],
+      ["Sharpe", fixed(m.sharpe, 3)], ["Sortino", fixed(m.sortino, 3)], ["CAGR", fixed(m.cagr, 4)], ["Calmar", fixed(m.calmar, 3)],
       ["Max drawdown", pct(d.max_pct) + " (" + money(d.max_amount) + ")"], ["Exposure", pct(m.exposure)],
     ]);
   }

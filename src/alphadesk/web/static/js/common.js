@@ -38,6 +38,8 @@ const AD = (function () {
     return Number(v).toLocaleString("en-US", { minimumFractionDigits: digits ?? 2, maximumFractionDigits: digits ?? 2 });
   }
   function plain(v) { return v === null || v === undefined || v === "" ? "–" : String(v); }
+  function tone(v) { return !isNum(v) || Number(v) === 0 ? "" : Number(v) > 0 ? "up" : "down"; }
+  function fixed(v, d) { return isNum(v) ? Number(v).toFixed(d ?? 4) : "–"; }
   function signClass(v) { return !isNum(v) || Number(v) === 0 ? "num" : Number(v) > 0 ? "num up" : "num down"; }
   function age(s) {
     if (!isNum(s)) return "–";
@@ -73,6 +75,7 @@ const AD = (function () {
   // Server-sent events: {snapshot, pnl, fill, alert}; the browser reconnects on its own.
   function live(handlers) {
     const badge = document.getElementById("live");
+    if (badge) { badge.textContent = "connecting"; badge.className = "live off"; }
     const source = new EventSource("/api/v1/events");
     source.onopen = () => { if (badge) { badge.textContent = "live"; badge.className = "live on"; } };
     source.onerror = () => { if (badge) { badge.textContent = "reconnecting"; badge.className = "live off"; } };
@@ -137,6 +140,6 @@ const AD = (function () {
     for (const [k, v, cls] of pairs) { dl.append(el("dt", {}, k), el("dd", { class: cls || null }, v)); }
   }
 
-  return { api, command, el, money, plain, signClass, age, held, time, pct, toast, loadSession, live, chart, seconds,
+  return { api, command, el, money, plain, tone, fixed, signClass, age, held, time, pct, toast, loadSession, live, chart, seconds,
            runCommand, controls, fillRows, kv, get session() { return session; } };
 })();

@@ -1,0 +1,200 @@
+"""The dashboard in a real Chromium (Debian's ``chromium``, driven by Playwright): log in, see the
+overview, watch a fill recorded through the real FillRecorder appear live, halt a bot and see its
+state change, open the bot page and a backtest report; no console errors. Screenshots go to
+``$ALPHADESK_ARTEFACTS`` (a temporary folder when unset; its path is printed)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from alphadesk.adapters.storage.control_audit import open_audit
+from alphadesk.adapters.storage.round_trips import open_round_trips
+from alphadesk.adapters.storage.stores import open_store
+from alphadesk.app.cli import main
+from alphadesk.engine.control import COMMAND_GROUP
+from alphadesk.engine.ledger import FillWriter
+from alphadesk.engine.recorder import FillRecorder
+from alphadesk.engine.round_trips import RoundTripKeeper
+from alphadesk.testing.builders import T0, make_fill
+from control.control_support import SS, control_over, seed
+
+from .conftest import Desk
+from .web_support import ADMIN_PW, serve, web_env
+
+CHROMIUM = os.environ.get("ALPHADESK_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]  # fmt: skip
+CANDLES = "BTCUSDT_5m_bybit-perp-20250924-20251122"
+
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"{CHROMIUM} not installed")
+
+
+@pytest.fixture(scope="module")
+def artefacts() -> Path:
+    where = os.environ.get("ALPHADESK_ARTEFACTS") or tempfile.mkdtemp(prefix="alphadesk-web-")
+    folder = Path(where)
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nweb browser test screenshots: {folder}")
+    return folder
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+def backtest_folder(tmp_path: Path, market_csv: Callable[[str], Path]) -> Path:
+    """A real backtest run's HTML report and JSON result, and a second result to compare."""
+    folder = tmp_path / "backtests"
+    folder.mkdir()
+    for fast, slow in ((20, 50), (10, 30)):
+        name = f"ema_{fast}_{slow}"
+        assert main(["backtest", "--strategy", "ema_cross", "--data", str(market_csv(CANDLES)),
+                     "--from", "2025-10-01", "--to", "2025-10-04", "--param", f"fast={fast}",
+                     "--param", f"slow={slow}", "--json", str(folder / f"{name}.json"),
+                     "--report", str(folder / f"{name}.html")]) == 0  # fmt: skip
+    return folder
+
+
+async def play_the_bot(desk: Desk, applied: str) -> None:
+    """The bot's side of a command, by hand until bots consume ``commands:{bot_id}``: read the
+    entry, show the new state word, write the outcome into the audit row, acknowledge."""
+    stream = desk.state.bus.commands(SS)
+    deliveries = await stream.read(COMMAND_GROUP, SS, block_ms=5000)
+    assert [d.event.kind.value for d in deliveries] == ["halt"]
+    assert deliveries[0].event.actor == "web:admin"
+    await desk.state.bots.set_status(SS, applied)
+    audit = await open_audit(desk.url)
+    try:
+        await audit.set_outcome(deliveries[0].event.id, f"applied: {applied}", datetime.now(UTC))
+    finally:
+        await audit.close()
+    await stream.ack(COMMAND_GROUP, [d.id for d in deliveries])
+
+
+async def test_the_desk_in_a_browser(
+    desk: Desk, browser: Browser, artefacts: Path, tmp_path: Path,
+    market_csv: Callable[[str], Path],
+) -> None:  # fmt: skip
+    await seed(desk.url)
+    folder = await asyncio.to_thread(backtest_folder, tmp_path, market_csv)
+    shots = artefacts / desk.backend
+    shots.mkdir(exist_ok=True)
+    problems: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            problems.append(f"{message.type}: {message.text}")
+
+    async with (
+        control_over(desk.url, desk.state, clock=lambda: datetime.now(UTC)) as control,
+        serve(control, desk.state.bus, web_env(folder)) as base,
+    ):
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        page: Page = await context.new_page()
+        page.on("console", console)
+        page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+
+        # log in (the overview sends us to the login page first)
+        await page.goto(base + "/")
+        assert "/login" in page.url
+        await page.fill("input[name=username]", "admin")
+        await page.fill("input[name=password]", ADMIN_PW)
+        await page.click("button[type=submit]")
+        try:
+            await page.wait_for_selector(f"#bot-{SS}", timeout=10_000)
+        except Exception:
+            await page.screenshot(path=str(shots / "0-failed-login.png"), full_page=True)
+            raise AssertionError(f"no overview at {page.url}: {problems}") from None
+        await page.wait_for_selector("#live.on")
+        assert await page.text_content(f"#bot-{SS} .trading-state") == "ACTIVE"
+        assert "15,024.50" in (await page.text_content("#card-equity") or "")
+        assert "BTCUSDT" in (await page.text_content("#positions") or "")
+        await page.wait_for_selector("#desk-curve canvas")
+        await page.screenshot(path=str(shots / "1-overview.png"), full_page=True)
+
+        # a fill recorded through the one entrance shows up live, without a reload
+        store = await open_store(desk.url)
+        trips = await open_round_trips(desk.url)
+        try:
+            recorder = FillRecorder(FillWriter(store), bus=desk.state.bus,
+                                    positions=desk.state.positions, markets=desk.state.market,
+                                    trades=RoundTripKeeper(store, trips))  # fmt: skip
+            fill = make_fill("Buy", "0.5", "105", "0.02", bot_id=SS, account="shortseller",
+                             exec_id="web-live-1",
+                             seconds=(datetime.now(UTC) - T0).total_seconds())  # fmt: skip
+            loads = await page.evaluate("performance.getEntriesByType('navigation').length")
+            started = time.monotonic()
+            result = await recorder.record([fill])
+            assert len(result.inserted) == 1
+            await page.wait_for_selector("#fill-web-live-1", timeout=2000)
+            seen_after = time.monotonic() - started
+        finally:
+            await trips.close()
+            await store.close()
+        assert await page.evaluate("performance.getEntriesByType('navigation').length") == loads
+        print(f"fill on the page {seen_after * 1000:.0f} ms after FillRecorder.record was called")
+        # the bought-back short leaves the open-position count at 0 in the next snapshot
+        await expect(page.locator(f"#bot-{SS} td:nth-child(10)")).to_have_text("0")
+        await page.screenshot(path=str(shots / "2-live-fill.png"), full_page=True)
+
+        # halt: the button, the bot applies it, the page shows the new state
+        await page.click(f"#bot-{SS} button[data-cmd=halt]")
+        await page.wait_for_selector("#toast:not(.hidden)")
+        assert "halt sent to " + SS in (await page.text_content("#toast") or "")
+        await play_the_bot(desk, "halted")
+        await expect(page.locator(f"#bot-{SS} .trading-state")).to_have_text("HALTED")
+        await page.screenshot(path=str(shots / "3-halted.png"), full_page=True)
+
+        # flatten asks first: cancelling sends nothing
+        await page.click(f"#bot-{SS} button[data-cmd=flatten]")
+        await page.wait_for_selector("#confirm-flatten[open]")
+        await page.click("#confirm-flatten button[value=cancel]")
+        assert [a.command for a in await control.audit_log(SS)] == ["halt"]
+
+        # the bot page: charts, PnL tables, round trips, the audit row with who and when
+        await page.click(f"#bot-{SS} a")
+        await page.wait_for_selector("#equity-chart canvas")
+        await page.wait_for_selector("#dd-chart canvas")
+        await expect(page.locator("#trips tbody tr")).to_have_count(3)  # 2 seeded + the live one
+        assert "round trips" in (await page.text_content("#page") or "")
+        audit_text = await page.text_content("#audit tbody") or ""
+        assert "web:admin" in audit_text and "applied: halted" in audit_text
+        assert await page.text_content("#card-trading-state .v") == "HALTED"
+        await page.screenshot(path=str(shots / "4-bot.png"), full_page=True)
+
+        # backtests: open a real report, then compare two results
+        await page.goto(base + "/backtests")
+        await page.wait_for_selector("#files a.open")
+        async with context.expect_page() as opened:
+            await page.click("a.open[href$='ema_20_50.html']")
+        report = await opened.value
+        await report.wait_for_load_state()
+        assert "<svg" in await report.content()
+        await report.screenshot(path=str(shots / "5-report.png"), full_page=True)
+        await report.close()
+        for box in await page.query_selector_all("input[type=checkbox]"):
+            await box.check()
+        await page.click("#compare")
+        await page.wait_for_selector("#cmp-chart canvas")
+        assert "final_equity" in (await page.text_content("#cmp") or "")
+        await page.screenshot(path=str(shots / "6-compare.png"), full_page=True)
+        await context.close()
+    assert problems == []
