@@ -28,6 +28,7 @@ from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.round_trips import RoundTripKeeper
 from alphadesk.testing.builders import T0, make_fill
 from control.control_support import SS, control_over, seed
+from harness.services import skipping_allowed
 
 from .conftest import Desk
 from .web_support import ADMIN_PW, serve, web_env
@@ -38,7 +39,16 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-sync"]  # fmt: skip
 CANDLES = "BTCUSDT_5m_bybit-perp-20250924-20251122"
 
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"{CHROMIUM} not installed")
+
+
+@pytest.fixture(autouse=True)
+def chromium_installed() -> None:
+    """Like a missing service: fails, unless skipping is allowed (scripts/test installs it)."""
+    if not shutil.which(CHROMIUM):
+        message = f"{CHROMIUM} is not installed (apt-get install -y chromium)"
+        if skipping_allowed():
+            pytest.skip(message)
+        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="module")
