@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -55,6 +57,16 @@ def _hash_password() -> int:
 async def _serve(host: str | None, port: int | None) -> int:
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        """Uvicorn's server, but SIGINT/SIGTERM end ``serve`` with a clean return (exit 0)
+        after the graceful shutdown, instead of re-raising the signal at the process."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
     from alphadesk.adapters.memory import MemoryState
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.app import settings as app_settings
@@ -74,7 +86,7 @@ async def _serve(host: str | None, port: int | None) -> int:
     try:
         async with open_control(settings, database_url=url, state=state) as control:
             app = create_app(control, state.bus, config)
-            server = uvicorn.Server(uvicorn.Config(
+            server = _Server(uvicorn.Config(
                 app, host=config.host, port=config.port, log_level="warning", access_log=False,
                 ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key, lifespan="on",
                 proxy_headers=False, server_header=False,
