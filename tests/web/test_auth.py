@@ -3,6 +3,7 @@ and the refusals to start exposed."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from alphadesk.adapters.memory import MemoryState
+from alphadesk.adapters.storage import migrate
 from alphadesk.web import config as web_config
 from alphadesk.web.passwords import hash_password, verify_password
 from control.control_support import SS, control_over, seed
@@ -201,6 +204,34 @@ def test_exposed_without_a_password_is_refused(tmp_path: Path) -> None:
         web_config.load(env)
     env["ALPHADESK_WEB_ADMIN_PASSWORD"] = ADMIN_PW
     assert web_config.load(env).tls
+
+
+def test_hash_password_prints_a_hash_the_web_accepts() -> None:
+    done = subprocess.run([sys.executable, "-m", "alphadesk.app.cli", "web", "hash-password"],
+                          input="a-long-password\n", capture_output=True, text=True, timeout=60,
+                          check=True)  # fmt: skip
+    stored = done.stdout.strip()
+    assert stored.startswith("scrypt$") and "a-long-password" not in stored
+    config = web_config.load({"ALPHADESK_WEB_ADMIN_PASSWORD": stored})
+    assert config.accounts[0].password_hash == stored
+    assert verify_password("a-long-password", stored)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example",
+                                    "evil", "/bots/x?y=1"])  # fmt: skip
+async def test_login_redirects_only_within_the_site(tmp_path: Path, target: str) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    state = MemoryState()
+    async with (
+        control_over(url, state) as control,
+        serve(control, state.bus, web_env(tmp_path)) as base,
+        aiohttp.ClientSession() as http,
+        http.post(f"{base}/login", allow_redirects=False, data={
+            "username": "viewer", "password": VIEWER_PW, "next": target}) as res,
+    ):  # fmt: skip
+        assert res.status == 303
+        assert res.headers["Location"] == (target if target == "/bots/x?y=1" else "/")
 
 
 def test_the_command_refuses_a_public_address_without_tls(tmp_path: Path) -> None:

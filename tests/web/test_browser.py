@@ -183,6 +183,9 @@ async def test_the_desk_in_a_browser(
         await page.click(f"#bot-{SS} a")
         await page.wait_for_selector("#equity-chart canvas")
         await page.wait_for_selector("#dd-chart canvas")
+        await page.wait_for_selector("#price-chart canvas")
+        symbols = await page.eval_on_selector_all("#symbol option", "o => o.map(x => x.value)")
+        assert symbols == ["BTCUSDT", "ETHUSDT"]
         await expect(page.locator("#trips tbody tr")).to_have_count(3)  # 2 seeded + the live one
         assert "round trips" in (await page.text_content("#page") or "")
         audit_text = await page.text_content("#audit tbody") or ""

@@ -122,7 +122,8 @@ def _page(name: str) -> FileResponse:
 def _safe_next(target: str) -> str:
     """Only a path on this site (no scheme, no host, no ``//``) may be a redirect target."""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target
+            or target.startswith("//")):  # fmt: skip
         return "/"
     return target
 

@@ -85,6 +85,35 @@
     document.getElementById("next").disabled = page >= pages;
   }
 
+  // Each round trip's entry and exit at their prices and times, per symbol (the facade's
+  // round trips; a candle line joins them once the facade serves prices).
+  let bySymbol = new Map();
+  async function entriesExits() {
+    const r = await AD.api("/api/v1/trades?bot=" + encodeURIComponent(bot) + "&per_page=1000");
+    bySymbol = new Map();
+    for (const t of r.trades) (bySymbol.get(t.symbol) || bySymbol.set(t.symbol, []).get(t.symbol)).push(t);
+    const select = document.getElementById("symbol");
+    const current = select.value;
+    select.replaceChildren(...[...bySymbol.keys()].sort().map((s) => el("option", { value: s }, s)));
+    if (bySymbol.has(current)) select.value = current;
+    drawSymbol();
+  }
+  function drawSymbol() {
+    const trips = bySymbol.get(document.getElementById("symbol").value) || [];
+    const points = new Map();
+    for (const t of trips) {
+      const e = AD.seconds(t.entry_time), x = AD.seconds(t.exit_time);
+      points.set(e, Object.assign(points.get(e) || {}, { entry: Number(t.entry_price) }));
+      points.set(x, Object.assign(points.get(x) || {}, { exit: Number(t.exit_price) }));
+    }
+    const times = [...points.keys()].sort((a, b) => a - b);
+    const dots = (colour) => ({ colour, width: 0, points: { show: true, size: 8, fill: colour }, paths: () => null });
+    AD.chart(document.getElementById("price-chart"), "Entries and exits", times, [
+      Object.assign({ label: "entry", values: times.map((t) => points.get(t).entry ?? null) }, dots("#4aa3ff")),
+      Object.assign({ label: "exit", values: times.map((t) => points.get(t).exit ?? null) }, dots("#f0b429")),
+    ]);
+  }
+
   async function audit() {
     const rows = (await AD.api(q("/api/v1/audit?limit=20"))).map((a) => el("tr", {},
       el("td", {}, time(a.at)), el("td", {}, a.actor), el("td", {}, a.command), el("td", {}, plain(a.outcome)), el("td", {}, time(a.applied_at))));
@@ -121,11 +150,12 @@
     document.getElementById("prev").addEventListener("click", () => { page -= 1; trips().catch(fail); });
     document.getElementById("next").addEventListener("click", () => { page += 1; trips().catch(fail); });
     renderStatus(await AD.api("/api/v1/overview"));
-    await Promise.all([performance(), pnlTables(), trips(), audit()]).catch(fail);
+    document.getElementById("symbol").addEventListener("change", drawSymbol);
+    await Promise.all([performance(), pnlTables(), trips(), audit(), entriesExits()]).catch(fail);
     let refresh = null;
     AD.live({
       snapshot: renderStatus,
-      fill: (f) => { if (f.bot_id === bot) { clearTimeout(refresh); refresh = setTimeout(() => Promise.all([performance(), pnlTables(), trips()]).catch(fail), 1000); } },
+      fill: (f) => { if (f.bot_id === bot) { clearTimeout(refresh); refresh = setTimeout(() => Promise.all([performance(), pnlTables(), trips(), entriesExits()]).catch(fail), 1000); } },
       problem: (p) => AD.toast(p.message, true),
     });
   }

@@ -94,7 +94,8 @@ const AD = (function () {
     const o = Object.assign({
       title, width, height: (opts && opts.height) || 240, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
       axes: [{ stroke: "#8a96a3", grid: { stroke: "#26303b" } }, { stroke: "#8a96a3", grid: { stroke: "#26303b" }, size: 70 }],
-      series: [{}].concat(series.map((s, i) => ({ label: s.label, stroke: s.colour || colours[i % colours.length], width: 1.5, fill: s.fill, spanGaps: true }))),
+      series: [{}].concat(series.map((s, i) => Object.assign({ label: s.label, stroke: s.colour || colours[i % colours.length], width: 1.5, fill: s.fill, spanGaps: true },
+        s.points ? { points: s.points, paths: s.paths, width: s.width } : {}))),
     }, opts || {});
     return new uPlot(o, [times].concat(series.map((s) => s.values)), container);
   }
