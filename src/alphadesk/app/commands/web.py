@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 
@@ -55,25 +53,10 @@ def _hash_password() -> int:
 
 
 async def _serve(host: str | None, port: int | None) -> int:
-    import uvicorn
-
-    class _Server(uvicorn.Server):
-        """Uvicorn's server, but SIGINT/SIGTERM end ``serve`` with a clean return (exit 0)
-        after the graceful shutdown, instead of re-raising the signal at the process."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            with super().capture_signals():
-                yield
-                self._captured_signals.clear()
-
-    from alphadesk.adapters.memory import MemoryState
-    from alphadesk.adapters.redis.state import RedisState
     from alphadesk.app import settings as app_settings
     from alphadesk.app.commands import checks
-    from alphadesk.app.control import open_control
+    from alphadesk.app.web_service import serve_web
     from alphadesk.web import config as web_config
-    from alphadesk.web.server import create_app
 
     try:
         settings = app_settings.load()
@@ -82,24 +65,6 @@ async def _serve(host: str | None, port: int | None) -> int:
     except (app_settings.SettingsError, web_config.WebSettingsError) as exc:
         print(f"web: {exc}", file=sys.stderr)
         return 2
-    state: Any = RedisState.from_url(settings.redis_url) if settings.redis_url else MemoryState()
-    try:
-        async with open_control(settings, database_url=url, state=state) as control:
-            app = create_app(control, state.bus, config)
-            server = _Server(uvicorn.Config(
-                app, host=config.host, port=config.port, log_level="warning", access_log=False,
-                ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key, lifespan="on",
-                proxy_headers=False, server_header=False,
-            ))  # fmt: skip
-            task = asyncio.create_task(server.serve())
-            while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn's flag
-                await asyncio.sleep(0.05)
-            if server.started:
-                bound = server.servers[0].sockets[0].getsockname()[1]
-                scheme = "https" if config.tls else "http"
-                shown = f"[{config.host}]" if ":" in config.host else config.host
-                print(f"web: dashboard at {scheme}://{shown}:{bound}/ (Ctrl-C stops)", flush=True)
-            await task
-    finally:
-        await state.aclose()
+    await serve_web(settings, config, database_url=url,
+                    on_ready=lambda u: print(f"web: dashboard at {u} (Ctrl-C stops)", flush=True))
     return 0
