@@ -31,7 +31,7 @@ from control.control_support import SS, control_over, seed
 from harness.services import skipping_allowed
 
 from .conftest import Desk
-from .web_support import ADMIN_PW, serve, web_env
+from .web_support import ADMIN_PW, VIEWER_PW, serve, web_env
 
 CHROMIUM = os.environ.get("ALPHADESK_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -209,5 +209,20 @@ async def test_the_desk_in_a_browser(
         await page.wait_for_selector("#cmp-chart canvas")
         assert "final_equity" in (await page.text_content("#cmp") or "")
         await page.screenshot(path=str(shots / "6-compare.png"), full_page=True)
+        await context.close()
+
+        # a viewer sees the desk but no controls
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = await context.new_page()
+        page.on("console", console)
+        page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+        await page.goto(base + "/login")
+        await page.fill("input[name=username]", "viewer")
+        await page.fill("input[name=password]", VIEWER_PW)
+        await page.click("button[type=submit]")
+        await page.wait_for_selector(f"#bot-{SS}")
+        assert await page.text_content("#who") == "viewer (viewer)"
+        assert not await page.is_visible(f"#bot-{SS} button[data-cmd=halt]")
+        await page.screenshot(path=str(shots / "7-viewer.png"), full_page=True)
         await context.close()
     assert problems == []
