@@ -1,4 +1,5 @@
 """Server-sent events: one hub per process fans the desk's live events out to every browser.
+The facade is read only while someone watches.
 
 Three feeds, one task each, all through ports: fills announced on the bus's notification channel
 (``subscribe_fills``; a hint for live displays, exactly its purpose), alerts from the durable
@@ -122,6 +123,7 @@ class LiveHub:
             queue.put_nowait(message)
         self._queues.add(queue)
         self.refresh()
+        self.refresh_pnl()
         try:
             while True:
                 message = await queue.get()
@@ -131,8 +133,15 @@ class LiveHub:
         finally:
             self._queues.discard(queue)
 
+    async def _idle(self, kick: asyncio.Event) -> None:
+        """Nobody watching: no reads until someone subscribes (which kicks)."""
+        while not self._queues:
+            kick.clear()
+            await kick.wait()
+
     async def _poll_loop(self) -> None:
         while True:
+            await self._idle(self._kick)
             try:
                 self._broadcast("snapshot", await self._snapshot_fn(self._control))
             except asyncio.CancelledError:
@@ -147,6 +156,7 @@ class LiveHub:
 
     async def _pnl_loop(self) -> None:
         while True:
+            await self._idle(self._pnl_kick)
             self._pnl_kick.clear()
             try:
                 self._broadcast("pnl", await pnl_summary(self._control))
