@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,19 @@ async def desk(
         await asyncio.to_thread(migrate.upgrade, url)
         yield Desk("sqlite", url, MemoryState())
         return
+    async with _shared_desk(service_endpoints) as shared:
+        yield shared
+
+
+@pytest_asyncio.fixture
+async def shared_desk(service_endpoints: ServiceEndpoints) -> AsyncIterator[Desk]:
+    """PostgreSQL through PgBouncer and Redis: what bots in other processes share."""
+    async with _shared_desk(service_endpoints) as shared:
+        yield shared
+
+
+@asynccontextmanager
+async def _shared_desk(service_endpoints: ServiceEndpoints) -> AsyncIterator[Desk]:
     require(service_endpoints.postgres, service_endpoints.pgbouncer, service_endpoints.redis)
     redis_url = service_endpoints.redis.url
     async with (

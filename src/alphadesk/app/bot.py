@@ -49,6 +49,7 @@ from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
 from alphadesk.adapters.spool.disk import DiskSpool
 from alphadesk.adapters.storage import migrate
 from alphadesk.adapters.storage.bots import open_bots
+from alphadesk.adapters.storage.control_audit import open_audit
 from alphadesk.adapters.storage.risk_state import FileStateStore
 from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.adapters.storage.stores import open_store
@@ -61,13 +62,16 @@ from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.engine.bot_registry import BotRecord, BotRegistry, state_of_status, status_for
+from alphadesk.engine.command_inbox import CommandInbox
+from alphadesk.engine.control_ports import AuditLog
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.live_driver import LiveDriver, QueuedGateway
 from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.recovery import Recovery, recover
 from alphadesk.engine.round_trips import RoundTripKeeper
 from alphadesk.engine.runner import Engine
-from alphadesk.engine.state_ports import BotStatusStore
+from alphadesk.engine.state_ports import BotStatusStore, CommandStreams
+from alphadesk.engine.trading_state import TradingState
 from alphadesk.paper.book import PaperBook
 from alphadesk.paper.prices import LivePrices, PaperPrices, ReplayPrices, replay_data
 from alphadesk.paper.resume import PaperResume
@@ -115,6 +119,7 @@ class BotRun:
     driver: LiveDriver
     recovery: Recovery
     heartbeats: list[datetime] = field(default_factory=list)
+    commands: CommandInbox | None = None
 
 
 def _now() -> datetime:
@@ -122,7 +127,12 @@ def _now() -> datetime:
 
 
 class Bot:
-    def __init__(self, settings: Settings, options: BotOptions) -> None:
+    def __init__(
+        self, settings: Settings, options: BotOptions, *, state: MemoryState | None = None
+    ) -> None:
+        """``state``: the in-process live state and bus to share (the embedded mode, where a
+        control facade in the same process sends this bot its commands); ignored when
+        ``REDIS_URL`` is set."""
         if options.mode not in MODES:
             raise ValueError(f"mode={options.mode!r}: expected one of {', '.join(MODES)}")
         if options.prices not in PRICES:
@@ -142,6 +152,9 @@ class Bot:
         self._live: BotStatusStore | None = None
         self._live_failing = False
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._state = state
+        self._audit: AuditLog | None = None
+        self._commands: CommandStreams = MemoryState().bus
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -164,10 +177,14 @@ class Bot:
             )
             self._live = redis.bots
         spool: DiskSpool | None = None
+        shared: RedisState | MemoryState = redis or self._state or MemoryState()
+        self._commands = shared.bus
+        audit = await open_audit(self.url)
+        self._audit = audit
         try:
             writer = FillWriter(store)
             if self.options.mode == "paper":
-                state = redis if redis is not None else MemoryState()
+                state = shared
                 folder = self.options.state_dir
                 spool = DiskSpool(folder / f"{self.bot_id}.spool")
                 trips = await open_round_trips(self.url)
@@ -188,6 +205,8 @@ class Bot:
                 spool.close()
             if redis is not None:
                 await redis.aclose()
+            self._audit = None
+            await audit.close()
             await bots.close()
             await store.close()
 
@@ -271,6 +290,8 @@ class Bot:
         self, bots: BotRegistry, run: BotRun, tasks: Sequence[asyncio.Task[Any]], now_ms: int
     ) -> None:
         run.engine.stop(now_ms)  # the strategy's on_stop: never flattens
+        if run.commands is not None:
+            await run.commands.close()
         await run.driver.close()
         for task in tasks:
             task.cancel()
@@ -281,6 +302,22 @@ class Bot:
         await bots.heartbeat(self.bot_id, at, equity=run.engine.portfolio.equity)
         await bots.set_status(self.bot_id, "stopped")
         await self._live_status(at, "stopped")
+
+    async def _command_inbox(self, bots: BotRegistry, run: BotRun) -> None:
+        """Apply the commands that waited on ``commands:{bot_id}`` while the bot was down,
+        before it trades; then keep applying them as they come (closed by ``_finish``)."""
+
+        async def persist(state: TradingState) -> None:
+            word = status_for(state)
+            await bots.set_status(self.bot_id, word)
+            await self._live_status(_now(), word)
+
+        inbox = CommandInbox(
+            run.engine, self._commands.commands(self.bot_id), persist=persist, audit=self._audit
+        )
+        run.commands = inbox
+        await inbox.drain()
+        inbox.start()
 
     def _started(self, run: BotRun) -> None:
         self.run_info = run
@@ -356,13 +393,14 @@ class Bot:
         driver.warm_up(history)
         run = BotRun(self.bot_id, engine, driver, recovery)
         engine.start(start_ms)
-        beat = asyncio.create_task(self._heartbeat(bots, run))
+        await self._command_inbox(bots, run)
+        tasks = [asyncio.create_task(self._heartbeat(bots, run))]
         try:
             await prices.run(
                 driver, clock, exchange, book, self.stop_event, lambda: self._started(run)
             )
         finally:
-            await self._finish(bots, run, [beat], max(start_ms, driver.stats.last_close_ms))
+            await self._finish(bots, run, tasks, max(start_ms, driver.stats.last_close_ms))
         return run
 
     async def _paper_prices(self, strategy: Strategy[Any]) -> PaperPrices:
@@ -452,6 +490,7 @@ class Bot:
         driver.warm_up(history)
         run = BotRun(self.bot_id, engine, driver, recovery)
         engine.start(max((b[-1].close_time_ms for b in history.values() if b), default=now_ms))
+        await self._command_inbox(bots, run)
 
         async def on_private(event: object) -> None:
             if isinstance(event, Fill):

@@ -565,11 +565,14 @@ class Control:
         except Exception as exc:
             await self.audit.set_outcome(command_id, f"failed: not published ({exc})"[:500], now)
             raise
-        beat = await self.bot_status.last_heartbeat(bot_id)
-        if beat is None:
-            record = (await self._records(bot_id))[0]
-            beat = record.last_heartbeat if record.status != "stopped" else None
-        alive = beat is not None and (now - beat).total_seconds() <= self.stale_after_s
+        record = (await self._records(bot_id))[0]
+        word = await self.bot_status.get_status(bot_id) or record.status
+        beat = await self.bot_status.last_heartbeat(bot_id) or record.last_heartbeat
+        alive = (
+            word != "stopped"
+            and beat is not None
+            and (now - beat).total_seconds() <= self.stale_after_s
+        )
         return CommandReceipt(command_id, bot_id, kind, actor, now, entry_id, alive)
 
     async def audit_log(self, bot: str | None = None, limit: int = 20) -> list[AuditLine]:
