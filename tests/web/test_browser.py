@@ -6,11 +6,13 @@ state change, open the bot page and a backtest report; no console errors. Screen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,15 +20,16 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
-from alphadesk.adapters.storage.control_audit import open_audit
 from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.adapters.storage.stores import open_store
+from alphadesk.app.bot import Bot
 from alphadesk.app.cli import main
-from alphadesk.engine.control import COMMAND_GROUP
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.round_trips import RoundTripKeeper
 from alphadesk.testing.builders import T0, make_fill
+from bot.support import BOT_ID, paper_options
+from bot.support import settings as bot_settings
 from control.control_support import SS, control_over, seed
 from harness.services import skipping_allowed
 
@@ -81,22 +84,6 @@ def backtest_folder(tmp_path: Path, market_csv: Callable[[str], Path]) -> Path:
                      "--param", f"slow={slow}", "--json", str(folder / f"{name}.json"),
                      "--report", str(folder / f"{name}.html")]) == 0  # fmt: skip
     return folder
-
-
-async def play_the_bot(desk: Desk, applied: str) -> None:
-    """The bot's side of a command, by hand until bots consume ``commands:{bot_id}``: read the
-    entry, show the new state word, write the outcome into the audit row, acknowledge."""
-    stream = desk.state.bus.commands(SS)
-    deliveries = await stream.read(COMMAND_GROUP, SS, block_ms=5000)
-    assert [d.event.kind.value for d in deliveries] == ["halt"]
-    assert deliveries[0].event.actor == "web:admin"
-    await desk.state.bots.set_status(SS, applied)
-    audit = await open_audit(desk.url)
-    try:
-        await audit.set_outcome(deliveries[0].event.id, f"applied: {applied}", datetime.now(UTC))
-    finally:
-        await audit.close()
-    await stream.ack(COMMAND_GROUP, [d.id for d in deliveries])
 
 
 async def test_the_desk_in_a_browser(
@@ -165,13 +152,13 @@ async def test_the_desk_in_a_browser(
         await expect(page.locator(f"#bot-{SS} td:nth-child(10)")).to_have_text("0")
         await page.screenshot(path=str(shots / "2-live-fill.png"), full_page=True)
 
-        # halt: the button, the bot applies it, the page shows the new state
+        # halt a bot that is not running: published and audited; it applies it when it starts
+        # (test_halt_a_running_bot shows a running bot applying it)
         await page.click(f"#bot-{SS} button[data-cmd=halt]")
         await page.wait_for_selector("#toast:not(.hidden)")
-        assert "halt sent to " + SS in (await page.text_content("#toast") or "")
-        await play_the_bot(desk, "halted")
-        await expect(page.locator(f"#bot-{SS} .trading-state")).to_have_text("HALTED")
-        await page.screenshot(path=str(shots / "3-halted.png"), full_page=True)
+        toast = await page.text_content("#toast") or ""
+        assert "halt sent to " + SS in toast and "bot not running" in toast
+        await page.screenshot(path=str(shots / "3-halt-sent.png"), full_page=True)
 
         # flatten asks first: cancelling sends nothing
         await page.click(f"#bot-{SS} button[data-cmd=flatten]")
@@ -189,8 +176,7 @@ async def test_the_desk_in_a_browser(
         await expect(page.locator("#trips tbody tr")).to_have_count(3)  # 2 seeded + the live one
         assert "round trips" in (await page.text_content("#page") or "")
         audit_text = await page.text_content("#audit tbody") or ""
-        assert "web:admin" in audit_text and "applied: halted" in audit_text
-        assert await page.text_content("#card-trading-state .v") == "HALTED"
+        assert "web:admin" in audit_text and "published" in audit_text
         await page.screenshot(path=str(shots / "4-bot.png"), full_page=True)
 
         # backtests: open a real report, then compare two results
@@ -225,4 +211,53 @@ async def test_the_desk_in_a_browser(
         assert not await page.is_visible(f"#bot-{SS} button[data-cmd=halt]")
         await page.screenshot(path=str(shots / "7-viewer.png"), full_page=True)
         await context.close()
+    assert problems == []
+
+
+async def test_halt_a_running_bot(
+    desk: Desk, browser: Browser, artefacts: Path, tmp_path: Path,
+    market_csv: Callable[[str], Path],
+) -> None:  # fmt: skip
+    """A real paper bot (``alphadesk bot shortseller``'s code, paced replay) runs beside the
+    dashboard; Halt on the page reaches it through ``commands:{bot_id}``, it applies the halt
+    (REDUCING: no new positions) and the page shows it; Resume brings it back to ACTIVE."""
+    shots = artefacts / desk.backend
+    shots.mkdir(exist_ok=True)
+    problems: list[str] = []
+    config = replace(bot_settings(desk.url), redis_url=desk.redis_url)
+    options = replace(paper_options(market_csv, tmp_path / "state", redis_namespace=desk.namespace),
+                      pace_s=0.05, heartbeat_s=0.5)  # fmt: skip
+    shared = desk.state if desk.redis_url is None else None
+    bot = asyncio.create_task(Bot(config, options, state=shared).run())
+    try:
+        async with (
+            control_over(desk.url, desk.state, clock=lambda: datetime.now(UTC)) as control,
+            serve(control, desk.state.bus, web_env(tmp_path)) as base,
+        ):
+            context = await browser.new_context(viewport={"width": 1400, "height": 900})
+            page = await context.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+            await page.goto(base + "/login")
+            await page.fill("input[name=username]", "admin")
+            await page.fill("input[name=password]", ADMIN_PW)
+            await page.click("button[type=submit]")
+            state = page.locator(f"#bot-{BOT_ID} .trading-state")
+            await expect(state).to_have_text("ACTIVE", timeout=30_000)
+            await page.click(f"#bot-{BOT_ID} button[data-cmd=halt]")
+            await expect(state).to_have_text("REDUCING", timeout=30_000)
+            await expect(page.locator(f"#bot-{BOT_ID} .status")).to_have_text("reducing")
+            await page.screenshot(path=str(shots / "8-running-bot-halted.png"), full_page=True)
+            (line,) = await control.audit_log(BOT_ID)
+            assert (line.command, line.actor, line.outcome) == (
+                "halt", "web:admin", "applied: reducing",
+            )  # fmt: skip
+            await page.click(f"#bot-{BOT_ID} button[data-cmd=resume]")
+            await expect(state).to_have_text("ACTIVE", timeout=30_000)
+            await context.close()
+        assert not bot.done(), "the bot stopped before the end of the test"
+    finally:
+        bot.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bot
     assert problems == []
