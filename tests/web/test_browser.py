@@ -177,6 +177,8 @@ async def test_the_desk_in_a_browser(
         assert "round trips" in (await page.text_content("#page") or "")
         audit_text = await page.text_content("#audit tbody") or ""
         assert "web:admin" in audit_text and "published" in audit_text
+        await page.click("#controls button[data-cmd=reconcile]")
+        await expect(page.locator("#reconcile-out")).to_contain_text("reconcile needs a bot with an API key")
         await page.screenshot(path=str(shots / "4-bot.png"), full_page=True)
 
         # backtests: open a real report, then compare two results
@@ -254,6 +256,16 @@ async def test_halt_a_running_bot(
             )  # fmt: skip
             await page.click(f"#bot-{BOT_ID} button[data-cmd=resume]")
             await expect(state).to_have_text("ACTIVE", timeout=30_000)
+
+            # flatten only after the bot's name is typed; the bot applies it itself
+            await page.click(f"#bot-{BOT_ID} button[data-cmd=flatten]")
+            await page.fill("#flatten-confirm", BOT_ID)
+            await page.click("#flatten-go")
+            await expect(state).to_have_text("REDUCING", timeout=30_000)
+            commands = [(a.command, a.outcome) for a in await control.audit_log(BOT_ID)]
+            assert commands[0][0] == "flatten" and commands[1:] == [
+                ("resume", "applied: active"), ("halt", "applied: reducing"),
+            ]  # fmt: skip
             await context.close()
         assert not bot.done(), "the bot stopped before the end of the test"
     finally:

@@ -55,6 +55,7 @@
   function addFill(f) {
     const tbody = document.querySelector("#fills tbody");
     if (document.getElementById("fill-" + f.exec_id)) return;
+    tbody.querySelectorAll("tr.empty").forEach((n) => n.remove());
     const row = el("tr", { id: "fill-" + f.exec_id, class: "flash" },
       el("td", {}, time(f.exec_time)), el("td", {}, f.bot_id), el("td", {}, f.symbol),
       el("td", { class: f.side === "Buy" ? "up" : "down" }, f.side), el("td", { class: "num" }, plain(f.qty)),
@@ -65,6 +66,7 @@
 
   function addAlert(a) {
     const ul = document.getElementById("alerts");
+    ul.querySelectorAll("li.empty").forEach((n) => n.remove());
     ul.prepend(el("li", {}, el("span", { class: "kind" }, a.kind), time(a.at) + " " + (a.symbol || "") + " " + a.message));
     while (ul.children.length > 50) ul.lastChild.remove();
   }
