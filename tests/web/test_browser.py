@@ -178,7 +178,8 @@ async def test_the_desk_in_a_browser(
         audit_text = await page.text_content("#audit tbody") or ""
         assert "web:admin" in audit_text and "published" in audit_text
         await page.click("#controls button[data-cmd=reconcile]")
-        await expect(page.locator("#reconcile-out")).to_contain_text("reconcile needs a bot with an API key")
+        reconcile = page.locator("#reconcile-out")
+        await expect(reconcile).to_contain_text("reconcile needs a bot with an API key")
         await page.screenshot(path=str(shots / "4-bot.png"), full_page=True)
 
         # backtests: open a real report, then compare two results
