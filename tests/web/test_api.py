@@ -99,6 +99,9 @@ async def test_reads_equal_the_ledger_and_the_facade(desk: Desk, tmp_path: Path)
         spec = await get("/api/v1/openapi.json")
         assert isinstance(spec, dict)
         assert {"/api/v1/status", "/api/v1/trades", "/api/v1/bots/{bot}/halt"} <= set(spec["paths"])
+        schemas = spec["components"]["schemas"]  # the facade's views, documented field by field
+        assert {"DeskStatus", "RoundTripView", "CommandReceipt", "PnlTable"} <= set(schemas)
+        assert {"type": "string"} in schemas["BotStatusLine"]["properties"]["equity"]["anyOf"]
 
 
 async def test_backtests_list_open_and_compare(desk: Desk, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -15,6 +16,19 @@ from fastapi.responses import JSONResponse, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from alphadesk.domain.errors import InvalidField
+from alphadesk.engine.control_views import (
+    AnalyticsView,
+    AuditLine,
+    BalancesView,
+    CommandReceipt,
+    DeskStatus,
+    HealthView,
+    PerformanceView,
+    PnlTable,
+    PositionView,
+    ReconcileView,
+    RoundTripView,
+)
 from alphadesk.web.auth import Principal, csrf_token, require_admin, require_user
 from alphadesk.web.backtests import BacktestFolder
 from alphadesk.web.jsonview import to_jsonable
@@ -56,7 +70,7 @@ async def session(request: Request, user: User) -> dict[str, Any]:
             "csrf": csrf_token(request) if user.via == "session" else None}  # fmt: skip
 
 
-@router.get("/bots", summary="bot ids known to the desk")
+@router.get("/bots", summary="bot ids known to the desk", response_model=list[str])
 async def bots(request: Request, user: User) -> JSONResponse:
     return ok(await _control(request).bots())
 
@@ -66,77 +80,104 @@ async def overview(request: Request, user: User) -> JSONResponse:
     return ok(await snapshot(_control(request)))
 
 
-@router.get("/status", summary="per bot: mode, TradingState, heartbeat age; listener/sync health")
+@router.get(
+    "/status", response_model=DeskStatus,
+    summary="per bot: mode, TradingState, heartbeat age; listener/sync health",
+)
 async def status(request: Request, user: User, bot: BotQuery = None) -> JSONResponse:
     return ok(await _control(request).status(bot))
 
 
-@router.get("/positions", summary="open positions with unrealised PnL from the live mark")
+@router.get(
+    "/positions", response_model=list[PositionView],
+    summary="open positions with unrealised PnL from the live mark",
+)
 async def positions(request: Request, user: User, bot: BotQuery = None) -> JSONResponse:
     return ok(await _control(request).positions(bot))
 
 
-@router.get("/balances", summary="latest equity rows per bot")
+@router.get("/balances", summary="latest equity rows per bot", response_model=BalancesView)
 async def balances(request: Request, user: User, bot: BotQuery = None) -> JSONResponse:
     return ok(await _control(request).balances(bot))
 
 
-@router.get("/analytics", summary="fills, volume, win rate; by strategy; top symbols")
+@router.get(
+    "/analytics", response_model=AnalyticsView,
+    summary="fills, volume, win rate; by strategy; top symbols",
+)
 async def analytics(request: Request, user: User, bot: BotQuery = None) -> JSONResponse:
     return ok(await _control(request).analytics(bot))
 
 
-@router.get("/performance", summary="performance metrics and the equity curve")
+@router.get(
+    "/performance", response_model=PerformanceView,
+    summary="performance metrics and the equity curve",
+)
 async def performance(request: Request, user: User, bot: BotQuery = None) -> JSONResponse:
     return ok(await _control(request).performance(bot))
 
 
-@router.get("/pnl/{period}", summary="daily, weekly or monthly PnL from the round trips")
+@router.get(
+    "/pnl/{period}", response_model=PnlTable,
+    summary="daily, weekly or monthly PnL from the round trips",
+)
 async def pnl(request: Request, user: User, period: Literal["daily", "weekly", "monthly"],
               bot: BotQuery = None,
               rows: Annotated[int, Query(ge=1, le=366)] = 7) -> JSONResponse:  # fmt: skip
     return ok(await _control(request).pnl_table(period, bot, rows))
 
 
-@router.get("/health", summary="listener, sync, spool, dead letters, bus")
+@router.get(
+    "/health", response_model=HealthView,
+    summary="listener, sync, spool, dead letters, bus",
+)
 async def health(request: Request, user: User) -> JSONResponse:
     return ok(await _control(request).health())
 
 
-@router.get("/reconcile", summary="read-only diff of venue and ledger positions (never repairs)")
+@router.get(
+    "/reconcile", response_model=ReconcileView,
+    summary="read-only diff of venue and ledger positions (never repairs)",
+)
 async def reconcile(request: Request, user: User, bot: BotQuery = None) -> JSONResponse:
     return ok(await _control(request).reconcile(bot))
 
 
-def _matches(row: Any, field: str, wanted: str | None) -> bool:
-    if not wanted:
-        return True
-    value = row.get(field) if isinstance(row, dict) else None
-    return str(value or "").lower() == wanted.lower()
+def _matches(row: dict[str, Any], field: str, wanted: str | None) -> bool:
+    return not wanted or str(row.get(field) or "").lower() == wanted.lower()
 
 
 async def _trades(request: Request, bot: str | None, symbol: str | None, side: str | None,
                   exit_reason: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    rows = to_jsonable(await _control(request).trades(bot, MAX_TRADES))
-    if not isinstance(rows, list):
-        rows = list(rows.get("trades", [])) if isinstance(rows, dict) else []
-    return [r for r in rows if isinstance(r, dict) and _matches(r, "symbol", symbol)
-            and _matches(r, "side", side) and _matches(r, "exit_reason", exit_reason)]  # fmt: skip
+    rows: list[dict[str, Any]] = to_jsonable(await _control(request).trades(bot, MAX_TRADES))
+    return [r for r in rows if _matches(r, "symbol", symbol) and _matches(r, "side", side)
+            and _matches(r, "exit_reason", exit_reason)]  # fmt: skip
 
 
 Page = Annotated[int, Query(ge=1)]
 PerPage = Annotated[int, Query(ge=1, le=1000)]
 
 
-@router.get("/trades", summary="round trips, newest first, filtered and paged")
+@dataclass(frozen=True, slots=True)
+class TradesPage:
+    """One page of the (filtered) round trips; ``total`` counts every match."""
+
+    total: int
+    page: int
+    per_page: int
+    trades: list[RoundTripView]
+
+
+@router.get("/trades", summary="round trips, newest first, filtered and paged",
+            response_model=TradesPage)
 async def trades(request: Request, user: User, bot: BotQuery = None,
                  symbol: str | None = None, side: str | None = None,
                  exit_reason: str | None = None, page: Page = 1,
-                 per_page: PerPage = 50) -> dict[str, Any]:  # fmt: skip
+                 per_page: PerPage = 50) -> JSONResponse:  # fmt: skip
     rows = await _trades(request, bot, symbol, side, exit_reason)
     start = (page - 1) * per_page
-    return {"total": len(rows), "page": page, "per_page": per_page,
-            "trades": rows[start:start + per_page]}  # fmt: skip
+    return JSONResponse({"total": len(rows), "page": page, "per_page": per_page,
+                         "trades": rows[start:start + per_page]})  # fmt: skip
 
 
 @router.get("/trades.csv", summary="the filtered round trips as CSV")
@@ -180,7 +221,10 @@ async def events(request: Request, user: User) -> EventSourceResponse:
     return EventSourceResponse(stream(), ping=15)
 
 
-@router.get("/audit", summary="the newest audited commands (who, when, what, outcome)")
+@router.get(
+    "/audit", response_model=list[AuditLine],
+    summary="the newest audited commands (who, when, what, outcome)",
+)
 async def audit(request: Request, user: User, bot: BotQuery = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 20) -> JSONResponse:  # fmt: skip
     return ok(await _control(request).audit_log(bot, limit))
@@ -197,12 +241,18 @@ async def _command(request: Request, kind: str, bot: str, admin: Principal) -> J
     return ok(receipt)
 
 
-@router.post("/bots/{bot}/halt", summary="halt a bot (stops new entries); audited")
+@router.post(
+    "/bots/{bot}/halt", response_model=CommandReceipt,
+    summary="halt a bot (stops new entries); audited",
+)
 async def halt(request: Request, bot: str, admin: Admin) -> JSONResponse:
     return await _command(request, "halt", bot, admin)
 
 
-@router.post("/bots/{bot}/resume", summary="resume a halted bot; audited")
+@router.post(
+    "/bots/{bot}/resume", response_model=CommandReceipt,
+    summary="resume a halted bot; audited",
+)
 async def resume(request: Request, bot: str, admin: Admin) -> JSONResponse:
     return await _command(request, "resume", bot, admin)
 
@@ -210,7 +260,7 @@ async def resume(request: Request, bot: str, admin: Admin) -> JSONResponse:
 FLATTEN = 'the bot closes its positions; body {"confirm": "<bot>"}; audited'
 
 
-@router.post("/bots/{bot}/flatten", summary=FLATTEN)
+@router.post("/bots/{bot}/flatten", summary=FLATTEN, response_model=CommandReceipt)
 async def flatten(request: Request, bot: str, admin: Admin,
                   confirm: Annotated[str, Body(embed=True)] = "") -> JSONResponse:  # fmt: skip
     if confirm != bot:
