@@ -87,3 +87,35 @@ async def test_a_halt_sent_while_the_bot_is_down_is_applied_when_it_starts(
         ]  # fmt: skip
     finally:
         await audit.close()
+
+
+async def test_a_halted_bot_stays_halted_and_flatten_with_nothing_open_says_so(
+    desk: Desk, market_csv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """A command never lowers the drawdown switch's HALTED (only resume does); a flatten of a
+    flat bot closes nothing and says so in the audit row."""
+    from alphadesk.adapters.storage.risk_state import FileStateStore
+    from alphadesk.engine.trading_state import KillSwitch
+
+    config = _settings(desk)
+    options = paper_options(market_csv, tmp_path / "state", redis_namespace=desk.namespace)
+    shared = desk.state if desk.redis_url is None else None
+    await Bot(config, replace(options, max_bars=1), state=shared).run()  # registers, stops
+    switch_file = tmp_path / "state" / f"{BOT_ID}.risk.json"
+    KillSwitch(f"bot:{BOT_ID}", FileStateStore(switch_file)).command(
+        TradingState.HALTED, 0, "drawdown 0.2 from peak 10000"
+    )
+    async with open_control(config, namespace=desk.namespace, state=shared,
+                            health_file=None) as control:  # fmt: skip
+        halt = await control.halt(BOT_ID, actor="telegram:42")
+        flatten = await control.flatten(BOT_ID, actor="telegram:42")
+        run = await Bot(config, replace(options, max_bars=1), state=shared).run()
+        assert run.commands is not None
+        assert [(c.id, o) for c, o in run.commands.applied] == [
+            (halt.id, "applied: halted"),
+            (flatten.id, "applied: halted, nothing to close"),
+        ]
+        assert run.engine.risk.state is TradingState.HALTED
+        outcomes = {a.command_id: a.outcome for a in await control.audit_log(BOT_ID)}
+        assert outcomes == {halt.id: "applied: halted",
+                            flatten.id: "applied: halted, nothing to close"}  # fmt: skip

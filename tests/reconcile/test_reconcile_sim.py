@@ -258,3 +258,72 @@ async def test_a_halted_bot_stays_halted_when_reconcile_would_reduce_it(
     code, out, _ = await reconcile(sim, capsys, "--repair", "--state-dir", str(state_file.parent))
     assert code == 1 and "ghost-0002" in out
     assert KillSwitch(f"bot:{BOT}", FileStateStore(state_file)).state is TradingState.HALTED
+
+
+async def test_with_redis_the_repair_also_tells_the_running_bot_to_reduce(
+    sim: Any, trader: BybitClient, desk_env: Path, tmp_path: Path, redis_url: str,
+    redis_prefix: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A running bot took reconcile's REDUCING only on its next start; with Redis the repair
+    also publishes a ``reduce`` command on ``commands:{bot}`` (audited), which it applies now."""
+    from alphadesk.adapters.redis.state import RedisState
+    from alphadesk.adapters.storage.control_audit import open_audit
+    from alphadesk.domain.commands import CommandKind
+    from alphadesk.engine.control import COMMAND_GROUP
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    await market(trader, Side.BUY, "0.01")
+    [real] = await venue_fills(sim, trader)
+    ghost = Fill(venue="bybit", account="shortseller", exec_id="ghost-0003", bot_id=BOT,
+                 symbol="BTCUSDT", side=Side.BUY, price=real.price, qty=Decimal("0.01"),
+                 fee=Decimal(0), exec_time=real.exec_time - timedelta(minutes=1))
+    await record(desk_env, [ghost, real])
+    code, out, _ = await reconcile(sim, capsys, "--repair", "--state-dir",
+                                   str(tmp_path / "state"), "--namespace", redis_prefix)
+    assert code == 1 and f"{BOT} sent a reduce command on commands:{BOT}" in out
+    state = RedisState.from_url(redis_url, namespace=redis_prefix)
+    try:
+        (delivery,) = await state.bus.commands(BOT).read(COMMAND_GROUP, BOT)
+    finally:
+        await state.aclose()
+    command = delivery.event
+    assert (command.kind, command.actor, command.bot_id) == (CommandKind.REDUCE, "reconcile", BOT)
+    assert "position not explained" in command.reason
+    audit = await open_audit(f"sqlite:///{desk_env}")
+    try:
+        (row,) = await audit.recent(bot_id=BOT)
+    finally:
+        await audit.close()
+    assert (row.command_id, row.command, row.actor, row.outcome) == (
+        command.id, "reduce", "reconcile", "published",
+    )
+
+
+async def test_the_control_facades_reconcile_shows_differences_and_writes_nothing(
+    sim: Any, trader: BybitClient, desk_env: Path
+) -> None:
+    """What ``/reconcile`` and ``alphadesk control reconcile`` answer: the same diff, read-only."""
+    from alphadesk.app import settings as desk_settings
+    from alphadesk.app.control import open_control
+
+    await market(trader, Side.BUY, "0.02")
+    await market(trader, Side.SELL, "0.005")
+    fills = await venue_fills(sim, trader)
+    await record(desk_env, fills[:1])  # the sell never reached the ledger
+    registry = await open_bots(f"sqlite:///{desk_env}")
+    try:
+        await registry.register(BotRecord(BOT, BOT, "shortseller", "shortseller", "active",
+                                          "demo", Decimal(10_000)))  # fmt: skip
+    finally:
+        await registry.close()
+    now = from_epoch_ms("sim.now", sim.now_ms)  # the replayed market's clock, not the wall's
+    window = (now - timedelta(days=1), now + timedelta(days=1))
+    async with open_control(desk_settings.load(), health_file=None,
+                            reconcile_window=window) as control:  # fmt: skip
+        view = await control.reconcile("shortseller")
+    assert view.available and not view.equal and view.accounts == ("shortseller",)
+    kinds = {(d.kind, d.ref) for d in view.differences}
+    assert ("fill_not_in_ledger", fills[1].exec_id) in kinds
+    assert any(kind == "position" for kind, _ in kinds)
+    with sqlite3.connect(desk_env) as conn:  # read-only: the missing fill is still missing
+        assert conn.execute("SELECT count(*) FROM fills").fetchone()[0] == 1

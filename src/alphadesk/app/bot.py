@@ -16,7 +16,9 @@ Whatever the mode, a run: registers the bot in ``trading.bots``; restores the ki
 rebuilds the book from the ledger and checks it against the venue (:mod:`engine.recovery`; a
 paper venue is seeded from the book and gets its stops back from
 ``<state_dir>/<bot_id>.paper.json``, :mod:`alphadesk.paper.book`);
-warms the indicators up on ``warmup_bars`` closed bars without deciding; trades on closed bars;
+warms the indicators up on ``warmup_bars`` closed bars without deciding; applies the owner's
+commands waiting on ``commands:{bot_id}`` before it trades, then as they come
+(:mod:`alphadesk.engine.command_inbox`); trades on closed bars;
 beats ``last_heartbeat`` and keeps ``status`` equal to the kill switch's state; and on exit marks
 the bot ``stopped``. Stopping never closes a position.
 """

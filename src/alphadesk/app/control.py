@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class VenueReconcile:
     settings: Settings
     url: str
     days: float = 7.0
+    window: tuple[datetime, datetime] | None = None
+    """A fixed (since, until) instead of the last ``days`` by the venue's clock."""
 
     async def compare(self, bot_ids: Sequence[str]) -> list[Report]:
         from alphadesk.adapters.bybit import BybitClient
@@ -63,12 +65,16 @@ class VenueReconcile:
             for spec in specs:
                 client = await BybitClient.connect(spec.config, trading=False)
                 try:
-                    end = from_epoch_ms("venue clock", client.rest.clock.now_ms())
+                    if self.window is not None:
+                        start, end = self.window
+                    else:
+                        end = from_epoch_ms("venue clock", client.rest.clock.now_ms())
+                        start = end - timedelta(days=self.days)
                     reconciler = Reconciler(
                         VENUE, BybitAccountView(client), store, spec.bots,
                         ledger_orders=lambda account: open_orders(self.url, VENUE, account),
                     )  # fmt: skip
-                    reports.append(await reconciler.run(end - timedelta(days=self.days), end))
+                    reports.append(await reconciler.run(start, end))
                 finally:
                     await client.close()
         finally:
@@ -84,10 +90,12 @@ async def open_control(
     namespace: str = "",
     health_file: Path | None = DEFAULT_HEALTH_FILE,
     state: Any = None,
+    reconcile_window: tuple[datetime, datetime] | None = None,
 ) -> AsyncIterator[Control]:
     """A facade over the ledger at ``database_url`` (default the settings') and the live state;
     everything it opened is closed on exit."""
     url = database_url or settings.database_url
+    unreachable = ""
     async with AsyncExitStack() as stack:
         if state is None:
             if settings.redis_url:
@@ -95,6 +103,10 @@ async def open_control(
                 stack.push_async_callback(state.aclose)
             else:
                 state = MemoryState()
+                unreachable = (
+                    "REDIS_URL is not set: commands reach bots in other processes through "
+                    "Redis only (in-process commands need the bots in the same process)"
+                )
         ledger = await open_control_ledger(url)
         stack.push_async_callback(ledger.close)
         fills = await open_store(url)
@@ -117,5 +129,6 @@ async def open_control(
             commands=state.bus,
             sync=sync,
             health_source=ListenerHealthFile(health_file) if health_file is not None else None,
-            venue=VenueReconcile(settings, url) if has_keys else None,
+            venue=VenueReconcile(settings, url, window=reconcile_window) if has_keys else None,
+            commands_unreachable=unreachable,
         )

@@ -61,6 +61,7 @@ from alphadesk.engine.control_views import (
     BotStatusLine,
     CommandQueue,
     CommandReceipt,
+    CommandsUnreachable,
     CurveSource,
     DeskStatus,
     DifferenceView,
@@ -119,6 +120,10 @@ class Control:
     clock: Callable[[], datetime] = utc_now
     stale_after_s: float = 60.0
     """A heartbeat (or a listener snapshot) older than this counts as not alive."""
+    commands_unreachable: str = ""
+    """Why commands cannot reach a bot from here (set by the wiring when the command streams are
+    a private in-process bus no bot reads: no ``REDIS_URL``); commands are then refused, and
+    audited as refused, rather than published where nobody will ever read them."""
 
     # -- naming ---------------------------------------------------------------------------------
 
@@ -396,7 +401,8 @@ class Control:
         initial = sum((r.initial_capital for r in records), ZERO)
         curve = await self.ledger.equity_curve(one)
         source: CurveSource = "venue"
-        if len(curve) < 2:
+        snapshotted = (await self.ledger.latest_equity()).keys()
+        if len(curve) < 2 or not ids <= snapshotted:  # a desk curve must cover every bot
             source = "trades"
             curve = _trade_curve(initial, fills, trips)
         if not fills or len(curve) < 2:
@@ -555,6 +561,10 @@ class Control:
                 )
             )
             raise
+        if self.commands_unreachable:
+            refusal = f"refused: {self.commands_unreachable}"[:500]
+            await self.audit.record(AuditEntry(command_id, now, actor, bot_id, kind.value, refusal))
+            raise CommandsUnreachable(self.commands_unreachable)
         command = ControlCommand(command_id, bot_id, kind, actor, now, reason)
         args = {"reason": reason} if reason else {}
         await self.audit.record(

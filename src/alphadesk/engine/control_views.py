@@ -34,6 +34,10 @@ class UnknownBot(InvalidField):
         self.known = known
 
 
+class CommandsUnreachable(ValueError):
+    """A command that could reach no bot from here (no shared command bus); nothing was sent."""
+
+
 # -- status -----------------------------------------------------------------------------------
 
 

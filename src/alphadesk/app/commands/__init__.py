@@ -9,5 +9,6 @@ COMMANDS: tuple[str, ...] = (
     "reconcile",
     "trades",
     "sync",
+    "control",
     "web",
 )

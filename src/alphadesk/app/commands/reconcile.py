@@ -8,13 +8,15 @@ there are none, 1 when there are, 2 on bad input. Nothing is written unless ``--
 given: then missing executions are recorded through the one entrance (the fill recorder) and a
 bot whose position the ledger still cannot explain is put into REDUCING (its kill-switch file in
 ``--state-dir`` and ``trading.bots.status``), with an alert. A running bot picks the state up
-when it restarts.
+when it restarts, or at once when ``REDIS_URL`` is set: the repair then also sends it a
+``reduce`` command on ``commands:{bot_id}`` (audited in ``trading.control_audit``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -121,7 +123,13 @@ async def _run(
     recorder = FillRecorder(writer, bus=state.bus, positions=state.positions,
                             markets=state.market, alerts=state.bus,
                             trades=RoundTripKeeper(store, trips))  # fmt: skip
-    reducer = _Reducer(Path(args.state_dir), registry)
+    audit = None
+    if args.repair and settings.redis_url:
+        from alphadesk.adapters.storage.control_audit import open_audit
+
+        audit = await open_audit(url)
+    reducer = _Reducer(Path(args.state_dir), registry, commands=state.bus if audit else None,
+                       audit=audit)  # fmt: skip
     reports: list[Report] = []
     try:
         for spec in specs:
@@ -139,20 +147,28 @@ async def _run(
             finally:
                 await client.close()
     finally:
+        if audit is not None:
+            await audit.close()
         await state.aclose()
         await trips.close()
         await registry.close()
         await store.close()
-    return _print(reports, repair=args.repair)
+    return _print(reports, repair=args.repair, sent=reducer.sent)
 
 
 class _Reducer:
     """REDUCING where a bot keeps it: the kill switch's file (read at the bot's start) and
-    ``trading.bots.status`` (restored from when the file is missing)."""
+    ``trading.bots.status`` (restored from when the file is missing); with Redis, also a
+    ``reduce`` command on ``commands:{bot_id}`` (audited), so a running bot takes it now."""
 
-    def __init__(self, state_dir: Path, registry: Any) -> None:
+    def __init__(
+        self, state_dir: Path, registry: Any, *, commands: Any = None, audit: Any = None
+    ) -> None:
         self._dir = state_dir
         self._registry = registry
+        self._commands = commands
+        self._audit = audit
+        self.sent: list[str] = []
 
     async def set_state(self, bot_id: str, state: Any, reason: str) -> None:
         from alphadesk.adapters.storage.risk_state import FileStateStore
@@ -166,9 +182,26 @@ class _Reducer:
         if target is not switch.state:
             switch.command(target, to_epoch_ms(utc_now()), reason)
         await self._registry.set_status(bot_id, status_for(target))
+        if self._commands is not None:
+            await self._send(bot_id, reason)
+
+    async def _send(self, bot_id: str, reason: str) -> None:
+        import uuid
+
+        from alphadesk.domain.commands import CommandKind, ControlCommand
+        from alphadesk.engine.clock import utc_now
+        from alphadesk.engine.control_ports import AuditEntry
+
+        command = ControlCommand(uuid.uuid4().hex, bot_id, CommandKind.REDUCE, "reconcile",
+                                 utc_now(), reason[:200])  # fmt: skip
+        await self._audit.record(AuditEntry(command.id, command.at, command.actor, bot_id,
+                                            command.kind.value, "published",
+                                            {"reason": command.reason}))  # fmt: skip
+        await self._commands.commands(bot_id).publish([command])
+        self.sent.append(bot_id)
 
 
-def _print(reports: list[Any], *, repair: bool) -> int:
+def _print(reports: list[Any], *, repair: bool, sent: Sequence[str] = ()) -> int:
     """One table per account with differences; after a repair, what is still different.
     Returns 1 when anything is (still) different."""
     from rich.console import Console
@@ -191,6 +224,9 @@ def _print(reports: list[Any], *, repair: bool) -> int:
         for bot in report.reduced:
             console.print(f"{report.account}: {bot} set REDUCING (position not explained; a "
                           "HALTED bot stays halted), alert raised")
+            if bot in sent:
+                console.print(f"{report.account}: {bot} sent a reduce command on "
+                              f"commands:{bot} (a running bot applies it now)")
         if report.after:
             different = True
             _table(console, Table, f"{report.account}: still different after the repair",
