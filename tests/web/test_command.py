@@ -44,6 +44,14 @@ async def test_the_command_serves_the_ledger(tmp_path: Path) -> None:
             assert [b["bot_id"] for b in status["bots"]] == ["lxalgo_001", "shortseller_001"]
             async with http.get(f"{base}/login") as res:
                 assert res.status == 200 and "<form" in await res.text()
+            # without REDIS_URL no bot in another process could read a command: refused, named
+            halt = f"{base}/api/v1/bots/shortseller/halt"
+            async with http.post(halt, headers=bearer(ADMIN_TOKEN)) as res:
+                assert res.status == 503
+                assert "REDIS_URL is not set" in (await res.json())["detail"]
+            async with http.get(f"{base}/api/v1/audit", headers=bearer(ADMIN_TOKEN)) as res:
+                (audited,) = await res.json()
+            assert (audited["actor"], audited["outcome"][:8]) == ("web:admin", "refused:")
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)

@@ -19,7 +19,6 @@ from typing import Any
 
 import uvicorn
 
-from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.redis.state import RedisState
 from alphadesk.app.control import open_control
 from alphadesk.app.settings import Settings
@@ -52,16 +51,16 @@ async def serve_web(
     state: Any = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until stopped. ``state``: the live state to read (default: Redis when
-    ``REDIS_URL`` is set, else a new in-process one, closed on return); ``on_ready`` gets the URL
-    once the socket listens (with port 0, the port the system chose)."""
+    """Serve until stopped. ``state``: the live state to read and command through (default:
+    Redis when ``REDIS_URL`` is set, closed on return; without it the facade refuses commands,
+    which no bot in another process could read, and the page has no live fills or alerts);
+    ``on_ready`` gets the URL once the socket listens (with port 0, the port chosen)."""
     own: Any = None
-    if state is None:
-        redis_url = settings.redis_url
-        own = state = RedisState.from_url(redis_url) if redis_url else MemoryState()
+    if state is None and settings.redis_url:
+        own = state = RedisState.from_url(settings.redis_url)
     try:
         async with open_control(settings, database_url=database_url, state=state) as control:
-            app = create_app(control, state.bus, config)
+            app = create_app(control, state.bus if state is not None else None, config)
             server = _Server(uvicorn.Config(
                 app, host=config.host, port=config.port, log_level="warning", access_log=False,
                 ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key, lifespan="on",

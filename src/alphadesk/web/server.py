@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from alphadesk.domain.errors import InvalidField
+from alphadesk.engine.control_views import CommandsUnreachable
 from alphadesk.engine.state_ports import EventBus
 from alphadesk.web import api
 from alphadesk.web.auth import Authenticator, Principal, require_user, start_session
@@ -99,6 +100,10 @@ def create_app(
     async def invalid_field(request: Request, exc: InvalidField) -> JSONResponse:
         code = 404 if exc.field == "bot" else 400
         return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=code)
+
+    @app.exception_handler(CommandsUnreachable)
+    async def unreachable(request: Request, exc: CommandsUnreachable) -> JSONResponse:
+        return JSONResponse({"detail": f"not sent: {exc}"}, status_code=503)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
