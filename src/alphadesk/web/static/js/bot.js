@@ -152,10 +152,10 @@
     renderStatus(await AD.api("/api/v1/overview"));
     document.getElementById("symbol").addEventListener("change", drawSymbol);
     await Promise.all([performance(), pnlTables(), trips(), audit(), entriesExits()]).catch(fail);
-    let refresh = null;
+    const refresh = AD.throttled(() => Promise.all([performance(), pnlTables(), trips(), entriesExits()]).catch(fail), 15000);
     AD.live({
       snapshot: renderStatus,
-      fill: (f) => { if (f.bot_id === bot) { clearTimeout(refresh); refresh = setTimeout(() => Promise.all([performance(), pnlTables(), trips(), entriesExits()]).catch(fail), 1000); } },
+      fill: (f) => { if (f.bot_id === bot) refresh(); },
       problem: (p) => AD.toast(p.message, true),
     });
   }

@@ -102,6 +102,17 @@ const AD = (function () {
 
   function seconds(iso) { return Date.parse(iso) / 1000; }
 
+  // Run fn soon after an event, but at most once per gapMs (heavy reads such as the equity
+  // curve read every fill: a burst of fills costs one refresh, not one each).
+  function throttled(fn, gapMs) {
+    let last = 0, timer = null;
+    return () => {
+      if (timer) return;
+      const wait = Math.max(1000, last + gapMs - Date.now());
+      timer = setTimeout(() => { timer = null; last = Date.now(); fn(); }, wait);
+    };
+  }
+
   // halt / resume at once; flatten only after the bot's name is typed in the dialog.
   async function runCommand(bot, kind) {
     if (kind === "flatten") {
@@ -142,5 +153,5 @@ const AD = (function () {
   }
 
   return { api, command, el, money, plain, tone, fixed, signClass, age, held, time, pct, toast, loadSession, live, chart, seconds,
-           runCommand, controls, fillRows, kv, get session() { return session; } };
+           runCommand, controls, fillRows, kv, throttled, get session() { return session; } };
 })();

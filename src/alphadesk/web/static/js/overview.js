@@ -71,14 +71,13 @@
     while (ul.children.length > 50) ul.lastChild.remove();
   }
 
-  let curveTimer = null;
   async function curve() {
     const perf = await AD.api("/api/v1/performance");
     const pts = perf.curve || [];
     AD.chart(document.getElementById("desk-curve"), "Desk equity (" + (perf.curve_source || "") + ")",
       pts.map((p) => AD.seconds(p.at)), [{ label: "equity", values: pts.map((p) => Number(p.equity)) }]);
   }
-  function curveSoon() { clearTimeout(curveTimer); curveTimer = setTimeout(() => curve().catch((e) => AD.toast(e.message, true)), 1000); }
+  const curveSoon = AD.throttled(() => curve().catch((e) => AD.toast(e.message, true)), 15000);
 
   async function start() {
     await AD.loadSession();
