@@ -112,6 +112,7 @@ async def test_the_desk_in_a_browser(
         # log in (the overview sends us to the login page first)
         await page.goto(base + "/")
         assert "/login" in page.url
+        await page.screenshot(path=str(shots / "0-login.png"))
         await page.fill("input[name=username]", "admin")
         await page.fill("input[name=password]", ADMIN_PW)
         await page.click("button[type=submit]")
@@ -185,12 +186,13 @@ async def test_the_desk_in_a_browser(
         # backtests: open a real report, then compare two results
         await page.goto(base + "/backtests")
         await page.wait_for_selector("#files a.open")
+        await page.screenshot(path=str(shots / "5-backtests.png"), full_page=True)
         async with context.expect_page() as opened:
             await page.click("a.open[href$='ema_20_50.html']")
         report = await opened.value
         await report.wait_for_load_state()
         assert "<svg" in await report.content()
-        await report.screenshot(path=str(shots / "5-report.png"), full_page=True)
+        await report.screenshot(path=str(shots / "5-report.png"))
         await report.close()
         for box in await page.query_selector_all("input[type=checkbox]"):
             await box.check()
