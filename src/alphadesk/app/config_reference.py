@@ -74,6 +74,25 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(("ALPHADESK_DATA_DIR",),
              "the market-data folder `alphadesk data` fills (Parquet candles, funding, "
              "instrument rules)", "`./data/market`"),
+    Variable(("ALPHADESK_WEB_<ROLE>_PASSWORD",),
+             "`alphadesk web` logins, `<ROLE>` = `ADMIN` or `VIEWER`: the password (8+ "
+             "characters) or its `alphadesk web hash-password` hash; viewers only read",
+             "unset (the web refuses to start without one)", pattern=True),
+    Variable(("ALPHADESK_WEB_<ROLE>_USER",), "the dashboard's user names",
+             "`admin`, `viewer`", pattern=True),
+    Variable(("ALPHADESK_WEB_<ROLE>_TOKEN",),
+             "API tokens for scripts (`Authorization: Bearer …`, 16+ characters)", "unset",
+             pattern=True),
+    Variable(("ALPHADESK_WEB_HOST", "ALPHADESK_WEB_PORT", "ALPHADESK_WEB_TLS_CERT",
+              "ALPHADESK_WEB_TLS_KEY"),
+             "where the web listens; a non-loopback host needs the TLS pair and a password",
+             "`127.0.0.1`, `8765`"),
+    Variable(("ALPHADESK_WEB_SESSION_SECRET", "ALPHADESK_WEB_BACKTESTS",
+              "ALPHADESK_WEB_LOGIN_ATTEMPTS", "ALPHADESK_WEB_LOGIN_WINDOW_S",
+              "ALPHADESK_WEB_POLL_S"),
+             "cookie signing key (32+ characters; random per start when unset, so sessions end "
+             "with the process), the backtest folder, failed logins allowed per window, live "
+             "snapshot period", "random, `./backtests`, 5 per 300 s, 2 s"),
     Variable(("ALPHADESK_DEBUG",),
              "a failing command prints its full traceback instead of one line", "false"),
 )

@@ -14,4 +14,5 @@ COMMANDS: tuple[str, ...] = (
     "data",
     "telegram",
     "control",
+    "web",
 )
