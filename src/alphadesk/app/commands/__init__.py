@@ -9,4 +9,5 @@ COMMANDS: tuple[str, ...] = (
     "reconcile",
     "trades",
     "sync",
+    "sweep",
 )
