@@ -39,6 +39,11 @@ class DaskExecutor:
         self._data = self._client.scatter(data, broadcast=True)
 
     @property
+    def client(self) -> Any:
+        """The ``distributed.Client``, for callers that want the cluster itself."""
+        return self._client
+
+    @property
     def workers(self) -> int:
         return len(self._client.scheduler_info().get("workers", {}))
 

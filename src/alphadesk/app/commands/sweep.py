@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import os
 import sys
 import time
@@ -132,6 +133,8 @@ def fingerprint(
 
 def _executor(args: argparse.Namespace, spec: SweepSpec, data: MarketData) -> Executor:
     if args.cluster:
+        # the scheduler's and workers' connection chatter is not the sweep's news
+        logging.getLogger("distributed").setLevel(logging.WARNING)
         try:
             from alphadesk.sweep.cluster import DaskExecutor
         except ModuleNotFoundError as exc:
@@ -173,6 +176,7 @@ def handle(args: argparse.Namespace) -> int:
     log = JsonlResults(out, fingerprint(args.strategy, fixed, list(args.data), settings))
     spec = SweepSpec(args.strategy, settings)
     executor = _executor(args, spec, data)  # before the progress bar's thread: workers fork
+    workers = executor.workers
     show = args.progress or sys.stderr.isatty()
     bar = _progress_bar() if show else None
     started = time.perf_counter()
@@ -197,7 +201,7 @@ def handle(args: argparse.Namespace) -> int:
     reports = _reports(result, spec, overrides, data, out, args.reports)
     rate = result.ran / seconds if seconds > 0 else 0.0
     print(
-        f"{result.ran} backtests run ({rate:,.1f}/s on {executor.workers} workers), "
+        f"{result.ran} backtests run ({rate:,.1f}/s on {workers} workers), "
         f"{result.resumed} from {out}/results.jsonl, {len(result.refused)} sets refused by "
         f"{args.strategy}; wrote {out}/summary.json, {out}/summary.csv"
         + (f" and {len(reports)} reports" if reports else "")
