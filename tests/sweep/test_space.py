@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -89,7 +90,7 @@ def test_walk_forward_windows_tile_the_period() -> None:
         assert f.in_end_ms == f.out_start_ms  # out-of-sample right after its in-sample
         assert f.in_start_ms < f.in_end_ms < f.out_end_ms
         assert (f.in_end_ms - f.in_start_ms) % bar == 0
-    for a, b in zip(folds, folds[1:], strict=False):
+    for a, b in itertools.pairwise(folds):
         assert a.out_end_ms == b.out_start_ms  # out-of-sample windows are consecutive
     (whole,) = windows(start, end, bar, 1, Fraction(1))
     assert not whole.has_out_of_sample and whole.in_end_ms == end

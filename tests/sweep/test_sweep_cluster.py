@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.sweep.helpers import FIXED, SPEC, STRATEGY, five_minute_files, market, plan, sweep, table
 
 from alphadesk.app.cli import main
 from alphadesk.sweep.cluster import DaskExecutor
 from alphadesk.sweep.local import LocalExecutor
-from tests.sweep.helpers import FIXED, SPEC, STRATEGY, five_minute_files, market, plan, sweep, table
 
 Finder = Callable[[str], list[Path]]
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.sweep.helpers import FIXED, SPEC, STRATEGY, five_minute_files, market, plan, sweep, table
 
 from alphadesk.app.cli import main
 from alphadesk.backtest.data import load
 from alphadesk.backtest.result import summarize, to_dict
 from alphadesk.backtest.runner import run
-from alphadesk.strategies import build
+from alphadesk.strategies import Strategy, build
 from alphadesk.sweep.local import LocalExecutor
 from alphadesk.sweep.search import OPTUNA, RANDOM
 from alphadesk.sweep.store import RESULTS
 from alphadesk.sweep.task import DROPPED
-from tests.sweep.helpers import FIXED, SPEC, STRATEGY, five_minute_files, market, plan, sweep, table
 
 Finder = Callable[[str], list[Path]]
 
@@ -40,10 +41,13 @@ def test_sweep_equals_the_same_backtests_run_one_by_one(
     checked_out = 0
     for row in fold.ranked:
         params = dict(row.params)
-        strategy = lambda: build(  # noqa: E731
-            STRATEGY, fast=int(params["fast"]), slow=int(params["slow"]),
-            symbols=tuple(FIXED["symbols"].split(",")),
-        )
+
+        def strategy(params: dict[str, str] = params) -> Strategy[Any]:
+            return build(
+                STRATEGY, fast=int(params["fast"]), slow=int(params["slow"]),
+                symbols=tuple(FIXED["symbols"].split(",")),
+            )
+
         # one by one: the backtest API on candles loaded for the window, as `alphadesk
         # backtest --from --to --json` runs it
         alone = to_dict(summarize(run(strategy(), load(files, w.in_start_ms, w.in_end_ms))))
