@@ -9,6 +9,7 @@ through the pool's initializer, still never per task.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Iterator, Sequence
 from multiprocessing.pool import Pool
 
@@ -21,6 +22,17 @@ _shared: tuple[SweepSpec, MarketData] | None = None
 def _install(spec: SweepSpec, data: MarketData) -> None:
     global _shared
     _shared = (spec, data)
+
+
+def _quiet() -> None:
+    """Ctrl-C reaches the whole process group: the parent stops the sweep and ends the pool;
+    workers ignore it rather than each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start(spec: SweepSpec, data: MarketData) -> None:
+    _quiet()
+    _install(spec, data)
 
 
 def _work(task: Task) -> Outcome:
@@ -39,10 +51,12 @@ class LocalExecutor:
         self._workers = workers
         if "fork" in multiprocessing.get_all_start_methods():
             _install(spec, data)
-            self._pool: Pool = multiprocessing.get_context("fork").Pool(workers)
+            self._pool: Pool = multiprocessing.get_context("fork").Pool(
+                workers, initializer=_quiet
+            )
         else:  # pragma: no cover - platforms without fork
             self._pool = multiprocessing.get_context("spawn").Pool(
-                workers, initializer=_install, initargs=(spec, data)
+                workers, initializer=_start, initargs=(spec, data)
             )
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alphadesk.domain.errors import InvalidField
 from alphadesk.sweep.ports import Executor, ResultLog
 from alphadesk.sweep.ranking import metric_value, rank
 from alphadesk.sweep.space import Axis, ParamSet, Refusal, grid, key, sample
@@ -91,6 +92,12 @@ class Sweep:
         points: list[ParamSet] | None = None
         if plan.mode == GRID:
             points = self._accepted(list(grid(plan.axes)))
+            if not points:
+                example, why = next(iter(sorted(self._result.refused.items())))
+                raise InvalidField(
+                    "--grid", example,
+                    f"the strategy refuses every parameter set of the grid, e.g.: {why}",
+                )
         elif plan.mode == RANDOM:
             points = sample(plan.axes, plan.n, plan.seed, self.refusal)
         per_fold = len(points) if points is not None else plan.n

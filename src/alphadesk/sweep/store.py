@@ -4,11 +4,13 @@ Appended and flushed as each outcome arrives, so a sweep stopped any way (Ctrl-C
 machine) keeps what it finished, and the same command run again skips those. A torn last line
 (the process died mid-write) is cut on open. ``manifest.json`` beside it holds the fingerprint of
 what decides a backtest's result (strategy, fixed parameters, the data's content, the backtest
-settings): a folder holding another sweep's results is refused rather than mixed in.
+settings): a folder holding another sweep's results is refused rather than mixed in, and so is
+a folder another running sweep holds (an advisory lock on ``.lock``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -19,6 +21,7 @@ from alphadesk.sweep.task import Outcome, Task
 
 RESULTS = "results.jsonl"
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 
 
 class JsonlResults:
@@ -27,6 +30,20 @@ class JsonlResults:
     def __init__(self, folder: Path, fingerprint: dict[str, Any]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
+        # one sweep per folder at a time: two would run the same backtests twice
+        self._lock = (folder / LOCK).open("a")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise InvalidField("--out", str(folder), "is in use by another running sweep") from None
+        try:
+            self._open(folder, fingerprint)
+        except BaseException:
+            self._lock.close()
+            raise
+
+    def _open(self, folder: Path, fingerprint: dict[str, Any]) -> None:
         manifest = folder / MANIFEST
         if manifest.exists():
             kept = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint")
@@ -95,3 +112,4 @@ class JsonlResults:
 
     def close(self) -> None:
         self._file.close()
+        self._lock.close()

@@ -187,6 +187,9 @@ def handle(args: argparse.Namespace) -> int:
         print(f"sweep: interrupted; {log.count} results kept in {out}/ "
               "(run the same command again to resume)", file=sys.stderr)
         raise
+    except InvalidField as exc:
+        print(f"sweep: {exc}", file=sys.stderr)
+        return 2
     finally:
         if bar is not None:
             bar[1].stop()
@@ -200,8 +203,9 @@ def handle(args: argparse.Namespace) -> int:
     _table(result, args.show)
     reports = _reports(result, spec, overrides, data, out, args.reports)
     rate = result.ran / seconds if seconds > 0 else 0.0
+    plural = "" if workers == 1 else "s"
     print(
-        f"{result.ran} backtests run ({rate:,.1f}/s on {workers} workers), "
+        f"{result.ran} backtests run ({rate:,.1f}/s on {workers} worker{plural}), "
         f"{result.resumed} from {out}/results.jsonl, {len(result.refused)} sets refused by "
         f"{args.strategy}; wrote {out}/summary.json, {out}/summary.csv"
         + (f" and {len(reports)} reports" if reports else "")
