@@ -133,14 +133,17 @@ def fingerprint(
 
 def _executor(args: argparse.Namespace, spec: SweepSpec, data: MarketData) -> Executor:
     if args.cluster:
-        # the scheduler's and workers' connection chatter is not the sweep's news
-        logging.getLogger("distributed").setLevel(logging.WARNING)
         try:
-            from alphadesk.sweep.cluster import DaskExecutor
+            import distributed  # noqa: F401 - the optional extra, checked before any work
         except ModuleNotFoundError as exc:
             raise SettingsError(
                 f"--cluster {args.cluster!r}: needs {exc.name} (pip install 'alphadesk[sweep]')"
             ) from None
+        # the scheduler's and workers' connection chatter is not the sweep's news (set after
+        # the import: distributed sets its own level when imported)
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+        from alphadesk.sweep.cluster import DaskExecutor
+
         try:
             return DaskExecutor(spec, data, args.cluster, local_workers=args.workers)
         except OSError as exc:
@@ -175,7 +178,11 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out or Path(f"sweep-{args.strategy}")
     log = JsonlResults(out, fingerprint(args.strategy, fixed, list(args.data), settings))
     spec = SweepSpec(args.strategy, settings)
-    executor = _executor(args, spec, data)  # before the progress bar's thread: workers fork
+    try:
+        executor = _executor(args, spec, data)  # before the progress bar's thread: workers fork
+    except BaseException:
+        log.close()
+        raise
     workers = executor.workers
     show = args.progress or sys.stderr.isatty()
     bar = _progress_bar() if show else None
