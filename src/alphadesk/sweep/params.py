@@ -85,6 +85,7 @@ def binder(
 ) -> tuple[Callable[[ParamSet], dict[str, Any]], Callable[[ParamSet], str | None]]:
     """(typed overrides of a set with the fixed values, why the strategy refuses a set)."""
     base = list(fixed.items())
+    typed(strategy, base)  # a fixed parameter that is not the strategy's fails here, once
 
     def overrides(params: ParamSet) -> dict[str, Any]:
         return typed(strategy, [*base, *params])

@@ -157,11 +157,17 @@ def handle(args: argparse.Namespace) -> int:
     _check_args(args)
     settings = _settings(args)
     fixed = dict(args.param)
+    out = args.out or Path(f"sweep-{args.strategy}")
     try:
         axes = parse_grid(args.grid)
         check_axes(args.strategy, axes, fixed)
         overrides, refusal = binder(args.strategy, fixed)
         data = load(args.data, args.start, args.end)
+        folds = windows(
+            int(data.timeline[0]), int(data.close_times[-1]), data.interval_min * 60_000,
+            args.folds, args.in_sample,
+        )
+        log = JsonlResults(out, fingerprint(args.strategy, fixed, list(args.data), settings))
     except InvalidField as exc:
         if exc.field == PERIOD:
             print(f"sweep: --from/--to {exc.value}: {exc.reason}", file=sys.stderr)
@@ -170,13 +176,7 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     mode, n = (RANDOM, args.random) if args.random else (OPTUNA, args.optuna) if args.optuna \
         else (GRID, 0)
-    folds = windows(
-        int(data.timeline[0]), int(data.close_times[-1]), data.interval_min * 60_000,
-        args.folds, args.in_sample,
-    )
     plan = Plan(axes, tuple(folds), mode, n, args.seed, args.metric, args.top)
-    out = args.out or Path(f"sweep-{args.strategy}")
-    log = JsonlResults(out, fingerprint(args.strategy, fixed, list(args.data), settings))
     spec = SweepSpec(args.strategy, settings)
     try:
         executor = _executor(args, spec, data)  # before the progress bar's thread: workers fork
