@@ -141,6 +141,11 @@ def test_the_command_writes_ranked_outputs_reports_and_resumes(
     ranked = summary["folds"][0]["ranked"]
     assert [r["rank"] for r in ranked] == [1, 2, 3, 4, 5, 6, 7]
     assert ranked[0]["out_of_sample"] is not None and ranked[2]["out_of_sample"] is None
+    (chosen,) = summary["walk_forward"]  # one fold: its best in-sample set, judged after
+    assert chosen["params"] == ranked[0]["params"]
+    assert chosen["in_sample"] == ranked[0]["in_sample"]["return_pct"]
+    assert chosen["out_of_sample"] == ranked[0]["out_of_sample"]["return_pct"]
+    assert "walk-forward, each fold's best return_pct" in first
     csv_lines = (out / "summary.csv").read_text().splitlines()
     assert csv_lines[0].startswith("fold,rank,fast,slow,is_trades") and len(csv_lines) == 8
     assert csv_lines[1].split(",")[2:4] == [ranked[0]["params"]["fast"],

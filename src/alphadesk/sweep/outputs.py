@@ -53,10 +53,35 @@ def _row(rank: int, row: Row) -> dict[str, Any]:
     }
 
 
+def walk_forward(result: SweepResult) -> list[dict[str, Any]]:
+    """Per fold, the best in-sample set and its metric in and out of sample: what choosing by
+    the search would have earned on bars it had not seen."""
+    metric = result.plan.metric
+    out = []
+    for fold in result.folds:
+        best = next((r for r in fold.ranked if r.out_of_sample is not None), None)
+        if best is None:
+            continue
+        out.append({
+            "fold": fold.window.fold,
+            "params": dict(best.params),
+            "in_sample": _metric(best.in_sample, metric),
+            "out_of_sample": _metric(best.out_of_sample, metric),
+        })
+    return out
+
+
+def _metric(outcome: Outcome | None, metric: str) -> Any:
+    if outcome is None or outcome.summary is None:
+        return None
+    return outcome.summary["metrics"].get(metric)
+
+
 def to_dict(result: SweepResult, meta: dict[str, Any]) -> dict[str, Any]:
     plan = result.plan
     return {
         **meta,
+        "walk_forward": walk_forward(result),
         "mode": plan.mode,
         "metric": plan.metric,
         "top": plan.top,

@@ -217,6 +217,13 @@ def handle(args: argparse.Namespace) -> int:
         f"{args.strategy}; wrote {out}/summary.json, {out}/summary.csv"
         + (f" and {len(reports)} reports" if reports else "")
     )
+    chosen = outputs.walk_forward(result)
+    if chosen:
+        shown = ", ".join(
+            f"fold {c['fold']} {_short(c['in_sample'])} -> {_short(c['out_of_sample'])}"
+            for c in chosen
+        )
+        print(f"walk-forward, each fold's best {args.metric} in-sample -> out-of-sample: {shown}")
     if result.refused:
         example_key, why = next(iter(sorted(result.refused.items())))
         print(f"  refused, e.g. {example_key}: {why}")
