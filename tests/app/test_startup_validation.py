@@ -151,7 +151,8 @@ def test_a_redis_url_of_another_kind_is_refused(desk: Callable[..., tuple[int, s
 @pytest.mark.parametrize(
     "argv",
     [("backtest", "--strategy", "ema_cross", "--data", "x.csv"), ("demo",), ("db", "current"),
-     ("simulator", "--data", "x.csv"), ("state", "rebuild"), ("listener",), ("bot", "lxalgo")],
+     ("simulator", "--data", "x.csv"), ("state", "rebuild"), ("listener",), ("bot", "lxalgo"),
+     ("sweep", "--strategy", "ema_cross", "--data", "x.csv", "--grid", "fast=5")],
 )
 def test_log_level_is_checked_by_every_command(
     desk: Callable[..., tuple[int, str]], argv: tuple[str, ...],

@@ -15,4 +15,5 @@ COMMANDS: tuple[str, ...] = (
     "telegram",
     "control",
     "web",
+    "sweep",
 )

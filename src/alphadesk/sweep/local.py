@@ -1,0 +1,73 @@
+"""Local processes: the default executor.
+
+The parent loads the market data once and forks the workers, which inherit it (numpy buffers are
+shared copy-on-write, never written, so never copied); a task sends only its parameters and
+window and gets back only a summary. Where fork is unavailable the data goes to each worker once,
+through the pool's initializer, still never per task.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Iterator, Sequence
+from multiprocessing.pool import Pool
+
+from alphadesk.backtest.data import MarketData
+from alphadesk.sweep.task import Outcome, SweepSpec, Task, evaluate
+
+_shared: tuple[SweepSpec, MarketData] | None = None
+
+
+def _install(spec: SweepSpec, data: MarketData) -> None:
+    global _shared
+    _shared = (spec, data)
+
+
+def _quiet() -> None:
+    """Ctrl-C reaches the whole process group: the parent stops the sweep and ends the pool;
+    workers ignore it rather than each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start(spec: SweepSpec, data: MarketData) -> None:
+    _quiet()
+    _install(spec, data)
+
+
+def _work(task: Task) -> Outcome:
+    assert _shared is not None, "worker started without the sweep's data"
+    spec, data = _shared
+    return evaluate(spec, data, task)
+
+
+class LocalExecutor:
+    """:class:`~alphadesk.sweep.ports.Executor` on a pool of ``workers`` processes. Create it
+    before starting threads (a progress bar's): fork copies only the calling thread."""
+
+    def __init__(self, spec: SweepSpec, data: MarketData, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"--workers={workers}: must be >= 1")
+        self._workers = workers
+        if "fork" in multiprocessing.get_all_start_methods():
+            _install(spec, data)
+            self._pool: Pool = multiprocessing.get_context("fork").Pool(
+                workers, initializer=_quiet
+            )
+        else:  # pragma: no cover - platforms without fork
+            self._pool = multiprocessing.get_context("spawn").Pool(
+                workers, initializer=_start, initargs=(spec, data)
+            )
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        if not tasks:
+            return iter(())
+        return self._pool.imap_unordered(_work, tasks, chunksize=1)
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
