@@ -286,14 +286,16 @@ class Router:
 
     # -- reports --------------------------------------------------------------------------------
 
-    def on_fill(self, fill: Fill) -> None:
+    def on_fill(self, fill: Fill, time_ms: int | None = None) -> None:
+        """``time_ms``: the fill's time in epoch ms, when the caller has it already."""
         flight = self.inflight.get(fill.order_link_id)
         if flight is None:
             return
         flight.filled += fill.qty
         flight.unknown = False
         if flight.filled >= flight.request.qty:
-            self._finish(fill.order_link_id, flight, epoch_ms(fill.exec_time))
+            now_ms = epoch_ms(fill.exec_time) if time_ms is None else time_ms
+            self._finish(fill.order_link_id, flight, now_ms)
 
     def on_order(self, update: OrderUpdated) -> None:
         order = update.order

@@ -149,9 +149,10 @@ class Engine:
             if reason:
                 fill = fill.relabelled(reason[:50])
         self.fills.append(fill)
-        self.portfolio.apply(fill)
-        self.router.on_fill(fill)
-        self.ctx.time_ms = epoch_ms(fill.exec_time)
+        time_ms = epoch_ms(fill.exec_time)  # once, for the three readers below
+        self.portfolio.apply(fill, time_ms)
+        self.router.on_fill(fill, time_ms)
+        self.ctx.time_ms = time_ms
         self.strategy.on_fill(self.ctx, fill)
 
     def on_order(self, update: OrderUpdated) -> None:

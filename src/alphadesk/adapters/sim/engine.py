@@ -133,7 +133,15 @@ class MatchingEngine(orders.OrderDesk):
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
         if isinstance(request, OrderRequest):
             request = SimOrderRequest.from_request(request)
-        return self._place(self._account(account), request, self._clock(ts_ms))
+        acct = self._accounts.get(account)
+        if acct is None:
+            acct = self._account(account)  # raises: no such account
+        if type(ts_ms) is int and ts_ms >= 0:  # what _clock checks, spelled out (once per order)
+            if ts_ms > self._now_ms:
+                self._now_ms = ts_ms
+        else:
+            self._clock(ts_ms)
+        return self._place(acct, request, ts_ms)
 
     def amend(self, account: str, request: AmendRequest, ts_ms: int) -> Outcome:
         """Change an open order's qty, price, trigger or TP/SL; a limit moved across fills."""
@@ -295,9 +303,16 @@ class MatchingEngine(orders.OrderDesk):
 
     def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
         """One trade or mark tick (the simulator's live replay); a jump from the previous price."""
-        book = self._book(symbol)
-        checks.positive("price", price)
-        self._clock(ts_ms)
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._book(symbol)  # raises: not listed
+        if not (type(price) is Decimal and price.is_finite() and price > 0):
+            checks.positive("price", price)  # raises, naming the field
+        if type(ts_ms) is int and ts_ms >= 0:  # _clock's checks, spelled out (once per tick)
+            if ts_ms > self._now_ms:
+                self._now_ms = ts_ms
+        else:
+            self._clock(ts_ms)
         out: list[SimEvent] = []
         if ts_ms >= book.next_funding_ms:
             self._fund(book, ts_ms, book.last_price() or price, out)
@@ -348,11 +363,18 @@ class MatchingEngine(orders.OrderDesk):
         """Whether anything of the account rests on ``symbol`` (an open order, or protection on
         an open position): what a caller deciding if a bar must be walked needs, without
         building a :meth:`position` report."""
-        acct = self._account(account)
+        acct = self._accounts.get(account)
+        if acct is None:
+            acct = self._account(account)  # raises: no such account
         pos = acct.positions.get(symbol)
         if pos is not None and pos.qty and (pos.tp or pos.sl or pos.trail):
             return True
-        return any(o.account == account for o in self._book(symbol).orders)
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._book(symbol)  # raises: not listed
+        if not book.orders:
+            return False
+        return any(o.account == account for o in book.orders)
 
     def protection(self, account: str, symbol: str) -> Protection | None:
         """The open position's take-profit, stop-loss and trailing stop as held now (the
