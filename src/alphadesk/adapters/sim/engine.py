@@ -49,7 +49,7 @@ from alphadesk.adapters.sim.records import (
     SimEvent,
 )
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
-from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest
+from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
 from alphadesk.adapters.sim.state import SimAccount, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar, to_decimal
@@ -131,8 +131,11 @@ class MatchingEngine(orders.OrderDesk):
 
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
-        if isinstance(request, OrderRequest):
-            request = SimOrderRequest.from_request(request)
+        extras = (TriggerDirection.NONE, False)  # a domain request's: no direction, no close
+        if type(request) is not OrderRequest or not SimOrderRequest.takes_as_is(request):
+            if isinstance(request, OrderRequest):
+                request = SimOrderRequest.from_request(request)
+            extras = (request.trigger_direction, request.close_on_trigger)
         acct = self._accounts.get(account)
         if acct is None:
             acct = self._account(account)  # raises: no such account
@@ -141,7 +144,7 @@ class MatchingEngine(orders.OrderDesk):
                 self._now_ms = ts_ms
         else:
             self._clock(ts_ms)
-        return self._place(acct, request, ts_ms)
+        return self._place(acct, request, ts_ms, *extras)
 
     def amend(self, account: str, request: AmendRequest, ts_ms: int) -> Outcome:
         """Change an open order's qty, price, trigger or TP/SL; a limit moved across fills."""

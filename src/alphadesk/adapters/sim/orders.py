@@ -18,7 +18,7 @@ from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
-from alphadesk.domain.requests import CancelRequest, TradingStopRequest
+from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 from alphadesk.domain.slots import slot_maker
 
 P = RejectCode.PARAMS_ERROR
@@ -77,7 +77,16 @@ class OrderDesk(Matcher):
             )
         return order
 
-    def _place(self, acct: SimAccount, req: SimOrderRequest, ts_ms: int) -> Outcome:
+    def _place(
+        self,
+        acct: SimAccount,
+        req: SimOrderRequest | OrderRequest,
+        ts_ms: int,
+        trigger_direction: TriggerDirection = TriggerDirection.NONE,
+        close_on_trigger: bool = False,
+    ) -> Outcome:
+        """``req`` is a checked request; a domain ``OrderRequest`` is taken as it is (the two
+        Bybit extras it lacks come as arguments), sparing a copy per order."""
         book = self._books.get(req.symbol)
         if book is None:
             book = self._book(req.symbol)  # raises: not listed
@@ -117,7 +126,9 @@ class OrderDesk(Matcher):
                 f"order value {req.qty * ref} is below min_notional {inst.min_notional}",
             )
         direction = (
-            TriggerDirection.NONE if req.trigger_price is None else self._direction(req, last)
+            TriggerDirection.NONE
+            if req.trigger_price is None
+            else self._direction(req, trigger_direction, last)
         )
         pos = acct.positions.get(req.symbol)
         held = pos.qty if pos is not None else ZERO
@@ -159,7 +170,7 @@ class OrderDesk(Matcher):
             last_price=last,
             stop_order_type=StopOrderType.STOP if conditional else StopOrderType.NONE,
             create_type=CreateType.BY_USER,
-            close_on_trigger=req.close_on_trigger,
+            close_on_trigger=close_on_trigger,
         )
         acct.orders[order.order_id] = order
         if req.order_link_id:
@@ -176,11 +187,12 @@ class OrderDesk(Matcher):
             return _outcome(last_event.order, tuple(out))
         return _outcome(_latest_snapshot(order, out), tuple(out))
 
-    def _direction(self, req: SimOrderRequest, last: Decimal) -> TriggerDirection:
+    def _direction(
+        self, req: SimOrderRequest | OrderRequest, d: TriggerDirection, last: Decimal
+    ) -> TriggerDirection:
         trigger = req.trigger_price
         if trigger is None:
             return TriggerDirection.NONE
-        d = req.trigger_direction
         if d is TriggerDirection.NONE:
             if trigger == last:
                 return TriggerDirection.RISING if req.side is Side.BUY else TriggerDirection.FALLING
