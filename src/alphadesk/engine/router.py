@@ -37,6 +37,7 @@ from alphadesk.engine.ports import OrderGateway
 from alphadesk.engine.risk import Exposure, Refusal, RiskGate
 
 ZERO = Decimal(0)
+_NO_EXPOSURE = Exposure(open_positions=0, total_notional=ZERO)
 _market_request = slot_maker(OrderRequest)
 """``OrderRequest(...)`` with every field given, in field order, for values checked already."""
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -130,7 +131,7 @@ class Router:
     def exposure(self) -> Exposure:
         """Open positions (not being fully closed) plus entries in flight, and their notional."""
         if not self.inflight and not self.portfolio.positions:
-            return Exposure(open_positions=0, total_notional=ZERO)  # what the sums below give
+            return _NO_EXPOSURE  # what the sums below give
         held = [s for s in self.portfolio.positions if not self._exiting_fully(s)]
         total = sum((self.portfolio.notional(s) for s in held), ZERO)
         symbols = set(held)

@@ -82,7 +82,7 @@ class EngineCore:
     def _new_id(self) -> str:
         """``str(uuid.UUID(int=bits, version=4))`` for seeded random bits, spelled out (the same
         text, without building a UUID object for every order and fill)."""
-        h = "%032x" % ((self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4)
+        h = ((self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4).to_bytes(16, "big").hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def _next_seq(self) -> int:
