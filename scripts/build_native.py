@@ -9,13 +9,17 @@ first on the path::
     PYTHONPATH=build/native .venv/bin/alphadesk backtest ...
     ALPHADESK_NATIVE=1 ./scripts/test tests/backtest    # the tests against the compiled build
 
-The copy is rebuilt from scratch every time (never stale against ``src/``). Only modules whose
-classes no interpreted code subclasses are listed, or that mark such classes with
-``mypyc_attr(allow_interpreted_subclasses=True)`` (the matching engine, the backtest venue):
-an interpreted subclass of a compiled class is refused at import otherwise. Left out on
-purpose: the frozen domain values (``slot_maker`` writes their slots through descriptors), the
-simulator's mutable state (a parity test reads ``__slots__``), and the strategy context (the test
-harness subclasses it). Needs gcc, the Python headers and ``setuptools`` (dev extra).
+The copy is rebuilt from scratch every time (never stale against ``src/``). Listed are modules
+whose classes no interpreted code subclasses (an interpreted subclass of a compiled class is
+refused at import); the one exception, the matching engine probed by
+tests/sim/test_shortcut_equivalence.py, skips that module on this build. Left out on purpose: the
+frozen domain values (compiled, they refuse a wrong type with mypyc's TypeError before their own
+checks can name the field: tried, six field-naming tests fail), the backtest venue and the
+strategy context (tests and the harness subclass them), and the Bybit simulator's records
+(a generic dataclass mypyc cannot build). Needs gcc, the Python headers and ``setuptools`` (dev
+extra). Compiled functions check argument types on entry, so a wrong type there raises mypyc's
+TypeError rather than the field-naming error of the pure build: the backtest, which feeds the
+engine only values it made, is what this build is for.
 """
 
 from __future__ import annotations
