@@ -20,7 +20,8 @@ skew them. Printed one per line as ``NAME: N bars/s``, then for ema_cross ``ema_
 counted with ``sys.setprofile`` over a separate, shorter run of ``BENCH_COUNT_BARS`` bars, 200,000
 by default: counting slows the run, so it is never timed), then ``ratio
 ema_cross/backtesting.py: X``. Goals (issue 17): ratio >= 10, <= 15 us/order, >= 1,000,000
-bars/s for every strategy. Run: ``.venv/bin/python benchmarks/backtest.py``.
+bars/s for every strategy. Run: ``.venv/bin/python benchmarks/backtest.py``; against the mypyc
+build (scripts/build_native.py), with ``PYTHONPATH=build/native`` in front.
 """
 
 from __future__ import annotations
@@ -194,6 +195,10 @@ def bench_backtesting_py(fast: int, slow: int) -> float:
 
 
 def main() -> None:
+    import alphadesk.adapters.sim.core as core
+
+    compiled = not str(core.__file__).endswith(".py")
+    print(f"  (build: {'native, mypyc' if compiled else 'pure Python'})", file=sys.stderr)
     default = BacktestSettings()
     bench("shortseller", FIVE, default)
     bench("lxalgo", FIVE, default)

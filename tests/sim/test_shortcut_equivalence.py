@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from alphadesk.adapters.sim import engine as sim_engine
 from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.feed import BarArrays, load_csv
@@ -37,6 +38,13 @@ from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.enums import OrderType, Side, TimeInForce
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.requests import CancelRequest, TradingStopRequest
+
+if not str(sim_engine.__file__).endswith(".py"):
+    # The native build (scripts/build_native.py) compiles the engine: compiled methods call its
+    # hooks directly, so the probes below (an interpreted subclass overriding them, a book
+    # subclass, ``__slots__``) cannot see or steer them. The shortcuts are the same source; this
+    # test proves them on the pure-Python build, which every test run also covers.
+    pytest.skip("probes the pure-Python engine's internals", allow_module_level=True)
 
 D = Decimal
 SYM = "BTCUSDT"

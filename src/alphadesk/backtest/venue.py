@@ -10,10 +10,10 @@ bar. Protection changes and cancels act at once, at the decision time.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.records import SimEvent
-from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
@@ -61,7 +61,9 @@ class BacktestVenue:
         self.now_ms = open_ms
         orders = self.pending.pop(symbol, [])
         sim = self.sim
-        self._dispatch(sim.on_price(symbol, to_decimal(price), open_ms))
+        ticked = sim.on_price(symbol, Decimal(repr(price)), open_ms)  # to_decimal of a float
+        if ticked:
+            self._dispatch(ticked)
         engine = self.engine
         assert engine is not None
         for request in orders:
@@ -81,7 +83,7 @@ class BacktestVenue:
                     engine.on_fill(event)
             if outcome.order is not None and not updated:
                 engine.on_order(OrderUpdated(sim.venue, self.account, outcome.order))
-        self._refresh(symbol)
+        self.resting[symbol] = sim.has_resting(self.account, symbol)  # self._refresh(symbol)
 
     def walk(
         self, symbol: str, o: float, h: float, lo: float, c: float, open_ms: int, close_ms: int

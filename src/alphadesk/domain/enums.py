@@ -79,6 +79,10 @@ _SIDES: dict[str, Side] = {m.value: m for m in Side}
 _EXEC_TYPES: dict[str, ExecType] = {m.value: m for m in ExecType}
 
 
+POSITION_MOVERS = frozenset(kind for kind in ExecType if kind.moves_position)
+"""The exec types whose ``moves_position`` is true: a set lookup where a fold runs per fill."""
+
+
 class OrderType(StrEnum):
     MARKET = "Market"
     LIMIT = "Limit"

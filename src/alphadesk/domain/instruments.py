@@ -77,8 +77,16 @@ class Instrument:
 
     def qty_for_notional(self, notional: Decimal, price: Decimal) -> Decimal:
         """The largest tradable quantity whose value does not exceed ``notional`` at ``price``."""
-        checks.non_negative("notional", notional)
-        checks.positive("price", price)
+        if not (
+            type(notional) is Decimal
+            and type(price) is Decimal
+            and notional.is_finite()
+            and price.is_finite()
+            and notional >= 0
+            and price > 0
+        ):  # plainly valid (every call the risk gate makes), else the checks name the field
+            checks.non_negative("notional", notional)
+            checks.positive("price", price)
         units = notional // (price * self.qty_step)  # exact: no 28-digit rounding of the ratio
         return (units * self.qty_step).quantize(self.qty_step)
 

@@ -188,7 +188,9 @@ class EnterIntent:
             raise InvalidField("enter.side", self.side, "must be a Side")
         if not isinstance(self.size, _SIZE_HINTS):
             raise InvalidField("enter.size", self.size, "must be a SizeHint")
-        checks.positive("enter.ref_price", self.ref_price)
+        ref = self.ref_price
+        if not (type(ref) is Decimal and ref.is_finite() and ref > 0):  # plainly valid, else:
+            checks.positive("enter.ref_price", ref)
         if self.stop_loss is not None:
             checks.positive("enter.stop_loss", self.stop_loss)
         if type(self.take_profits) is tuple and not self.take_profits:
@@ -215,7 +217,9 @@ class ExitIntent:
 
     def __post_init__(self) -> None:
         _common("exit", self.time_ms, self.bot_id, self.symbol, self.reason)
-        _fraction("exit.fraction", self.fraction)
+        f = self.fraction
+        if not (type(f) is Decimal and f.is_finite() and 0 < f <= ONE):  # plainly valid, else:
+            _fraction("exit.fraction", f)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
-from alphadesk.domain.enums import Side
+from alphadesk.domain.enums import POSITION_MOVERS, Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.ordering import in_fold_order
@@ -71,7 +71,7 @@ class Position:
             raise InvalidField("fill.symbol", fill.symbol, f"does not match position {self.symbol}")
         if fill.bot_id != self.bot_id:
             raise InvalidField("fill.bot_id", fill.bot_id, f"does not match position {self.bot_id}")
-        if not fill.exec_type.moves_position:
+        if fill.exec_type not in POSITION_MOVERS:  # not .moves_position, without its call
             return _make(
                 self.bot_id,
                 self.symbol,

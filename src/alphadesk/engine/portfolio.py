@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from alphadesk.domain import checks
 from alphadesk.domain.bars import to_decimal
+from alphadesk.domain.enums import POSITION_MOVERS
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.positions import Position
 from alphadesk.strategies.api import PositionView, TradingState
@@ -74,8 +75,9 @@ class Portfolio:
 
     # -- inputs ---------------------------------------------------------------------------------
 
-    def apply(self, fill: Fill) -> Position:
-        """Fold one fill (trades, funding) into its position; returns the new position."""
+    def apply(self, fill: Fill, time_ms: int | None = None) -> Position:
+        """Fold one fill (trades, funding) into its position; returns the new position.
+        ``time_ms`` is the fill's time in epoch ms when the caller has it already."""
         symbol = fill.symbol
         before = self.positions.get(symbol) or self._flat(symbol)
         after = before.apply(fill)
@@ -87,8 +89,10 @@ class Portfolio:
         else:
             self.positions[symbol] = after
             if not held or (held > 0) is not (now > 0):  # opened, or flipped to the other side
-                self.entry_time_ms[symbol] = epoch_ms(fill.exec_time)
-        if fill.exec_type.moves_position:
+                self.entry_time_ms[symbol] = (
+                    epoch_ms(fill.exec_time) if time_ms is None else time_ms
+                )
+        if fill.exec_type in POSITION_MOVERS:  # .moves_position, without the property call
             self._last[symbol] = float(fill.price)
         return after
 

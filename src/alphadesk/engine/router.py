@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from alphadesk.domain import order_link
-from alphadesk.domain.enums import OrderStatus, OrderType
+from alphadesk.domain.enums import OrderStatus, OrderType, TimeInForce
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
@@ -31,11 +31,15 @@ from alphadesk.domain.intents import (
 )
 from alphadesk.domain.order_link import Purpose
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
+from alphadesk.domain.slots import slot_maker
 from alphadesk.engine.portfolio import Portfolio, epoch_ms
 from alphadesk.engine.ports import OrderGateway
 from alphadesk.engine.risk import Exposure, Refusal, RiskGate
 
 ZERO = Decimal(0)
+_NO_EXPOSURE = Exposure(open_positions=0, total_notional=ZERO)
+_market_request = slot_maker(OrderRequest)
+"""``OrderRequest(...)`` with every field given, in field order, for values checked already."""
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _EIGHT_DIGITS = 36**8
 _PAIRS = tuple(a + b for a in _BASE36 for b in _BASE36)
@@ -127,7 +131,7 @@ class Router:
     def exposure(self) -> Exposure:
         """Open positions (not being fully closed) plus entries in flight, and their notional."""
         if not self.inflight and not self.portfolio.positions:
-            return Exposure(open_positions=0, total_notional=ZERO)  # what the sums below give
+            return _NO_EXPOSURE  # what the sums below give
         held = [s for s in self.portfolio.positions if not self._exiting_fully(s)]
         total = sum((self.portfolio.notional(s) for s in held), ZERO)
         symbols = set(held)
@@ -179,15 +183,13 @@ class Router:
             follow_up = intent
         if intent.trailing is not None:
             follow_up = intent
-        request = OrderRequest(
-            bot_id=self.bot_id,
-            symbol=symbol,
-            side=intent.side,
-            qty=sized,
-            order_link_id=self.new_link(Purpose.ENTRY, intent.time_ms),
-            stop_loss=stop,
-            take_profit=take,
-        )
+        # bot_id (the engine's), symbol and side (the checked intent's), qty (sized by the risk
+        # gate: >= min_qty > 0), link (new_link's checked encoding), stop and take (on the tick
+        # grid, > 0): every field is checked already, so the slots are written directly
+        request = _market_request(
+            self.bot_id, symbol, intent.side, sized, self.new_link(Purpose.ENTRY, intent.time_ms),
+            OrderType.MARKET, None, TimeInForce.GTC, False, None, take, stop,
+        )  # fmt: skip
         self.risk.record_entry(symbol, intent.time_ms)
         self._send(
             request, Purpose.ENTRY, intent.reason, intent.time_ms, intent.ref_price, follow_up
@@ -205,14 +207,12 @@ class Router:
         assert position.side is not None
         purpose = Purpose.MANUAL
         last = self.portfolio.last_price(symbol)
-        request = OrderRequest(
-            bot_id=self.bot_id,
-            symbol=symbol,
-            side=position.side.opposite,
-            qty=sized,
-            order_link_id=self.new_link(purpose, intent.time_ms),
-            reduce_only=True,
-        )
+        # every field checked already, as in _enter (qty: the held size or a share of it > 0)
+        request = _market_request(
+            self.bot_id, symbol, position.side.opposite, sized,
+            self.new_link(purpose, intent.time_ms),
+            OrderType.MARKET, None, TimeInForce.GTC, True, None, None, None,
+        )  # fmt: skip
         ref = Decimal(repr(last)) if last else position.avg_entry_price
         self._send(request, purpose, intent.reason, intent.time_ms, ref, None)
         return request
@@ -286,14 +286,16 @@ class Router:
 
     # -- reports --------------------------------------------------------------------------------
 
-    def on_fill(self, fill: Fill) -> None:
+    def on_fill(self, fill: Fill, time_ms: int | None = None) -> None:
+        """``time_ms``: the fill's time in epoch ms, when the caller has it already."""
         flight = self.inflight.get(fill.order_link_id)
         if flight is None:
             return
         flight.filled += fill.qty
         flight.unknown = False
         if flight.filled >= flight.request.qty:
-            self._finish(fill.order_link_id, flight, epoch_ms(fill.exec_time))
+            now_ms = epoch_ms(fill.exec_time) if time_ms is None else time_ms
+            self._finish(fill.order_link_id, flight, now_ms)
 
     def on_order(self, update: OrderUpdated) -> None:
         order = update.order

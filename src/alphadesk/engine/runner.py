@@ -33,6 +33,13 @@ from alphadesk.strategies.api import PortfolioView, Row, Strategy
 from alphadesk.strategies.context import IntentContext
 
 
+def _listens(strategy: Strategy[object], hook: str) -> bool:
+    """Whether ``strategy`` overrides ``hook`` (its class or the object itself): the base
+    class's version does nothing, so calling it can be left out."""
+    own = getattr(type(strategy), hook, None)
+    return own is not getattr(Strategy, hook) or hook in getattr(strategy, "__dict__", {})
+
+
 class EngineContext(IntentContext):
     """The strategy's context: intents go straight to the router, stamped with the bar time."""
 
@@ -92,6 +99,9 @@ class Engine:
         self.watch_drawdown = self.kill_switch.limits.enabled or (
             desk_switch is not None and desk_switch.limits.enabled
         )
+        # Events go to the strategy only when it listens: the base class's hooks do nothing.
+        self._hears_fills = _listens(strategy, "on_fill")
+        self._hears_closes = _listens(strategy, "on_bars_closed")
 
     def refusals_append(self, refusal: Refusal) -> None:
         self.refusals.append(refusal)
@@ -109,7 +119,8 @@ class Engine:
 
     def on_bars_closed(self, close_ms: int) -> None:
         self.ctx.time_ms = close_ms
-        self.strategy.on_bars_closed(self.ctx, close_ms)
+        if self._hears_closes:
+            self.strategy.on_bars_closed(self.ctx, close_ms)
 
     def observe_equity(self, now_ms: int) -> TradingState:
         """Kill-switch check on equity including unrealised PnL at the last prices."""
@@ -149,12 +160,16 @@ class Engine:
             if reason:
                 fill = fill.relabelled(reason[:50])
         self.fills.append(fill)
-        self.portfolio.apply(fill)
-        self.router.on_fill(fill)
-        self.ctx.time_ms = epoch_ms(fill.exec_time)
-        self.strategy.on_fill(self.ctx, fill)
+        time_ms = epoch_ms(fill.exec_time)  # once, for the three readers below
+        self.portfolio.apply(fill, time_ms)
+        self.router.on_fill(fill, time_ms)
+        self.ctx.time_ms = time_ms
+        if self._hears_fills:
+            self.strategy.on_fill(self.ctx, fill)
 
     def on_order(self, update: OrderUpdated) -> None:
+        if not self.router.inflight:  # nothing in flight: the router has nothing to settle
+            return
         if update.order.bot_id in (self.bot_id, "") or update.order.order_link_id:
             self.router.on_order(update)
 

@@ -28,13 +28,15 @@ from alphadesk.adapters.sim.state import (
     SimOrder,
     SimPosition,
     SymbolBook,
+    _utc,
     utc_ms,
 )
 from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
-from alphadesk.domain.enums import ExecType, OrderStatus, Side
+from alphadesk.domain.enums import ExecType, OrderStatus, OrderType, Side
 from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.slots import slot_maker
 
 BotResolver = Callable[[str, str], str]
 """``(account, order_link_id) -> bot_id``; when given, it names the bot of every new order."""
@@ -50,6 +52,11 @@ _CLOSE_REASON = {
 _UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
 _UUID_V4 = (0x8000 << 48) | (4 << 76)
 
+_TYPE_TEXT = {t: t.value for t in OrderType}
+TERMINAL = frozenset(s for s in OrderStatus if s.is_terminal)
+_order_updated = slot_maker(OrderUpdated)
+"""``OrderUpdated(venue, account, order)`` from values the engine holds (one per status change)."""
+
 # The ledger's own pro-rata rule, so the simulator's closed PnL and the ledger's positions agree
 # to the last digit.
 _share = share
@@ -64,6 +71,7 @@ class EngineCore:
         self.config = config
         self._rng = random.Random(seed)  # noqa: S311 - ids must repeat, not be secret
         self._seq = 0
+        self._no_slippage = config.slippage.is_zero
         self._accounts: dict[str, SimAccount] = {}
         self._books: dict[str, SymbolBook] = {}
         self._bot_resolver = bot_resolver
@@ -74,7 +82,7 @@ class EngineCore:
     def _new_id(self) -> str:
         """``str(uuid.UUID(int=bits, version=4))`` for seeded random bits, spelled out (the same
         text, without building a UUID object for every order and fill)."""
-        h = "%032x" % ((self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4)
+        h = ((self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4).to_bytes(16, "big").hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def _next_seq(self) -> int:
@@ -180,9 +188,9 @@ class EngineCore:
         order.updated_ms = ts_ms
         if reason:
             order.reject_reason = reason
-        if status.is_terminal:
+        if status in TERMINAL:
             self._release(order)
-        out.append(OrderUpdated(self.venue, order.account, order.snapshot()))
+        out.append(_order_updated(self.venue, order.account, order.snapshot()))
 
     def _release(self, order: SimOrder) -> None:
         order.im = ZERO
@@ -211,8 +219,10 @@ class EngineCore:
     ) -> None:
         """Fill the rest of ``order`` at ``price``; a reduce-only fill is cut to the position."""
         acct = self._accounts[order.account]
-        pos = self._position(acct, order.symbol)
-        qty = order.remaining
+        pos = acct.positions.get(order.symbol)
+        if pos is None:
+            pos = self._position(acct, order.symbol)
+        qty = order.qty - order.filled_qty  # order.remaining
         if order.reduce_only or order.close_on_trigger:
             closes = pos.qty != 0 and (pos.qty > 0) != (order.side is Side.BUY)
             if not closes:
@@ -220,14 +230,17 @@ class EngineCore:
                 self._set_status(order, status, ts_ms, out, "EC_ReduceOnlySetButNoPosition")
                 return
             qty = min(qty, abs(pos.qty))
-        opening_before = self._opening_qty(acct, order.symbol, order.side, qty)
+        protect = order.tp is not None or order.sl is not None
+        opening_before = (
+            self._opening_qty(acct, order.symbol, order.side, qty) if protect else ZERO
+        )
         self._trade(acct, pos, order, qty, price, is_maker, ts_ms, out, reason)
-        if opening_before and (order.tp is not None or order.sl is not None) and pos.qty:
+        if opening_before and pos.qty:
             pos.tp = order.tp or pos.tp
             pos.sl = order.sl or pos.sl
             self._books[order.symbol].bounds_dirty = True
         status = OrderStatus.FILLED
-        if order.remaining:
+        if order.qty != order.filled_qty:  # order.remaining
             status = OrderStatus.PARTIALLY_FILLED_CANCELED
         self._set_status(order, status, ts_ms, out)
 
@@ -280,7 +293,7 @@ class EngineCore:
                         account=acct.name,
                         symbol=pos.symbol,
                         order_id=order.order_id,
-                        order_type=order.order_type.value,
+                        order_type=_TYPE_TEXT[order.order_type],
                         side=order.side,
                         qty=closing,
                         order_price=order.price if order.price is not None else price,
@@ -311,7 +324,8 @@ class EngineCore:
         order.cum_value += notional
         order.cum_fee += fee
         order.updated_ms = ts_ms
-        seq = self._next_seq()  # the execution's number, Bybit's ``seq``: the fold's tie-break
+        self._seq += 1  # the execution's number, Bybit's ``seq``: the fold's tie-break
+        seq = self._seq
         fill = Fill.trusted(
             venue=self.venue,
             account=acct.name,
@@ -322,16 +336,17 @@ class EngineCore:
             price=price,
             qty=qty,
             fee=fee,
-            exec_time=utc_ms("exec_time", ts_ms),
+            exec_time=_utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
             is_maker=is_maker,
             order_id=order.order_id,
             order_link_id=order.order_link_id,
-            order_type=order.order_type.value,
+            order_type=_TYPE_TEXT[order.order_type],
             closed_size=closing,
             close_reason=reason or _CLOSE_REASON.get(order.stop_order_type, ""),
             seq=seq,
         )
-        self._record(acct, fill, seq, ts_ms, rate, order, price)
+        if self.config.keep_history:
+            self._record(acct, fill, seq, ts_ms, rate, order, price)
         out.append(fill)
         if self.config.emit_snapshots:
             out.append(self._position_report(acct, pos.symbol))

@@ -49,7 +49,7 @@ from alphadesk.adapters.sim.records import (
     SimEvent,
 )
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
-from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest
+from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
 from alphadesk.adapters.sim.state import SimAccount, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar, to_decimal
@@ -147,9 +147,20 @@ class MatchingEngine(orders.OrderDesk):
 
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
-        if isinstance(request, OrderRequest):
-            request = SimOrderRequest.from_request(request)
-        return self._place(self._account(account), request, self._clock(ts_ms))
+        extras = (TriggerDirection.NONE, False)  # a domain request's: no direction, no close
+        if type(request) is not OrderRequest or not SimOrderRequest.takes_as_is(request):
+            if isinstance(request, OrderRequest):
+                request = SimOrderRequest.from_request(request)
+            extras = (request.trigger_direction, request.close_on_trigger)
+        acct = self._accounts.get(account)
+        if acct is None:
+            acct = self._account(account)  # raises: no such account
+        if type(ts_ms) is int and ts_ms >= 0:  # what _clock checks, spelled out (once per order)
+            if ts_ms > self._now_ms:
+                self._now_ms = ts_ms
+        else:
+            self._clock(ts_ms)
+        return self._place(acct, request, ts_ms, *extras)
 
     def amend(self, account: str, request: AmendRequest, ts_ms: int) -> Outcome:
         """Change an open order's qty, price, trigger or TP/SL; a limit moved across fills."""
@@ -311,9 +322,16 @@ class MatchingEngine(orders.OrderDesk):
 
     def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
         """One trade or mark tick (the simulator's live replay); a jump from the previous price."""
-        book = self._book(symbol)
-        checks.positive("price", price)
-        self._clock(ts_ms)
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._book(symbol)  # raises: not listed
+        if not (type(price) is Decimal and price.is_finite() and price > 0):
+            checks.positive("price", price)  # raises, naming the field
+        if type(ts_ms) is int and ts_ms >= 0:  # _clock's checks, spelled out (once per tick)
+            if ts_ms > self._now_ms:
+                self._now_ms = ts_ms
+        else:
+            self._clock(ts_ms)
         out: list[SimEvent] = []
         if ts_ms >= book.next_funding_ms:
             self._fund(book, ts_ms, book.last_price() or price, out)
@@ -364,11 +382,18 @@ class MatchingEngine(orders.OrderDesk):
         """Whether anything of the account rests on ``symbol`` (an open order, or protection on
         an open position): what a caller deciding if a bar must be walked needs, without
         building a :meth:`position` report."""
-        acct = self._account(account)
+        acct = self._accounts.get(account)
+        if acct is None:
+            acct = self._account(account)  # raises: no such account
         pos = acct.positions.get(symbol)
         if pos is not None and pos.qty and (pos.tp or pos.sl or pos.trail):
             return True
-        return any(o.account == account for o in self._book(symbol).orders)
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._book(symbol)  # raises: not listed
+        if not book.orders:
+            return False
+        return any(o.account == account for o in book.orders)
 
     def protection(self, account: str, symbol: str) -> Protection | None:
         """The open position's take-profit, stop-loss and trailing stop as held now (the

@@ -18,9 +18,12 @@ from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
-from alphadesk.domain.requests import CancelRequest, TradingStopRequest
+from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
+from alphadesk.domain.slots import slot_maker
 
 P = RejectCode.PARAMS_ERROR
+_outcome = slot_maker(Outcome)
+"""``Outcome(order, events)`` with both given (one per command)."""
 
 
 def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
@@ -74,14 +77,30 @@ class OrderDesk(Matcher):
             )
         return order
 
-    def _place(self, acct: SimAccount, req: SimOrderRequest, ts_ms: int) -> Outcome:
-        book = self._book(req.symbol)
+    def _place(
+        self,
+        acct: SimAccount,
+        req: SimOrderRequest | OrderRequest,
+        ts_ms: int,
+        trigger_direction: TriggerDirection = TriggerDirection.NONE,
+        close_on_trigger: bool = False,
+    ) -> Outcome:
+        """``req`` is a checked request; a domain ``OrderRequest`` is taken as it is (the two
+        Bybit extras it lacks come as arguments), sparing a copy per order."""
+        book = self._books.get(req.symbol)
+        if book is None:
+            book = self._book(req.symbol)  # raises: not listed
         inst = book.instrument
         if req.order_link_id and req.order_link_id in acct.link_ids:
             raise OrderRejected(
                 RejectCode.DUPLICATE_LINK_ID, "order_link_id", req.order_link_id, "duplicate"
             )
-        _check_qty(inst, req.qty)
+        if (
+            req.qty % inst.qty_step  # exact, as round_qty's divmod: off the step grid
+            or req.qty < inst.min_qty
+            or (inst.max_qty is not None and req.qty > inst.max_qty)
+        ):
+            _check_qty(inst, req.qty)  # raises, naming the limit
         if req.price is not None:
             _on_tick(inst, "price", req.price)
         if req.trigger_price is not None:
@@ -94,7 +113,9 @@ class OrderDesk(Matcher):
             raise OrderRejected(
                 P, "time_in_force", req.time_in_force, "a market order can't be PostOnly"
             )
-        last = self._mark(book)
+        last = book.last_dec
+        if last is None:
+            last = self._mark(book)  # the last float as a Decimal, or 110001 before any price
         ref = req.price if req.order_type is OrderType.LIMIT else req.trigger_price or last
         assert ref is not None
         if not req.reduce_only and req.qty * ref < inst.min_notional:
@@ -104,7 +125,11 @@ class OrderDesk(Matcher):
                 req.qty,
                 f"order value {req.qty * ref} is below min_notional {inst.min_notional}",
             )
-        direction = self._direction(req, last)
+        direction = (
+            TriggerDirection.NONE
+            if req.trigger_price is None
+            else self._direction(req, trigger_direction, last)
+        )
         pos = acct.positions.get(req.symbol)
         held = pos.qty if pos is not None else ZERO
         increases = held == 0 or (held > 0) == (req.side is Side.BUY)
@@ -116,14 +141,16 @@ class OrderDesk(Matcher):
                 True,
                 f"would increase the {req.symbol} position (held {held})",
             )
-        _check_tp_sl(req.side, ref, req.take_profit, req.stop_loss)
+        if req.take_profit or req.stop_loss:
+            _check_tp_sl(req.side, ref, req.take_profit, req.stop_loss)
         im = ZERO
         if not req.reduce_only and not conditional:
             im = self._require_margin(acct, req.symbol, req.side, req.qty, ref)
         resolver = self._bot_resolver
         bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
+        self._seq += 1  # self._next_seq(), spelled out
         order = SimOrder(
-            seq=self._next_seq(),
+            seq=self._seq,
             order_id=self._new_id(),
             account=acct.name,
             symbol=req.symbol,
@@ -143,7 +170,7 @@ class OrderDesk(Matcher):
             last_price=last,
             stop_order_type=StopOrderType.STOP if conditional else StopOrderType.NONE,
             create_type=CreateType.BY_USER,
-            close_on_trigger=req.close_on_trigger,
+            close_on_trigger=close_on_trigger,
         )
         acct.orders[order.order_id] = order
         if req.order_link_id:
@@ -153,13 +180,19 @@ class OrderDesk(Matcher):
             self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
         else:
             self._work(order, book, last, im, ts_ms, out)
-        return Outcome(_latest_snapshot(order, out), tuple(out))
+        # the order's snapshot after the command: the last event's, when that event is this
+        # order's status update (nothing changes the order after it), else a fresh one
+        last_event = out[-1] if out else None
+        if type(last_event) is OrderUpdated and last_event.order.order_id == order.order_id:
+            return _outcome(last_event.order, tuple(out))
+        return _outcome(_latest_snapshot(order, out), tuple(out))
 
-    def _direction(self, req: SimOrderRequest, last: Decimal) -> TriggerDirection:
+    def _direction(
+        self, req: SimOrderRequest | OrderRequest, d: TriggerDirection, last: Decimal
+    ) -> TriggerDirection:
         trigger = req.trigger_price
         if trigger is None:
             return TriggerDirection.NONE
-        d = req.trigger_direction
         if d is TriggerDirection.NONE:
             if trigger == last:
                 return TriggerDirection.RISING if req.side is Side.BUY else TriggerDirection.FALLING
@@ -191,7 +224,11 @@ class OrderDesk(Matcher):
     ) -> None:
         """A live (non-conditional) order meets the market at ``last``: fill, rest or cancel."""
         if order.order_type is OrderType.MARKET:
-            price = slipped(last, order.side, self.config.slippage, book.instrument.tick_size)
+            price = (
+                last
+                if self._no_slippage
+                else slipped(last, order.side, self.config.slippage, book.instrument.tick_size)
+            )
             self._fill_order(order, price, False, ts_ms, out)
             return
         assert order.price is not None

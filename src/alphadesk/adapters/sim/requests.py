@@ -78,6 +78,20 @@ class SimOrderRequest:
     def is_conditional(self) -> bool:
         return self.trigger_price is not None
 
+    @staticmethod
+    def takes_as_is(request: OrderRequest) -> bool:
+        """Whether the engine may place ``request`` without a copy: an ``OrderRequest`` has
+        checked its texts, quantity and prices already; the limits it does not share with this
+        class (symbol and bot lengths, enum types) are what is left to look at."""
+        return (
+            len(request.symbol) <= 20
+            and len(request.bot_id) <= 50
+            and type(request.side) is Side
+            and type(request.order_type) is OrderType
+            and type(request.time_in_force) is TimeInForce
+            and type(request.reduce_only) is bool
+        )
+
     @classmethod
     def from_request(cls, request: OrderRequest) -> SimOrderRequest:
         """The domain request, as the engine takes it. An ``OrderRequest`` has checked its texts,

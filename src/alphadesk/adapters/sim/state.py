@@ -24,6 +24,7 @@ from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.fills import UNKNOWN_BOT
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
+from alphadesk.domain.slots import slot_maker
 
 ZERO = Decimal(0)
 NEVER = 1 << 62
@@ -41,6 +42,9 @@ def utc_ms(field: str, ms: int) -> datetime:
     if type(ms) is int and ms >= 0:
         return _utc(ms)
     return checks.from_epoch_ms(field, ms)
+
+
+_make_order = slot_maker(Order)
 
 
 class SimOrder:
@@ -142,9 +146,33 @@ class SimOrder:
         return self.status is OrderStatus.UNTRIGGERED
 
     def snapshot(self) -> Order:
+        """The domain order as it stands. Its fields were checked when the request was (the
+        quantities and prices by the request, the times by the engine's clock, the fills by the
+        engine itself), so the slots are written directly, as ``Order.trusted`` would after its
+        checks passed: this runs on every status change."""
+        filled = self.filled_qty
+        created_ms = self.created_ms
+        created = _utc(created_ms) if type(created_ms) is int and created_ms >= 0 else None
+        if created is None or not filled <= self.qty:
+            return self._checked_snapshot()
+        updated_ms = self.updated_ms
+        # an order that ends in the command that placed it has one time for both
+        if updated_ms == created_ms and type(updated_ms) is int:
+            updated = created
+        elif type(updated_ms) is int and updated_ms >= 0:
+            updated = _utc(updated_ms)
+        else:
+            return self._checked_snapshot()
+        return _make_order(
+            self.order_id, self.order_link_id, self.bot_id, self.symbol, self.side,
+            self.order_type, self.qty, self.status, created, updated, self.price,
+            self.trigger_price, self.time_in_force, self.reduce_only, filled,
+            self.cum_value / filled if filled else None, self.reject_reason,
+        )  # fmt: skip
+
+    def _checked_snapshot(self) -> Order:
         avg = self.cum_value / self.filled_qty if self.filled_qty else None
         created = utc_ms("order.created_ms", self.created_ms)
-        # an order that ends in the command that placed it has one time for both
         same = self.updated_ms == self.created_ms and type(self.updated_ms) is int
         return Order.trusted(
             order_id=self.order_id,
