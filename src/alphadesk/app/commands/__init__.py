@@ -12,4 +12,5 @@ COMMANDS: tuple[str, ...] = (
     "strategies",
     "health",
     "data",
+    "run",
 )
