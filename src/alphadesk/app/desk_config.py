@@ -57,7 +57,7 @@ class RunSettings:
     telegram: bool = True
     """Start the Telegram command bot when its token is set and the command exists."""
     web: bool = False
-    web_port: int = 8080
+    web_port: int = 8765
 
 
 def duration(key: str, raw: object) -> float:
