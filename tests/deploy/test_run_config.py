@@ -150,3 +150,20 @@ def test_check_mode_says_what_would_start(
     assert main(["run", "--config", str(path), "--check"]) == 0
     out = capsys.readouterr().out
     assert "lxalgo_001 (demo)" in out and "momentum_001 (paper)" in out and "listener" in out
+
+
+def test_the_risk_table_reaches_the_bots_engine(clean_env: dict[str, str],
+                                                tmp_path: Path) -> None:
+    from alphadesk.app.bot import Bot, BotOptions
+    from alphadesk.engine.risk import RiskLimits
+    from alphadesk.engine.trading_state import KillSwitchLimits
+
+    path = tmp_path / "alphadesk.toml"
+    path.write_text(GOOD_BOT + "[bots.lxalgo.risk]\nmax_open_positions = 2\n"
+                    "max_total_notional = 1500.5\nentry_cooldown_ms = 60000\nhalt_at = 0.25\n")
+    settings = settings_mod.load({**clean_env, "ALPHADESK_CONFIG": str(path)})
+    bot = Bot(settings, BotOptions(name="lxalgo", mode="demo", state_dir=tmp_path / "state"))
+    engine = bot._engine(bot.strategy(), {}, None, Decimal(1000))  # type: ignore[arg-type]
+    assert engine.risk.limits == RiskLimits(max_total_notional=Decimal("1500.5"),
+                                            max_open_positions=2, entry_cooldown_ms=60_000)
+    assert engine.kill_switch.limits == KillSwitchLimits(halt_at=Decimal("0.25"))
