@@ -1,7 +1,8 @@
 """``alphadesk run`` as a real process against the local Bybit simulator in demo mode: it
 migrates the ledger (PostgreSQL through PgBouncer), starts the listener, the bot and the sync from
 ``alphadesk.toml``; a fill on the bot's account goes through the listener into the ledger and onto
-``events:fills``; SIGTERM stops every part with exit 0 and the position stays open on the venue."""
+``events:fills``; SIGTERM (or Ctrl-C) stops every part with exit 0 and the position stays open
+on the venue."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
+import pytest
 from deploy_support import BTC_5M, account, eventually, market_order, trader
 from redis.asyncio import Redis
 
@@ -23,9 +25,10 @@ from harness.postgres import PgDatabase
 BOT = "lxalgo_001"
 
 
-async def test_run_records_a_fill_and_stops_on_sigterm_leaving_positions_open(
-    market_csv: Callable[[str], Path], tmp_path: Path, fresh_pg_database: PgDatabase,
-    redis_url: str, redis_prefix: str,
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+async def test_run_records_a_fill_and_stops_on_a_signal_leaving_positions_open(
+    stop: signal.Signals, market_csv: Callable[[str], Path], tmp_path: Path,
+    fresh_pg_database: PgDatabase, redis_url: str, redis_prefix: str,
 ) -> None:
     acct = account("lxalgo", 1)
     config = tmp_path / "alphadesk.toml"
@@ -80,7 +83,7 @@ async def test_run_records_a_fill_and_stops_on_sigterm_leaving_positions_open(
                 assert registered == "demo"
             finally:
                 await conn.close()
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(stop)
             code = await asyncio.wait_for(proc.wait(), 60)
             rest, err = await proc.stdout.read(), await proc.stderr.read() if proc.stderr else b""
             out.append(rest.decode())

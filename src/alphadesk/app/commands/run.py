@@ -114,7 +114,8 @@ def plan(env: dict[str, str], path: Path) -> Plan:
         if not settings.telegram_admin_ids:
             raise SettingsError("C2_TELEGRAM_ADMIN_IDS: missing; C2_TELEGRAM_BOT_TOKEN is set and "
                                 "the command bot answers only its admins")
-        children.append(("telegram",))
+        health = settings.run.state_dir / "listener-health.json"  # the listener's, below
+        children.append(("telegram", "--health-file", str(health)))
     if settings.run.web:
         children.append(("web", "--port", str(settings.run.web_port)))
     return Plan(settings, chosen, bool(accounts) and bool(trading),
@@ -206,8 +207,9 @@ class Desk:
                     name="sync")
             for child in self.plan.children:
                 if _installed(child[0]):
+                    namespace = ("--namespace", self.namespace) if child[0] == "telegram" else ()
                     children.append(await asyncio.create_subprocess_exec(
-                        sys.executable, "-m", "alphadesk.app.cli", *child))
+                        sys.executable, "-m", "alphadesk.app.cli", *child, *namespace))
             if not self.stop.is_set():
                 print(f"run: desk running: {', '.join(parts)}"
                       + (f"; {', '.join(c[0] for c in self.plan.children)}" if children else ""),
