@@ -233,6 +233,8 @@ class Bot:
             instruments=instruments,
             gateway=gateway,
             initial_cash=capital,
+            limits=self.config.extras.risk,  # [bots.<name>.risk] in the TOML file
+            kill_limits=self.config.extras.kill_switch,
             state_store=state,
         )
 

@@ -17,18 +17,18 @@ def accounts_from_settings(settings: Settings) -> list[AccountSpec]:
     the account (labelled by the first bot's account name)."""
     by_key: dict[str, tuple[BotSettings, list[str]]] = {}
     for bot in settings.bots:
-        if not bot.has_credentials:
-            continue
+        if not bot.has_credentials or bot.extras.mode == "paper":
+            continue  # a paper bot records its own fills
         key = bot.api_key.reveal()
         first, bots = by_key.setdefault(key, (bot, []))
         if first.api_secret.reveal() != bot.api_secret.reveal():
             raise SettingsError(f"bots {first.bot_id} and {bot.bot_id} share an API key "
                                 "with different secrets")
         bots.append(bot.bot_id)
-    environment = Environment(settings.bybit_environment)
     return [
         AccountSpec(
-            AccountConfig(first.account, key, Secret(first.api_secret.reveal()), environment,
+            AccountConfig(first.account, key, Secret(first.api_secret.reveal()),
+                          Environment(first.extras.mode or settings.bybit_environment),
                           base_url=settings.bybit_base_url),
             tuple(bots),
         )

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from alphadesk.adapters.bybit.config import check_base_url, environment_from_env, parse_flag
 from alphadesk.adapters.storage.urls import parse as parse_database_url
+from alphadesk.app.desk_config import BotExtras, ConfigError, RunSettings, bot_extras, run_settings
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.secrets import Secret
 
@@ -64,6 +65,10 @@ class BotSettings:
     api_key: Secret
     api_secret: Secret
     params: Mapping[str, Any] = field(default_factory=dict)
+    extras: BotExtras = field(default_factory=BotExtras)
+    """From the bot's TOML table: its mode, whether it is enabled, its risk limits."""
+    configured: bool = False
+    """A ``[bots.<name>]`` table names it: ``alphadesk run`` starts it."""
 
     @property
     def has_credentials(self) -> bool:
@@ -86,6 +91,8 @@ class Settings:
     log_file_max_mb: int = 50
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    run: RunSettings = field(default_factory=RunSettings)
+    config_path: str | None = None
 
     def bot(self, bot_id: str) -> BotSettings:
         for bot in self.bots:
@@ -291,21 +298,24 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"ALPHADESK_CONFIG={str(path)!r}: {exc}") from None
 
 
-def _bot_params(config: Mapping[str, Any], path: str) -> dict[str, dict[str, Any]]:
+def _bot_params(config: Mapping[str, Any], path: str
+                ) -> tuple[dict[str, dict[str, Any]], dict[str, BotExtras]]:
     """``[bots.<strategy or bot id>]`` tables, each checked against its strategy's parameters
-    now, so a misspelt key stops start-up rather than a bot after its migrations ran."""
+    now, so a misspelt key stops start-up rather than a bot after its migrations ran; the bot's
+    own keys (``mode``, ``enabled``, ``[bots.<name>.risk]``) are read apart from them."""
     from alphadesk.strategies import build  # the strategies load numpy: only when configured
 
     where = f"ALPHADESK_CONFIG={path!r}"
-    unknown = sorted(set(config) - {"bots"})
+    unknown = sorted(set(config) - {"bots", "run"})
     if unknown:
-        raise SettingsError(f"{where}: unknown table or key {unknown[0]!r} (known: bots)")
+        raise SettingsError(f"{where}: unknown table or key {unknown[0]!r} (known: bots, run)")
     tables = config.get("bots", {})
     if not isinstance(tables, dict):
         raise SettingsError(f"{where}: 'bots' must be a table of [bots.<name>] tables")
     names = {bot_id: strategy for bot_id, strategy, _ in DEFAULT_BOTS}
     names.update({strategy: strategy for _, strategy, _ in DEFAULT_BOTS})
     out: dict[str, dict[str, Any]] = {}
+    extras: dict[str, BotExtras] = {}
     for name, params in tables.items():
         strategy = names.get(name)
         if strategy is None:
@@ -314,20 +324,32 @@ def _bot_params(config: Mapping[str, Any], path: str) -> dict[str, dict[str, Any
             )
         if not isinstance(params, dict):
             raise SettingsError(f"{where}: [bots.{name}] must be a table of parameters")
+        params = dict(params)
+        try:
+            extras[strategy] = bot_extras(name, params)
+        except ConfigError as exc:
+            raise SettingsError(f"{where}: {exc}") from None
         try:
             build(strategy, **params)
         except ValueError as exc:
             raise SettingsError(f"{where}: [bots.{name}] {exc}") from None
         out.setdefault(strategy, {}).update(params)
-    return out
+    return out, extras
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     bot_params: dict[str, dict[str, Any]] = {}
-    if env.get("ALPHADESK_CONFIG"):
-        path = env["ALPHADESK_CONFIG"]
-        bot_params = _bot_params(_load_toml(Path(path)), path)
+    extras: dict[str, BotExtras] = {}
+    run = RunSettings()
+    path = env.get("ALPHADESK_CONFIG") or None
+    if path:
+        config = _load_toml(Path(path))
+        bot_params, extras = _bot_params(config, path)
+        try:
+            run = run_settings(config.get("run"))
+        except ConfigError as exc:
+            raise SettingsError(f"ALPHADESK_CONFIG={path!r}: {exc}") from None
     bots = []
     for bot_id, strategy, prefix in DEFAULT_BOTS:
         key, secret = _bot_keys(env, prefix)
@@ -338,6 +360,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             api_key=key,
             api_secret=secret,
             params=dict(bot_params.get(strategy, {})),
+            extras=extras.get(strategy, BotExtras()),
+            configured=strategy in extras,
         ))
     return Settings(
         database_url=_database_url(env),
@@ -354,4 +378,6 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         log_file_max_mb=_int(env, "LOG_FILE_MAX_MB", 1, 10_000) or 50,
         metrics_port=_int(env, "ALPHADESK_METRICS_PORT", 0, 65_535),
         metrics_host=_metrics_host(env),
+        run=run,
+        config_path=path,
     )

@@ -16,4 +16,5 @@ COMMANDS: tuple[str, ...] = (
     "control",
     "web",
     "sweep",
+    "run",
 )

@@ -41,7 +41,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("name", help="bot id or strategy name, e.g. shortseller")
-    parser.add_argument("--mode", choices=MODES, default="paper")
+    parser.add_argument("--mode", choices=MODES, default=None,
+                        help="default: the bot's mode in ALPHADESK_CONFIG ([bots.<name>] "
+                             "mode = ...), else paper")
     parser.add_argument(
         "--prices",
         choices=PRICES,
@@ -136,6 +138,8 @@ def _check_args(args: argparse.Namespace, settings: desk_settings.Settings) -> s
 def handle(args: argparse.Namespace) -> int:
     settings = desk_settings.load()
     bot_settings = settings.bot(args.name)
+    if args.mode is None:
+        args.mode = bot_settings.extras.mode or "paper"
     database_url = _check_args(args, settings)
     if args.prices is not None and args.mode != "paper":
         raise ValueError(f"--prices {args.prices}: for --mode paper only (not {args.mode})")

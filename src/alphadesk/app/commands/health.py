@@ -29,6 +29,15 @@ DEFAULT_LISTENER_HEALTH = Path("listener-health.json")
 #: The listener rewrites its snapshot every second; older than this and it has stopped.
 LISTENER_STALE_S = 30.0
 SHOWN = {"ok": "ok", "warn": "warn", "fail": "FAIL", "skip": "skip"}
+PARTS = ("database", "redis", "listener", "bots")
+
+
+def _parts(raw: str) -> frozenset[str]:
+    chosen = frozenset(p.strip() for p in raw.split(",") if p.strip())
+    unknown = sorted(chosen - set(PARTS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{raw!r}: expected some of {', '.join(PARTS)}")
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                         help="how long to wait for each server (default 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--only", type=_parts, default=None, metavar="PARTS",
+                        help="check only these, comma-separated: " + ", ".join(PARTS)
+                             + " (database includes PgBouncer): one service's own health check")
+    parser.add_argument("--bot", default=None,
+                        help="only this bot, which must be registered and beating: a bot "
+                             "service's own health check")
     parser.set_defaults(handler=handle)
 
 
@@ -76,11 +91,15 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def run_checks(settings: Settings, args: argparse.Namespace, now: datetime) -> list[Check]:
+    parts = getattr(args, "only", None) or frozenset(PARTS)
     database, reachable = await _database(settings, args.timeout)
-    found = [*database]
-    found.append(await _redis(settings, args.timeout))
-    found += _listener(settings, args.listener_health_file, now)
-    found += await _bots(settings, args, now, reachable)
+    found = [*database] if "database" in parts else []
+    if "redis" in parts:
+        found.append(await _redis(settings, args.timeout))
+    if "listener" in parts:
+        found += _listener(settings, args.listener_health_file, now)
+    if "bots" in parts:
+        found += await _bots(settings, args, now, reachable)
     return found
 
 
@@ -194,11 +213,14 @@ async def _bots(settings: Settings, args: argparse.Namespace, now: datetime,
                 ledger_readable: bool) -> list[Check]:
     from alphadesk.adapters.storage.bots import open_bots
 
+    only = getattr(args, "bot", None)
+    chosen = [settings.bot(only)] if only else list(settings.bots)
+    absent: Status = "fail" if only else "skip"  # a bot service's check: it must be running
     if not ledger_readable:
-        return [Check("bots", "skip", "the ledger cannot be read")]
+        return [Check("bots", absent, "the ledger cannot be read")]
     registry = await open_bots(settings.database_url)
     try:
-        records = [(b.bot_id, await registry.get(b.bot_id)) for b in settings.bots]
+        records = [(b.bot_id, await registry.get(b.bot_id)) for b in chosen]
     finally:
         await registry.close()
     beats = await _redis_beats(settings, args.namespace, [bot_id for bot_id, _ in records])
@@ -206,10 +228,10 @@ async def _bots(settings: Settings, args: argparse.Namespace, now: datetime,
     for bot_id, record in records:
         name = f"bot {bot_id}"
         if record is None:
-            found.append(Check(name, "skip", "not registered in trading.bots"))
+            found.append(Check(name, absent, "not registered in trading.bots"))
             continue
         if record.status == "stopped":
-            found.append(Check(name, "skip", f"stopped ({record.deployment_mode})"))
+            found.append(Check(name, absent, f"stopped ({record.deployment_mode})"))
             continue
         equity = f", equity {record.current_equity:,.2f}" if record.current_equity else ""
         if beats is not None:

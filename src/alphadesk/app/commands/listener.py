@@ -81,6 +81,18 @@ def health(path: Path, *, now: datetime | None = None) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return await serve(args, stop)
+
+
+async def serve(args: argparse.Namespace, stop: asyncio.Event,
+                started: asyncio.Event | None = None) -> int:
+    """The listener until ``stop`` is set (``alphadesk run`` shares one stop with every part);
+    ``started`` is set once every account's stream is up."""
     from alphadesk.adapters.bybit import AccountConfig, Environment
     from alphadesk.adapters.bybit.account_feed import account_bots
     from alphadesk.adapters.memory import MemoryState
@@ -145,11 +157,6 @@ async def _serve(args: argparse.Namespace) -> int:
         metrics.observe_health(listener.report)
         metrics.observe_rest({feed.spec.account: feed.rest.stats for feed in listener.feeds})
     stack = contextlib.AsyncExitStack()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
         if metrics is not None:
             await stack.enter_async_context(observability.serving(metrics, args, settings))
@@ -158,6 +165,8 @@ async def _serve(args: argparse.Namespace) -> int:
         names = ", ".join(f"{s.account} ({', '.join(s.bots)})" for s in specs)
         print(f"listener: recording {names}", flush=True)
         log.info("recording %s into %s", names, parse(settings.database_url).redacted)
+        if started is not None:
+            started.set()
         await stop.wait()
     finally:
         await listener.close()

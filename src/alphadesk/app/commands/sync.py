@@ -235,14 +235,20 @@ async def _backfill(args: argparse.Namespace) -> int:
 
 
 async def _incremental(args: argparse.Namespace, every: float | None) -> int:
-    from alphadesk.app.sync_progress import SyncDisplay
-    from alphadesk.engine.sync import Syncer
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    return await scheduled(args, every, stop)
+
+
+async def scheduled(args: argparse.Namespace, every: float | None, stop: asyncio.Event) -> int:
+    """One sync now, then one per ``every`` seconds until ``stop`` is set (``alphadesk run``
+    shares its stop with every part)."""
+    from alphadesk.app.sync_progress import SyncDisplay
+    from alphadesk.engine.sync import Syncer
+
     async with _desk(args) as desk, observability.serving(
         _metrics(desk), args, _settings()
     ):
