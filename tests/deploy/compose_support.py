@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -118,6 +119,11 @@ def command(argv: list[str], local: Local) -> list[str]:
     """The command as the container runs it, paths translated, plus this test's Redis key
     namespace where the command takes one (containers share a Redis of their own)."""
     out = [local_path(str(a), local) for a in argv]
+    for i, arg in enumerate(out[:-1]):  # one host for every container: a free port each, loopback
+        if arg == "--port":
+            out[i + 1] = str(_free_port())
+        elif arg == "--host":
+            out[i + 1] = "127.0.0.1"
     if _takes_namespace(out):
         out += ["--namespace", local.namespace]
     if out and out[0] == "alphadesk":
@@ -131,6 +137,12 @@ def health_command(service: Mapping[str, Any], local: Local) -> list[str]:
         return [shutil.which("sh") or "/bin/sh", "-c", local_path(test[1], local)]
     assert test[0] == "CMD", test
     return command([str(a) for a in test[1:]], local)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def venv_bin() -> Path:

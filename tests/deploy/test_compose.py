@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import trustme
 from compose_support import (
     COMPOSE,
     Local,
@@ -40,6 +41,7 @@ from redis.asyncio import Redis
 from alphadesk.app.demo.market import MARKETS, load_market
 from alphadesk.domain.enums import Side
 from alphadesk.simulator import run_simulator
+from c2.fake_bot_api import FakeBotApi
 from harness.postgres import PgDatabase
 
 #: The seed's resource allocation (PLATFORM_README "Resource Allocation"); None = no limit.
@@ -62,10 +64,21 @@ symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
 HISTORY_BARS = 141 * 48
 
 
+#: A token in BotFather's shape (the Telegram service refuses any other); only the fake API sees it.
+TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def _stream_id(raw: bytes | str) -> tuple[int, int]:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    ms, seq = text.split("-")
+    return int(ms), int(seq)
+
+
 def dot_env(**extra: str) -> dict[str, str]:
     """What a trader's .env holds (see .env.example)."""
     return {"POSTGRES_PASSWORD": "test-password", "BYBIT_DEMO": "true",
-            "C2_TELEGRAM_BOT_TOKEN": "123456:test-token", "C2_TELEGRAM_ADMIN_IDS": "42", **extra}
+            "C2_TELEGRAM_BOT_TOKEN": TOKEN, "C2_TELEGRAM_ADMIN_IDS": "42",
+            "ALPHADESK_WEB_ADMIN_PASSWORD": "test-web-password", **extra}
 
 
 def compose_exe() -> list[str]:
@@ -153,11 +166,14 @@ async def test_each_desk_service_runs_from_its_compose_definition(
     (tmp_path / "alphadesk.toml").write_text(DESK_TOML)
     accounts = {bot: account(bot, i) for i, bot in enumerate(BOTS)}
     series = load_market(MARKETS[0])  # the bundled BTC/ETH/SOL 5-minute candles
+    api = FakeBotApi(TOKEN)  # Telegram: a local Bot API on loopback, never the internet
+    await api.start()
     async with run_simulator(series, list(accounts.values()), history_bars=HISTORY_BARS) as sim:
         keys = {f"{bot.upper()}_BYBIT_API_{part}": getattr(acct, attr)
                 for bot, acct in accounts.items()
                 for part, attr in (("KEY", "key"), ("SECRET", "secret"))}
-        services = load(dot_env(BYBIT_BASE_URL=sim.base_url, **keys))["services"]
+        services = load(dot_env(BYBIT_BASE_URL=sim.base_url, C2_TELEGRAM_API_URL=api.url,
+                                **keys))["services"]
         volumes: dict[str, Path] = {}
         for service in services.values():
             for entry in service.get("volumes") or []:
@@ -167,6 +183,11 @@ async def test_each_desk_service_runs_from_its_compose_definition(
                 volumes[inside] = local
                 if not source.startswith("."):
                     local.mkdir(exist_ok=True)
+        tls = volumes["/etc/alphadesk/tls"]  # the web listens on 0.0.0.0 in its container: TLS
+        tls.mkdir(exist_ok=True)
+        issued = trustme.CA().issue_cert("localhost", "127.0.0.1")
+        issued.cert_chain_pems[0].write_to_path(str(tls / "cert.pem"))
+        issued.private_key_pem.write_to_path(str(tls / "key.pem"))
         local = Local(fresh_pg_database.bouncer_dsn, fresh_pg_database.direct_dsn, redis_url,
                       redis_prefix, volumes, venv_bin())
         workdir = volumes["/var/lib/alphadesk"]
@@ -178,7 +199,7 @@ async def test_each_desk_service_runs_from_its_compose_definition(
                                     env_of("migrate"), workdir)
         assert code == 0, out
         wanted = ["listener", "sync", "backup", *BOTS]
-        wanted += [n for n in ("telegram", "web") if _installed(n)]
+        wanted += ["telegram", "web"]
         procs: dict[str, asyncio.subprocess.Process] = {}
         logs = tmp_path / "logs"
         logs.mkdir()
@@ -207,6 +228,22 @@ async def test_each_desk_service_runs_from_its_compose_definition(
             finally:
                 await conn.close()
             await eventually(lambda: redis.xlen(f"{redis_prefix}events:fills"), within_s=15)
+            if "telegram" in wanted:  # the Telegram service reads the fill off the alert stream
+                stream = f"{redis_prefix}events:fills"
+                newest = _stream_id((await redis.xinfo_stream(stream))["last-generated-id"])
+
+                async def telegram_read_it() -> bool:
+                    groups = {(g["name"].decode() if isinstance(g["name"], bytes) else g["name"]):
+                              g for g in await redis.xinfo_groups(stream)}  # fmt: skip
+                    group = groups.get("telegram")
+                    return group is not None and _stream_id(
+                        group["last-delivered-id"]) >= newest
+
+                await eventually(telegram_read_it, within_s=15)
+                await api.command(42, "/status")  # and it answers its admin from the ledger
+                await api.wait_for(lambda calls: any(
+                    c.method == "sendMessage" and c.chat_id == 42 and "lxalgo" in c.text
+                    for c in calls), 30)
             assert {(r["bot_id"], r["deployment_mode"]) for r in registered} >= {
                 (f"{b}_001", "demo") for b in BOTS}
             assert any((volumes["/var/lib/alphadesk-backups"]).glob("alphadesk-*"))
@@ -222,6 +259,7 @@ async def test_each_desk_service_runs_from_its_compose_definition(
                     proc.kill()
                     codes[name] = await proc.wait()
             await redis.aclose()
+            await api.close()
         try:
             positions = {p.symbol: p for p in await trader_client.trading.positions()}
         finally:
@@ -233,11 +271,12 @@ async def test_each_desk_service_runs_from_its_compose_definition(
     for name in wanted:
         text = (logs / f"{name}.log").read_text()
         assert all(acct.secret not in text for acct in accounts.values()), name
+        assert TOKEN.split(":")[1] not in text and "test-web-password" not in text, name
 
 
 @pytest.mark.parametrize("name", ["telegram", "web"])
-def test_services_of_commands_this_build_lacks_are_named_by_their_command(name: str) -> None:
-    """telegram and web are defined by their command names even where this build does not have
-    them yet; the process test above starts them as soon as it does."""
+def test_telegram_and_web_services_run_their_commands(name: str) -> None:
+    """The services name the commands this build has (the process test above runs them)."""
+    assert _installed(name)
     services = load(dot_env())["services"]
     assert services[name]["command"][:2] == ["alphadesk", name]

@@ -95,8 +95,9 @@ def test_telegram_token_without_admins_is_refused(clean_env: dict[str, str],
                                                   tmp_path: Path) -> None:
     path = tmp_path / "alphadesk.toml"
     path.write_text(GOOD_BOT)
+    token = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # BotFather's shape
     with pytest.raises(settings_mod.SettingsError, match="C2_TELEGRAM_ADMIN_IDS: missing"):
-        plan({**clean_env, "C2_TELEGRAM_BOT_TOKEN": "123:abc"}, path)
+        plan({**clean_env, "C2_TELEGRAM_BOT_TOKEN": token}, path)
 
 
 def test_the_example_file_is_a_valid_desk(clean_env: dict[str, str]) -> None:
