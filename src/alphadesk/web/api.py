@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.engine.control_views import (
     AnalyticsView,
@@ -143,15 +144,27 @@ async def reconcile(request: Request, user: User, bot: BotQuery = None) -> JSONR
     return ok(await _control(request).reconcile(bot))
 
 
-def _matches(row: dict[str, Any], field: str, wanted: str | None) -> bool:
-    return not wanted or str(row.get(field) or "").lower() == wanted.lower()
+async def _trade_page(request: Request, bot: str | None, symbol: str | None, side: str | None,
+                      exit_reason: str | None, *, n: int, offset: int) -> tuple[int, list[Any]]:
+    """One page of the facade's round trips over the whole ledger (filters as typed: the side
+    in any case, the exit reason as stored, lower case)."""
+    page = await _control(request).trade_page(
+        bot, n=n, offset=offset, symbol=symbol.upper() if symbol else None,
+        side=Side.parse(side.capitalize(), "side") if side else None,
+        exit_reason=exit_reason.lower() if exit_reason else None)
+    return page.total, list(to_jsonable(list(page.trades)))
 
 
 async def _trades(request: Request, bot: str | None, symbol: str | None, side: str | None,
-                  exit_reason: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    rows: list[dict[str, Any]] = to_jsonable(await _control(request).trades(bot, MAX_TRADES))
-    return [r for r in rows if _matches(r, "symbol", symbol) and _matches(r, "side", side)
-            and _matches(r, "exit_reason", exit_reason)]  # fmt: skip
+                  exit_reason: str | None) -> list[Any]:  # fmt: skip
+    """Every matching round trip, page by page (the CSV export)."""
+    rows: list[Any] = []
+    while True:
+        total, page = await _trade_page(request, bot, symbol, side, exit_reason,
+                                        n=MAX_TRADES, offset=len(rows))
+        rows.extend(page)
+        if not page or len(rows) >= total:
+            return rows
 
 
 Page = Annotated[int, Query(ge=1)]
@@ -174,10 +187,10 @@ async def trades(request: Request, user: User, bot: BotQuery = None,
                  symbol: str | None = None, side: str | None = None,
                  exit_reason: str | None = None, page: Page = 1,
                  per_page: PerPage = 50) -> JSONResponse:  # fmt: skip
-    rows = await _trades(request, bot, symbol, side, exit_reason)
-    start = (page - 1) * per_page
-    return JSONResponse({"total": len(rows), "page": page, "per_page": per_page,
-                         "trades": rows[start:start + per_page]})  # fmt: skip
+    total, rows = await _trade_page(request, bot, symbol, side, exit_reason, n=per_page,
+                                    offset=(page - 1) * per_page)
+    return JSONResponse({"total": total, "page": page, "per_page": per_page,
+                         "trades": rows})  # fmt: skip
 
 
 @router.get("/trades.csv", summary="the filtered round trips as CSV")

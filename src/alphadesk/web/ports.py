@@ -7,8 +7,10 @@ so the web never recomputes a figure. mypy checks that ``Control`` satisfies thi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal, Protocol
 
+from alphadesk.domain.enums import Side
 from alphadesk.engine.control_views import (
     AnalyticsView,
     AuditLine,
@@ -20,6 +22,7 @@ from alphadesk.engine.control_views import (
     PnlTable,
     PositionView,
     ReconcileView,
+    RoundTripPage,
     RoundTripView,
 )
 
@@ -43,6 +46,12 @@ class DeskControl(Protocol):
         ...
 
     async def trades(self, bot: str | None = None, n: int = 10) -> list[RoundTripView]: ...
+
+    async def trade_page(
+        self, bot: str | None = None, *, n: int = 50, offset: int = 0,
+        symbol: str | None = None, side: Side | None = None, exit_reason: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> RoundTripPage: ...
 
     async def health(self) -> HealthView: ...
 
