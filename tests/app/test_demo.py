@@ -204,3 +204,54 @@ def test_bad_demo_options_name_the_flag(
     assert main(["demo", "--use-env"]) == 2  # never the desk's default file by accident
     assert "--use-env: DATABASE_URL is not set" in capsys.readouterr().err
     assert not (tmp_path / "alphadesk-demo.db").exists()
+
+
+async def test_the_demo_serves_its_ledger_on_the_dashboard_and_prints_the_url(
+    tmp_path: Path,
+) -> None:
+    """``demo --web``: after the run the dashboard serves what the ledger holds (issue 19: the
+    demo prints its URL) until SIGTERM; its figures are the ledger's."""
+    import os
+    import signal
+    import sys
+
+    import aiohttp
+
+    token = "demo-dashboard-token-0123456789"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ALPHADESK_WEB_", "DATABASE_URL", "REDIS_URL"))}  # fmt: skip
+    env["ALPHADESK_WEB_ADMIN_TOKEN"] = token
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys; from alphadesk.app.cli import main; sys.exit(main())",
+        "demo", "--days", "0.5", "--plain", "--web", "--web-port", "0", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert proc.stdout is not None
+    try:
+        url = None
+        while url is None:  # the run prints its summary, then the dashboard's address
+            line = (await asyncio.wait_for(proc.stdout.readline(), 120)).decode()
+            assert line, "the demo ended without serving the dashboard"
+            found = re.match(r"dashboard: (http://127\.0\.0\.1:\d+)\S* \(Ctrl-C to stop\)", line)
+            url = found[1] if found else None
+        with sqlite3.connect(tmp_path / "alphadesk-demo.db") as conn:
+            fills = conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
+        headers = {"Authorization": f"Bearer {token}"}
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/api/v1/analytics", headers=headers) as answer:
+                assert answer.status == 200
+                analytics = await answer.json()
+            async with http.get(f"{url}/api/v1/analytics") as refused:  # no login, no figures
+                assert refused.status == 401
+        assert fills > 0 and analytics["total_fills"] == fills
+        assert token not in json_text(analytics)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 60)
+    assert code == 0
+
+
+def json_text(value: object) -> str:
+    import json
+
+    return json.dumps(value)

@@ -26,7 +26,9 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.commands import checks
@@ -63,6 +65,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="plain progress lines even on a terminal")
     parser.add_argument("--quick", action="store_true",
                         help="backtests instead of the platform: seconds, no venue or listener")
+    parser.add_argument("--web", action="store_true",
+                        help="then serve the dashboard over the demo's ledger until Ctrl-C "
+                             "(login from ALPHADESK_WEB_ADMIN_PASSWORD or _TOKEN; prints its URL)")
+    parser.add_argument("--web-port", type=int, default=None,
+                        help="the dashboard's port with --web (default $ALPHADESK_WEB_PORT or "
+                             "8765; 0: any free port)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="with --quick: candles from this folder (alphadesk data download) "
                              "instead of the bundled ones")
@@ -105,12 +113,25 @@ def handle(args: argparse.Namespace) -> int:
                 "--data-dir: only with --quick (the platform demo replays the bundled markets)")
         if not args.data_dir.is_dir():
             raise desk_settings.SettingsError(f"--data-dir {str(args.data_dir)!r}: not a folder")
+    web = None
+    if args.web:  # checked before the run: a missing login is said now, not a minute later
+        if args.quick:
+            raise desk_settings.SettingsError("--web: not with --quick (no desk runs)")
+        from alphadesk.web import config as web_config
+
+        try:
+            web = web_config.load(port=args.web_port)
+        except web_config.WebSettingsError as exc:
+            raise desk_settings.SettingsError(f"--web: {exc}") from None
     url, redis, own = _urls(args)
     if args.quick:
         from alphadesk.app.demo.quick import run_quick
 
         return run_quick(url, redis, args.namespace, args.report_dir, args.data_dir)
-    return _platform(args, url, redis, own, report_dir)
+    code = _platform(args, url, redis, own, report_dir)
+    if web is not None and code != EXIT_BAD_INPUT:
+        _serve_dashboard(url, redis, web)
+    return code
 
 
 def _fresh_sqlite(url: str) -> None:
@@ -192,6 +213,28 @@ def _platform(args: argparse.Namespace, url: str, redis: str | None, own: bool,
     print("next: alphadesk trades list --bot demo_shortseller (with DATABASE_URL set to the "
           "ledger), alphadesk backtest --strategy ema_cross --data <csv> --report out.html")
     return EXIT_OK if outcome.differences == 0 else EXIT_DIFFERENT
+
+
+def _serve_dashboard(url: str, redis: str | None, web: Any) -> None:
+    """The dashboard over the ledger the demo wrote, until Ctrl-C or SIGTERM. The demo's bots
+    have stopped: without Redis the dashboard refuses commands (nobody would read them)."""
+    import signal
+
+    from alphadesk.app.web_service import serve_web
+
+    settings = replace(desk_settings.load(), database_url=url, redis_url=redis)
+
+    async def serve() -> None:
+        task = asyncio.create_task(serve_web(
+            settings, web, database_url=url,
+            on_ready=lambda where: print(f"dashboard: {where} (Ctrl-C to stop)", flush=True)))
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
 
 
 def _redacted_redis(url: str) -> str:
