@@ -281,6 +281,11 @@ class EventStream(Protocol[T]):
 
     async def length(self) -> int: ...
 
+    async def recent(self, count: int) -> list[Delivery[T]]:
+        """The newest ``count`` entries, newest first (XREVRANGE), outside any consumer group:
+        a read for displays (the dashboard's price line) that acks and claims nothing."""
+        ...
+
 
 class FillSubscription(Protocol):
     """Fills announced on ``fills_channel`` while subscribed; missed ones are not replayed."""

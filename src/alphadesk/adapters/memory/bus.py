@@ -181,6 +181,11 @@ class MemoryStream(Generic[T]):
     async def length(self) -> int:
         return len(self._ids)
 
+    async def recent(self, count: int) -> list[Delivery[T]]:
+        if count < 1:
+            return []
+        return [Delivery(_format(i), self._events[i]) for i in reversed(self._ids[-count:])]
+
 
 class MemoryFillSubscription:
     def __init__(self) -> None:

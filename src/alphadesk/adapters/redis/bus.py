@@ -221,6 +221,12 @@ class RedisStream(Generic[T]):
     async def length(self) -> int:
         return int(await self._client.xlen(self._name))
 
+    async def recent(self, count: int) -> list[Delivery[T]]:
+        if count < 1:
+            return []
+        entries: Any = await self._client.xrevrange(self._name, count=count)
+        return self._deliveries(entries)
+
 
 class RedisFillSubscription:
     def __init__(self, pubsub: PubSub) -> None:
