@@ -18,7 +18,8 @@ MIN = 60_000
 
 
 def _bar(symbol: str, i: int, close: float, interval: int = 1) -> Bar:
-    return Bar(symbol, interval, T0 + i * interval * MIN, close - 1, close + 2, close - 3, close, 5.0)
+    open_ms = T0 + i * interval * MIN
+    return Bar(symbol, interval, open_ms, close - 1, close + 2, close - 3, close, 5.0)
 
 
 async def test_prices_are_the_published_bars_in_time_order(desk: Desk, tmp_path: Path) -> None:
@@ -58,9 +59,11 @@ async def test_prices_are_the_published_bars_in_time_order(desk: Desk, tmp_path:
             async with http.get(f"{base}/api/v1/prices/{query}") as res:
                 assert res.status == 400, query
                 assert (await res.json())["field"] == field
-        async with aiohttp.ClientSession() as anonymous:
-            async with anonymous.get(f"{base}/api/v1/prices/BTCUSDT") as res:
-                assert res.status == 401
+        async with (
+            aiohttp.ClientSession() as anonymous,
+            anonymous.get(f"{base}/api/v1/prices/BTCUSDT") as res,
+        ):
+            assert res.status == 401
 
 
 async def test_no_bar_source_means_an_empty_history(desk: Desk) -> None:
@@ -71,8 +74,9 @@ async def test_no_bar_source_means_an_empty_history(desk: Desk) -> None:
 
 
 async def test_a_symbol_keeps_the_timeframe_of_its_newest_bar(desk: Desk) -> None:
-    await desk.state.bus.bars.publish([_bar("BTCUSDT", 0, 10.5, interval=240),
-                                       _bar("BTCUSDT", 0, 20.5), _bar("BTCUSDT", 1, 21.5)])  # fmt: skip
+    four_hourly = _bar("BTCUSDT", 0, 10.5, interval=240)
+    minutely = [_bar("BTCUSDT", 0, 20.5), _bar("BTCUSDT", 1, 21.5)]
+    await desk.state.bus.bars.publish([four_hourly, *minutely])
     async with control_over(desk.url, desk.state) as control:
         history = await control.price_history("BTCUSDT", limit=10)
     assert history.interval_min == 1
