@@ -96,8 +96,8 @@ async def test_the_desk_in_a_browser(
     # the listener's closed bars: the bot page's price line for BTCUSDT (hourly, from T0)
     hour = 3_600_000
     await desk.state.bus.bars.publish([
-        Bar("BTCUSDT", 60, to_epoch_ms(T0) + i * hour, 95_000.0 + i, 95_100.0 + i,
-            94_900.0 + i, 95_050.0 + i, 10.0)
+        Bar("BTCUSDT", 60, to_epoch_ms(T0) + i * hour, 100.0 + i, 101.0 + i, 99.0 + i,
+            100.5 + i, 10.0)
         for i in range(6)
     ])  # fmt: skip
     folder = await asyncio.to_thread(backtest_folder, tmp_path, market_csv)
