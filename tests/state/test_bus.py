@@ -181,6 +181,13 @@ async def test_recent_reads_the_newest_entries_newest_first_outside_any_group(
     assert [d.id for d in got] == ids[:1:-1]
     assert [d.event for d in await state.bus.bars.recent(100)] == bars[::-1]
     assert await state.bus.bars.recent(0) == []
+    # paging back: strictly older than ``before``
+    older = await state.bus.bars.recent(2, before=got[-1].id)
+    assert [d.event for d in older] == [bars[1], bars[0]]
+    assert await state.bus.bars.recent(2, before=ids[0]) == []
+    with pytest.raises(InvalidField) as err:
+        await state.bus.bars.recent(2, before="+")
+    assert err.value.field == "before"
     # A display read takes nothing from a consumer group: the bots still get every bar.
     assert [d.event for d in await state.bus.bars.read("bot-x", "c")] == bars
     assert await state.bus.bars.pending_count("never") == 0

@@ -81,3 +81,13 @@ async def test_a_symbol_keeps_the_timeframe_of_its_newest_bar(desk: Desk) -> Non
         history = await control.price_history("BTCUSDT", limit=10)
     assert history.interval_min == 1
     assert [str(b.close) for b in history.bars] == ["20.5", "21.5"]
+
+
+async def test_history_pages_back_past_other_symbols(desk: Desk) -> None:
+    """The stream is shared: the symbol's bars sit behind more than one page of other symbols'."""
+    await desk.state.bus.bars.publish([_bar("BTCUSDT", i, 50.5 + i) for i in range(3)])
+    await desk.state.bus.bars.publish([_bar("ETHUSDT", i, 7.5) for i in range(30)])
+    # pages of 7: four pages of ETH before the first BTC bar
+    async with control_over(desk.url, desk.state, bars_page=7) as control:
+        history = await control.price_history("BTCUSDT", limit=2)
+    assert [str(b.close) for b in history.bars] == ["51.5", "52.5"]

@@ -132,6 +132,8 @@ class Control:
     """A heartbeat (or a listener snapshot) older than this counts as not alive."""
     bars: EventStream[Bar] | None = None
     """The listener's closed bars (``events:bars``): the price history of :meth:`price_history`."""
+    bars_page: int = 2_000
+    """Entries per ``events:bars`` read while looking back for one symbol's bars."""
     commands_unreachable: str = ""
     """Why commands cannot reach a bot from here (set by the wiring when the command streams are
     a private in-process bus no bot reads: no ``REDIS_URL``); commands are then refused, and
@@ -177,17 +179,22 @@ class Control:
             return PriceHistory(symbol, None, ())
         picked: dict[int, Bar] = {}
         interval: int | None = None
-        for delivery in await self.bars.recent(PRICE_SCAN):  # newest first
-            bar = delivery.event
-            if bar.symbol != symbol:
-                continue
-            if interval is None:
-                interval = bar.interval_min
-            if bar.interval_min != interval or bar.open_time_ms in picked:
-                continue  # another timeframe, or an older copy of a bar already taken
-            picked[bar.open_time_ms] = bar
-            if len(picked) >= limit:
+        before: str | None = None
+        for _ in range(0, PRICE_SCAN, self.bars_page):
+            page = await self.bars.recent(self.bars_page, before=before)  # newest first
+            for delivery in page:
+                bar = delivery.event
+                if bar.symbol != symbol:
+                    continue
+                if interval is None:
+                    interval = bar.interval_min
+                if bar.interval_min != interval or bar.open_time_ms in picked:
+                    continue  # another timeframe, or an older copy of a bar already taken
+                picked[bar.open_time_ms] = bar
+            if len(picked) >= limit or len(page) < self.bars_page:
                 break
+            before = page[-1].id
+        newest = sorted(picked.values(), key=lambda b: b.open_time_ms)[-limit:]
         rows = tuple(
             PriceBar(
                 time=bar.open_time,
@@ -196,7 +203,7 @@ class Control:
                 low=Decimal(repr(bar.low)),
                 close=Decimal(repr(bar.close)),
             )
-            for bar in sorted(picked.values(), key=lambda b: b.open_time_ms)
+            for bar in newest
         )
         return PriceHistory(symbol, interval, rows)
 

@@ -281,9 +281,10 @@ class EventStream(Protocol[T]):
 
     async def length(self) -> int: ...
 
-    async def recent(self, count: int) -> list[Delivery[T]]:
-        """The newest ``count`` entries, newest first (XREVRANGE), outside any consumer group:
-        a read for displays (the dashboard's price line) that acks and claims nothing."""
+    async def recent(self, count: int, *, before: str | None = None) -> list[Delivery[T]]:
+        """The newest ``count`` entries (older than the id ``before``, to page further back),
+        newest first (XREVRANGE), outside any consumer group: a read for displays (the
+        dashboard's price line) that acks and claims nothing."""
         ...
 
 
