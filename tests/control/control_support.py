@@ -97,7 +97,8 @@ async def control_over(url: str, state: Any, **kwargs: Any) -> AsyncIterator[Con
         yield Control(
             ledger=ledger, fills=store, trips=trips, audit=audit,
             live_positions=state.positions, markets=state.market, bot_status=state.bots,
-            commands=state.bus, sync=sync, clock=kwargs.pop("clock", lambda: NOW), **kwargs,
+            commands=state.bus, sync=sync, clock=kwargs.pop("clock", lambda: NOW),
+            bars=kwargs.pop("bars", state.bus.bars), **kwargs,
         )  # fmt: skip
     finally:
         for closer in (sync, audit, trips, store, ledger):

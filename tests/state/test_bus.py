@@ -169,6 +169,30 @@ async def test_bars_round_trip_through_their_stream(state: State) -> None:
     assert await state.bus.fills.length() == 0
 
 
+async def test_recent_reads_the_newest_entries_newest_first_outside_any_group(
+    state: State,
+) -> None:
+    bars = [Bar("ETHUSDT", 1, 1_758_672_000_000 + i * 60_000, 1.0, 2.0, 0.5, i + 0.25, 3.0)
+            for i in range(5)]  # fmt: skip
+    assert await state.bus.bars.recent(3) == []
+    ids = await state.bus.bars.publish(bars)
+    got = await state.bus.bars.recent(3)
+    assert [d.event for d in got] == bars[:1:-1]  # the newest three, newest first
+    assert [d.id for d in got] == ids[:1:-1]
+    assert [d.event for d in await state.bus.bars.recent(100)] == bars[::-1]
+    assert await state.bus.bars.recent(0) == []
+    # paging back: strictly older than ``before``
+    older = await state.bus.bars.recent(2, before=got[-1].id)
+    assert [d.event for d in older] == [bars[1], bars[0]]
+    assert await state.bus.bars.recent(2, before=ids[0]) == []
+    with pytest.raises(InvalidField) as err:
+        await state.bus.bars.recent(2, before="+")
+    assert err.value.field == "before"
+    # A display read takes nothing from a consumer group: the bots still get every bar.
+    assert [d.event for d in await state.bus.bars.read("bot-x", "c")] == bars
+    assert await state.bus.bars.pending_count("never") == 0
+
+
 async def test_empty_batches_do_nothing(state: State) -> None:
     assert await state.bus.publish_fills([]) == []
     assert await state.bus.fills.ack("g", []) == 0

@@ -24,6 +24,8 @@ from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.app.bot import Bot
 from alphadesk.app.cli import main
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.recorder import FillRecorder
 from alphadesk.engine.round_trips import RoundTripKeeper
@@ -91,6 +93,13 @@ async def test_the_desk_in_a_browser(
     market_csv: Callable[[str], Path],
 ) -> None:  # fmt: skip
     await seed(desk.url)
+    # the listener's closed bars: the bot page's price line for BTCUSDT (hourly, from T0)
+    hour = 3_600_000
+    await desk.state.bus.bars.publish([
+        Bar("BTCUSDT", 60, to_epoch_ms(T0) + i * hour, 100.0 + i, 101.0 + i, 99.0 + i,
+            100.5 + i, 10.0)
+        for i in range(6)
+    ])  # fmt: skip
     folder = await asyncio.to_thread(backtest_folder, tmp_path, market_csv)
     shots = artefacts / desk.backend
     shots.mkdir(exist_ok=True)
@@ -174,6 +183,10 @@ async def test_the_desk_in_a_browser(
         await page.wait_for_selector("#price-chart canvas")
         symbols = await page.eval_on_selector_all("#symbol option", "o => o.map(x => x.value)")
         assert symbols == ["BTCUSDT", "ETHUSDT"]
+        await page.wait_for_selector('#price-chart[data-bars="6"] canvas')  # the close line
+        labels = await page.eval_on_selector_all("#price-chart .u-legend .u-label",
+                                                 "l => l.map(x => x.textContent)")  # fmt: skip
+        assert labels[1:] == ["close", "entry", "exit"], labels
         await expect(page.locator("#trips tbody tr")).to_have_count(3)  # 2 seeded + the live one
         assert "round trips" in (await page.text_content("#page") or "")
         audit_text = await page.text_content("#audit tbody") or ""

@@ -127,6 +127,7 @@ async def open_control(
             markets=state.market,
             bot_status=state.bots,
             commands=state.bus,
+            bars=state.bus.bars,
             sync=sync,
             health_source=ListenerHealthFile(health_file) if health_file is not None else None,
             venue=VenueReconcile(settings, url, window=reconcile_window) if has_keys else None,

@@ -33,6 +33,7 @@ from decimal import Decimal
 from alphadesk.analytics import summary
 from alphadesk.analytics.curve import EquityPoint, curve_arrays
 from alphadesk.domain import checks
+from alphadesk.domain.bars import Bar
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.commands import CommandKind, ControlCommand
 from alphadesk.domain.enums import Side
@@ -75,6 +76,8 @@ from alphadesk.engine.control_views import (
     PnlRow,
     PnlTable,
     PositionView,
+    PriceBar,
+    PriceHistory,
     ReconcileView,
     RoundTripPage,
     RoundTripView,
@@ -87,6 +90,7 @@ from alphadesk.engine.ports import StoredRoundTrip
 from alphadesk.engine.state_ports import (
     BotStatusStore,
     CommandStreams,
+    EventStream,
     MarketStateStore,
     PositionStore,
 )
@@ -101,6 +105,10 @@ _STATES = {
     "halted": TradingState.HALTED,
 }
 _SYNC_ROWS = 20
+#: Most bars one price history answers, and how many newest ``events:bars`` entries (all
+#: symbols) it scans to find them: the stream is shared, so a symbol's bars are interleaved.
+MAX_PRICE_BARS = 5_000
+PRICE_SCAN = 50_000
 _TOP_SYMBOLS = 5
 
 
@@ -122,6 +130,10 @@ class Control:
     clock: Callable[[], datetime] = utc_now
     stale_after_s: float = 60.0
     """A heartbeat (or a listener snapshot) older than this counts as not alive."""
+    bars: EventStream[Bar] | None = None
+    """The listener's closed bars (``events:bars``): the price history of :meth:`price_history`."""
+    bars_page: int = 2_000
+    """Entries per ``events:bars`` read while looking back for one symbol's bars."""
     commands_unreachable: str = ""
     """Why commands cannot reach a bot from here (set by the wiring when the command streams are
     a private in-process bus no bot reads: no ``REDIS_URL``); commands are then refused, and
@@ -153,6 +165,47 @@ class Control:
         if len(by_strategy) == 1:
             return by_strategy
         raise UnknownBot(name, tuple(r.bot_id for r in records))
+
+    # -- prices ---------------------------------------------------------------------------------
+
+    async def price_history(self, symbol: str, limit: int = 500) -> PriceHistory:
+        """The newest ``limit`` closed bars of ``symbol`` from the live state's bar stream (never
+        the exchange), oldest first, one per open time, at the interval of the newest bar."""
+        symbol = checks.key_part("symbol", symbol, max_len=64)
+        wrong_type = isinstance(limit, bool) or not isinstance(limit, int)
+        if wrong_type or not 1 <= limit <= MAX_PRICE_BARS:
+            raise InvalidField("limit", limit, f"must be an int from 1 to {MAX_PRICE_BARS}")
+        if self.bars is None:
+            return PriceHistory(symbol, None, ())
+        picked: dict[int, Bar] = {}
+        interval: int | None = None
+        before: str | None = None
+        for _ in range(0, PRICE_SCAN, self.bars_page):
+            page = await self.bars.recent(self.bars_page, before=before)  # newest first
+            for delivery in page:
+                bar = delivery.event
+                if bar.symbol != symbol:
+                    continue
+                if interval is None:
+                    interval = bar.interval_min
+                if bar.interval_min != interval or bar.open_time_ms in picked:
+                    continue  # another timeframe, or an older copy of a bar already taken
+                picked[bar.open_time_ms] = bar
+            if len(picked) >= limit or len(page) < self.bars_page:
+                break
+            before = page[-1].id
+        newest = sorted(picked.values(), key=lambda b: b.open_time_ms)[-limit:]
+        rows = tuple(
+            PriceBar(
+                time=bar.open_time,
+                open=Decimal(repr(bar.open)),
+                high=Decimal(repr(bar.high)),
+                low=Decimal(repr(bar.low)),
+                close=Decimal(repr(bar.close)),
+            )
+            for bar in newest
+        )
+        return PriceHistory(symbol, interval, rows)
 
     # -- status ---------------------------------------------------------------------------------
 

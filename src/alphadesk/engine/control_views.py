@@ -345,3 +345,24 @@ class AuditLine:
     args: str
     outcome: str
     applied_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBar:
+    """One closed bar as the listener published it on ``events:bars`` (prices as Decimal)."""
+
+    time: datetime
+    """The bar's open time (UTC)."""
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PriceHistory:
+    """A symbol's recent closed bars, oldest first; empty when the live state knows none."""
+
+    symbol: str
+    interval_min: int | None
+    bars: tuple[PriceBar, ...]

@@ -281,6 +281,12 @@ class EventStream(Protocol[T]):
 
     async def length(self) -> int: ...
 
+    async def recent(self, count: int, *, before: str | None = None) -> list[Delivery[T]]:
+        """The newest ``count`` entries (older than the id ``before``, to page further back),
+        newest first (XREVRANGE), outside any consumer group: a read for displays (the
+        dashboard's price line) that acks and claims nothing."""
+        ...
+
 
 class FillSubscription(Protocol):
     """Fills announced on ``fills_channel`` while subscribed; missed ones are not replayed."""

@@ -27,6 +27,7 @@ from alphadesk.engine.control_views import (
     PerformanceView,
     PnlTable,
     PositionView,
+    PriceHistory,
     ReconcileView,
     RoundTripView,
 )
@@ -116,6 +117,14 @@ async def analytics(request: Request, user: User, bot: BotQuery = None) -> JSONR
 )
 async def performance(request: Request, user: User, bot: BotQuery = None) -> JSONResponse:
     return ok(await _control(request).performance(bot))
+
+
+@router.get(
+    "/prices/{symbol}", response_model=PriceHistory,
+    summary="a symbol's recent closed bars from the live state (events:bars), oldest first",
+)
+async def prices(request: Request, user: User, symbol: str, limit: int = 500) -> JSONResponse:
+    return ok(await _control(request).price_history(symbol, limit))
 
 
 @router.get(

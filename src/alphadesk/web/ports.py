@@ -21,6 +21,7 @@ from alphadesk.engine.control_views import (
     PerformanceView,
     PnlTable,
     PositionView,
+    PriceHistory,
     ReconcileView,
     RoundTripPage,
     RoundTripView,
@@ -54,6 +55,8 @@ class DeskControl(Protocol):
     ) -> RoundTripPage: ...
 
     async def health(self) -> HealthView: ...
+
+    async def price_history(self, symbol: str, limit: int = 500) -> PriceHistory: ...
 
     async def reconcile(self, bot: str | None = None) -> ReconcileView: ...
 

@@ -181,6 +181,15 @@ class MemoryStream(Generic[T]):
     async def length(self) -> int:
         return len(self._ids)
 
+    async def recent(self, count: int, *, before: str | None = None) -> list[Delivery[T]]:
+        end = len(self._ids) if before is None else bisect.bisect_left(
+            self._ids, _parse("before", before)
+        )
+        if count < 1 or end == 0:
+            return []
+        older = self._ids[max(0, end - count) : end]
+        return [Delivery(_format(i), self._events[i]) for i in reversed(older)]
+
 
 class MemoryFillSubscription:
     def __init__(self) -> None:

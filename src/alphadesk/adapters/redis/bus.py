@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
@@ -40,6 +41,14 @@ from alphadesk.engine.state_ports import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
+
+
+def _stream_id(field: str, value: str) -> str:
+    if not isinstance(value, str) or _STREAM_ID.fullmatch(value) is None:
+        raise InvalidField(field, value, "must be a stream id '<ms>-<seq>'")
+    return value
+
 _FIELD = b"data"
 
 
@@ -220,6 +229,13 @@ class RedisStream(Generic[T]):
 
     async def length(self) -> int:
         return int(await self._client.xlen(self._name))
+
+    async def recent(self, count: int, *, before: str | None = None) -> list[Delivery[T]]:
+        if count < 1:
+            return []
+        newest = "+" if before is None else "(" + _stream_id("before", before)
+        entries: Any = await self._client.xrevrange(self._name, max=newest, count=count)
+        return self._deliveries(entries)
 
 
 class RedisFillSubscription:

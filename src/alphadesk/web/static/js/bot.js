@@ -86,8 +86,9 @@
   }
 
   // Each round trip's entry and exit at their prices and times, per symbol (the facade's
-  // round trips; a candle line joins them once the facade serves prices).
+  // round trips), over the close of the listener's closed bars (the facade's price history).
   let bySymbol = new Map();
+  let drawing = 0;
   async function entriesExits() {
     const r = await AD.api("/api/v1/trades?bot=" + encodeURIComponent(bot) + "&per_page=1000");
     bySymbol = new Map();
@@ -96,19 +97,28 @@
     const current = select.value;
     select.replaceChildren(...[...bySymbol.keys()].sort().map((s) => el("option", { value: s }, s)));
     if (bySymbol.has(current)) select.value = current;
-    drawSymbol();
+    await drawSymbol();
   }
-  function drawSymbol() {
-    const trips = bySymbol.get(document.getElementById("symbol").value) || [];
+  async function drawSymbol() {
+    const mine = ++drawing;
+    const symbol = document.getElementById("symbol").value;
+    const trips = bySymbol.get(symbol) || [];
+    const history = symbol ? await AD.api("/api/v1/prices/" + encodeURIComponent(symbol) + "?limit=1000") : { bars: [] };
+    if (mine !== drawing) return; // another symbol was chosen meanwhile
     const points = new Map();
+    const at = (t, values) => points.set(t, Object.assign(points.get(t) || {}, values));
+    const step = (history.interval_min || 0) * 60;
+    for (const b of history.bars) at(AD.seconds(b.time) + step, { close: Number(b.close) }); // a close is known at the bar's end
     for (const t of trips) {
-      const e = AD.seconds(t.entry_time), x = AD.seconds(t.exit_time);
-      points.set(e, Object.assign(points.get(e) || {}, { entry: Number(t.entry_price) }));
-      points.set(x, Object.assign(points.get(x) || {}, { exit: Number(t.exit_price) }));
+      at(AD.seconds(t.entry_time), { entry: Number(t.entry_price) });
+      at(AD.seconds(t.exit_time), { exit: Number(t.exit_price) });
     }
     const times = [...points.keys()].sort((a, b) => a - b);
     const dots = (colour) => ({ colour, width: 0, points: { show: true, size: 8, fill: colour }, paths: () => null });
-    AD.chart(document.getElementById("price-chart"), "Entries and exits", times, [
+    const container = document.getElementById("price-chart");
+    container.dataset.bars = String(history.bars.length);
+    AD.chart(container, symbol + ": close, entries and exits", times, [
+      { label: "close", values: times.map((t) => points.get(t).close ?? null), colour: "#8a96a3" },
       Object.assign({ label: "entry", values: times.map((t) => points.get(t).entry ?? null) }, dots("#4aa3ff")),
       Object.assign({ label: "exit", values: times.map((t) => points.get(t).exit ?? null) }, dots("#f0b429")),
     ]);
@@ -150,7 +160,7 @@
     document.getElementById("prev").addEventListener("click", () => { page -= 1; trips().catch(fail); });
     document.getElementById("next").addEventListener("click", () => { page += 1; trips().catch(fail); });
     renderStatus(await AD.api("/api/v1/overview"));
-    document.getElementById("symbol").addEventListener("change", drawSymbol);
+    document.getElementById("symbol").addEventListener("change", () => drawSymbol().catch(fail));
     await Promise.all([performance(), pnlTables(), trips(), audit(), entriesExits()]).catch(fail);
     const refresh = AD.throttled(() => Promise.all([performance(), pnlTables(), trips(), entriesExits()]).catch(fail), 15000);
     AD.live({
