@@ -1,8 +1,9 @@
 """Parameter text to a strategy's types, and whether the strategy accepts a set.
 
 Sweep values are text (``--grid``, ``--param``, the results file); the strategy's params class
-declares the types. Ints, floats, booleans and comma-separated tuples are parsed here; Decimals
-and strings go through as text (``strategies.params.override`` reads them exactly). The params
+declares the types. Ints, floats, booleans and comma-separated tuples are parsed by the same
+reader as ``backtest --param`` (``strategies.catalog.parse_overrides``); Decimals and strings go
+through as text (``strategies.params.override`` reads them exactly). The params
 class's own checks then decide: a refused set (``slow`` not above ``fast``) is skipped, not run.
 """
 
@@ -15,27 +16,8 @@ from typing import Any
 
 from alphadesk.domain.errors import InvalidField
 from alphadesk.strategies import STRATEGIES, build
+from alphadesk.strategies.catalog import parse_overrides
 from alphadesk.sweep.space import Axis, ParamSet
-
-_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
-
-
-def _value(name: str, hint: Any, text: str) -> Any:
-    try:
-        if hint is int:
-            return int(text)
-        if hint is float:
-            return float(text)
-    except ValueError:
-        raise InvalidField(name, text, f"is not a valid {hint.__name__}") from None
-    if hint is bool:
-        low = text.strip().lower()
-        if low not in _TRUE | _FALSE:
-            raise InvalidField(name, text, "must be true or false")
-        return low in _TRUE
-    if typing.get_origin(hint) is tuple:
-        return tuple(v.strip() for v in text.split(",") if v.strip())
-    return text
 
 
 def known(strategy: str) -> dict[str, Any]:
@@ -52,14 +34,13 @@ def typed(strategy: str, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """``pairs`` of (name, text) as ``build(strategy, **...)`` takes them; unknown names and
     unreadable values are InvalidField naming the parameter."""
     hints = known(strategy)
-    out: dict[str, Any] = {}
+    pairs = list(pairs)
     for name, text in pairs:
         if name not in hints:
             raise InvalidField(
                 name, text, f"is not a parameter of {strategy} ({', '.join(sorted(hints))})"
             )
-        out[name] = _value(name, hints[name], text)
-    return out
+    return parse_overrides(STRATEGIES[strategy], pairs)  # the --param reader, one for all
 
 
 def check_axes(strategy: str, axes: Iterable[Axis], fixed: Mapping[str, str]) -> None:

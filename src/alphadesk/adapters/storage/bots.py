@@ -111,16 +111,8 @@ class SqliteBots:
         return await sqlite_schema.run_serialised(self._lock, self._conn, fn)
 
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(sql, params)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-        await self._run(work)
+        await sqlite_schema.run_transaction(self._lock, self._conn,
+                                            lambda conn: conn.execute(sql, params))
 
     async def register(self, record: BotRecord) -> None:
         marks = ", ".join("?" for _ in _COLUMNS)

@@ -103,16 +103,8 @@ class SqliteAudit:
         return cls(await asyncio.to_thread(sqlite_schema.connect, path))
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(sql, params)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-        await sqlite_schema.run_serialised(self._lock, self._conn, work)
+        await sqlite_schema.run_transaction(self._lock, self._conn,
+                                            lambda conn: conn.execute(sql, params))
 
     async def record(self, entry: AuditEntry) -> None:
         await self._write(

@@ -185,16 +185,7 @@ class SqliteRecords:
         return cls(await asyncio.to_thread(sqlite_schema.connect, path), equity_bots)
 
     async def _transaction(self, body: Any) -> None:
-        def run() -> None:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                body(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-        await sqlite_schema.run_serialised(self._lock, self._conn, lambda _conn: run())
+        await sqlite_schema.run_transaction(self._lock, self._conn, body)
 
     async def record_orders(self, updates: Sequence[OrderUpdated]) -> None:
         marks = ", ".join("?" for _ in _ORDER_COLUMNS)

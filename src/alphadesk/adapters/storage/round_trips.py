@@ -260,17 +260,7 @@ class SqliteRoundTrips:
         return await sqlite_schema.run_serialised(self._lock, self._conn, fn)
 
     async def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        def run(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = body(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return await self._run(run)
+        return await sqlite_schema.run_transaction(self._lock, self._conn, body)
 
     async def replace_since(
         self, bot_id: str, symbol: str, since: datetime | None, trips: Sequence[RoundTrip]

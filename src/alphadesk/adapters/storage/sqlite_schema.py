@@ -126,3 +126,23 @@ async def run_serialised(
         except asyncio.CancelledError:
             await asyncio.wait({work})
             raise
+
+
+
+async def run_transaction(
+    lock: asyncio.Lock, conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]
+) -> T:
+    """``body(conn)`` inside ``BEGIN IMMEDIATE … COMMIT`` (``ROLLBACK`` on any error), run as
+    :func:`run_serialised` runs it: the one write transaction every SQLite store uses."""
+
+    def work(conn: sqlite3.Connection) -> T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    return await run_serialised(lock, conn, work)

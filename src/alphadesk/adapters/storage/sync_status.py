@@ -108,17 +108,9 @@ class SqliteSyncStatus:
         return cls(await asyncio.to_thread(sqlite_schema.connect, path))
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
-        def work(conn: sqlite3.Connection) -> sqlite3.Cursor:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = conn.execute(sql, tuple(rows.sqlite_value(p) for p in params))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return cursor
-
-        return await sqlite_schema.run_serialised(self._lock, self._conn, work)
+        values = tuple(rows.sqlite_value(p) for p in params)
+        return await sqlite_schema.run_transaction(self._lock, self._conn,
+                                                   lambda conn: conn.execute(sql, values))
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
