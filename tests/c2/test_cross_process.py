@@ -22,6 +22,7 @@ from alphadesk.app.control import open_control
 from alphadesk.app.settings import Settings
 from alphadesk.domain.secrets import Secret
 from bot.support import BOT_ID, FILES, settings
+from harness import waiting
 
 from .conftest import TOKEN, Ledger
 from .fake_bot_api import FakeBotApi
@@ -32,16 +33,7 @@ ADMIN = 42
 
 async def until(check: Callable[[], object], within_s: float = 60.0) -> None:
     """Re-check ``check`` (sync or async) until it holds; fails after ``within_s``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert loop.time() < deadline, f"not true within {within_s} s"
-        await asyncio.sleep(0.05)
+    await waiting.eventually(check, within_s)
 
 
 @pytest.mark.parametrize("ledger", [pytest.param("postgres", marks=[pytest.mark.postgres])],

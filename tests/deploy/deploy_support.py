@@ -3,7 +3,6 @@ would (the orders whose fills the listener must record), and a condition wait.""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -13,6 +12,7 @@ from alphadesk.domain import order_link
 from alphadesk.domain.enums import OrderType, Side
 from alphadesk.domain.requests import OrderRequest
 from alphadesk.simulator import SimAccount
+from harness import waiting
 
 BTC_5M = "BTCUSDT_5m_bybit-perp-20250924-20251122"
 
@@ -40,15 +40,5 @@ async def market_order(client: BybitClient, bot: str, symbol: str, side: Side,
 
 
 async def eventually(check: Callable[[], Any], within_s: float = 30.0) -> None:
-    """Poll ``check`` (sync or async) until true; the bound is a generous wait, not a claim."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {within_s} s")
-        await asyncio.sleep(0.05)
+    """The suite's polling loop with this folder's bound (a process start takes seconds)."""
+    await waiting.eventually(check, within_s)

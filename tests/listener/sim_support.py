@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +15,7 @@ from alphadesk.domain.checks import from_epoch_ms
 from alphadesk.domain.enums import OrderType, Side
 from alphadesk.domain.requests import OrderRequest
 from alphadesk.simulator import SimAccount
+from harness.waiting import eventually as eventually  # the listener tests import it here
 
 BTC_5M = "BTCUSDT_5m_bybit-perp-20250924-20251122"
 ETH_5M = "ETHUSDT_5m_bybit-perp-20250924-20251122"
@@ -79,17 +79,3 @@ def sim_exec_ids(sim: Any, account: str) -> set[str]:
         cursor = page.next_cursor
         if not cursor:
             return ids
-
-
-async def eventually(check: Callable[[], Any], within_s: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {within_s} s")
-        await asyncio.sleep(0.05)

@@ -1,0 +1,23 @@
+"""Waiting on a condition, never on a guessed duration: the suite's one polling loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+
+async def eventually(check: Callable[[], Any], within_s: float = 10.0) -> None:
+    """Re-check ``check`` (sync or async) every 50 ms until it is true; fail after ``within_s``
+    (a generous bound, not a claim about speed)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"not true within {within_s} s")
+        await asyncio.sleep(0.05)
