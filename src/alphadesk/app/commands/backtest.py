@@ -86,7 +86,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--slippage-bps", type=_decimal, default=Decimal(0),
                    help="market orders fill this many basis points worse (default 0)")
     p.add_argument("--funding-rate", type=_decimal, default=Decimal("0.0001"),
-                   help="the constant rate per 8 h, the fallback for symbols with no history "
+                   help="the constant rate per settlement (each symbol's interval, 8 h unless its "
+                   "rules or history say otherwise), the fallback for symbols with no history "
                    "(funding files beside the candles: *funding*.csv|parquet)")
     p.add_argument("--no-funding-history", action="store_true",
                    help="charge the constant --funding-rate even where a history is present")
