@@ -22,25 +22,6 @@ from alphadesk.strategies import STRATEGIES
 from alphadesk.strategies.catalog import infos, instantiate, parse_overrides, render, resolve
 
 
-def _param(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"--param {text!r}: expected key=value")
-    return key, value
-
-
-def _coerce_params(name: str, raw: list[tuple[str, str]]) -> dict[str, Any]:
-    """``--param`` strings as the named strategy's field types (``alphadesk bot`` shares it)."""
-    return parse_overrides(resolve(name, STRATEGIES), raw)
-
-
-def _decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-
-
 class _HelpWithStrategies(argparse.Action):
     """``-h``: the flags, then every strategy with its parameters. Built only when asked, so
     installed strategy packages are not imported by every other command."""
@@ -79,13 +60,13 @@ def register(subparsers: Any) -> None:
                    help="write the result as JSON (byte-identical for identical runs)")
     p.add_argument("--report", type=Path, metavar="OUT.html",
                    help="write a self-contained HTML report (charts, tables, trades)")
-    p.add_argument("--param", action="append", type=_param, default=[], metavar="k=v",
+    p.add_argument("--param", action="append", type=checks.param, default=[], metavar="k=v",
                    help="a strategy parameter (repeatable; the list below gives names and types)")
     p.add_argument("--fees", default="0.00055,0.0002", metavar="taker,maker",
                    help="fee rates as fractions (default: Bybit's 0.00055,0.0002)")
-    p.add_argument("--slippage-bps", type=_decimal, default=Decimal(0),
+    p.add_argument("--slippage-bps", type=checks.decimal, default=Decimal(0),
                    help="market orders fill this many basis points worse (default 0)")
-    p.add_argument("--funding-rate", type=_decimal, default=Decimal("0.0001"),
+    p.add_argument("--funding-rate", type=checks.decimal, default=Decimal("0.0001"),
                    help="the constant rate per settlement (each symbol's interval, 8 h unless its "
                    "rules or history say otherwise), the fallback for symbols with no history "
                    "(funding files beside the candles: *funding*.csv|parquet)")
@@ -93,7 +74,7 @@ def register(subparsers: Any) -> None:
                    help="charge the constant --funding-rate even where a history is present")
     p.add_argument("--strict", action="store_true",
                    help="refuse candles with repeated bars or gaps (default: warn)")
-    p.add_argument("--equity", type=_decimal, default=Decimal(10_000),
+    p.add_argument("--equity", type=checks.decimal, default=Decimal(10_000),
                    help="starting equity in USDT (default 10000)")
     p.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
     p.set_defaults(handler=handle)

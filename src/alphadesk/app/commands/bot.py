@@ -18,16 +18,16 @@ import contextlib
 import signal
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alphadesk.adapters.bybit.config import check_base_url
 from alphadesk.app import observability
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.bot import MODES, PRICES, Bot, BotOptions, BotRun
 from alphadesk.app.commands import checks
-from alphadesk.app.commands.backtest import _coerce_params, _param
 from alphadesk.domain.errors import InvalidField
-from alphadesk.strategies import build
+from alphadesk.strategies import STRATEGIES, build
+from alphadesk.strategies.catalog import parse_overrides, resolve
 
 if TYPE_CHECKING:  # loads aiohttp and prometheus_client: only when a page is served
     from alphadesk.adapters.metrics import DeskMetrics
@@ -93,13 +93,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              "(default: none, the seed's key names)")
     parser.add_argument(
         "--param",
-        type=_param,
+        type=checks.param,
         action="append",
         default=[],
         help="strategy parameter override key=value (repeatable)",
     )
     observability.add_flag(parser)
     parser.set_defaults(handler=handle)
+
+
+def _strategy_params(name: str, raw: list[tuple[str, str]]) -> dict[str, Any]:
+    """``--param`` strings as the named strategy's field types."""
+    return parse_overrides(resolve(name, STRATEGIES), raw)
 
 
 def _check_args(args: argparse.Namespace, settings: desk_settings.Settings) -> str:
@@ -124,7 +129,7 @@ def _check_args(args: argparse.Namespace, settings: desk_settings.Settings) -> s
             f"--mode {args.mode}: bot {bot_settings.bot_id} has no API key (set "
             f"{prefix}_BYBIT_API_KEY and {prefix}_BYBIT_API_SECRET)"
         )
-    params = {**dict(bot_settings.params), **_coerce_params(bot_settings.strategy, args.param)}
+    params = {**dict(bot_settings.params), **_strategy_params(bot_settings.strategy, args.param)}
     strategy = build(bot_settings.strategy, **params)  # refuses an unknown or bad --param now
     if args.mode != "paper" and not strategy.symbols:
         raise desk_settings.SettingsError(
@@ -158,7 +163,7 @@ def handle(args: argparse.Namespace) -> int:
         warmup_bars=args.warmup_bars,
         base_url=args.base_url,
         redis_namespace=args.namespace,
-        params=_coerce_params(bot_settings.strategy, args.param),
+        params=_strategy_params(bot_settings.strategy, args.param),
     )
     bot = Bot(settings, options)
     observability.port(args, settings)  # a bad --metrics-port stops it before any work

@@ -11,7 +11,7 @@ import asyncio
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -116,3 +116,20 @@ def time_ms(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def decimal(text: str) -> Decimal:
+    """An argparse ``type``: an exact number (money and rates stay Decimal from the flag on)."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def param(text: str) -> tuple[str, str]:
+    """An argparse ``type`` for ``--param key=value``: the pair, still text; the strategy's
+    catalog (``parse_overrides``) types the value, naming the field when it refuses it."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--param {text!r}: expected key=value")
+    return key, value

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from alphadesk.app.commands import checks
-from alphadesk.app.commands.backtest import _decimal, _param
 from alphadesk.app.commands.checks import time_ms
 from alphadesk.app.settings import SettingsError
 from alphadesk.backtest.data import PERIOD, MarketData, load
@@ -76,12 +75,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--show", type=int, default=10, metavar="N", help="table rows per fold")
     p.add_argument("--from", dest="start", type=time_ms, help="UTC date/time or epoch ms")
     p.add_argument("--to", dest="end", type=time_ms, help="UTC date/time or epoch ms")
-    p.add_argument("--param", action="append", type=_param, default=[], metavar="k=v",
+    p.add_argument("--param", action="append", type=checks.param, default=[], metavar="k=v",
                    help="a fixed parameter (e.g. symbols=BTCUSDT,ETHUSDT)")
     p.add_argument("--fees", default="0.00055,0.0002", metavar="taker,maker")
-    p.add_argument("--slippage-bps", type=_decimal, default=Decimal(0))
-    p.add_argument("--funding-rate", type=_decimal, default=Decimal("0.0001"))
-    p.add_argument("--equity", type=_decimal, default=Decimal(10_000))
+    p.add_argument("--slippage-bps", type=checks.decimal, default=Decimal(0))
+    p.add_argument("--funding-rate", type=checks.decimal, default=Decimal("0.0001"))
+    p.add_argument("--equity", type=checks.decimal, default=Decimal(10_000))
     p.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
     p.set_defaults(handler=handle)
 
