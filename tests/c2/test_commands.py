@@ -24,7 +24,8 @@ from alphadesk.adapters.telegram.bot import TelegramBot
 from alphadesk.adapters.telegram.mutes import Mutes
 from alphadesk.adapters.telegram.responder import DeskResponder
 from alphadesk.domain.secrets import Secret
-from alphadesk.engine.control import COMMAND_GROUP, Control
+from alphadesk.engine.control import Control
+from alphadesk.engine.control_commands import COMMAND_GROUP
 from control.control_support import LX, SS, control_over, seed
 
 from .conftest import TOKEN, Ledger

@@ -19,7 +19,7 @@ import pytest
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.domain.enums import Side
 from alphadesk.domain.fills import Fill
-from alphadesk.engine.control import COMMAND_GROUP
+from alphadesk.engine.control_commands import COMMAND_GROUP
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.recorder import FillRecorder
 from control.control_support import SS, seed

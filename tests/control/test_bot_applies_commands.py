@@ -17,7 +17,7 @@ from alphadesk.app.bot import Bot
 from alphadesk.app.control import open_control
 from alphadesk.app.settings import Settings
 from alphadesk.domain.checks import to_epoch_ms
-from alphadesk.engine.control import COMMAND_GROUP
+from alphadesk.engine.control_commands import COMMAND_GROUP
 from alphadesk.strategies.api import TradingState
 from bot.support import BOT_ID, paper_options, settings
 

@@ -7,7 +7,7 @@ import pytest
 
 from alphadesk.adapters.storage.control_audit import open_audit
 from alphadesk.domain.commands import CommandKind
-from alphadesk.engine.control import COMMAND_GROUP
+from alphadesk.engine.control_commands import COMMAND_GROUP
 from alphadesk.engine.control_views import UnknownBot
 
 from .conftest import Desk

@@ -307,7 +307,7 @@ async def test_with_redis_the_repair_also_tells_the_running_bot_to_reduce(
     from alphadesk.adapters.redis.state import RedisState
     from alphadesk.adapters.storage.control_audit import open_audit
     from alphadesk.domain.commands import CommandKind
-    from alphadesk.engine.control import COMMAND_GROUP
+    from alphadesk.engine.control_commands import COMMAND_GROUP
 
     monkeypatch.setenv("REDIS_URL", redis_url)
     await market(trader, Side.BUY, "0.01")

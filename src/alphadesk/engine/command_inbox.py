@@ -31,7 +31,7 @@ from alphadesk.domain.commands import CommandKind, ControlCommand
 from alphadesk.domain.requests import OrderRequest
 from alphadesk.engine.bot_registry import status_for
 from alphadesk.engine.clock import utc_now
-from alphadesk.engine.control import COMMAND_GROUP
+from alphadesk.engine.control_commands import COMMAND_GROUP
 from alphadesk.engine.control_ports import AuditLog
 from alphadesk.engine.risk import Refusal
 from alphadesk.engine.runner import Engine
