@@ -147,7 +147,7 @@ def _fresh_sqlite(url: str) -> None:
 async def _earlier_run(url: str) -> str | None:
     """A demo bot that already has fills in this ledger, if any."""
     from alphadesk.adapters.storage.stores import open_store
-    from alphadesk.app.demo.desk import DEMO_BOTS
+    from alphadesk.app.demo.roster import DEMO_BOTS
 
     store = await open_store(url)
     try:
@@ -163,9 +163,10 @@ def _platform(args: argparse.Namespace, url: str, redis: str | None, own: bool,
               report_dir: Path) -> int:
     from alphadesk.adapters.storage import migrate
     from alphadesk.adapters.storage.urls import parse
-    from alphadesk.app.demo.desk import DemoConfig, DemoDesk
+    from alphadesk.app.demo.desk import DemoDesk
     from alphadesk.app.demo.progress import DemoDisplay
     from alphadesk.app.demo.report import outcome_lines, summary_lines, to_html
+    from alphadesk.app.demo.roster import DemoConfig
 
     # the bots' own migration check (idempotent here) would log every revision line
     logging.getLogger("alembic").setLevel(logging.WARNING)

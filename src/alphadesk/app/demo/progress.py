@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from alphadesk.app.demo.desk import Snapshot
+from alphadesk.app.demo.outcome import Snapshot
 
 
 def _pnl(value: object) -> str:
@@ -26,7 +26,7 @@ def _pnl(value: object) -> str:
 
 
 class DemoDisplay:
-    """A :class:`alphadesk.app.demo.desk.Progress`; use as a context manager around the run."""
+    """A :class:`alphadesk.app.demo.outcome.Progress`; use as a context manager around the run."""
 
     def __init__(self, stream: TextIO | None = None, *, live: bool | None = None) -> None:
         self._stream = stream or sys.stdout

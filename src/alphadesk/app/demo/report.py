@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from alphadesk.analytics.desk import BotFigures, DeskSummary
-from alphadesk.app.demo.desk import DemoOutcome
+from alphadesk.app.demo.outcome import DemoOutcome
 
 WIDTH, HEIGHT, PAD = 900, 220, 40
 TRADE_ROWS = 50
