@@ -1,5 +1,5 @@
 """The web package's pure parts: the login limiter's window, JSON of views, the backtest
-folder's name checks, loopback detection."""
+folder's name checks, loopback detection, the pages put together from one shell."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from alphadesk.strategies.api import TradingState
 from alphadesk.web.backtests import BacktestFolder
 from alphadesk.web.config import is_loopback
 from alphadesk.web.jsonview import to_jsonable
+from alphadesk.web.pages import SHELLED, render_pages
 from alphadesk.web.ratelimit import LoginLimiter
 
 
@@ -81,3 +82,26 @@ def test_backtest_folder_serves_only_its_own_files(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_every_signed_in_page_has_the_shell_its_title_and_script() -> None:
+    pages = render_pages()
+    assert set(pages) == {*SHELLED, "login.html"}
+    for name, page in SHELLED.items():
+        html = pages[name].decode("utf-8")
+        assert html.startswith("<!doctype html>") and html.endswith("</html>\n"), name
+        assert f"<title>{page.title} · AlphaDesk</title>" in html
+        assert f'<script src="/static/js/{page.script}.js" defer></script>' in html
+        assert '<header class="top">' in html and "<main>" in html and "${" not in html, name
+    for name in ("overview.html", "bot.html"):
+        assert pages[name].count(b'<dialog id="confirm-flatten">') == 1, name
+    assert b'<header class="top">' not in pages["login.html"]
+
+
+def test_a_placeholder_without_a_partial_fails_at_start_up(tmp_path: Path) -> None:
+    (tmp_path / "_shell.html").write_text("<title>${title}</title>${script}${main}")
+    (tmp_path / "login.html").write_text("<form></form>")
+    for name in SHELLED:
+        (tmp_path / name).write_text("<p>${nowhere}</p>")
+    with pytest.raises(ValueError, match=r"\$\{nowhere\} has no partial _nowhere.html"):
+        render_pages(tmp_path)

@@ -2,8 +2,9 @@
 
 FastAPI (over Starlette) because it documents the API as OpenAPI from the routes themselves,
 validates query parameters with errors that name them, and brings Starlette's signed-cookie
-sessions and static files. The HTML pages are static shells; their script reads the same
-``/api/v1`` a script would, so the dashboard and the API cannot disagree.
+sessions and static files. The HTML pages are static shells (put together once from one layout,
+:mod:`alphadesk.web.pages`); their script reads the same ``/api/v1`` a script would, so the
+dashboard and the API cannot disagree.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Form, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -29,11 +30,11 @@ from alphadesk.web.auth import Authenticator, Principal, require_user, start_ses
 from alphadesk.web.backtests import BacktestFolder
 from alphadesk.web.config import WebConfig
 from alphadesk.web.live import LiveHub
+from alphadesk.web.pages import render_pages
 from alphadesk.web.ports import DeskControl
 from alphadesk.web.ratelimit import LoginLimiter
 
 STATIC = Path(__file__).parent / "static"
-PAGES = STATIC / "pages"
 SESSION_MAX_AGE_S = 12 * 3600
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -116,12 +117,10 @@ def create_app(
 
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    _pages(app, config)
+    _pages(app, config, render_pages())
     return app
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(PAGES / name, media_type="text/html")
 
 
 def _safe_next(target: str) -> str:
@@ -136,13 +135,16 @@ def _safe_next(target: str) -> str:
 User = Annotated[Principal, Depends(require_user)]
 
 
-def _pages(app: FastAPI, config: WebConfig) -> None:
+def _pages(app: FastAPI, config: WebConfig, html: dict[str, bytes]) -> None:
+    def _page(name: str) -> HTMLResponse:
+        return HTMLResponse(html[name])
+
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def openapi(user: User) -> JSONResponse:
         return JSONResponse(app.openapi())
 
     @app.get("/login", include_in_schema=False)
-    async def login_page() -> FileResponse:
+    async def login_page() -> HTMLResponse:
         return _page("login.html")
 
     @app.post("/login", include_in_schema=False)
@@ -182,19 +184,19 @@ def _pages(app: FastAPI, config: WebConfig) -> None:
         return RedirectResponse("/login", status_code=303)
 
     @app.get("/", include_in_schema=False)
-    async def overview(user: User) -> FileResponse:
+    async def overview(user: User) -> HTMLResponse:
         return _page("overview.html")
 
     @app.get("/bots/{bot}", include_in_schema=False)
-    async def bot_page(bot: str, user: User) -> FileResponse:
+    async def bot_page(bot: str, user: User) -> HTMLResponse:
         return _page("bot.html")
 
     @app.get("/backtests", include_in_schema=False)
-    async def backtests_page(user: User) -> FileResponse:
+    async def backtests_page(user: User) -> HTMLResponse:
         return _page("backtests.html")
 
     @app.get("/backtests/compare", include_in_schema=False)
-    async def compare_page(user: User) -> FileResponse:
+    async def compare_page(user: User) -> HTMLResponse:
         return _page("compare.html")
 
     @app.get("/backtests/files/{name}", include_in_schema=False)
