@@ -12,12 +12,11 @@ import sys
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from types import TracebackType
-from typing import TextIO
+from typing import Self, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import Progress, TaskID, TextColumn
 
+from alphadesk.app.terminal_display import TerminalDisplay, bars
 from alphadesk.engine.sync import AccountTotals, HistorySource
 
 
@@ -26,48 +25,38 @@ def _rate(fetched: int, since: float) -> float:
     return fetched / elapsed if elapsed > 0 else 0.0
 
 
-class SyncDisplay:
+class SyncDisplay(TerminalDisplay[Progress]):
     """An :class:`alphadesk.engine.sync.Progress`; use as a context manager around the sync."""
 
     def __init__(self, sources: Mapping[str, HistorySource], *,
                  stream: TextIO | None = None) -> None:
+        out = stream or sys.stderr
+        super().__init__(out, out.isatty())
         self._sources = dict(sources)
-        self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
         self._started = time.monotonic()
-        self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
 
-    def __enter__(self) -> SyncDisplay:
-        self._started = time.monotonic()
-        if self._tty:
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]:>8.0f} exec/s"),
-                TextColumn("+{task.fields[added]} rows"),
-                TextColumn("{task.fields[waits]} rate-limit waits"),
-                console=Console(file=self._stream), transient=False,
-            )
-            self._progress.start()
-        return self
+    def _build(self) -> Progress:
+        return bars(self._stream, TextColumn("{task.fields[rate]:>8.0f} exec/s"),
+                    TextColumn("+{task.fields[added]} rows"),
+                    TextColumn("{task.fields[waits]} rate-limit waits"))
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+    def __enter__(self) -> Self:
+        self._started = time.monotonic()
+        return super().__enter__()
 
     def on_window(self, totals: AccountTotals, start: datetime, end: datetime) -> None:
         source = self._sources.get(totals.bot_id)
         waits = source.pressure().waits if source is not None else 0
         rate = _rate(totals.fetched, self._started)
         todo = totals.windows - totals.windows_skipped
-        if self._progress is not None:
+        if self._shown is not None:
             task = self._tasks.get(totals.bot_id)
             if task is None:
-                task = self._progress.add_task(totals.bot_id, total=todo, rate=0.0, added=0,
+                task = self._shown.add_task(totals.bot_id, total=todo, rate=0.0, added=0,
                                                waits=0)
                 self._tasks[totals.bot_id] = task
-            self._progress.update(task, completed=totals.windows_done, rate=rate,
+            self._shown.update(task, completed=totals.windows_done, rate=rate,
                                   added=totals.added, waits=waits)
             return
         print(

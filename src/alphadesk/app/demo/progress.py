@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import time
-from types import TracebackType
 from typing import TextIO
 
 from rich.console import Console, Group
@@ -19,46 +18,38 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from alphadesk.app.demo.outcome import Snapshot
+from alphadesk.app.terminal_display import TerminalDisplay
 
 
 def _pnl(value: object) -> str:
     return f"{value:+,.2f}"
 
 
-class DemoDisplay:
+class DemoDisplay(TerminalDisplay[Live]):
     """A :class:`alphadesk.app.demo.outcome.Progress`; use as a context manager around the run."""
 
     def __init__(self, stream: TextIO | None = None, *, live: bool | None = None) -> None:
-        self._stream = stream or sys.stdout
-        self._tty = self._stream.isatty() if live is None else live
-        self._live: Live | None = None
+        out = stream or sys.stdout
+        super().__init__(out, out.isatty() if live is None else live)
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._phase = ""
         self._tenth = -1
         self._began = time.monotonic()
 
-    def __enter__(self) -> DemoDisplay:
-        if self._tty:
-            self._bar = Progress(TextColumn("[bold]replay"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[clock]}"))
-            self._task = self._bar.add_task("replay", total=None, clock="")
-            self._live = Live(Group(self._bar), console=Console(file=self._stream),
-                              refresh_per_second=8, transient=False)
-            self._live.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._live is not None:
-            self._live.stop()
+    def _build(self) -> Live:
+        self._bar = Progress(TextColumn("[bold]replay"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.fields[clock]}"))
+        self._task = self._bar.add_task("replay", total=None, clock="")
+        return Live(Group(self._bar), console=Console(file=self._stream),
+                    refresh_per_second=8, transient=False)
 
     def update(self, snapshot: Snapshot) -> None:
-        if self._live is not None and self._bar is not None and self._task is not None:
+        if self._shown is not None and self._bar is not None and self._task is not None:
             clock = f"{snapshot.clock:%Y-%m-%d %H:%M} UTC" if snapshot.clock else ""
             self._bar.update(self._task, total=snapshot.total_steps or None,
                              completed=snapshot.steps, clock=clock)
-            self._live.update(Group(self._bar, self._table(snapshot)))
+            self._shown.update(Group(self._bar, self._table(snapshot)))
             return
         self._plain(snapshot)
 
