@@ -51,7 +51,7 @@ from alphadesk.engine.control_ports import (
 )
 from alphadesk.engine.control_prices import price_history
 from alphadesk.engine.control_status import DeskStatusReads
-from alphadesk.engine.control_trades import TradeReads
+from alphadesk.engine.control_trades import TradeReads, TripFilter
 from alphadesk.engine.control_views import (
     AnalyticsView,
     AuditLine,
@@ -177,11 +177,10 @@ class Control:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> RoundTripPage:
-        """Round trips matching every filter given, newest close first, ``n`` from ``offset``."""
-        return await self._trades().trade_page(
-            bot, n=n, offset=offset, symbol=symbol, side=side, exit_reason=exit_reason,
-            since=since, until=until,
-        )
+        """Round trips matching every filter given (``since``/``until`` bound the exit time,
+        ``until`` excluded), newest close first, ``n`` from ``offset``."""
+        wanted = TripFilter(symbol, side, exit_reason, since, until)
+        return await self._trades().trade_page(bot, n, offset, wanted)
 
     async def health(self) -> HealthView:
         return await self._health().health()

@@ -8,7 +8,7 @@ round trips as views, newest close first.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -28,6 +28,35 @@ from alphadesk.engine.control_views import (
 from alphadesk.engine.ports import StoredRoundTrip
 
 ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class TripFilter:
+    """Which round trips a page holds: each filter given must match (``since``/``until`` bound
+    the exit time, ``until`` excluded)."""
+
+    symbol: str | None = None
+    side: Side | None = None
+    exit_reason: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def checked(self) -> TripFilter:
+        """Times must be UTC; the side may come as its text (``Buy``)."""
+        for name, moment in (("since", self.since), ("until", self.until)):
+            if moment is not None:
+                checks.utc(name, moment)
+        if self.side is None:
+            return self
+        return replace(self, side=Side.parse(self.side, "side"))
+
+    def matches(self, t: StoredRoundTrip) -> bool:
+        return (
+            (self.side is None or t.entry_side is self.side)
+            and (self.exit_reason is None or t.exit_reason == self.exit_reason)
+            and (self.since is None or t.exit_time >= self.since)
+            and (self.until is None or t.exit_time < self.until)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,39 +104,23 @@ class TradeReads:
         return [_trip_view(t) for t in found if t.bot_id in ids][:n]
 
     async def trade_page(
-        self,
-        bot: str | None = None,
-        *,
-        n: int = 50,
-        offset: int = 0,
-        symbol: str | None = None,
-        side: Side | None = None,
-        exit_reason: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        self, bot: str | None, n: int, offset: int, wanted: TripFilter
     ) -> RoundTripPage:
-        """Round trips matching every filter given (``since``/``until`` bound the exit time,
-        ``until`` excluded), newest close first, ``n`` from ``offset``: a dashboard's paged and
-        filtered table over the whole ledger."""
+        """Round trips matching every filter given, newest close first, ``n`` from ``offset``:
+        a dashboard's paged and filtered table over the whole ledger."""
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
             raise InvalidField("n", n, "must be an int from 1 to 1000")
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InvalidField("offset", offset, "must be an int >= 0")
-        for name, moment in (("since", since), ("until", until)):
-            if moment is not None:
-                checks.utc(name, moment)
-        if side is not None:
-            side = Side.parse(side, "side")
+        wanted = wanted.checked()
         records = await find_bots(self.ledger, bot)
         ids = {r.bot_id for r in records}
         found = [
             t
-            for t in await self.trips.list_round_trips(bot_id=one_bot(bot, records), symbol=symbol)
-            if t.bot_id in ids
-            and (side is None or t.entry_side is side)
-            and (exit_reason is None or t.exit_reason == exit_reason)
-            and (since is None or t.exit_time >= since)
-            and (until is None or t.exit_time < until)
+            for t in await self.trips.list_round_trips(
+                bot_id=one_bot(bot, records), symbol=wanted.symbol
+            )
+            if t.bot_id in ids and wanted.matches(t)
         ]
         page = tuple(_trip_view(t) for t in found[offset : offset + n])
         return RoundTripPage(total=len(found), offset=offset, trades=page)
