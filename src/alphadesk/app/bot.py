@@ -124,6 +124,10 @@ class BotRun:
     recovery: Recovery
     heartbeats: list[datetime] = field(default_factory=list)
     commands: CommandInbox | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the run ends: the heartbeat finishes its beat and returns (never cancelled in
+    the middle of a ledger write: a query cancelled through PgBouncer could leave the final
+    beat waiting for a connection for good)."""
 
 
 def _now() -> datetime:
@@ -277,7 +281,10 @@ class Bot:
                 await bots.set_status(self.bot_id, now_status)
             await self._live_status(at, now_status if now_status != status else None)
             status = now_status
-            await asyncio.sleep(self.options.heartbeat_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run.stopping.wait(), timeout=self.options.heartbeat_s)
+            if run.stopping.is_set():
+                return
 
     async def _live_status(self, at: datetime, status: str | None) -> None:
         """``bot:{bot_id}:heartbeat`` (expiring after three missed beats) and, when it changed,
@@ -304,7 +311,8 @@ class Bot:
         if run.commands is not None:
             await run.commands.close()
         await run.driver.close()
-        for task in tasks:
+        run.stopping.set()  # the heartbeat returns after its current beat
+        for task in tasks[1:]:  # tasks[0] is the heartbeat
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
