@@ -149,16 +149,23 @@ class Engine:
 
     # -- venue reports --------------------------------------------------------------------------
 
+    def fill_label(self, order_link_id: str) -> str:
+        """The close reason a fill of ``order_link_id`` carries: the intent's reason the order
+        was sent for (or the one its id encodes), "" when there is none. A venue that can make
+        its fills with it (:meth:`MatchingEngine.label_fills`) spares :meth:`on_fill` a copy."""
+        reason = self.router.reasons.get(order_link_id)
+        if reason is None and order_link_id:
+            reason = order_link.decode(order_link_id).reason
+        return reason[:50] if reason else ""
+
     def on_fill(self, fill: Fill) -> None:
         """A fill of this bot: label it, fold it into the portfolio, tell router and strategy."""
         if fill.bot_id != self.bot_id:
             return
         if not fill.close_reason:
-            reason = self.router.reasons.get(fill.order_link_id)
-            if reason is None and fill.order_link_id:
-                reason = order_link.decode(fill.order_link_id).reason
+            reason = self.fill_label(fill.order_link_id)
             if reason:
-                fill = fill.relabelled(reason[:50])
+                fill = fill.relabelled(reason)
         self.fills.append(fill)
         time_ms = epoch_ms(fill.exec_time)  # once, for the three readers below
         self.portfolio.apply(fill, time_ms)

@@ -35,11 +35,15 @@ from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import ExecType, OrderStatus, OrderType, Side
 from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
-from alphadesk.domain.fills import Fill
+from alphadesk.domain.fills import Fill, checked_label
 from alphadesk.domain.slots import slot_maker
 
 BotResolver = Callable[[str, str], str]
 """``(account, order_link_id) -> bot_id``; when given, it names the bot of every new order."""
+FillLabeler = Callable[[str], str]
+"""``order_link_id -> close_reason`` for a trade the venue has no reason of its own for (not a
+take-profit, stop or trailing stop): the trading engine's label for why it sent the order, so the
+fill is made labelled once instead of being copied with the label later."""
 
 _CLOSE_REASON = {
     StopOrderType.TAKE_PROFIT: "TakeProfit",
@@ -75,6 +79,7 @@ class EngineCore:
         self._accounts: dict[str, SimAccount] = {}
         self._books: dict[str, SymbolBook] = {}
         self._bot_resolver = bot_resolver
+        self._labeler: FillLabeler | None = None
         self._now_ms = 0
 
     # -- ids and lookups ------------------------------------------------------------------------
@@ -326,6 +331,9 @@ class EngineCore:
         order.updated_ms = ts_ms
         self._seq += 1  # the execution's number, Bybit's ``seq``: the fold's tie-break
         seq = self._seq
+        label = reason or _CLOSE_REASON.get(order.stop_order_type, "")
+        if not label and self._labeler is not None:
+            label = checked_label(self._labeler(order.order_link_id))
         fill = Fill.trusted(
             venue=self.venue,
             account=acct.name,
@@ -342,7 +350,7 @@ class EngineCore:
             order_link_id=order.order_link_id,
             order_type=_TYPE_TEXT[order.order_type],
             closed_size=closing,
-            close_reason=reason or _CLOSE_REASON.get(order.stop_order_type, ""),
+            close_reason=label,
             seq=seq,
         )
         if self.config.keep_history:

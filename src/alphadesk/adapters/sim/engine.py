@@ -35,7 +35,7 @@ from decimal import Decimal
 
 from alphadesk.adapters.sim import orders
 from alphadesk.adapters.sim.config import SimConfig
-from alphadesk.adapters.sim.core import BotResolver
+from alphadesk.adapters.sim.core import BotResolver, FillLabeler
 from alphadesk.adapters.sim.history import page
 from alphadesk.adapters.sim.pricing import adverse_high_first
 from alphadesk.adapters.sim.protection import Protection
@@ -58,7 +58,7 @@ from alphadesk.domain.events import PositionReported, WalletReported
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
-__all__ = ["BotResolver", "MatchingEngine"]
+__all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
 
 
 class MatchingEngine(orders.OrderDesk):
@@ -123,6 +123,11 @@ class MatchingEngine(orders.OrderDesk):
 
     def leverage(self, account: str, symbol: str) -> Decimal:
         return self._leverage(self._account(account), symbol)
+
+    def label_fills(self, labeler: FillLabeler | None) -> None:
+        """Label each trade the venue has no close reason of its own for with
+        ``labeler(order_link_id)`` (checked like any close reason); None stops labelling."""
+        self._labeler = labeler
 
     def set_funding_rate(self, symbol: str, rate: Decimal) -> None:
         """The rate charged at the next funding boundaries (default ``config.funding_rate``)."""
