@@ -25,6 +25,9 @@ class BacktestVenue:
     """Implements :class:`~alphadesk.engine.ports.OrderGateway` for one bot's account."""
 
     def __init__(self, sim: MatchingEngine, account: str) -> None:
+        # The engine folds every fill of the account, so a completely filled order's status
+        # update tells it nothing its fills did not: the venue does not make them.
+        sim.report_filled(False)
         self.sim = sim
         self.account = account
         self.engine: Engine | None = None
@@ -81,7 +84,11 @@ class BacktestVenue:
                     updated = True
                 elif isinstance(event, Fill):
                     engine.on_fill(event)
-            if outcome.order is not None and not updated:
+            # no update (a filled order's is not reported: see the constructor): the engine
+            # hears the final snapshot only if it still waits for the order, which its fills
+            # did not settle
+            if not updated and engine.awaits(request.order_link_id):
+                assert outcome.order is not None  # place always concerns an order
                 engine.on_order(OrderUpdated(sim.venue, self.account, outcome.order))
         self.resting[symbol] = sim.has_resting(self.account, symbol)  # self._refresh(symbol)
 

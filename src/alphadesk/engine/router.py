@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from alphadesk.domain import order_link
 from alphadesk.domain.enums import OrderStatus, OrderType, TimeInForce
+from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
@@ -32,7 +33,7 @@ from alphadesk.domain.intents import (
 from alphadesk.domain.order_link import Purpose
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 from alphadesk.domain.slots import slot_maker
-from alphadesk.engine.portfolio import Portfolio, epoch_ms
+from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway
 from alphadesk.engine.risk import Exposure, Refusal, RiskGate
 

@@ -14,12 +14,13 @@ from decimal import Decimal
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
+from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import ExitIntent, Intent
 from alphadesk.domain.requests import OrderRequest
-from alphadesk.engine.portfolio import Portfolio, epoch_ms
+from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway, StateStore
 from alphadesk.engine.risk import Refusal, RiskGate, RiskLimits
 from alphadesk.engine.router import Router
@@ -173,6 +174,11 @@ class Engine:
         self.ctx.time_ms = time_ms
         if self._hears_fills:
             self.strategy.on_fill(self.ctx, fill)
+
+    def awaits(self, order_link_id: str) -> bool:
+        """Whether the router still waits to hear how the order ``order_link_id`` ended (an
+        :meth:`on_order` about any other order changes nothing)."""
+        return order_link_id in self.router.inflight
 
     def on_order(self, update: OrderUpdated) -> None:
         if not self.router.inflight:  # nothing in flight: the router has nothing to settle

@@ -80,6 +80,7 @@ class EngineCore:
         self._books: dict[str, SymbolBook] = {}
         self._bot_resolver = bot_resolver
         self._labeler: FillLabeler | None = None
+        self._report_filled = True
         self._now_ms = 0
 
     # -- ids and lookups ------------------------------------------------------------------------
@@ -195,6 +196,8 @@ class EngineCore:
             order.reject_reason = reason
         if status in TERMINAL:
             self._release(order)
+            if status is OrderStatus.FILLED and not self._report_filled:
+                return  # its fills, just before, say all the update would
         out.append(_order_updated(self.venue, order.account, order.snapshot()))
 
     def _release(self, order: SimOrder) -> None:

@@ -129,6 +129,13 @@ class MatchingEngine(orders.OrderDesk):
         ``labeler(order_link_id)`` (checked like any close reason); None stops labelling."""
         self._labeler = labeler
 
+    def report_filled(self, report: bool) -> None:
+        """Whether an order that fills completely also emits its ``Filled`` status update (by
+        default it does). A listener that folds every fill learns nothing from it (the fills,
+        emitted just before, add up to the order's qty) and may turn it off; a command's
+        ``Outcome.order`` still gives the final snapshot, and every other update is emitted."""
+        self._report_filled = report
+
     def set_funding_rate(self, symbol: str, rate: Decimal) -> None:
         """The rate charged at the next funding boundaries (default ``config.funding_rate``)."""
         self._book(symbol).funding_rate = checks.decimal("funding_rate", rate)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from alphadesk.adapters.sim.core import TERMINAL
 from alphadesk.adapters.sim.matcher import Matcher
 from alphadesk.adapters.sim.pricing import slipped
 from alphadesk.adapters.sim.records import CreateType, Outcome, SimEvent, StopOrderType
@@ -19,11 +20,8 @@ from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
-from alphadesk.domain.slots import slot_maker
 
 P = RejectCode.PARAMS_ERROR
-_outcome = slot_maker(Outcome)
-"""``Outcome(order, events)`` with both given (one per command)."""
 
 
 def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
@@ -181,11 +179,14 @@ class OrderDesk(Matcher):
         else:
             self._work(order, book, last, im, ts_ms, out)
         # the order's snapshot after the command: the last event's, when that event is this
-        # order's status update (nothing changes the order after it), else a fresh one
+        # order's status update (nothing changes the order after it), else a fresh one, made
+        # when first asked for if the order has ended (nothing can change it either)
         last_event = out[-1] if out else None
         if type(last_event) is OrderUpdated and last_event.order.order_id == order.order_id:
-            return _outcome(last_event.order, tuple(out))
-        return _outcome(_latest_snapshot(order, out), tuple(out))
+            return Outcome(last_event.order, tuple(out))
+        if order.status in TERMINAL:
+            return Outcome.later(order.snapshot, tuple(out))
+        return Outcome(_latest_snapshot(order, out), tuple(out))
 
     def _direction(
         self, req: SimOrderRequest | OrderRequest, d: TriggerDirection, last: Decimal
