@@ -102,7 +102,10 @@ class Portfolio:
 
     @property
     def equity(self) -> Decimal:
-        return self.cash + sum((self.unrealized(s) for s in self.positions), ZERO)
+        cash = self.initial_cash + self.realized  # self.cash
+        if not self.positions:  # flat: what the sum below gives, without its generator
+            return cash
+        return cash + sum((self.unrealized(s) for s in self.positions), ZERO)
 
     def equity_float(self) -> float:
         """Equity as a float, cheap enough to check every bar (the kill switch's pre-check)."""

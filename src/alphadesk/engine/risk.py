@@ -107,8 +107,9 @@ class RiskGate:
     @property
     def state(self) -> TradingState:
         own = self.kill_switch.state if self.kill_switch else TradingState.ACTIVE
-        desk = self.desk_switch.state if self.desk_switch else TradingState.ACTIVE
-        return worst(own, desk)
+        if self.desk_switch is None:  # worst(own, ACTIVE), asked on every order
+            return own
+        return worst(own, self.desk_switch.state)
 
     def instrument(self, symbol: str) -> Instrument:
         try:

@@ -14,11 +14,20 @@ from decimal import Decimal
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
+from alphadesk.domain.enums import Side
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
-from alphadesk.domain.intents import ExitIntent, Intent
+from alphadesk.domain.intents import (
+    ONE,
+    EnterIntent,
+    ExitIntent,
+    Intent,
+    SizeHint,
+    TakeProfitLevel,
+    TrailingSpec,
+)
 from alphadesk.domain.requests import OrderRequest
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway, StateStore
@@ -63,6 +72,42 @@ class EngineContext(IntentContext):
 
     def submit(self, intent: Intent) -> None:
         self._engine.submit(intent)
+
+    # enter and exit, the intents of every order: the same intents as the base class builds,
+    # from the engine's own fields rather than through the properties, and handed straight to
+    # the router (what Engine.submit does)
+
+    def enter(
+        self,
+        symbol: str,
+        side: Side,
+        size: SizeHint,
+        reason: str,
+        *,
+        ref_price: Decimal,
+        stop_loss: Decimal | None = None,
+        take_profits: tuple[TakeProfitLevel, ...] = (),
+        trailing: TrailingSpec | None = None,
+    ) -> EnterIntent:
+        intent = EnterIntent(
+            time_ms=self.time_ms, bot_id=self._bot_id, symbol=symbol, side=side, size=size,
+            reason=reason, ref_price=ref_price, stop_loss=stop_loss, take_profits=take_profits,
+            trailing=trailing,
+        )  # fmt: skip
+        engine = self._engine
+        engine.intents.append(intent)
+        engine.router.enter(intent)
+        return intent
+
+    def exit(self, symbol: str, reason: str, fraction: Decimal = ONE) -> ExitIntent:
+        intent = ExitIntent(
+            time_ms=self.time_ms, bot_id=self._bot_id, symbol=symbol, reason=reason,
+            fraction=fraction,
+        )  # fmt: skip
+        engine = self._engine
+        engine.intents.append(intent)
+        engine.router.exit(intent)
+        return intent
 
 
 class Engine:

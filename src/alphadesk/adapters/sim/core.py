@@ -152,7 +152,19 @@ class EngineCore:
         return used
 
     def _available(self, acct: SimAccount) -> Decimal:
-        return acct.wallet + self._unrealized(acct) - self._margin_in_use(acct)
+        """Wallet + :meth:`_unrealized` - :meth:`_margin_in_use`, both summed in one pass and
+        in the same order (the same roundings), once per entry."""
+        unrealized = used = ZERO
+        default = self.config.default_leverage
+        for symbol, pos in acct.positions.items():
+            if pos.qty:
+                mark = self._books[symbol].last_price()
+                if mark is not None:
+                    unrealized += pos.unrealized(mark)
+                used += pos.cost / acct.leverage.get(symbol, default)
+        for order in acct.open.values():
+            used += order.im
+        return acct.wallet + unrealized - used
 
     def _opening_qty(self, acct: SimAccount, symbol: str, side: Side, qty: Decimal) -> Decimal:
         pos = acct.positions.get(symbol)
@@ -162,14 +174,15 @@ class EngineCore:
         return max(qty - abs(held), ZERO)
 
     def _require_margin(
-        self, acct: SimAccount, symbol: str, side: Side, qty: Decimal, price: Decimal
+        self, acct: SimAccount, symbol: str, qty: Decimal, opening: Decimal, price: Decimal
     ) -> Decimal:
-        """Initial margin the order needs (0 if it only reduces); 110007 if it is not there."""
-        opening = self._opening_qty(acct, symbol, side, qty)
-        if not opening or not self.config.check_margin:
+        """Initial margin an order of ``qty`` that opens ``opening`` (> 0, what
+        :meth:`_opening_qty` says) needs; 110007 if it is not there."""
+        config = self.config
+        if not config.check_margin:
             return ZERO
-        im = opening * price / self._leverage(acct, symbol)
-        need = im + opening * price * self.config.taker_fee
+        im = opening * price / acct.leverage.get(symbol, config.default_leverage)
+        need = im + opening * price * config.taker_fee
         available = self._available(acct)
         if need > available:
             raise OrderRejected(
@@ -247,10 +260,14 @@ class EngineCore:
             pos.tp = order.tp or pos.tp
             pos.sl = order.sl or pos.sl
             self._books[order.symbol].bounds_dirty = True
-        status = OrderStatus.FILLED
         if order.qty != order.filled_qty:  # order.remaining
-            status = OrderStatus.PARTIALLY_FILLED_CANCELED
-        self._set_status(order, status, ts_ms, out)
+            self._set_status(order, OrderStatus.PARTIALLY_FILLED_CANCELED, ts_ms, out)
+        elif self._report_filled:
+            self._set_status(order, OrderStatus.FILLED, ts_ms, out)
+        else:  # what _set_status does, the update left out
+            order.status = OrderStatus.FILLED
+            order.updated_ms = ts_ms
+            self._release(order)
 
     def _trade(
         self,

@@ -142,7 +142,10 @@ class Matcher(EngineCore):
         if order.reduce_only or order.close_on_trigger:
             return True
         try:
-            self._require_margin(acct, order.symbol, order.side, order.remaining, price)
+            qty = order.remaining
+            opening = self._opening_qty(acct, order.symbol, order.side, qty)
+            if opening:
+                self._require_margin(acct, order.symbol, qty, opening, price)
         except ValueError:
             self._set_status(order, OrderStatus.DEACTIVATED, ts_ms, out, "EC_InsufficientBalance")
             return False

@@ -143,7 +143,9 @@ class OrderDesk(Matcher):
             _check_tp_sl(req.side, ref, req.take_profit, req.stop_loss)
         im = ZERO
         if not req.reduce_only and not conditional:
-            im = self._require_margin(acct, req.symbol, req.side, req.qty, ref)
+            opening = req.qty if increases else max(req.qty - abs(held), ZERO)  # _opening_qty
+            if opening:
+                im = self._require_margin(acct, req.symbol, req.qty, opening, ref)
         resolver = self._bot_resolver
         bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
         self._seq += 1  # self._next_seq(), spelled out
@@ -176,6 +178,8 @@ class OrderDesk(Matcher):
         out: list[SimEvent] = []
         if conditional:
             self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
+        elif req.order_type is OrderType.MARKET and self._no_slippage:
+            self._fill_order(order, last, False, ts_ms, out)  # what _work does with it
         else:
             self._work(order, book, last, im, ts_ms, out)
         # the order's snapshot after the command: the last event's, when that event is this
@@ -279,9 +283,10 @@ class OrderDesk(Matcher):
         if not order.reduce_only and not order.untriggered:
             order.im, saved = ZERO, order.im
             try:
-                im = self._require_margin(
-                    acct, order.symbol, order.side, qty - order.filled_qty, ref
-                )
+                rest = qty - order.filled_qty
+                opening = self._opening_qty(acct, order.symbol, order.side, rest)
+                if opening:
+                    im = self._require_margin(acct, order.symbol, rest, opening, ref)
             finally:
                 order.im = saved
         order.qty, order.price, order.trigger_price, order.tp, order.sl = (

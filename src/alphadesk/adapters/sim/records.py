@@ -58,8 +58,8 @@ class Outcome:
     @classmethod
     def later(cls, snapshot: Callable[[], Order], events: tuple[SimEvent, ...]) -> Outcome:
         """``snapshot()`` (of an order in a final state) made on first reading of ``order``."""
-        made = cls(None, events)
-        made._later = snapshot
+        made = object.__new__(cls)  # the fields written here: one call fewer than cls(...)
+        made._order, made._later, made.events = None, snapshot, events
         return made
 
     @property
