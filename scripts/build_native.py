@@ -33,6 +33,7 @@ from pathlib import Path
 MODULES = [
     "alphadesk/domain/allocation.py",
     "alphadesk/domain/checks.py",
+    "alphadesk/domain/epoch.py",
     "alphadesk/domain/order_link.py",
     "alphadesk/adapters/sim/core.py",
     "alphadesk/adapters/sim/engine.py",

@@ -128,9 +128,8 @@ class Fill:
             )  # fmt: skip
 
     @classmethod
-    def trusted(
+    def trusted(  # positional too: the matching engine makes one per trade, keywords cost more
         cls,
-        *,
         venue: str,
         account: str,
         exec_id: str,

@@ -355,24 +355,12 @@ class EngineCore:
         if not label and self._labeler is not None:
             label = checked_label(self._labeler(order.order_link_id))
         fill = Fill.trusted(
-            venue=self.venue,
-            account=acct.name,
-            exec_id=self._new_id(),
-            bot_id=order.bot_id,
-            symbol=pos.symbol,
-            side=order.side,
-            price=price,
-            qty=qty,
-            fee=fee,
-            exec_time=_utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
-            is_maker=is_maker,
-            order_id=order.order_id,
-            order_link_id=order.order_link_id,
-            order_type=_TYPE_TEXT[order.order_type],
-            closed_size=closing,
-            close_reason=label,
-            seq=seq,
-        )
+            self.venue, acct.name, self._new_id(), order.bot_id, pos.symbol, order.side, price,
+            qty, fee,
+            _utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
+            ExecType.TRADE, is_maker, order.order_id, order.order_link_id,
+            _TYPE_TEXT[order.order_type], closing, label, seq,
+        )  # fmt: skip
         if self.config.keep_history:
             self._record(acct, fill, seq, ts_ms, rate, order, price)
         out.append(fill)

@@ -150,28 +150,12 @@ class OrderDesk(Matcher):
         bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
         self._seq += 1  # self._next_seq(), spelled out
         order = SimOrder(
-            seq=self._seq,
-            order_id=self._new_id(),
-            account=acct.name,
-            symbol=req.symbol,
-            side=req.side,
-            order_type=req.order_type,
-            qty=req.qty,
-            price=req.price,
-            time_in_force=req.time_in_force,
-            reduce_only=req.reduce_only,
-            order_link_id=req.order_link_id,
-            bot_id=bot,
-            trigger_price=req.trigger_price,
-            trigger_direction=direction,
-            tp=req.take_profit,
-            sl=req.stop_loss,
-            ts_ms=ts_ms,
-            last_price=last,
-            stop_order_type=StopOrderType.STOP if conditional else StopOrderType.NONE,
-            create_type=CreateType.BY_USER,
-            close_on_trigger=close_on_trigger,
-        )
+            self._seq, self._new_id(), acct.name, req.symbol, req.side, req.order_type, req.qty,
+            req.price, req.time_in_force, req.reduce_only, req.order_link_id, bot,
+            req.trigger_price, direction, req.take_profit, req.stop_loss, ts_ms, last,
+            StopOrderType.STOP if conditional else StopOrderType.NONE, CreateType.BY_USER,
+            close_on_trigger,
+        )  # fmt: skip
         acct.orders[order.order_id] = order
         if req.order_link_id:
             acct.link_ids[req.order_link_id] = order.order_id

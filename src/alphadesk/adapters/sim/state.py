@@ -78,9 +78,8 @@ class SimOrder:
         "updated_ms",
     )
 
-    def __init__(
+    def __init__(  # positional too: _place makes one per order, and keywords cost more
         self,
-        *,
         seq: int,
         order_id: str,
         account: str,
