@@ -28,7 +28,7 @@ def utc_at(ms: int) -> datetime:
     if ms == _last_ms and type(ms) is int:
         return _last_at
     if type(ms) is int and 0 <= ms <= _MAX_MS:
-        at = _EPOCH + timedelta(milliseconds=ms)
+        at = _EPOCH + timedelta(0, 0, 0, ms)  # (days, seconds, us, ms): no keyword to parse
     else:
         at = checks.from_epoch_ms("time_ms", ms)
     _last_at, _last_ms = at, int(ms)

@@ -29,6 +29,7 @@ from alphadesk.domain.intents import (
     TrailingSpec,
 )
 from alphadesk.domain.requests import OrderRequest
+from alphadesk.domain.slots import slot_maker
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway, StateStore
 from alphadesk.engine.risk import Refusal, RiskGate, RiskLimits
@@ -48,6 +49,13 @@ def _listens(strategy: Strategy[object], hook: str) -> bool:
     class's version does nothing, so calling it can be left out."""
     own = getattr(type(strategy), hook, None)
     return own is not getattr(Strategy, hook) or hook in getattr(strategy, "__dict__", {})
+
+
+_enter_intent = slot_maker(EnterIntent)
+_exit_intent = slot_maker(ExitIntent)
+"""The intents from every field in order, slot by slot: with their ``__post_init__`` called after,
+the same objects their keyword-only constructors make, checked the same way, without parsing ten
+keywords (one per order)."""
 
 
 class EngineContext(IntentContext):
@@ -89,21 +97,19 @@ class EngineContext(IntentContext):
         take_profits: tuple[TakeProfitLevel, ...] = (),
         trailing: TrailingSpec | None = None,
     ) -> EnterIntent:
-        intent = EnterIntent(
-            time_ms=self.time_ms, bot_id=self._bot_id, symbol=symbol, side=side, size=size,
-            reason=reason, ref_price=ref_price, stop_loss=stop_loss, take_profits=take_profits,
-            trailing=trailing,
+        intent = _enter_intent(
+            self.time_ms, self._bot_id, symbol, side, size, reason, ref_price, stop_loss,
+            take_profits, trailing,
         )  # fmt: skip
+        intent.__post_init__()  # the constructor's checks, raising as it would
         engine = self._engine
         engine.intents.append(intent)
         engine.router.enter(intent)
         return intent
 
     def exit(self, symbol: str, reason: str, fraction: Decimal = ONE) -> ExitIntent:
-        intent = ExitIntent(
-            time_ms=self.time_ms, bot_id=self._bot_id, symbol=symbol, reason=reason,
-            fraction=fraction,
-        )  # fmt: skip
+        intent = _exit_intent(self.time_ms, self._bot_id, symbol, reason, fraction)
+        intent.__post_init__()
         engine = self._engine
         engine.intents.append(intent)
         engine.router.exit(intent)
