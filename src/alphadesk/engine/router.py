@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from alphadesk.domain import order_link
-from alphadesk.domain.enums import OrderStatus, OrderType, TimeInForce
+from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
@@ -202,13 +202,13 @@ class Router:
         sized = self.risk.size_exit(intent, explicit=explicit)
         if isinstance(sized, Refusal):
             return self._refuse(sized)
-        position = self.portfolio.positions[symbol]
-        assert position.side is not None
+        position = self.portfolio.positions[symbol]  # held: size_exit refuses a flat one
         purpose = Purpose.MANUAL
         last = self.portfolio.last_price(symbol)
-        # every field checked already, as in enter (qty: the held size or a share of it > 0)
+        # every field checked already, as in enter (qty: the held size or a share of it > 0);
+        # the side closes the held one (position.side.opposite, without the two properties)
         request = _market_request(
-            self.bot_id, symbol, position.side.opposite, sized,
+            self.bot_id, symbol, Side.SELL if position.qty > 0 else Side.BUY, sized,
             self.new_link(purpose, intent.time_ms),
             OrderType.MARKET, None, TimeInForce.GTC, True, None, None, None,
         )  # fmt: skip

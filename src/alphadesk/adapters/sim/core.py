@@ -78,6 +78,7 @@ class EngineCore(Accounts):
         self._books: dict[str, SymbolBook] = {}
         self._bot_resolver = bot_resolver
         self._labeler: FillLabeler | None = None
+        self._labels_ok: set[str] = set()
         self._report_filled = True
         self._now_ms = 0
 
@@ -155,7 +156,10 @@ class EngineCore(Accounts):
         else:  # what _set_status does, the update left out
             order.status = OrderStatus.FILLED
             order.updated_ms = ts_ms
-            self._release(order)
+            if order.order_id in self._accounts[order.account].open:
+                self._release(order)
+            else:  # never rested (filled on arrival): nothing else to release
+                order.im = ZERO
 
     def _trade(
         self,
@@ -241,7 +245,11 @@ class EngineCore(Accounts):
         seq = self._seq
         label = reason or _CLOSE_REASON.get(order.stop_order_type, "")
         if not label and self._labeler is not None:
-            label = checked_label(self._labeler(order.order_link_id))
+            label = self._labeler(order.order_link_id)
+            if label not in self._labels_ok:  # checked once per distinct label (a handful)
+                checked_label(label)
+                if len(self._labels_ok) < 4096:
+                    self._labels_ok.add(label)
         fill = Fill.trusted(
             self.venue, acct.name, self._new_id(), order.bot_id, pos.symbol, order.side, price,
             qty, fee,
