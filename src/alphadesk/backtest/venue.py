@@ -10,7 +10,6 @@ bar. Protection changes and cancels act at once, at the decision time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.records import SimEvent
@@ -64,7 +63,7 @@ class BacktestVenue:
         self.now_ms = open_ms
         orders = self.pending.pop(symbol, [])
         sim = self.sim
-        ticked = sim.on_price(symbol, Decimal(repr(price)), open_ms)  # to_decimal of a float
+        ticked = sim.on_tick(symbol, price, open_ms)  # on_price(to_decimal(price)), lazily
         if ticked:
             self._dispatch(ticked)
         engine = self.engine

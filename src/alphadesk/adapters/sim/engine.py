@@ -45,7 +45,7 @@ from alphadesk.adapters.sim.records import (
 )
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
-from alphadesk.adapters.sim.state import SimAccount, SymbolBook
+from alphadesk.adapters.sim.state import INF, SimAccount, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.instruments import Instrument
@@ -287,43 +287,37 @@ class MatchingEngine(Queries):
         book.bounds_dirty = True  # a trailing stop may have armed or followed the price
         return out
 
-    @staticmethod
-    def _trail_rides(
-        book: SymbolBook, prev: Decimal, o: Decimal, h: Decimal, lo: Decimal, c: Decimal
-    ) -> bool:
-        """The walk of a bar whose only resting thing is one position's armed trailing stop,
-        when that stop does not fire: the running extreme follows the path and nothing else
-        happens. Replays exactly what the full walk's moves would test (the same path, levels
-        and comparisons) without building its items; returns False, having changed nothing, the
-        moment the stop would be reached, and the full walk then does the bar."""
-        (pos,) = book.positions.values()
-        if not pos.qty or pos.tp or pos.sl or not pos.trail or not pos.trail_active:
-            return False
-        trail, extreme = pos.trail, pos.trail_extreme
-        if pos.qty > 0:  # falling stop at extreme - trail; path O, L, H, C
-            cur = prev
-            for point in (o, lo, h, c):
-                level = extreme - trail
-                if level > 0 and min(cur, point) <= level:
-                    return False
-                if point > extreme:
-                    extreme = point
-                cur = point
-        else:  # rising stop at extreme + trail; path O, H, L, C
-            cur = prev
-            for point in (o, h, lo, c):
-                if max(cur, point) >= extreme + trail:
-                    return False
-                if point < extreme:
-                    extreme = point
-                cur = point
-        pos.trail_extreme = extreme
-        return True
-
     def _involved(self, book: SymbolBook) -> list[SimAccount]:
         names = {o.account for o in book.orders}
         names.update(book.positions)
         return [a for a in self._accounts.values() if a.name in names]
+
+    def on_tick(self, symbol: str, price: float, ts_ms: int) -> Sequence[SimEvent]:
+        """:meth:`on_price` of ``to_decimal(price)`` for a float price (a bar's open, as the
+        backtest places the orders decided at the previous close): the same events and state,
+        with the Decimal made only when the tick can trigger, fund or fill something (a jump
+        that crosses no level records the float and leaves the Decimal to the first reader)."""
+        book = self._books.get(symbol)
+        if (
+            book is None
+            or type(price) is not float
+            or not 0 < price < INF
+            or type(ts_ms) is not int
+            or ts_ms < 0
+            or ts_ms >= book.next_funding_ms
+        ):
+            return self.on_price(symbol, to_decimal(price), ts_ms)  # checks, funding: all of it
+        if book.orders or book.positions:
+            if book.bounds_dirty:
+                book.recompute_bounds()
+            was = book.last or price  # (book.last_price() or price), as a float
+            low, high = (was, price) if was < price else (price, was)
+            if book.trailing or low <= book.fall_bound or high >= book.rise_bound:
+                return self.on_price(symbol, to_decimal(price), ts_ms)  # may trigger: walk it
+        if ts_ms > self._now_ms:
+            self._now_ms = ts_ms
+        book.last, book.last_dec, book.last_ms = price, None, ts_ms
+        return EMPTY
 
     def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
         """One trade or mark tick (the simulator's live replay); a jump from the previous price."""

@@ -112,8 +112,8 @@ class OrderDesk(Matcher):
                 P, "time_in_force", req.time_in_force, "a market order can't be PostOnly"
             )
         last = book.last_dec
-        if last is None:
-            last = self._mark(book)  # the last float as a Decimal, or 110001 before any price
+        if last is None:  # book.last_price(), spelled out, or 110001 before any price
+            last = book.last_dec = Decimal(repr(book.last)) if book.last else self._mark(book)
         ref = req.price if req.order_type is OrderType.LIMIT else req.trigger_price or last
         assert ref is not None
         if not req.reduce_only and req.qty * ref < inst.min_notional:
