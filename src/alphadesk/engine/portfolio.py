@@ -50,7 +50,7 @@ class Portfolio:
         """Fold one fill (trades, funding) into its position; returns the new position.
         ``time_ms`` is the fill's time in epoch ms when the caller has it already."""
         symbol = fill.symbol
-        before = self.positions.get(symbol) or self._flat(symbol)
+        before = self.positions.get(symbol) or self._flats.get(symbol) or self._flat(symbol)
         after = before.apply(fill)
         self.realized += after.realized_pnl - before.realized_pnl
         held, now = before.qty, after.qty

@@ -293,6 +293,9 @@ class Router:
         flight.filled += fill.qty
         flight.unknown = False
         if flight.filled >= flight.request.qty:
+            if flight.follow_up is None:  # what _finish does then (most orders)
+                del self.inflight[fill.order_link_id]
+                return
             now_ms = epoch_ms(fill.exec_time) if time_ms is None else time_ms
             self._finish(fill.order_link_id, flight, now_ms)
 
