@@ -39,6 +39,7 @@ MODULES = [
     "alphadesk/adapters/sim/core.py",
     "alphadesk/adapters/sim/engine.py",
     "alphadesk/adapters/sim/funding.py",
+    "alphadesk/adapters/sim/funding_desk.py",
     "alphadesk/adapters/sim/matcher.py",
     "alphadesk/adapters/sim/orders.py",
     "alphadesk/adapters/sim/pricing.py",

@@ -5,6 +5,7 @@ a strategy leaves out named, and funding taken from the history beside the candl
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
@@ -147,3 +148,30 @@ def test_funding_comes_from_the_history_beside_the_candles(
     off = run(build("shortseller"), load(alone, end_ms=end),
               BacktestSettings(funding_history=False))
     assert off.funding_sources["BTCUSDT"] == "constant 0.0001 per 8 h (fallback)"
+
+
+def test_a_data_folder_gives_each_symbol_s_file_at_the_strategy_s_timeframe(
+    tmp_path: Path, market_csv: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--data FOLDER``: momentum (4 h) takes the 4-hour file where both a 5-minute and a 4-hour
+    one are there, and the JSON equals the run over that file named by hand; a folder with
+    nothing at or below the timeframe is refused with its name."""
+    folder = tmp_path / "market"
+    folder.mkdir()
+    for name in (FOUR_BTC, FIVE[0], "BTCUSDT_8h_funding_bybit-perp-20250924-20260721"):
+        shutil.copy(market_csv(name), folder / f"{name}.csv")
+    by_folder, by_file = tmp_path / "folder.json", tmp_path / "file.json"
+    common = ["--strategy", "momentum", "--param", "symbols=BTCUSDT", "--to", "2026-01-01"]
+    assert main(["backtest", *common, "--data", str(folder), "--json", str(by_folder)]) == 0
+    assert main(["backtest", *common, "--data", str(folder / f"{FOUR_BTC}.csv"),
+                 "--json", str(by_file)]) == 0
+    assert by_folder.read_bytes() == by_file.read_bytes()
+    result = json.loads(by_folder.read_text())
+    assert (result["interval_min"], result["symbols"]) == (240, ["BTCUSDT"])
+    assert result["funding"]["BTCUSDT"].startswith("history: ")
+    capsys.readouterr()
+    (folder / f"{FOUR_BTC}.csv").unlink()
+    (folder / f"{FIVE[0]}.csv").unlink()
+    assert main(["backtest", "--strategy", "momentum", "--data", str(folder)]) == 2
+    assert f"--data {str(folder)!r}: no candle files of a 240-minute interval" in (
+        capsys.readouterr().err)

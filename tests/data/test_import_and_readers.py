@@ -78,7 +78,8 @@ def test_a_backtest_over_the_folder_equals_one_over_the_bundled_csvs(
     ours = to_dict(summarize(run(build("shortseller"), load(parquet, end_ms=END))))
     bundled = to_dict(summarize(run(build("shortseller"),
                                     load([market_csv(f) for f in FIVE], end_ms=END))))
-    assert ours["funding"]["BTCUSDT"].endswith("from BTCUSDT_funding_bybit.parquet")
+    assert ours["funding"]["BTCUSDT"].endswith(
+        "from BTCUSDT_funding_bybit.parquet (every 8 h, Bybit's instrument interval)")
     assert ours["trades"] and ours["trades"] == bundled["trades"]
     assert ours["metrics"] == bundled["metrics"]  # funding included: the same recorded rates
 

@@ -1,5 +1,6 @@
 """``alphadesk sync run --every … --metrics-port``: the sync service's page, scraped over HTTP
-while it runs, counts the rows it wrote (as the ledger holds them) and its REST calls per bot."""
+while it runs, counts the rows it wrote (as the ledger holds them), its REST calls per bot and
+its finished passes."""
 
 from __future__ import annotations
 
@@ -48,7 +49,10 @@ async def test_the_sync_services_page_counts_what_it_wrote_and_its_rest_calls(
         while proc.returncode is None and loop.time() < deadline:
             page = await scrape(port)
             mine = [r for r in ledger_rows(sqlite_db) if r[0] == ACCOUNT["lxalgo_001"]]
-            if page and mine and page[("alphadesk_fills_written_total", ())] == len(mine):
+            # the first pass has ended (so nothing more is being written) and the page
+            # counts every row of it
+            if page and page.get(("alphadesk_sync_passes_total", ()), 0) >= 1 and mine \
+                    and page[("alphadesk_fills_written_total", ())] == len(mine):
                 break
             await asyncio.sleep(0.1)
         assert page is not None, "the page never answered"
@@ -65,3 +69,5 @@ async def test_the_sync_services_page_counts_what_it_wrote_and_its_rest_calls(
     assert calls and sum(calls.values()) > 0, calls
     assert ("alphadesk_rest_rate_limit_waits_total", (("account", "lxalgo_001"),)) in page
     assert page[("alphadesk_spool_depth", ())] == 0
+    assert page[("alphadesk_sync_passes_total", ())] == 1  # --every 1h: one pass in the test
+    assert page[("alphadesk_sync_last_pass_timestamp_seconds", ())] > 1_700_000_000

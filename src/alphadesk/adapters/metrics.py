@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import (
     CONTENT_TYPE_LATEST,
@@ -223,6 +223,16 @@ class DeskMetrics:
             "From a private WebSocket frame read off the socket to its fills' commit.",
             buckets=LAG_BUCKETS, registry=self.registry,
         )
+        self._passes = Counter(
+            f"{PREFIX}_sync_passes",
+            "Sync passes finished (every account's history read up to now and recorded).",
+            registry=self.registry,
+        )
+        self._last_pass = Gauge(
+            f"{PREFIX}_sync_last_pass_timestamp_seconds",
+            "When the last sync pass finished (Unix time); absent before the first.",
+            registry=self.registry,
+        )
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -254,6 +264,11 @@ class DeskMetrics:
             kinds[kind] = kinds.get(kind, 0) + 1
         self._reader.reconcile = counts
         self._reader.reconciled_at = at
+
+    def sync_pass_done(self, at: float) -> None:
+        """A sync pass ended at ``at`` (Unix time): a stalled sync shows as a stale timestamp."""
+        self._passes.inc()
+        self._last_pass.set(at)
 
     def write_textfile(self, path: str) -> None:
         """The page as a file, written atomically, for node_exporter's textfile collector: how a

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ import numpy.typing as npt
 from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.backtest.data import MarketData, for_strategy
+from alphadesk.backtest.funding import give_rates, settlement_bars
 from alphadesk.backtest.instruments import default_instrument, instrument_source
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.backtest.venue import BacktestVenue
@@ -149,7 +149,7 @@ def run(
         keep_history=False,  # the run's fills are the engine's; nobody pages the venue's history
     )
     sim = MatchingEngine("backtest", instruments.values(), config=config, seed=0)
-    funding_sources = _funding(sim, data, settings)
+    funding_sources = give_rates(sim, data, settings)
     sim.open_account(bot_id, settings.initial_equity)
     venue = BacktestVenue(sim, bot_id)
     engine = Engine(
@@ -164,7 +164,7 @@ def run(
     venue.engine = engine
     sim.label_fills(engine.fill_label)  # the fills come labelled: no copy per fill to label it
     with _collector_paused():
-        steps, calls = _loop(strategy, data, settings, engine, venue, config, progress)
+        steps, calls = _loop(strategy, data, settings, engine, venue, progress)
     final_cash = engine.portfolio.cash
     final_equity = engine.portfolio.equity
     engine.stop(int(data.close_times[-1]))
@@ -187,31 +187,12 @@ def run(
     )
 
 
-def _funding(sim: MatchingEngine, data: MarketData, settings: BacktestSettings) -> dict[str, str]:
-    """Give the venue each symbol's recorded rates; say what each symbol is charged."""
-    fallback = f"constant {settings.funding_rate} per 8 h (fallback)"
-    out: dict[str, str] = {}
-    start, end = int(data.timeline[0]), int(data.close_times[-1])
-    for symbol in data.symbols:
-        history = data.funding.get(symbol) if settings.funding_history else None
-        if history is None or not len(history):
-            out[symbol] = fallback
-            continue
-        sim.set_funding_history(symbol, history.as_map())
-        inside = sum(1 for t in history.ts_ms if start < t <= end)
-        names = ", ".join(sorted({Path(p).name for p in history.sources}))
-        partial = "" if history.covers(start, end) else f"; outside it the {fallback}"
-        out[symbol] = f"history: {inside} settlements in the period from {names}{partial}"
-    return out
-
-
 def _loop(
     strategy: Strategy[Any],
     data: MarketData,
     settings: BacktestSettings,
     engine: Engine,
     venue: BacktestVenue,
-    config: SimConfig,
     progress: Progress | None,
 ) -> tuple[int, int]:
     symbols = data.symbols
@@ -219,7 +200,6 @@ def _loop(
     timeline_len = len(data.timeline)
     interval = data.interval_min
     span_ms = interval * 60_000
-    funding_on = True  # the venue books funding (even at rate 0) on boundary bars it walks
     slots = []
     wake_any = np.zeros(timeline_len, dtype=bool)
     every_step = not settings.skip_quiet_bars or engine.watch_drawdown
@@ -239,11 +219,7 @@ def _loop(
         cand = np.zeros(n, dtype=bool) if flat is None else flat.copy()
         if holding is not None:
             cand |= holding
-        boundary = np.zeros(n, dtype=bool)
-        if funding_on and n:
-            period = bars.ts_ms // config.funding_interval_ms
-            boundary[1:] = period[1:] != period[:-1]
-            boundary[0] = True
+        boundary = settlement_bars(venue.sim, symbol, bars.ts_ms)
         in_timeline = data.index[symbol]
         present = in_timeline >= 0
         wake_any[present] |= (cand | boundary)[in_timeline[present]]

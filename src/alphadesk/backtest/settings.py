@@ -16,9 +16,9 @@ from alphadesk.engine.trading_state import KillSwitchLimits
 class BacktestSettings:
     """Defaults: 10,000 USDT, Bybit VIP0 fees (0.055 % taker, 0.02 % maker), no slippage,
     funding from the rate history found beside the candles, else (``funding_history`` off, or no
-    history for a symbol) the constant fallback ``funding_rate``, 0.01 % per 8 h; no extra risk
-    limits. ``skip_quiet_bars`` lets a strategy that
-    declares its wake-up bars (``wake_bars``) skip the others; the results are the same. With it
+    history for a symbol) the constant fallback ``funding_rate``, 0.01 % per settlement (on each
+    symbol's interval); no extra risk limits. ``skip_quiet_bars`` lets a strategy that declares
+    its wake-up bars (``wake_bars``) skip the others; the results are the same. With it
     off the loop visits every bar and calls the strategy on each (the reference run)."""
 
     initial_equity: Decimal = Decimal(10_000)

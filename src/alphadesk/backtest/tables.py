@@ -212,7 +212,7 @@ SETTING_LABELS = {
     "taker_fee": ("Taker fee", ""),
     "maker_fee": ("Maker fee", ""),
     "slippage_bps": ("Slippage", " bps"),
-    "funding_rate": ("Funding rate per 8 h (constant fallback)", ""),
+    "funding_rate": ("Funding rate per settlement (constant fallback)", ""),
 }
 
 

@@ -15,6 +15,8 @@ from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 
+MINUTES_PER_DAY = 1440
+
 
 def _to_grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:
     """Snap ``value`` (>= 0) to a multiple of ``step`` exactly.
@@ -44,6 +46,8 @@ class Instrument:
     base_coin: str = ""
     quote_coin: str = "USDT"
     max_leverage: Decimal | None = None
+    funding_interval_min: int | None = None
+    """Minutes between funding settlements (instruments-info ``fundingInterval``); None: unknown."""
 
     def __post_init__(self) -> None:
         checks.text("instrument.symbol", self.symbol)
@@ -55,6 +59,13 @@ class Instrument:
             checks.positive("instrument.max_qty", self.max_qty)
         if self.max_leverage is not None:
             checks.positive("instrument.max_leverage", self.max_leverage)
+        minutes = self.funding_interval_min
+        if minutes is not None and (
+            type(minutes) is not int or minutes <= 0 or MINUTES_PER_DAY % minutes
+        ):
+            raise InvalidField(
+                "instrument.funding_interval_min", minutes, "must be minutes dividing one day"
+            )
 
     def round_qty(self, qty: Decimal) -> Decimal:
         """Floor to the qty step: never more than was asked."""

@@ -7,7 +7,9 @@ close reach the venue at this bar's open, the venue walks the bar, then the stra
 ``ReplayPrices`` (the default) steps through candle files as fast as asked, and resumes after the
 last bar a previous run processed (:mod:`alphadesk.paper.resume`). ``LivePrices`` is freqtrade's
 dry-run: closed bars from the public kline stream, the warm-up from the public REST klines, the
-instruments from the public instruments list; no key, so nothing private is ever called.
+instruments from the public instruments list, each settlement's funding rate from the public
+tickers and funding history (:mod:`alphadesk.paper.live_funding`); no key, so nothing private is
+ever called.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment
-from alphadesk.adapters.bybit.models import KlineUpdate
+from alphadesk.adapters.bybit.models import KlineUpdate, Ticker
 from alphadesk.adapters.bybit.streams import public_topics
 from alphadesk.adapters.bybit.venue import recent_closed_bars
 from alphadesk.adapters.sim.clock import ReplayClock
@@ -33,6 +35,7 @@ from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.engine.live_driver import Backfill, LiveDriver
 from alphadesk.paper.book import PaperBook
+from alphadesk.paper.live_funding import LiveFunding
 from alphadesk.paper.resume import PaperResume, first_step
 from alphadesk.strategies.api import Strategy
 
@@ -239,8 +242,11 @@ class LivePrices:
     ) -> None:
         self.client = client
         self.instruments = instruments
-        self.funding: dict[str, dict[int, Decimal]] = {}  # live: the constant rate
+        self.funding: dict[str, dict[int, Decimal]] = {}  # live: recorded as Bybit gives them
         self.symbols = sorted(instruments)
+        self.live_funding = LiveFunding(client, self.symbols)
+        """Bybit's rate for each settlement (tickers, funding history), the constant only as the
+        logged fallback."""
         self.interval_min = interval_min
         self.max_bars = max_bars
         self.start_ms = 0
@@ -304,6 +310,7 @@ class LivePrices:
         for bar in bars:
             if bar.open_time_ms <= self._walked.get(bar.symbol, -1):
                 continue
+            await self.live_funding.before_walk(exchange.engine, bar.symbol, bar.open_time_ms)
             clock.set(bar.open_time_ms)
             await exchange.on_bar(bar)
             clock.set(bar.close_time_ms)
@@ -314,8 +321,13 @@ class LivePrices:
         stop: asyncio.Event, ready: Callable[[], None],
     ) -> int:
         span = self.interval_min * 60_000
+        funding = self.live_funding
+        await funding.start(exchange.engine, self.start_ms)
 
         async def on_public(event: object) -> None:
+            if isinstance(event, Ticker):
+                funding.on_ticker(exchange.engine, event)
+                return
             if stop.is_set() or not isinstance(event, KlineUpdate) or not event.confirmed:
                 return  # after the stop, bars still in flight are left alone
             bar = event.bar
@@ -325,6 +337,7 @@ class LivePrices:
             if last is not None and bar.open_time_ms > last + span and driver.backfill:
                 # the venue walks the missed bars in order before this one
                 await driver.backfill(bar.symbol, last + span, bar.open_time_ms - span)
+            await funding.before_walk(exchange.engine, bar.symbol, bar.open_time_ms)
             await paper_bar(bar, clock, exchange, driver)
             self._walked[bar.symbol] = bar.open_time_ms
             book.save()
@@ -332,7 +345,7 @@ class LivePrices:
                 stop.set()
 
         await self.client.public_stream(
-            public_topics(self.symbols, kline_interval_min=self.interval_min, tickers=False),
+            public_topics(self.symbols, kline_interval_min=self.interval_min, tickers=True),
             on_public,
         )
         ready()

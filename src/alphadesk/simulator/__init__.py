@@ -17,7 +17,10 @@ REST, public (unsigned):
                                     file's; start/end/limit (1..1000, default 200); newest first;
                                     the forming candle is the newest row
   GET /v5/market/tickers            lastPrice = replay price; 24h fields from the replayed bars
-  GET /v5/market/funding/history    every 8 h boundary, the configured rate
+  GET /v5/market/funding/history    the recorded settlements beside the candles, else each
+                                    settlement of the symbol's interval at the configured rate
+                                    (instruments-info fundingInterval, tickers
+                                    fundingIntervalHour/nextFundingTime say the same interval)
 REST, private (signed: X-BAPI-API-KEY/SIGN/TIMESTAMP/RECV-WINDOW, HMAC-SHA256 of
 timestamp+key+recv_window+query|body; 10002 stale timestamp, 10003 unknown key, 10004 bad sign;
 every answer carries X-Bapi-Limit, X-Bapi-Limit-Status, X-Bapi-Limit-Reset-Timestamp; the order

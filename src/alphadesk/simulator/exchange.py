@@ -169,8 +169,10 @@ class SimExchange:
 
     def ticker(self, symbol: str) -> dict[str, Any]:
         tape = self.replay.tape(symbol)
-        rate = self.engine.funding_rate_at(symbol, mp.next_funding_ms(self.now_ms))
-        return mp.ticker(tape, self.instruments[symbol], self.now_ms, rate)
+        engine = self.engine
+        at = engine.next_funding_ms(symbol, self.now_ms)
+        return mp.ticker(tape, self.instruments[symbol], self.now_ms,
+                         engine.funding_rate_at(symbol, at), at, engine.funding_interval_ms(symbol))
 
     # -- private pushes -------------------------------------------------------------------------
     def account_by_name(self, name: str) -> SimAccount | None:

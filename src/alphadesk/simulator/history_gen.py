@@ -34,7 +34,6 @@ from alphadesk.domain.fills import Fill
 from alphadesk.simulator.candles import CandleSeries
 
 DAY_MS = 86_400_000
-FUNDING_MS = 8 * 3_600_000
 TAKER = Decimal("0.00055")
 FUNDING_RATE = Decimal("0.0001")
 _LEVERAGE = Decimal(10)
@@ -198,7 +197,7 @@ def generate(
             while pos.next_funding_ms <= t:
                 at = pos.next_funding_ms
                 w.funding(pos, _price(_series(series, pos.symbol), at, start_ms), at)
-                pos.next_funding_ms += FUNDING_MS
+                pos.next_funding_ms = engine.next_funding_ms(pos.symbol, at)
         manual = not manual_done and t >= manual_at and pos is None
         if pos is None:
             chosen = series[rng.randrange(len(series))]
@@ -216,7 +215,7 @@ def generate(
             if manual:
                 w.counts["manual"] += 1
             pos = _Open(chosen.symbol, side, qty, price, fee, t,
-                        (t // FUNDING_MS + 1) * FUNDING_MS)
+                        engine.next_funding_ms(chosen.symbol, t))
             manual_done = manual_done or manual
         else:
             price = _price(_series(series, pos.symbol), t, start_ms)

@@ -54,7 +54,10 @@ def instrument_for(series: CandleSeries) -> Instrument:
     )
 
 
-def instrument_payload(series: CandleSeries, instrument: Instrument) -> dict[str, Any]:
+def instrument_payload(
+    series: CandleSeries, instrument: Instrument, funding_interval_ms: int
+) -> dict[str, Any]:
+    """One instruments-info item; ``fundingInterval`` (minutes) is the one the engine settles on."""
     tick = instrument.tick_size
     scale = max(0, -int(tick.as_tuple().exponent))
     max_qty = instrument.max_qty or instrument.qty_step * 1_000_000
@@ -87,7 +90,7 @@ def instrument_payload(series: CandleSeries, instrument: Instrument) -> dict[str
             "minNotionalValue": s(instrument.min_notional),
         },
         "unifiedMarginTrade": True,
-        "fundingInterval": 480,
+        "fundingInterval": funding_interval_ms // 60_000,
         "settleCoin": "USDT",
         "copyTrading": "both",
         "upperFundingRate": "0.005",
@@ -138,13 +141,10 @@ def ws_kline(symbol: str, k: Kline, now_ms: int) -> dict[str, Any]:
     }
 
 
-def next_funding_ms(now_ms: int, interval_ms: int = 8 * HOUR_MS) -> int:
-    return (now_ms // interval_ms + 1) * interval_ms
-
-
-def ticker(tape: SymbolTape, instrument: Instrument, now_ms: int,
-           funding_rate: Decimal) -> dict[str, Any]:
-    """Ticker fields of both REST ``/v5/market/tickers`` and the ``tickers`` topic (linear)."""
+def ticker(tape: SymbolTape, instrument: Instrument, now_ms: int, funding_rate: Decimal,
+           next_funding_ms: int, funding_interval_ms: int) -> dict[str, Any]:
+    """Ticker fields of both REST ``/v5/market/tickers`` and the ``tickers`` topic (linear);
+    the funding fields are the engine's: the next settlement, its rate and the interval."""
     last = tape.price
     tick = instrument.tick_size
     day = tape.klines(tape.series.interval_min, now_ms - DAY_MS, None, 100_000)
@@ -169,13 +169,13 @@ def ticker(tape: SymbolTape, instrument: Instrument, now_ms: int,
         "openInterestValue": s((open_interest * last).quantize(Decimal("0.01"))),
         "turnover24h": s(turnover),
         "volume24h": s(volume),
-        "nextFundingTime": str(next_funding_ms(now_ms)),
+        "nextFundingTime": str(next_funding_ms),
         "fundingRate": s(funding_rate),
         "bid1Price": s(last - tick),
         "bid1Size": s(instrument.qty_step * 100),
         "ask1Price": s(last),
         "ask1Size": s(instrument.qty_step * 100),
-        "fundingIntervalHour": "8",
+        "fundingIntervalHour": s(Decimal(funding_interval_ms) / HOUR_MS),
         "predictedDeliveryPrice": "",
         "basisRate": "",
         "deliveryFeeRate": "",
@@ -212,22 +212,19 @@ def ws_public_trade(tick: Tick, side: str) -> dict[str, Any]:
     }
 
 
-def funding_history(symbol: str, rate: Decimal, start_ms: int, end_ms: int,
-                    limit: int, interval_ms: int = 8 * HOUR_MS) -> list[dict[str, str]]:
-    """Funding settlements at 00:00, 08:00 and 16:00 UTC in [start, end], newest first."""
-    out: list[dict[str, str]] = []
-    t = end_ms - end_ms % interval_ms
-    while t >= start_ms and len(out) < limit:
-        out.append({"symbol": symbol, "fundingRate": s(rate), "fundingRateTimestamp": str(t)})
-        t -= interval_ms
-    return out
+def funding_rows(symbol: str, settlements: list[tuple[int, Decimal]],
+                 limit: int) -> list[dict[str, str]]:
+    """``(time, rate)`` settlements as Bybit pages them: newest first, at most ``limit``."""
+    newest = sorted(settlements, reverse=True)[:limit]
+    return [
+        {"symbol": symbol, "fundingRate": s(rate), "fundingRateTimestamp": str(t)}
+        for t, rate in newest
+    ]
 
 
 def recorded_funding(symbol: str, rates: dict[int, Decimal], start_ms: int, end_ms: int,
                      limit: int) -> list[dict[str, str]]:
     """The recorded settlements in [start, end], newest first, as Bybit pages them."""
-    times = sorted((t for t in rates if start_ms <= t <= end_ms), reverse=True)[:limit]
-    return [
-        {"symbol": symbol, "fundingRate": s(rates[t]), "fundingRateTimestamp": str(t)}
-        for t in times
-    ]
+    return funding_rows(
+        symbol, [(t, r) for t, r in rates.items() if start_ms <= t <= end_ms], limit
+    )

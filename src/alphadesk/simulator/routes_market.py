@@ -19,7 +19,10 @@ async def instruments_info(call: Call) -> dict[str, Any]:
     symbol = call.symbol(required=False)
     ex = call.exchange
     symbols = [symbol] if symbol else sorted(ex.instruments)
-    rows = [mp.instrument_payload(ex.series[s], ex.instruments[s]) for s in symbols]
+    rows = [
+        mp.instrument_payload(ex.series[s], ex.instruments[s], ex.engine.funding_interval_ms(s))
+        for s in symbols
+    ]
     return {"category": "linear", "list": rows, "nextPageCursor": ""}
 
 
@@ -66,9 +69,11 @@ async def funding_history(call: Call) -> dict[str, Any]:
     recorded = ex.series[symbol].funding
     if recorded:
         rows = mp.recorded_funding(symbol, recorded, start, end, limit)
-    else:
-        rows = mp.funding_history(symbol, ex.config.funding_rate, max(start, first), end, limit,
-                                  ex.config.funding_interval_ms)
+    else:  # the settlements the engine charges: the symbol's interval at the constant rate
+        times = ex.engine.funding_times(symbol, max(start, first) - 1, end)
+        rows = mp.funding_rows(
+            symbol, [(t, ex.engine.funding_rate_at(symbol, t)) for t in times], limit
+        )
     return {"category": "linear", "list": rows}
 
 

@@ -62,6 +62,7 @@ def instrument_from_info(i: w.InstrumentInfo) -> Instrument:
                 "instrument.leverageFilter.maxLeverage",
                 i.leverageFilter.maxLeverage if i.leverageFilter is not None else "",
             ),
+            funding_interval_min=i.fundingInterval or None,  # minutes; spot and options: 0
         )
     except MalformedPayload:
         raise

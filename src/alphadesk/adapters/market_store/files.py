@@ -118,9 +118,10 @@ class FundingHistory:
     def as_map(self) -> dict[int, Decimal]:
         return dict(zip(self.ts_ms, self.rates, strict=True))
 
-    def covers(self, start_ms: int, end_ms: int) -> bool:
-        return bool(self.ts_ms) and self.ts_ms[0] <= start_ms + 8 * 3_600_000 and (
-            self.ts_ms[-1] >= end_ms - 8 * 3_600_000
+    def covers(self, start_ms: int, end_ms: int, interval_ms: int = 8 * 3_600_000) -> bool:
+        """Whether it settles within one interval of the period's start and of its end."""
+        return bool(self.ts_ms) and self.ts_ms[0] <= start_ms + interval_ms and (
+            self.ts_ms[-1] >= end_ms - interval_ms
         )
 
 

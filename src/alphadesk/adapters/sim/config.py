@@ -42,6 +42,8 @@ class SimConfig:
     max_leverage: Decimal = Decimal(100)
     funding_rate: Decimal = Decimal("0.0001")
     funding_interval_ms: int = 8 * 3_600_000
+    """The settlement interval of a symbol whose rules (``Instrument.funding_interval_min``) and
+    recorded rate history do not say one (see :mod:`~alphadesk.adapters.sim.funding_desk`)."""
     check_margin: bool = True
     emit_snapshots: bool = False
     """Append a PositionReported and a WalletReported after every fill (the simulator's WS push)."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from alphadesk.adapters.sim.accounts import Accounts
 from alphadesk.adapters.sim.config import SimConfig
-from alphadesk.adapters.sim.funding import funding_fee, funding_side, next_boundary
+from alphadesk.adapters.sim.funding import FundingSchedule, funding_fee, funding_side
 from alphadesk.adapters.sim.records import (
     ClosedPnl,
     CreateType,
@@ -76,6 +76,9 @@ class EngineCore(Accounts):
         self._no_slippage = config.slippage.is_zero
         self._accounts: dict[str, SimAccount] = {}
         self._books: dict[str, SymbolBook] = {}
+        self._schedules: dict[str, FundingSchedule] = {}
+        """Each symbol's funding settlement times (its interval; its recorded history's times)."""
+        self._interval_sources: dict[str, str] = {}
         self._bot_resolver = bot_resolver
         self._labeler: FillLabeler | None = None
         self._labels_ok: set[str] = set()
@@ -266,7 +269,8 @@ class EngineCore(Accounts):
 
     def _open_position(self, book: SymbolBook, pos: SimPosition, bot_id: str, ts_ms: int) -> None:
         pos.bot_id = bot_id
-        pos.next_funding_ms = next_boundary(ts_ms, self.config.funding_interval_ms)
+        pos.funded_ms = ts_ms
+        pos.next_funding_ms = self._schedules[pos.symbol].next_after(ts_ms)
         book.positions[pos.account] = pos
         book.next_funding_ms = min(book.next_funding_ms, pos.next_funding_ms)
 
@@ -312,12 +316,13 @@ class EngineCore(Accounts):
 
     def _fund(self, book: SymbolBook, ts_ms: int, mark: Decimal, out: list[SimEvent]) -> None:
         """Settle every boundary <= ts_ms for the book's positions, at ``mark``."""
-        interval = self.config.funding_interval_ms
+        schedule = self._schedules[book.instrument.symbol]
         for pos in list(book.positions.values()):
             acct = self._accounts[pos.account]
             while pos.next_funding_ms <= ts_ms and pos.qty:
                 at = pos.next_funding_ms
-                pos.next_funding_ms = at + interval
+                pos.funded_ms = at
+                pos.next_funding_ms = schedule.next_after(at)
                 history = book.funding_rates
                 rate = book.funding_rate if history is None else history.get(at, book.funding_rate)
                 fee = funding_fee(pos.qty, mark, rate)

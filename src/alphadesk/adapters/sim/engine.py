@@ -23,14 +23,16 @@ Fill model (documented here because tests and strategies depend on it):
   (C >= O: O→L→H→C, else O→H→L→C). Each account on a symbol walks its own path, since simulated
   accounts do not trade against one another. Moves from the previous price to O, and ticks given
   to :meth:`MatchingEngine.on_price`, are jumps; moves between path points are continuous.
-* Funding settles at every multiple of ``funding_interval_ms`` (00:00, 08:00, 16:00 UTC) for a
+* Funding settles on each symbol's schedule (:mod:`~alphadesk.adapters.sim.funding_desk`: its
+  instrument's interval, else its recorded history's spacing, else ``funding_interval_ms``, 8 h:
+  00:00, 08:00, 16:00 UTC; inside a recorded history's span at the recorded times) for a
   position opened before it: a ``Funding`` fill with price = mark, qty = size and fee =
   size × mark × rate, positive (paid) for a long when the rate is positive, negative for a short.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from alphadesk.adapters.sim.config import SimConfig
@@ -82,7 +84,8 @@ class MatchingEngine(Queries):
             raise OrderRejected(
                 RejectCode.PARAMS_ERROR, "instrument.symbol", instrument.symbol, "already listed"
             )
-        self._books[instrument.symbol] = SymbolBook(instrument, self.config.funding_rate)
+        self._books[instrument.symbol] = book = SymbolBook(instrument, self.config.funding_rate)
+        self._listed(book)
 
     def instrument(self, symbol: str) -> Instrument:
         return self._book(symbol).instrument
@@ -128,25 +131,6 @@ class MatchingEngine(Queries):
         emitted just before, add up to the order's qty) and may turn it off; a command's
         ``Outcome.order`` still gives the final snapshot, and every other update is emitted."""
         self._report_filled = report
-
-    def set_funding_rate(self, symbol: str, rate: Decimal) -> None:
-        """The rate charged at the next funding boundaries (default ``config.funding_rate``)."""
-        self._book(symbol).funding_rate = checks.decimal("funding_rate", rate)
-
-    def set_funding_history(self, symbol: str, rates: Mapping[int, Decimal]) -> None:
-        """Charge the recorded rate at each settlement time it has (epoch ms); a boundary it
-        lacks pays the constant rate (:meth:`set_funding_rate`, default ``config.funding_rate``)."""
-        book = self._book(symbol)
-        book.funding_rates = {
-            int(t): checks.decimal("funding_rate", r) for t, r in rates.items()
-        } or None
-
-    def funding_rate_at(self, symbol: str, ts_ms: int) -> Decimal:
-        """The rate a settlement at ``ts_ms`` charges."""
-        book = self._book(symbol)
-        if book.funding_rates is None:
-            return book.funding_rate
-        return book.funding_rates.get(ts_ms, book.funding_rate)
 
     # -- commands (see orders.OrderDesk; the queries are queries.Queries) -------------------
 

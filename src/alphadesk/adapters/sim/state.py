@@ -220,6 +220,7 @@ class SimPosition:
         "bot_id",
         "cost",
         "fees",
+        "funded_ms",
         "funding",
         "next_funding_ms",
         "open_fee",
@@ -252,6 +253,8 @@ class SimPosition:
         self.trail_active = False
         self.trail_extreme = ZERO
         self.next_funding_ms = NEVER
+        self.funded_ms = 0
+        """When it last settled funding (or opened): the next settlement is the first after."""
         self.updated_ms = 0
 
     @property

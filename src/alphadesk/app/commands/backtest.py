@@ -12,7 +12,7 @@ from typing import Any
 from alphadesk.app.commands import checks
 from alphadesk.app.settings import SettingsError
 from alphadesk.backtest.console import print_report
-from alphadesk.backtest.data import PERIOD, for_strategy, load
+from alphadesk.backtest.data import PERIOD, for_strategy, load, pick_files
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import summarize, to_json
 from alphadesk.backtest.runner import Progress, run
@@ -69,22 +69,32 @@ def register(subparsers: Any) -> None:
         help="a built-in or installed strategy (`alphadesk strategies` lists them), "
         "or a class in a file of your own",
     )
-    p.add_argument("--data", required=True, nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--data", required=True, nargs="+", type=Path, metavar="FILE|FOLDER",
+                   help="candle files (CSV or Parquet), or data folders (e.g. the one `alphadesk "
+                   "data download` fills): from a folder, one file per symbol at the strategy's "
+                   "timeframe or the coarsest finer one")
     p.add_argument("--from", dest="start", type=checks.time_ms, help="UTC date/time or epoch ms")
     p.add_argument("--to", dest="end", type=checks.time_ms, help="UTC date/time or epoch ms")
-    p.add_argument("--json", dest="json_out", type=Path, metavar="OUT")
-    p.add_argument("--report", type=Path, metavar="OUT.html")
-    p.add_argument("--param", action="append", type=_param, default=[], metavar="k=v")
-    p.add_argument("--fees", default="0.00055,0.0002", metavar="taker,maker")
-    p.add_argument("--slippage-bps", type=_decimal, default=Decimal(0))
+    p.add_argument("--json", dest="json_out", type=Path, metavar="OUT",
+                   help="write the result as JSON (byte-identical for identical runs)")
+    p.add_argument("--report", type=Path, metavar="OUT.html",
+                   help="write a self-contained HTML report (charts, tables, trades)")
+    p.add_argument("--param", action="append", type=_param, default=[], metavar="k=v",
+                   help="a strategy parameter (repeatable; the list below gives names and types)")
+    p.add_argument("--fees", default="0.00055,0.0002", metavar="taker,maker",
+                   help="fee rates as fractions (default: Bybit's 0.00055,0.0002)")
+    p.add_argument("--slippage-bps", type=_decimal, default=Decimal(0),
+                   help="market orders fill this many basis points worse (default 0)")
     p.add_argument("--funding-rate", type=_decimal, default=Decimal("0.0001"),
-                   help="the constant rate per 8 h, the fallback for symbols with no history "
+                   help="the constant rate per settlement (each symbol's interval, 8 h unless its "
+                   "rules or history say otherwise), the fallback for symbols with no history "
                    "(funding files beside the candles: *funding*.csv|parquet)")
     p.add_argument("--no-funding-history", action="store_true",
                    help="charge the constant --funding-rate even where a history is present")
     p.add_argument("--strict", action="store_true",
                    help="refuse candles with repeated bars or gaps (default: warn)")
-    p.add_argument("--equity", type=_decimal, default=Decimal(10_000))
+    p.add_argument("--equity", type=_decimal, default=Decimal(10_000),
+                   help="starting equity in USDT (default 10000)")
     p.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
     p.set_defaults(handler=handle)
 
@@ -110,7 +120,9 @@ def _stderr_console() -> Any:
 
 def _check_args(args: argparse.Namespace) -> None:
     """Everything the flags can get wrong, before the candles are read or a bar is run."""
-    checks.input_files("--data", args.data)
+    for path in args.data:
+        if not path.exists():
+            raise SettingsError(f"--data {str(path)!r}: does not exist")
     checks.output_file("--json", args.json_out)
     checks.output_file("--report", args.report)
     checks.positive("--equity", args.equity)
@@ -118,6 +130,24 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.start is not None and args.end is not None and args.start >= args.end:
         span = f"{_iso(args.start)}..{_iso(args.end)}"
         raise SettingsError(f"--from/--to {span}: --from must be before --to")
+
+
+def candle_files(given: list[Path], timeframe_min: int) -> list[Path]:
+    """``--data`` as files: a folder gives its candle files for the strategy's timeframe
+    (:func:`pick_files`), and a folder with none of them is an error naming it, not an empty run."""
+    files: list[Path] = []
+    for path in given:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        picked = pick_files(path, timeframe_min)
+        if not picked:
+            raise SettingsError(
+                f"--data {str(path)!r}: no candle files of a {timeframe_min}-minute interval or a "
+                "finer one that divides it (CSV or Parquet named SYMBOL_<interval>_...)"
+            )
+        files.extend(picked)
+    return files
 
 
 def _iso(ms: int) -> str:
@@ -134,6 +164,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         cls = resolve(args.strategy, STRATEGIES)
         strategy = instantiate(cls, parse_overrides(cls, args.param))
+        files = candle_files(args.data, strategy.timeframe_min)
         settings = BacktestSettings(
             initial_equity=args.equity,
             taker_fee=taker,
@@ -143,7 +174,7 @@ def handle(args: argparse.Namespace) -> int:
             funding_history=not args.no_funding_history,
         )
         data = for_strategy(
-            load(args.data, args.start, args.end, strict=args.strict,
+            load(files, args.start, args.end, strict=args.strict,
                  funding=not args.no_funding_history),
             strategy,
         )

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import re
 import signal
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -246,25 +247,31 @@ async def _incremental(args: argparse.Namespace, every: float | None) -> int:
 async def scheduled(args: argparse.Namespace, every: float | None, stop: asyncio.Event) -> int:
     """One sync now, then one per ``every`` seconds until ``stop`` is set (``alphadesk run``
     shares its stop with every part)."""
+    async with _desk(args) as desk:
+        metrics = _metrics(desk)
+        async with observability.serving(metrics, args, _settings()):
+            return await _passes(desk, metrics, every, stop)
+
+
+async def _passes(desk: _Desk, metrics: DeskMetrics, every: float | None,
+                  stop: asyncio.Event) -> int:
     from alphadesk.app.sync_progress import SyncDisplay
     from alphadesk.engine.sync import Syncer
 
-    async with _desk(args) as desk, observability.serving(
-        _metrics(desk), args, _settings()
-    ):
-        code = 0
-        while True:
-            sources = {a.bot_id: a.source for a in desk.accounts}
-            with SyncDisplay(sources) as display:
-                syncer = Syncer(desk.recorder, desk.status, progress=display,
-                                clock=lambda: _venue_now(desk), round_trips=desk.trips)
-                code = _report(await syncer.incremental(desk.accounts))
-            if every is None:
-                return code
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every)
-            if stop.is_set():
-                return code
+    code = 0
+    while True:
+        sources = {a.bot_id: a.source for a in desk.accounts}
+        with SyncDisplay(sources) as display:
+            syncer = Syncer(desk.recorder, desk.status, progress=display,
+                            clock=lambda: _venue_now(desk), round_trips=desk.trips)
+            code = _report(await syncer.incremental(desk.accounts))
+        metrics.sync_pass_done(time.time())
+        if every is None:
+            return code
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        if stop.is_set():
+            return code
 
 
 def _metrics(desk: _Desk) -> DeskMetrics:
