@@ -33,7 +33,9 @@ from pathlib import Path
 MODULES = [
     "alphadesk/domain/allocation.py",
     "alphadesk/domain/checks.py",
+    "alphadesk/domain/epoch.py",
     "alphadesk/domain/order_link.py",
+    "alphadesk/adapters/sim/accounts.py",
     "alphadesk/adapters/sim/core.py",
     "alphadesk/adapters/sim/engine.py",
     "alphadesk/adapters/sim/funding.py",
@@ -41,6 +43,7 @@ MODULES = [
     "alphadesk/adapters/sim/matcher.py",
     "alphadesk/adapters/sim/orders.py",
     "alphadesk/adapters/sim/pricing.py",
+    "alphadesk/adapters/sim/queries.py",
     "alphadesk/adapters/sim/state.py",
     "alphadesk/engine/portfolio.py",
     "alphadesk/engine/risk.py",

@@ -4,7 +4,8 @@ the engine as shipped and through one forced to walk every bar and every tick in
 The shortcuts (``SymbolBook`` float bounds that skip a bar or a tick no level can reach, a
 waiting trailing stop counted at its activation price and an armed one at its stop and running
 extreme, ``_trail_rides`` replaying a bar for a lone armed trailing stop, funding-only bars booked
-without a walk) must give byte-identical results: every event, every refusal, wallets, positions
+without a walk, a float tick given to ``on_tick`` recorded without making its Decimal) must give
+byte-identical results: every event, every refusal, wallets, positions
 (with the trailing stop's hidden state), order and execution history and closed PnL.
 
 The full-walk engine needs no hook in the engine: its books report ``trailing`` (a trailing stop
@@ -81,7 +82,7 @@ class ProbedEngine(MatchingEngine):
     def __init__(self, instrument: Instrument, config: SimConfig, *, full_walk: bool) -> None:
         self.full_walk = full_walk
         self.paths: Counter[str] = Counter()
-        self._walked = self._funded = self._rode = self._moved = False
+        self._walked = self._funded = self._rode = self._moved = self._priced = False
         super().__init__("backtest", [instrument], config=config, seed=7)
 
     def add_instrument(self, instrument: Instrument) -> None:
@@ -132,9 +133,19 @@ class ProbedEngine(MatchingEngine):
     def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
         state = _resting_state(self._books[symbol])
         self._moved = False
+        self._priced = True
         events = super().on_price(symbol, price, ts_ms)
         if state:
             self.paths["tick:moved" if self._moved else f"tick:skipped:{state}"] += 1
+        return events
+
+    def on_tick(self, symbol: str, price: float, ts_ms: int) -> Sequence[SimEvent]:
+        state = _resting_state(self._books[symbol])
+        self._priced = False
+        events = super().on_tick(symbol, price, ts_ms)
+        if state and not self._priced:  # its own float shortcut (else on_price counted it)
+            self.paths[f"tick:skipped:{state}"] += 1
+            self.paths["float_tick:skipped"] += 1
         return events
 
     def shortcuts_taken(self) -> int:
@@ -268,6 +279,14 @@ class Scenario:
         raw = self.rng.uniform(lo, hi) * (1 + self.rng.choice([0, 0, 0, 0.006, -0.006]))
         price = self.inst.round_price(D(repr(raw)))
         self.ops["tick"] += 1
+        if self.ops["tick"] % 2:  # every other tick a float (a bar's open, as the backtest's)
+            f = float(price)
+            self.both(
+                f"float tick {f}",
+                lambda e: e.on_price(SYM, to_decimal(f), ts_ms) if e.full_walk
+                else e.on_tick(SYM, f, ts_ms),
+            )  # fmt: skip
+            return
         self.both(f"tick {price}", lambda e: e.on_price(SYM, price, ts_ms))
 
     def bar(self, bars: BarArrays, i: int) -> None:
@@ -573,6 +592,7 @@ def test_every_shortcut_was_exercised(runner: Runner) -> None:
     assert kinds["tick:skipped"] >= 5000, total
     assert kinds["tick:skipped:armed_trail"] >= 500, total
     assert kinds["tick:skipped:waiting_trail"] >= 1000, total
+    assert kinds["float_tick:skipped"] >= 3000, total  # on_tick's own, without a Decimal
 
 
 def _feed_malformed_bar(instrument: Instrument, *, full_walk: bool) -> None:

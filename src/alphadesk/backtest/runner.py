@@ -162,6 +162,7 @@ def run(
         kill_limits=settings.kill_limits,
     )
     venue.engine = engine
+    sim.label_fills(engine.fill_label)  # the fills come labelled: no copy per fill to label it
     with _collector_paused():
         steps, calls = _loop(strategy, data, settings, engine, venue, progress)
     final_cash = engine.portfolio.cash

@@ -10,7 +10,6 @@ bar. Protection changes and cancels act at once, at the decision time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.records import SimEvent
@@ -25,6 +24,9 @@ class BacktestVenue:
     """Implements :class:`~alphadesk.engine.ports.OrderGateway` for one bot's account."""
 
     def __init__(self, sim: MatchingEngine, account: str) -> None:
+        # The engine folds every fill of the account, so a completely filled order's status
+        # update tells it nothing its fills did not: the venue does not make them.
+        sim.report_filled(False)
         self.sim = sim
         self.account = account
         self.engine: Engine | None = None
@@ -61,7 +63,7 @@ class BacktestVenue:
         self.now_ms = open_ms
         orders = self.pending.pop(symbol, [])
         sim = self.sim
-        ticked = sim.on_price(symbol, Decimal(repr(price)), open_ms)  # to_decimal of a float
+        ticked = sim.on_tick(symbol, price, open_ms)  # on_price(to_decimal(price)), lazily
         if ticked:
             self._dispatch(ticked)
         engine = self.engine
@@ -81,7 +83,11 @@ class BacktestVenue:
                     updated = True
                 elif isinstance(event, Fill):
                     engine.on_fill(event)
-            if outcome.order is not None and not updated:
+            # no update (a filled order's is not reported: see the constructor): the engine
+            # hears the final snapshot only if it still waits for the order, which its fills
+            # did not settle
+            if not updated and engine.awaits(request.order_link_id):
+                assert outcome.order is not None  # place always concerns an order
                 engine.on_order(OrderUpdated(sim.venue, self.account, outcome.order))
         self.resting[symbol] = sim.has_resting(self.account, symbol)  # self._refresh(symbol)
 

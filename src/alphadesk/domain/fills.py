@@ -128,9 +128,8 @@ class Fill:
             )  # fmt: skip
 
     @classmethod
-    def trusted(
+    def trusted(  # positional too: the matching engine makes one per trade, keywords cost more
         cls,
-        *,
         venue: str,
         account: str,
         exec_id: str,
@@ -196,11 +195,7 @@ class Fill:
     def relabelled(self, close_reason: str) -> Fill:
         """This fill with another ``close_reason`` (the router's label for why it traded). Only
         the new label is checked: every other field was, when this fill was made."""
-        if type(close_reason) is not str or close_reason not in _GOOD_LABELS:
-            checks.text("fill.close_reason", close_reason, max_len=50, allow_empty=True)
-            if len(_GOOD_LABELS) < 4096:  # a bot has a handful of reasons; bounded all the same
-                _GOOD_LABELS.add(close_reason)
-        return _relabel(self, close_reason)
+        return _relabel(self, checked_label(close_reason))
 
     @property
     def key(self) -> FillKey:
@@ -228,7 +223,17 @@ def _check_seq(seq: object) -> None:
 _assemble = slot_builder(Fill)
 _relabel = slot_replacer(Fill, "close_reason")
 _GOOD_LABELS: set[str] = set()
-"""Labels ``relabelled`` has checked already (the check depends on the text alone)."""
+"""Labels :func:`checked_label` has checked already (the check depends on the text alone)."""
+
+
+def checked_label(close_reason: str) -> str:
+    """``close_reason`` once it passes the field's check (raises otherwise); a bot has a handful
+    of labels, so each is checked once and remembered (bounded all the same)."""
+    if type(close_reason) is not str or close_reason not in _GOOD_LABELS:
+        checks.text("fill.close_reason", close_reason, max_len=50, allow_empty=True)
+        if len(_GOOD_LABELS) < 4096:
+            _GOOD_LABELS.add(close_reason)
+    return close_reason
 
 
 def fill_from_mapping(data: dict[str, Any]) -> Fill:

@@ -10,47 +10,18 @@ or unrealised PnL is asked for, which is rare compared with bars.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 
 from alphadesk.domain import checks
 from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.enums import POSITION_MOVERS
+from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.positions import Position
 from alphadesk.strategies.api import PositionView, TradingState
 
 ZERO = Decimal(0)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PriceSource = Callable[[str], float]
-
-
-@lru_cache(maxsize=4096)
-def _utc_epoch_ms(value: datetime) -> int:
-    """``checks.to_epoch_ms`` of a datetime already known to be at UTC (its check passes)."""
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
-
-
-_last: tuple[datetime | None, int] = (None, 0)
-
-
-def epoch_ms(value: datetime) -> int:
-    """``checks.to_epoch_ms``, remembered for UTC times: one fill's time is read by the
-    portfolio, the router and the engine in turn. Any other time takes the checking path (equal
-    datetimes in other zones share a hash, so they must not reach the cache). The very object
-    asked for last is answered first, by identity: that is the fill the three callers share,
-    and it spares hashing the datetime."""
-    global _last
-    last = _last
-    if value is last[0]:
-        return last[1]
-    if type(value) is datetime and value.tzinfo is UTC:
-        ms = _utc_epoch_ms(value)
-        _last = (value, ms)
-        return ms
-    return checks.to_epoch_ms(value)
 
 
 class Portfolio:
@@ -79,7 +50,7 @@ class Portfolio:
         """Fold one fill (trades, funding) into its position; returns the new position.
         ``time_ms`` is the fill's time in epoch ms when the caller has it already."""
         symbol = fill.symbol
-        before = self.positions.get(symbol) or self._flat(symbol)
+        before = self.positions.get(symbol) or self._flats.get(symbol) or self._flat(symbol)
         after = before.apply(fill)
         self.realized += after.realized_pnl - before.realized_pnl
         held, now = before.qty, after.qty
@@ -131,7 +102,10 @@ class Portfolio:
 
     @property
     def equity(self) -> Decimal:
-        return self.cash + sum((self.unrealized(s) for s in self.positions), ZERO)
+        cash = self.initial_cash + self.realized  # self.cash
+        if not self.positions:  # flat: what the sum below gives, without its generator
+            return cash
+        return cash + sum((self.unrealized(s) for s in self.positions), ZERO)
 
     def equity_float(self) -> float:
         """Equity as a float, cheap enough to check every bar (the kill switch's pre-check)."""

@@ -107,8 +107,9 @@ class RiskGate:
     @property
     def state(self) -> TradingState:
         own = self.kill_switch.state if self.kill_switch else TradingState.ACTIVE
-        desk = self.desk_switch.state if self.desk_switch else TradingState.ACTIVE
-        return worst(own, desk)
+        if self.desk_switch is None:  # worst(own, ACTIVE), asked on every order
+            return own
+        return worst(own, self.desk_switch.state)
 
     def instrument(self, symbol: str) -> Instrument:
         try:
@@ -178,10 +179,10 @@ class RiskGate:
         if self.state is TradingState.HALTED and not explicit:
             return refuse("bot is HALTED: exits only by explicit command")
         position = self.portfolio.positions.get(intent.symbol)
-        if position is None or position.is_flat:
+        if position is None or not position.qty:  # .is_flat, without the property call
             return refuse("no open position")
         if intent.fraction == 1:
-            return position.size
+            return abs(position.qty)  # .size
         qty = self.instrument(intent.symbol).round_qty(position.size * intent.fraction)
         if qty <= 0:
             return refuse(f"fraction {intent.fraction} of {position.size} rounds to 0")

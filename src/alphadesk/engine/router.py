@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from alphadesk.domain import order_link
-from alphadesk.domain.enums import OrderStatus, OrderType, TimeInForce
+from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
@@ -32,7 +33,7 @@ from alphadesk.domain.intents import (
 from alphadesk.domain.order_link import Purpose
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 from alphadesk.domain.slots import slot_maker
-from alphadesk.engine.portfolio import Portfolio, epoch_ms
+from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway
 from alphadesk.engine.risk import Exposure, Refusal, RiskGate
 
@@ -44,16 +45,6 @@ _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _EIGHT_DIGITS = 36**8
 _PAIRS = tuple(a + b for a in _BASE36 for b in _BASE36)
 """Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
-
-
-def _nonce(now_ms: int, counter: int) -> str:
-    """Ten base-36 digits: the low eight of ``now_ms``, then two of ``counter``, zero-padded
-    (:func:`order_link.new_nonce`'s layout), two digits at a time."""
-    pairs = _PAIRS
-    rest, d0 = divmod(now_ms % _EIGHT_DIGITS, 1296)
-    rest, d1 = divmod(rest, 1296)
-    d3, d2 = divmod(rest, 1296)
-    return pairs[d3] + pairs[d2] + pairs[d1] + pairs[d0] + pairs[counter % 1296]
 
 
 @dataclass(slots=True)
@@ -98,7 +89,13 @@ class Router:
 
     def new_link(self, purpose: Purpose, now_ms: int, level: int | None = None) -> str:
         self._counter += 1
-        nonce = _nonce(now_ms, self._counter)
+        # the nonce: ten base-36 digits, the low eight of now_ms, then two of the counter,
+        # zero-padded (order_link.new_nonce's layout), built two digits at a time
+        pairs = _PAIRS
+        rest, d0 = divmod(now_ms % _EIGHT_DIGITS, 1296)
+        rest, d1 = divmod(rest, 1296)
+        d3, d2 = divmod(rest, 1296)
+        nonce = pairs[d3] + pairs[d2] + pairs[d1] + pairs[d0] + pairs[self._counter % 1296]
         prefix = self._prefixes.get((purpose, level))
         if prefix is not None:
             return prefix + nonce
@@ -146,9 +143,9 @@ class Router:
     def route(self, intent: Intent, *, explicit: bool = False) -> OrderRequest | Refusal | None:
         """Decide and send one intent. Returns the order request, a refusal, or None (no order)."""
         if isinstance(intent, EnterIntent):
-            return self._enter(intent)
+            return self.enter(intent)
         if isinstance(intent, ExitIntent):
-            return self._exit(intent, explicit)
+            return self.exit(intent, explicit)
         if isinstance(intent, SetStopIntent):
             return self._set_stop(intent)
         if isinstance(intent, SetTrailingIntent):
@@ -162,7 +159,8 @@ class Router:
         self._on_refusal(refusal)
         return refusal
 
-    def _enter(self, intent: EnterIntent) -> OrderRequest | Refusal:
+    def enter(self, intent: EnterIntent) -> OrderRequest | Refusal:
+        """:meth:`route` of an entry."""
         symbol = intent.symbol
         if self.inflight and self.in_flight(symbol, Purpose.ENTRY):
             return self._refuse(Refusal(intent.time_ms, symbol, "enter", "entry already in flight"))
@@ -196,20 +194,21 @@ class Router:
         )
         return request
 
-    def _exit(self, intent: ExitIntent, explicit: bool) -> OrderRequest | Refusal:
+    def exit(self, intent: ExitIntent, explicit: bool = False) -> OrderRequest | Refusal:
+        """:meth:`route` of an exit (``explicit``: an owner's, allowed when HALTED)."""
         symbol = intent.symbol
         if self.inflight and any(f.request.reduce_only for f in self.in_flight(symbol)):
             return self._refuse(Refusal(intent.time_ms, symbol, "exit", "exit already in flight"))
         sized = self.risk.size_exit(intent, explicit=explicit)
         if isinstance(sized, Refusal):
             return self._refuse(sized)
-        position = self.portfolio.positions[symbol]
-        assert position.side is not None
+        position = self.portfolio.positions[symbol]  # held: size_exit refuses a flat one
         purpose = Purpose.MANUAL
         last = self.portfolio.last_price(symbol)
-        # every field checked already, as in _enter (qty: the held size or a share of it > 0)
+        # every field checked already, as in enter (qty: the held size or a share of it > 0);
+        # the side closes the held one (position.side.opposite, without the two properties)
         request = _market_request(
-            self.bot_id, symbol, position.side.opposite, sized,
+            self.bot_id, symbol, Side.SELL if position.qty > 0 else Side.BUY, sized,
             self.new_link(purpose, intent.time_ms),
             OrderType.MARKET, None, TimeInForce.GTC, True, None, None, None,
         )  # fmt: skip
@@ -294,6 +293,9 @@ class Router:
         flight.filled += fill.qty
         flight.unknown = False
         if flight.filled >= flight.request.qty:
+            if flight.follow_up is None:  # what _finish does then (most orders)
+                del self.inflight[fill.order_link_id]
+                return
             now_ms = epoch_ms(fill.exec_time) if time_ms is None else time_ms
             self._finish(fill.order_link_id, flight, now_ms)
 

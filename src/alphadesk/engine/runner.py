@@ -14,12 +14,23 @@ from decimal import Decimal
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
+from alphadesk.domain.enums import Side
+from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
-from alphadesk.domain.intents import ExitIntent, Intent
+from alphadesk.domain.intents import (
+    ONE,
+    EnterIntent,
+    ExitIntent,
+    Intent,
+    SizeHint,
+    TakeProfitLevel,
+    TrailingSpec,
+)
 from alphadesk.domain.requests import OrderRequest
-from alphadesk.engine.portfolio import Portfolio, epoch_ms
+from alphadesk.domain.slots import slot_maker
+from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway, StateStore
 from alphadesk.engine.risk import Refusal, RiskGate, RiskLimits
 from alphadesk.engine.router import Router
@@ -38,6 +49,13 @@ def _listens(strategy: Strategy[object], hook: str) -> bool:
     class's version does nothing, so calling it can be left out."""
     own = getattr(type(strategy), hook, None)
     return own is not getattr(Strategy, hook) or hook in getattr(strategy, "__dict__", {})
+
+
+_enter_intent = slot_maker(EnterIntent)
+_exit_intent = slot_maker(ExitIntent)
+"""The intents from every field in order, slot by slot: with their ``__post_init__`` called after,
+the same objects their keyword-only constructors make, checked the same way, without parsing ten
+keywords (one per order)."""
 
 
 class EngineContext(IntentContext):
@@ -62,6 +80,40 @@ class EngineContext(IntentContext):
 
     def submit(self, intent: Intent) -> None:
         self._engine.submit(intent)
+
+    # enter and exit, the intents of every order: the same intents as the base class builds,
+    # from the engine's own fields rather than through the properties, and handed straight to
+    # the router (what Engine.submit does)
+
+    def enter(
+        self,
+        symbol: str,
+        side: Side,
+        size: SizeHint,
+        reason: str,
+        *,
+        ref_price: Decimal,
+        stop_loss: Decimal | None = None,
+        take_profits: tuple[TakeProfitLevel, ...] = (),
+        trailing: TrailingSpec | None = None,
+    ) -> EnterIntent:
+        intent = _enter_intent(
+            self.time_ms, self._bot_id, symbol, side, size, reason, ref_price, stop_loss,
+            take_profits, trailing,
+        )  # fmt: skip
+        intent.__post_init__()  # the constructor's checks, raising as it would
+        engine = self._engine
+        engine.intents.append(intent)
+        engine.router.enter(intent)
+        return intent
+
+    def exit(self, symbol: str, reason: str, fraction: Decimal = ONE) -> ExitIntent:
+        intent = _exit_intent(self.time_ms, self._bot_id, symbol, reason, fraction)
+        intent.__post_init__()
+        engine = self._engine
+        engine.intents.append(intent)
+        engine.router.exit(intent)
+        return intent
 
 
 class Engine:
@@ -149,16 +201,23 @@ class Engine:
 
     # -- venue reports --------------------------------------------------------------------------
 
+    def fill_label(self, order_link_id: str) -> str:
+        """The close reason a fill of ``order_link_id`` carries: the intent's reason the order
+        was sent for (or the one its id encodes), "" when there is none. A venue that can make
+        its fills with it (:meth:`MatchingEngine.label_fills`) spares :meth:`on_fill` a copy."""
+        reason = self.router.reasons.get(order_link_id)
+        if reason is None and order_link_id:
+            reason = order_link.decode(order_link_id).reason
+        return reason[:50] if reason else ""
+
     def on_fill(self, fill: Fill) -> None:
         """A fill of this bot: label it, fold it into the portfolio, tell router and strategy."""
         if fill.bot_id != self.bot_id:
             return
         if not fill.close_reason:
-            reason = self.router.reasons.get(fill.order_link_id)
-            if reason is None and fill.order_link_id:
-                reason = order_link.decode(fill.order_link_id).reason
+            reason = self.fill_label(fill.order_link_id)
             if reason:
-                fill = fill.relabelled(reason[:50])
+                fill = fill.relabelled(reason)
         self.fills.append(fill)
         time_ms = epoch_ms(fill.exec_time)  # once, for the three readers below
         self.portfolio.apply(fill, time_ms)
@@ -166,6 +225,11 @@ class Engine:
         self.ctx.time_ms = time_ms
         if self._hears_fills:
             self.strategy.on_fill(self.ctx, fill)
+
+    def awaits(self, order_link_id: str) -> bool:
+        """Whether the router still waits to hear how the order ``order_link_id`` ended (an
+        :meth:`on_order` about any other order changes nothing)."""
+        return order_link_id in self.router.inflight
 
     def on_order(self, update: OrderUpdated) -> None:
         if not self.router.inflight:  # nothing in flight: the router has nothing to settle

@@ -1,8 +1,10 @@
-"""The engine's mechanics: applying a fill to an order, a position and a wallet; funding; margin.
+"""The engine's mechanics: applying a fill to an order, a position and a wallet; funding.
 
-Kept apart from :mod:`~alphadesk.adapters.sim.engine` (commands, market data and queries) so
-that each stays readable. Position arithmetic mirrors ``domain.positions.Position`` (cost basis,
-proportional removal on a close) so simulated PnL agrees with the ledger's fold of the same fills.
+Kept apart from :mod:`~alphadesk.adapters.sim.engine` (commands and market data), from
+:mod:`~alphadesk.adapters.sim.queries` and from :mod:`~alphadesk.adapters.sim.accounts` (ids,
+lookups, margin, reports) so that each stays readable. Position arithmetic mirrors
+``domain.positions.Position`` (cost basis, proportional removal on a close) so simulated PnL
+agrees with the ledger's fold of the same fills.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import random
 from collections.abc import Callable
 from decimal import Decimal
 
+from alphadesk.adapters.sim.accounts import Accounts
 from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.funding import FundingSchedule, funding_fee, funding_side
 from alphadesk.adapters.sim.records import (
@@ -20,7 +23,6 @@ from alphadesk.adapters.sim.records import (
     SimEvent,
     StopOrderType,
 )
-from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.adapters.sim.state import (
     NEVER,
     ZERO,
@@ -34,12 +36,16 @@ from alphadesk.adapters.sim.state import (
 from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import ExecType, OrderStatus, OrderType, Side
-from alphadesk.domain.events import OrderUpdated, PositionReported, WalletReported
-from alphadesk.domain.fills import Fill
+from alphadesk.domain.events import OrderUpdated
+from alphadesk.domain.fills import Fill, checked_label
 from alphadesk.domain.slots import slot_maker
 
 BotResolver = Callable[[str, str], str]
 """``(account, order_link_id) -> bot_id``; when given, it names the bot of every new order."""
+FillLabeler = Callable[[str], str]
+"""``order_link_id -> close_reason`` for a trade the venue has no reason of its own for (not a
+take-profit, stop or trailing stop): the trading engine's label for why it sent the order, so the
+fill is made labelled once instead of being copied with the label later."""
 
 _CLOSE_REASON = {
     StopOrderType.TAKE_PROFIT: "TakeProfit",
@@ -47,10 +53,6 @@ _CLOSE_REASON = {
     StopOrderType.TRAILING_STOP: "TrailingStop",
 }
 
-
-# uuid.UUID(version=4): variant bits 10 at 62-63 of the clock_seq field, version 4 at bits 76-79
-_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
-_UUID_V4 = (0x8000 << 48) | (4 << 76)
 
 _TYPE_TEXT = {t: t.value for t in OrderType}
 TERMINAL = frozenset(s for s in OrderStatus if s.is_terminal)
@@ -62,7 +64,7 @@ _order_updated = slot_maker(OrderUpdated)
 _share = share
 
 
-class EngineCore:
+class EngineCore(Accounts):
     def __init__(
         self, venue: str, config: SimConfig, seed: int, bot_resolver: BotResolver | None
     ) -> None:
@@ -78,104 +80,10 @@ class EngineCore:
         """Each symbol's funding settlement times (its interval; its recorded history's times)."""
         self._interval_sources: dict[str, str] = {}
         self._bot_resolver = bot_resolver
+        self._labeler: FillLabeler | None = None
+        self._labels_ok: set[str] = set()
+        self._report_filled = True
         self._now_ms = 0
-
-    # -- ids and lookups ------------------------------------------------------------------------
-
-    def _new_id(self) -> str:
-        """``str(uuid.UUID(int=bits, version=4))`` for seeded random bits, spelled out (the same
-        text, without building a UUID object for every order and fill)."""
-        h = ((self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4).to_bytes(16, "big").hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def _account(self, account: str) -> SimAccount:
-        try:
-            return self._accounts[account]
-        except KeyError:
-            raise OrderRejected(
-                RejectCode.PARAMS_ERROR, "account", account, "no such account"
-            ) from None
-
-    def _book(self, symbol: str) -> SymbolBook:
-        try:
-            return self._books[symbol]
-        except KeyError:
-            raise OrderRejected(
-                RejectCode.PARAMS_ERROR, "symbol", symbol, "is not a listed instrument"
-            ) from None
-
-    def _position(self, acct: SimAccount, symbol: str) -> SimPosition:
-        pos = acct.positions.get(symbol)
-        if pos is None:
-            pos = acct.positions[symbol] = SimPosition(acct.name, symbol)
-        return pos
-
-    def _leverage(self, acct: SimAccount, symbol: str) -> Decimal:
-        return acct.leverage.get(symbol, self.config.default_leverage)
-
-    def _mark(self, book: SymbolBook) -> Decimal:
-        price = book.last_price()
-        if price is None:
-            raise OrderRejected(
-                RejectCode.PARAMS_ERROR,
-                "symbol",
-                book.instrument.symbol,
-                "has no market price yet: feed a bar or a price first",
-            )
-        return price
-
-    # -- margin ---------------------------------------------------------------------------------
-
-    def _unrealized(self, acct: SimAccount) -> Decimal:
-        total = ZERO
-        for symbol, pos in acct.positions.items():
-            if pos.qty:
-                mark = self._books[symbol].last_price()
-                if mark is not None:
-                    total += pos.unrealized(mark)
-        return total
-
-    def _margin_in_use(self, acct: SimAccount) -> Decimal:
-        used = ZERO
-        for symbol, pos in acct.positions.items():
-            if pos.qty:
-                used += pos.cost / self._leverage(acct, symbol)
-        for order in acct.open.values():
-            used += order.im
-        return used
-
-    def _available(self, acct: SimAccount) -> Decimal:
-        return acct.wallet + self._unrealized(acct) - self._margin_in_use(acct)
-
-    def _opening_qty(self, acct: SimAccount, symbol: str, side: Side, qty: Decimal) -> Decimal:
-        pos = acct.positions.get(symbol)
-        held = pos.qty if pos is not None else ZERO
-        if held == 0 or (held > 0) == (side is Side.BUY):
-            return qty
-        return max(qty - abs(held), ZERO)
-
-    def _require_margin(
-        self, acct: SimAccount, symbol: str, side: Side, qty: Decimal, price: Decimal
-    ) -> Decimal:
-        """Initial margin the order needs (0 if it only reduces); 110007 if it is not there."""
-        opening = self._opening_qty(acct, symbol, side, qty)
-        if not opening or not self.config.check_margin:
-            return ZERO
-        im = opening * price / self._leverage(acct, symbol)
-        need = im + opening * price * self.config.taker_fee
-        available = self._available(acct)
-        if need > available:
-            raise OrderRejected(
-                RejectCode.INSUFFICIENT_BALANCE,
-                "qty",
-                qty,
-                f"needs {need} USDT of margin, {available} available",
-            )
-        return im
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -193,6 +101,8 @@ class EngineCore:
             order.reject_reason = reason
         if status in TERMINAL:
             self._release(order)
+            if status is OrderStatus.FILLED and not self._report_filled:
+                return  # its fills, just before, say all the update would
         out.append(_order_updated(self.venue, order.account, order.snapshot()))
 
     def _release(self, order: SimOrder) -> None:
@@ -242,10 +152,17 @@ class EngineCore:
             pos.tp = order.tp or pos.tp
             pos.sl = order.sl or pos.sl
             self._books[order.symbol].bounds_dirty = True
-        status = OrderStatus.FILLED
         if order.qty != order.filled_qty:  # order.remaining
-            status = OrderStatus.PARTIALLY_FILLED_CANCELED
-        self._set_status(order, status, ts_ms, out)
+            self._set_status(order, OrderStatus.PARTIALLY_FILLED_CANCELED, ts_ms, out)
+        elif self._report_filled:
+            self._set_status(order, OrderStatus.FILLED, ts_ms, out)
+        else:  # what _set_status does, the update left out
+            order.status = OrderStatus.FILLED
+            order.updated_ms = ts_ms
+            if order.order_id in self._accounts[order.account].open:
+                self._release(order)
+            else:  # never rested (filled on arrival): nothing else to release
+                order.im = ZERO
 
     def _trade(
         self,
@@ -329,25 +246,20 @@ class EngineCore:
         order.updated_ms = ts_ms
         self._seq += 1  # the execution's number, Bybit's ``seq``: the fold's tie-break
         seq = self._seq
+        label = reason or _CLOSE_REASON.get(order.stop_order_type, "")
+        if not label and self._labeler is not None:
+            label = self._labeler(order.order_link_id)
+            if label not in self._labels_ok:  # checked once per distinct label (a handful)
+                checked_label(label)
+                if len(self._labels_ok) < 4096:
+                    self._labels_ok.add(label)
         fill = Fill.trusted(
-            venue=self.venue,
-            account=acct.name,
-            exec_id=self._new_id(),
-            bot_id=order.bot_id,
-            symbol=pos.symbol,
-            side=order.side,
-            price=price,
-            qty=qty,
-            fee=fee,
-            exec_time=_utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
-            is_maker=is_maker,
-            order_id=order.order_id,
-            order_link_id=order.order_link_id,
-            order_type=_TYPE_TEXT[order.order_type],
-            closed_size=closing,
-            close_reason=reason or _CLOSE_REASON.get(order.stop_order_type, ""),
-            seq=seq,
-        )
+            self.venue, acct.name, self._new_id(), order.bot_id, pos.symbol, order.side, price,
+            qty, fee,
+            _utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
+            ExecType.TRADE, is_maker, order.order_id, order.order_link_id,
+            _TYPE_TEXT[order.order_type], closing, label, seq,
+        )  # fmt: skip
         if self.config.keep_history:
             self._record(acct, fill, seq, ts_ms, rate, order, price)
         out.append(fill)
@@ -435,39 +347,4 @@ class EngineCore:
                 out.append(fill)
         book.next_funding_ms = min(
             (p.next_funding_ms for p in book.positions.values()), default=NEVER
-        )
-
-    # -- reports --------------------------------------------------------------------------------
-
-    def _position_report(self, acct: SimAccount, symbol: str) -> PositionReported:
-        book = self._book(symbol)
-        pos = acct.positions.get(symbol) or SimPosition(acct.name, symbol)
-        mark = book.last_price() or ZERO
-        return PositionReported(
-            venue=self.venue,
-            account=acct.name,
-            symbol=symbol,
-            side=Side.BUY if pos.qty > 0 else Side.SELL if pos.qty < 0 else None,
-            size=abs(pos.qty),
-            avg_price=pos.avg_price,
-            mark_price=mark,
-            unrealized_pnl=pos.unrealized(mark) if mark else ZERO,
-            realized_pnl=pos.realized - pos.fees - pos.funding,
-            updated_at=checks.from_epoch_ms("position.updated_ms", pos.updated_ms or self._now_ms),
-            take_profit=pos.tp,
-            stop_loss=pos.sl,
-            trailing_stop=pos.trail,
-        )
-
-    def _wallet_report(self, acct: SimAccount) -> WalletReported:
-        unrealized = self._unrealized(acct)
-        equity = acct.wallet + unrealized
-        return WalletReported(
-            venue=self.venue,
-            account=acct.name,
-            equity=equity,
-            wallet_balance=acct.wallet,
-            available_balance=equity - self._margin_in_use(acct),
-            unrealized_pnl=unrealized,
-            at=checks.from_epoch_ms("wallet.at", self._now_ms),
         )

@@ -35,35 +35,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from alphadesk.adapters.sim import orders
 from alphadesk.adapters.sim.config import SimConfig
-from alphadesk.adapters.sim.core import BotResolver
-from alphadesk.adapters.sim.history import page
+from alphadesk.adapters.sim.core import BotResolver, FillLabeler
 from alphadesk.adapters.sim.pricing import adverse_high_first
 from alphadesk.adapters.sim.protection import Protection
+from alphadesk.adapters.sim.queries import Queries
 from alphadesk.adapters.sim.records import (
     EMPTY,
-    ClosedPnl,
-    Execution,
-    OrderView,
     Outcome,
-    Page,
     SimEvent,
 )
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
-from alphadesk.adapters.sim.state import SimAccount, SymbolBook
+from alphadesk.adapters.sim.state import INF, SimAccount, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar, to_decimal
-from alphadesk.domain.enums import ExecType
-from alphadesk.domain.events import PositionReported, WalletReported
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
-__all__ = ["BotResolver", "MatchingEngine"]
+__all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
 
 
-class MatchingEngine(orders.OrderDesk):
+class MatchingEngine(Queries):
     """A simulated venue holding several accounts, each with a USDT wallet and one-way positions.
 
     Commands raise :class:`~alphadesk.adapters.sim.rejects.OrderRejected` (an ``InvalidField``
@@ -127,7 +120,19 @@ class MatchingEngine(orders.OrderDesk):
     def leverage(self, account: str, symbol: str) -> Decimal:
         return self._leverage(self._account(account), symbol)
 
-    # -- commands (see orders.OrderDesk) --------------------------------------------------------
+    def label_fills(self, labeler: FillLabeler | None) -> None:
+        """Label each trade the venue has no close reason of its own for with
+        ``labeler(order_link_id)`` (checked like any close reason); None stops labelling."""
+        self._labeler = labeler
+
+    def report_filled(self, report: bool) -> None:
+        """Whether an order that fills completely also emits its ``Filled`` status update (by
+        default it does). A listener that folds every fill learns nothing from it (the fills,
+        emitted just before, add up to the order's qty) and may turn it off; a command's
+        ``Outcome.order`` still gives the final snapshot, and every other update is emitted."""
+        self._report_filled = report
+
+    # -- commands (see orders.OrderDesk; the queries are queries.Queries) -------------------
 
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
@@ -266,43 +271,37 @@ class MatchingEngine(orders.OrderDesk):
         book.bounds_dirty = True  # a trailing stop may have armed or followed the price
         return out
 
-    @staticmethod
-    def _trail_rides(
-        book: SymbolBook, prev: Decimal, o: Decimal, h: Decimal, lo: Decimal, c: Decimal
-    ) -> bool:
-        """The walk of a bar whose only resting thing is one position's armed trailing stop,
-        when that stop does not fire: the running extreme follows the path and nothing else
-        happens. Replays exactly what the full walk's moves would test (the same path, levels
-        and comparisons) without building its items; returns False, having changed nothing, the
-        moment the stop would be reached, and the full walk then does the bar."""
-        (pos,) = book.positions.values()
-        if not pos.qty or pos.tp or pos.sl or not pos.trail or not pos.trail_active:
-            return False
-        trail, extreme = pos.trail, pos.trail_extreme
-        if pos.qty > 0:  # falling stop at extreme - trail; path O, L, H, C
-            cur = prev
-            for point in (o, lo, h, c):
-                level = extreme - trail
-                if level > 0 and min(cur, point) <= level:
-                    return False
-                if point > extreme:
-                    extreme = point
-                cur = point
-        else:  # rising stop at extreme + trail; path O, H, L, C
-            cur = prev
-            for point in (o, h, lo, c):
-                if max(cur, point) >= extreme + trail:
-                    return False
-                if point < extreme:
-                    extreme = point
-                cur = point
-        pos.trail_extreme = extreme
-        return True
-
     def _involved(self, book: SymbolBook) -> list[SimAccount]:
         names = {o.account for o in book.orders}
         names.update(book.positions)
         return [a for a in self._accounts.values() if a.name in names]
+
+    def on_tick(self, symbol: str, price: float, ts_ms: int) -> Sequence[SimEvent]:
+        """:meth:`on_price` of ``to_decimal(price)`` for a float price (a bar's open, as the
+        backtest places the orders decided at the previous close): the same events and state,
+        with the Decimal made only when the tick can trigger, fund or fill something (a jump
+        that crosses no level records the float and leaves the Decimal to the first reader)."""
+        book = self._books.get(symbol)
+        if (
+            book is None
+            or type(price) is not float
+            or not 0 < price < INF
+            or type(ts_ms) is not int
+            or ts_ms < 0
+            or ts_ms >= book.next_funding_ms
+        ):
+            return self.on_price(symbol, to_decimal(price), ts_ms)  # checks, funding: all of it
+        if book.orders or book.positions:
+            if book.bounds_dirty:
+                book.recompute_bounds()
+            was = book.last or price  # (book.last_price() or price), as a float
+            low, high = (was, price) if was < price else (price, was)
+            if book.trailing or low <= book.fall_bound or high >= book.rise_bound:
+                return self.on_price(symbol, to_decimal(price), ts_ms)  # may trigger: walk it
+        if ts_ms > self._now_ms:
+            self._now_ms = ts_ms
+        book.last, book.last_dec, book.last_ms = price, None, ts_ms
+        return EMPTY
 
     def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
         """One trade or mark tick (the simulator's live replay); a jump from the previous price."""
@@ -351,55 +350,6 @@ class MatchingEngine(orders.OrderDesk):
     def last_price(self, symbol: str) -> Decimal | None:
         return self._book(symbol).last_price()
 
-    # -- queries --------------------------------------------------------------------------------
-
-    def position(self, account: str, symbol: str) -> PositionReported:
-        """The position (flat ones too), marked at the last price."""
-        return self._position_report(self._account(account), symbol)
-
-    def positions(self, account: str) -> list[PositionReported]:
-        """Open (non-flat) positions, by symbol."""
-        acct = self._account(account)
-        return [self._position_report(acct, s) for s, p in sorted(acct.positions.items()) if p.qty]
-
-    def has_resting(self, account: str, symbol: str) -> bool:
-        """Whether anything of the account rests on ``symbol`` (an open order, or protection on
-        an open position): what a caller deciding if a bar must be walked needs, without
-        building a :meth:`position` report."""
-        acct = self._accounts.get(account)
-        if acct is None:
-            acct = self._account(account)  # raises: no such account
-        pos = acct.positions.get(symbol)
-        if pos is not None and pos.qty and (pos.tp or pos.sl or pos.trail):
-            return True
-        book = self._books.get(symbol)
-        if book is None:
-            book = self._book(symbol)  # raises: not listed
-        if not book.orders:
-            return False
-        return any(o.account == account for o in book.orders)
-
-    def protection(self, account: str, symbol: str) -> Protection | None:
-        """The open position's take-profit, stop-loss and trailing stop as held now (the
-        trailing stop's armed state and running extreme too); None when flat or unprotected."""
-        pos = self._account(account).positions.get(symbol)
-        if pos is None or not pos.qty or not pos.protected:
-            return None
-        return Protection(
-            qty=pos.qty,
-            take_profit=pos.tp,
-            stop_loss=pos.sl,
-            trailing=pos.trail,
-            activation=pos.trail_activation,
-            armed=pos.trail_active,
-            extreme=pos.trail_extreme,
-        )
-
-    def protections(self, account: str) -> dict[str, Protection]:
-        """:meth:`protection` of every open position that has any, by symbol."""
-        held = {s: self.protection(account, s) for s in sorted(self._account(account).positions)}
-        return {s: p for s, p in held.items() if p is not None}
-
     def restore_protection(self, account: str, symbol: str, saved: Protection) -> None:
         """Give an open position back the protection :meth:`protection` read from an earlier
         venue (a paper bot's restart). Refused unless the position is the one it was set for."""
@@ -416,78 +366,3 @@ class MatchingEngine(orders.OrderDesk):
         pos.trail, pos.trail_activation = saved.trailing, saved.activation
         pos.trail_active, pos.trail_extreme = saved.armed, saved.extreme
         self._book(symbol).bounds_dirty = True
-
-    def wallet(self, account: str) -> WalletReported:
-        """Wallet balance, equity = wallet + unrealised PnL, available = equity - margin in use."""
-        return self._wallet_report(self._account(account))
-
-    def order(self, account: str, *, order_id: str = "", order_link_id: str = "") -> OrderView:
-        return self._find(self._account(account), order_id, order_link_id).view()
-
-    def open_orders(self, account: str, symbol: str | None = None) -> list[OrderView]:
-        """Open orders, newest first (Bybit ``/v5/order/realtime``)."""
-        acct = self._account(account)
-        found = [o for o in acct.open.values() if symbol is None or o.symbol == symbol]
-        return [o.view() for o in sorted(found, key=lambda o: -o.seq)]
-
-    def order_history(self, account: str, symbol: str | None = None) -> list[OrderView]:
-        """Every order the account ever placed (and TP/SL orders made for it), newest first."""
-        acct = self._account(account)
-        found = [o for o in acct.orders.values() if symbol is None or o.symbol == symbol]
-        return [o.view() for o in sorted(found, key=lambda o: -o.seq)]
-
-    def executions(
-        self,
-        account: str,
-        *,
-        symbol: str | None = None,
-        exec_type: ExecType | None = None,
-        start_ms: int | None = None,
-        end_ms: int | None = None,
-        limit: int = 50,
-        cursor: str = "",
-    ) -> Page[Execution]:
-        """Execution history newest first, filtered, in pages of ``limit`` (1..100).
-
-        The cursor is opaque; paging while new fills arrive still returns each older fill once.
-        """
-
-        def keep(e: Execution) -> bool:
-            f = e.fill
-            if (symbol is not None and f.symbol != symbol) or (
-                exec_type is not None and f.exec_type is not exec_type
-            ):
-                return False
-            t = e.exec_ms
-            return (start_ms is None or t >= start_ms) and (end_ms is None or t <= end_ms)
-
-        return page(self._account(account).executions, keep, limit, cursor)
-
-    def execution(self, account: str, exec_id: str) -> Execution:
-        acct = self._account(account)
-        try:
-            return acct.executions[acct.exec_index[exec_id]]
-        except KeyError:
-            raise OrderRejected(
-                RejectCode.PARAMS_ERROR, "exec_id", exec_id, "no such execution"
-            ) from None
-
-    def closed_pnl(
-        self,
-        account: str,
-        *,
-        symbol: str | None = None,
-        start_ms: int | None = None,
-        end_ms: int | None = None,
-        limit: int = 50,
-        cursor: str = "",
-    ) -> Page[ClosedPnl]:
-        """Closed-PnL records newest first, like Bybit ``/v5/position/closed-pnl``."""
-
-        def keep(r: ClosedPnl) -> bool:
-            if symbol is not None and r.symbol != symbol:
-                return False
-            t = r.updated_ms
-            return (start_ms is None or t >= start_ms) and (end_ms is None or t <= end_ms)
-
-        return page(self._account(account).closed, keep, limit, cursor)

@@ -142,7 +142,10 @@ class Matcher(FundingDesk):  # one line of bases: mypyc compiles no multiple inh
         if order.reduce_only or order.close_on_trigger:
             return True
         try:
-            self._require_margin(acct, order.symbol, order.side, order.remaining, price)
+            qty = order.remaining
+            opening = self._opening_qty(acct, order.symbol, order.side, qty)
+            if opening:
+                self._require_margin(acct, order.symbol, qty, opening, price)
         except ValueError:
             self._set_status(order, OrderStatus.DEACTIVATED, ts_ms, out, "EC_InsufficientBalance")
             return False
@@ -224,3 +227,36 @@ class Matcher(FundingDesk):  # one line of bases: mypyc compiles no multiple inh
             return
         if (long and price > pos.trail_extreme) or (not long and price < pos.trail_extreme):
             pos.trail_extreme = price
+
+    @staticmethod
+    def _trail_rides(
+        book: SymbolBook, prev: Decimal, o: Decimal, h: Decimal, lo: Decimal, c: Decimal
+    ) -> bool:
+        """The walk of a bar whose only resting thing is one position's armed trailing stop,
+        when that stop does not fire: the running extreme follows the path and nothing else
+        happens. Replays exactly what the full walk's moves would test (the same path, levels
+        and comparisons) without building its items; returns False, having changed nothing, the
+        moment the stop would be reached, and the full walk then does the bar."""
+        (pos,) = book.positions.values()
+        if not pos.qty or pos.tp or pos.sl or not pos.trail or not pos.trail_active:
+            return False
+        trail, extreme = pos.trail, pos.trail_extreme
+        if pos.qty > 0:  # falling stop at extreme - trail; path O, L, H, C
+            cur = prev
+            for point in (o, lo, h, c):
+                level = extreme - trail
+                if level > 0 and min(cur, point) <= level:
+                    return False
+                if point > extreme:
+                    extreme = point
+                cur = point
+        else:  # rising stop at extreme + trail; path O, H, L, C
+            cur = prev
+            for point in (o, h, lo, c):
+                if max(cur, point) >= extreme + trail:
+                    return False
+                if point < extreme:
+                    extreme = point
+                cur = point
+        pos.trail_extreme = extreme
+        return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from alphadesk.adapters.sim.core import TERMINAL
 from alphadesk.adapters.sim.matcher import Matcher
 from alphadesk.adapters.sim.pricing import slipped
 from alphadesk.adapters.sim.records import CreateType, Outcome, SimEvent, StopOrderType
@@ -19,11 +20,8 @@ from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
-from alphadesk.domain.slots import slot_maker
 
 P = RejectCode.PARAMS_ERROR
-_outcome = slot_maker(Outcome)
-"""``Outcome(order, events)`` with both given (one per command)."""
 
 
 def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
@@ -114,8 +112,8 @@ class OrderDesk(Matcher):
                 P, "time_in_force", req.time_in_force, "a market order can't be PostOnly"
             )
         last = book.last_dec
-        if last is None:
-            last = self._mark(book)  # the last float as a Decimal, or 110001 before any price
+        if last is None:  # book.last_price(), spelled out, or 110001 before any price
+            last = book.last_dec = Decimal(repr(book.last)) if book.last else self._mark(book)
         ref = req.price if req.order_type is OrderType.LIMIT else req.trigger_price or last
         assert ref is not None
         if not req.reduce_only and req.qty * ref < inst.min_notional:
@@ -145,47 +143,38 @@ class OrderDesk(Matcher):
             _check_tp_sl(req.side, ref, req.take_profit, req.stop_loss)
         im = ZERO
         if not req.reduce_only and not conditional:
-            im = self._require_margin(acct, req.symbol, req.side, req.qty, ref)
+            opening = req.qty if increases else max(req.qty - abs(held), ZERO)  # _opening_qty
+            if opening:
+                im = self._require_margin(acct, req.symbol, req.qty, opening, ref)
         resolver = self._bot_resolver
         bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
         self._seq += 1  # self._next_seq(), spelled out
         order = SimOrder(
-            seq=self._seq,
-            order_id=self._new_id(),
-            account=acct.name,
-            symbol=req.symbol,
-            side=req.side,
-            order_type=req.order_type,
-            qty=req.qty,
-            price=req.price,
-            time_in_force=req.time_in_force,
-            reduce_only=req.reduce_only,
-            order_link_id=req.order_link_id,
-            bot_id=bot,
-            trigger_price=req.trigger_price,
-            trigger_direction=direction,
-            tp=req.take_profit,
-            sl=req.stop_loss,
-            ts_ms=ts_ms,
-            last_price=last,
-            stop_order_type=StopOrderType.STOP if conditional else StopOrderType.NONE,
-            create_type=CreateType.BY_USER,
-            close_on_trigger=close_on_trigger,
-        )
+            self._seq, self._new_id(), acct.name, req.symbol, req.side, req.order_type, req.qty,
+            req.price, req.time_in_force, req.reduce_only, req.order_link_id, bot,
+            req.trigger_price, direction, req.take_profit, req.stop_loss, ts_ms, last,
+            StopOrderType.STOP if conditional else StopOrderType.NONE, CreateType.BY_USER,
+            close_on_trigger,
+        )  # fmt: skip
         acct.orders[order.order_id] = order
         if req.order_link_id:
             acct.link_ids[req.order_link_id] = order.order_id
         out: list[SimEvent] = []
         if conditional:
             self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
+        elif req.order_type is OrderType.MARKET and self._no_slippage:
+            self._fill_order(order, last, False, ts_ms, out)  # what _work does with it
         else:
             self._work(order, book, last, im, ts_ms, out)
         # the order's snapshot after the command: the last event's, when that event is this
-        # order's status update (nothing changes the order after it), else a fresh one
+        # order's status update (nothing changes the order after it), else a fresh one, made
+        # when first asked for if the order has ended (nothing can change it either)
         last_event = out[-1] if out else None
         if type(last_event) is OrderUpdated and last_event.order.order_id == order.order_id:
-            return _outcome(last_event.order, tuple(out))
-        return _outcome(_latest_snapshot(order, out), tuple(out))
+            return Outcome(last_event.order, tuple(out))
+        if order.status in TERMINAL:
+            return Outcome.later(order.snapshot, tuple(out))
+        return Outcome(_latest_snapshot(order, out), tuple(out))
 
     def _direction(
         self, req: SimOrderRequest | OrderRequest, d: TriggerDirection, last: Decimal
@@ -278,9 +267,10 @@ class OrderDesk(Matcher):
         if not order.reduce_only and not order.untriggered:
             order.im, saved = ZERO, order.im
             try:
-                im = self._require_margin(
-                    acct, order.symbol, order.side, qty - order.filled_qty, ref
-                )
+                rest = qty - order.filled_qty
+                opening = self._opening_qty(acct, order.symbol, order.side, rest)
+                if opening:
+                    im = self._require_margin(acct, order.symbol, rest, opening, ref)
             finally:
                 order.im = saved
         order.qty, order.price, order.trigger_price, order.tp, order.sl = (

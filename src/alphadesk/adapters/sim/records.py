@@ -9,7 +9,7 @@ alongside the domain object instead of widening the domain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -41,16 +41,47 @@ class CreateType(StrEnum):
     BY_TRAILING_STOP = "CreateByTrailingStop"
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """The result of a command: the order it concerns (None for trading-stop) and the events."""
+    """The result of a command: the order it concerns (None for trading-stop) and the events.
 
-    order: Order | None
-    events: tuple[SimEvent, ...] = EMPTY
+    ``order`` is the order's snapshot after the command. For an order that the command ended
+    (filled, cancelled) nothing can change it any more, so :meth:`later` builds the snapshot
+    only when ``order`` is first read: a backtest reads it for almost no order."""
+
+    __slots__ = ("_later", "_order", "events")
+
+    def __init__(self, order: Order | None, events: tuple[SimEvent, ...] = EMPTY) -> None:
+        self._order = order
+        self._later: Callable[[], Order] | None = None
+        self.events = events
+
+    @classmethod
+    def later(cls, snapshot: Callable[[], Order], events: tuple[SimEvent, ...]) -> Outcome:
+        """``snapshot()`` (of an order in a final state) made on first reading of ``order``."""
+        made = object.__new__(cls)  # the fields written here: one call fewer than cls(...)
+        made._order, made._later, made.events = None, snapshot, events
+        return made
+
+    @property
+    def order(self) -> Order | None:
+        if self._later is not None:
+            self._order, self._later = self._later(), None
+        return self._order
 
     @property
     def fills(self) -> list[Fill]:
         return [e for e in self.events if isinstance(e, Fill)]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Outcome):
+            return NotImplemented
+        return (self.order, self.events) == (other.order, other.events)
+
+    def __hash__(self) -> int:
+        return hash((self.order, self.events))
+
+    def __repr__(self) -> str:
+        return f"Outcome(order={self.order!r}, events={self.events!r})"
 
 
 @dataclass(frozen=True, slots=True)

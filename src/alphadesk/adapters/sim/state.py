@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 
 from alphadesk.adapters.sim.records import (
     ClosedPnl,
@@ -21,6 +20,7 @@ from alphadesk.adapters.sim.records import (
 from alphadesk.adapters.sim.requests import TriggerDirection
 from alphadesk.domain import checks
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from alphadesk.domain.epoch import utc_at
 from alphadesk.domain.fills import UNKNOWN_BOT
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
@@ -31,14 +31,13 @@ NEVER = 1 << 62
 INF = float("inf")
 
 
-@lru_cache(maxsize=4096)
-def _utc(ms: int) -> datetime:
-    return checks.from_epoch_ms("time_ms", ms)
+_utc = utc_at
+"""Epoch ms (an int >= 0) to UTC, remembered: one trade stamps the same instant on its fill and
+its order's snapshots, and the trading engine reads it back from the fill by identity."""
 
 
 def utc_ms(field: str, ms: int) -> datetime:
-    """``checks.from_epoch_ms``, remembered: one trade stamps the same instant on its order's
-    snapshots and its fill, and a datetime is immutable, so building it once is enough."""
+    """``checks.from_epoch_ms``, by :data:`_utc` for an int >= 0 (the error names ``field``)."""
     if type(ms) is int and ms >= 0:
         return _utc(ms)
     return checks.from_epoch_ms(field, ms)
@@ -79,9 +78,8 @@ class SimOrder:
         "updated_ms",
     )
 
-    def __init__(
+    def __init__(  # positional too: _place makes one per order, and keywords cost more
         self,
-        *,
         seq: int,
         order_id: str,
         account: str,

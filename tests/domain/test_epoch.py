@@ -1,0 +1,41 @@
+"""Epoch ms ⇄ UTC datetimes with the last pair remembered: the same answers as the checking
+conversions, whatever came before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alphadesk.domain import checks
+from alphadesk.domain.epoch import epoch_ms, utc_at
+from alphadesk.domain.errors import InvalidField
+
+MS = st.integers(min_value=0, max_value=253_402_300_799_999)
+
+
+@given(st.lists(MS, min_size=1, max_size=6))
+def test_utc_at_is_from_epoch_ms_in_any_order(values: list[int]) -> None:
+    for ms in values:
+        assert utc_at(ms) == checks.from_epoch_ms("t", ms)
+        assert utc_at(ms).tzinfo is UTC
+
+
+@given(MS, st.integers(min_value=0, max_value=999))
+def test_epoch_ms_is_to_epoch_ms_after_any_conversion(ms: int, micro: int) -> None:
+    made = utc_at(ms)
+    assert epoch_ms(made) == ms  # by identity
+    finer = made + timedelta(microseconds=micro) if ms < 253_402_300_799_999 else made
+    assert epoch_ms(finer) == checks.to_epoch_ms(finer)
+    assert utc_at(ms) == made  # a sub-millisecond time read since is not taken for ms
+
+
+def test_bad_input_is_refused_naming_the_value() -> None:
+    with pytest.raises(InvalidField, match="must be >= 0"):
+        utc_at(-1)
+    with pytest.raises(InvalidField, match="naive"):
+        epoch_ms(datetime(2026, 1, 1))  # a naive time: the point of the test
+    with pytest.raises(InvalidField, match="UTC"):
+        epoch_ms(datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=1))))
