@@ -81,3 +81,31 @@ def test_a_folder_in_use_is_refused(tmp_path: Path) -> None:
         first.close()
     JsonlResults(tmp_path, {"strategy": "x"}).close()  # free again once closed
     assert os.path.exists(tmp_path / "manifest.json")
+
+
+def test_a_data_folder_sweeps_the_same_as_its_files(market_files: Finder, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``--data FOLDER`` takes the folder's 5-minute files for ema_cross: the same results as
+    naming them (and the folder's 4-hour file is left alone)."""
+    folder = tmp_path / "market"
+    folder.mkdir()
+    files = five_minute_files(market_files)
+    funding = [f for f in market_files("*_8h_funding_*.csv")
+               if f.name.split("_")[0] in FIXED["symbols"].split(",")]
+    assert len(funding) == 3  # beside the candles in both runs, so both charge the same
+    for path in [*files, *funding, *market_files("BTCUSDT_4h_bybit-perp-*.csv")]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    common = ["sweep", "--strategy", STRATEGY, "--from", "2025-09-24", "--to", "2025-09-26",
+              "--grid", "fast=4:8:4,slow=24:28:4", "--param", f"symbols={FIXED['symbols']}",
+              "--top", "1", "--workers", "1"]
+    assert main([*common, "--data", str(folder), "--out", str(tmp_path / "by_folder")]) == 0
+    assert main([*common, "--data", *map(str, files), "--out", str(tmp_path / "by_files")]) == 0
+    by_folder = json.loads((tmp_path / "by_folder" / "summary.json").read_text())
+    by_files = json.loads((tmp_path / "by_files" / "summary.json").read_text())
+    assert by_folder["folds"] == by_files["folds"] and by_folder["folds"]
+    capsys.readouterr()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main([*common, "--data", str(empty), "--out", str(tmp_path / "none")]) == 2
+    assert f"--data {str(empty)!r}: no candle files of a 5-minute interval" in (
+        capsys.readouterr().err)

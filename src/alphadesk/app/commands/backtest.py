@@ -12,7 +12,7 @@ from typing import Any
 from alphadesk.app.commands import checks
 from alphadesk.app.settings import SettingsError
 from alphadesk.backtest.console import print_report
-from alphadesk.backtest.data import PERIOD, for_strategy, load, pick_files
+from alphadesk.backtest.data import PERIOD, for_strategy, load
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import summarize, to_json
 from alphadesk.backtest.runner import Progress, run
@@ -101,9 +101,7 @@ def _stderr_console() -> Any:
 
 def _check_args(args: argparse.Namespace) -> None:
     """Everything the flags can get wrong, before the candles are read or a bar is run."""
-    for path in args.data:
-        if not path.exists():
-            raise SettingsError(f"--data {str(path)!r}: does not exist")
+    checks.inputs("--data", args.data)
     checks.output_file("--json", args.json_out)
     checks.output_file("--report", args.report)
     checks.positive("--equity", args.equity)
@@ -111,24 +109,6 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.start is not None and args.end is not None and args.start >= args.end:
         span = f"{_iso(args.start)}..{_iso(args.end)}"
         raise SettingsError(f"--from/--to {span}: --from must be before --to")
-
-
-def candle_files(given: list[Path], timeframe_min: int) -> list[Path]:
-    """``--data`` as files: a folder gives its candle files for the strategy's timeframe
-    (:func:`pick_files`), and a folder with none of them is an error naming it, not an empty run."""
-    files: list[Path] = []
-    for path in given:
-        if not path.is_dir():
-            files.append(path)
-            continue
-        picked = pick_files(path, timeframe_min)
-        if not picked:
-            raise SettingsError(
-                f"--data {str(path)!r}: no candle files of a {timeframe_min}-minute interval or a "
-                "finer one that divides it (CSV or Parquet named SYMBOL_<interval>_...)"
-            )
-        files.extend(picked)
-    return files
 
 
 def _iso(ms: int) -> str:
@@ -145,7 +125,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         cls = resolve(args.strategy, STRATEGIES)
         strategy = instantiate(cls, parse_overrides(cls, args.param))
-        files = candle_files(args.data, strategy.timeframe_min)
+        files = checks.candle_files("--data", args.data, strategy.timeframe_min)
         settings = BacktestSettings(
             initial_equity=args.equity,
             taker_fee=taker,

@@ -70,6 +70,34 @@ def input_files(flag: str, paths: Sequence[Path]) -> None:
             raise SettingsError(f"{flag} {str(path)!r}: {why}")
 
 
+def inputs(flag: str, paths: Sequence[Path]) -> None:
+    """Files or folders that exist (a folder stands for the candle files in it)."""
+    for path in paths:
+        if not path.exists():
+            raise SettingsError(f"{flag} {str(path)!r}: does not exist")
+
+
+def candle_files(flag: str, given: Sequence[Path], timeframe_min: int) -> list[Path]:
+    """``--data`` as files: a folder gives its candle files for the strategy's timeframe
+    (:func:`~alphadesk.backtest.data.pick_files`); a folder with none of them is an error naming
+    it, not an empty run."""
+    from alphadesk.backtest.data import pick_files  # numpy: loaded only by commands reading bars
+
+    files: list[Path] = []
+    for path in given:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        picked = pick_files(path, timeframe_min)
+        if not picked:
+            raise SettingsError(
+                f"{flag} {str(path)!r}: no candle files of a {timeframe_min}-minute interval or a "
+                "finer one that divides it (CSV or Parquet named SYMBOL_<interval>_...)"
+            )
+        files.extend(picked)
+    return files
+
+
 def output_file(flag: str, path: Path | None) -> None:
     """The file can be written: its folder exists and it is not itself a folder."""
     if path is None:

@@ -52,7 +52,9 @@ def register(subparsers: Any) -> None:
         "sweep", help="search a strategy's parameters over candles (walk-forward, resumable)"
     )
     p.add_argument("--strategy", required=True, choices=sorted(STRATEGIES))
-    p.add_argument("--data", required=True, nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--data", required=True, nargs="+", type=Path, metavar="FILE|FOLDER",
+                   help="candle files (CSV or Parquet), or data folders: from a folder, one "
+                   "file per symbol at the strategy's timeframe or the coarsest finer one")
     p.add_argument("--grid", required=True, metavar="SPACE",
                    help="'fast=5:50:5,slow=20:200:10' (start:stop:step inclusive, a|b|c, value)")
     how = p.add_mutually_exclusive_group()
@@ -86,7 +88,7 @@ def register(subparsers: Any) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    checks.input_files("--data", args.data)
+    checks.inputs("--data", args.data)
     checks.output_folder("--out", args.out)
     checks.positive("--equity", args.equity)
     checks.positive("--slippage-bps", args.slippage_bps, zero_ok=True)
@@ -162,12 +164,16 @@ def handle(args: argparse.Namespace) -> int:
         axes = parse_grid(args.grid)
         check_axes(args.strategy, axes, fixed)
         overrides, refusal = binder(args.strategy, fixed)
-        data = load(args.data, args.start, args.end)
+        # a folder's files for the strategy's timeframe with the fixed parameters (a swept
+        # timeframe resamples the same files per run)
+        timeframe = build(args.strategy, **overrides(())).timeframe_min
+        files = checks.candle_files("--data", args.data, timeframe)
+        data = load(files, args.start, args.end)
         folds = windows(
             int(data.timeline[0]), int(data.close_times[-1]), data.interval_min * 60_000,
             args.folds, args.in_sample,
         )
-        log = JsonlResults(out, fingerprint(args.strategy, fixed, list(args.data), settings))
+        log = JsonlResults(out, fingerprint(args.strategy, fixed, files, settings))
     except InvalidField as exc:
         if exc.field == PERIOD:
             print(f"sweep: --from/--to {exc.value}: {exc.reason}", file=sys.stderr)
