@@ -221,10 +221,12 @@ async def test_the_demo_serves_its_ledger_on_the_dashboard_and_prints_the_url(
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ALPHADESK_WEB_", "DATABASE_URL", "REDIS_URL"))}  # fmt: skip
     env["ALPHADESK_WEB_ADMIN_TOKEN"] = token
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import sys; from alphadesk.app.cli import main; sys.exit(main())",
-        "demo", "--days", "0.5", "--plain", "--web", "--web-port", "0", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    with (tmp_path / "demo.err").open("wb") as stderr:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c",
+            "import sys; from alphadesk.app.cli import main; sys.exit(main())",
+            "demo", "--days", "0.5", "--plain", "--web", "--web-port", "0", cwd=tmp_path,
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     assert proc.stdout is not None
     try:
         url = None
@@ -249,6 +251,12 @@ async def test_the_demo_serves_its_ledger_on_the_dashboard_and_prints_the_url(
             proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 60)
     assert code == 0
+    # LOG_FORMAT unset and stderr a file, not a terminal: a person's command still logs text
+    # lines (time, level, logger), not JSON between the lines of its report
+    logged = (tmp_path / "demo.err").read_text().splitlines()
+    assert any(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO alphadesk\.", line)
+               for line in logged), logged[-20:]
+    assert not [line for line in logged if line.startswith("{")], logged[-20:]
 
 
 def json_text(value: object) -> str:

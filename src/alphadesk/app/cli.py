@@ -53,8 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         _report(args.command, exc)
         return EXIT_BAD_INPUT
+    log_format = settings.log_format
+    if not os.environ.get("LOG_FORMAT"):  # unset: the command's own default (a person's: text)
+        log_format = getattr(args, "log_format", None) or log_format
     with desk_logging.installed(
-        settings.log_level, settings.secrets(), log_format=settings.log_format,
+        settings.log_level, settings.secrets(), log_format=log_format,
         log_file=settings.log_file, file_max_bytes=settings.log_file_max_mb * 1024 * 1024,
     ):
         return _run(handler, args)

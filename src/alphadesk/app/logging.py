@@ -37,6 +37,10 @@ MIN_SECRET_LEN = 4
 #: Loggers that write a line per request at INFO; shown only when DEBUG is asked for.
 CHATTY = ("aiohttp.access",)
 FORMATS = ("auto", "json", "text")
+#: What a command made for a person at a terminal (a report, a demo, a download) logs in when
+#: ``LOG_FORMAT`` is not set, even when its output goes to a file or a pipe: its log lines sit
+#: between the lines of its report, where JSON would be noise. Services keep ``auto``.
+HUMAN = "text"
 #: A rotated log file's default size and how many rotated files are kept beside it.
 FILE_MAX_BYTES = 50 * 1024 * 1024
 FILE_KEEP = 5

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from alphadesk.app.commands import checks
+from alphadesk.app.logging import HUMAN
 from alphadesk.app.settings import SettingsError
 from alphadesk.backtest.console import print_report
 from alphadesk.backtest.data import PERIOD, for_strategy, load
@@ -77,7 +78,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--equity", type=checks.decimal, default=Decimal(10_000),
                    help="starting equity in USDT (default 10000)")
     p.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, log_format=HUMAN)
 
 
 def _progress_bar() -> tuple[Progress, Any]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from alphadesk.app.commands import checks
+from alphadesk.app.logging import HUMAN
 from alphadesk.app.settings import SettingsError
 
 DEFAULT_DATA_DIR = Path("data") / "market"
@@ -89,16 +90,16 @@ def register(subparsers: Any) -> None:
     dl.add_argument("--base-url", default=None,
                     help="another Bybit endpoint (default $BYBIT_BASE_URL, else Bybit's own)")
     dl.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
-    dl.set_defaults(handler=handle_download)
+    dl.set_defaults(handler=handle_download, log_format=HUMAN)
 
     ls = sub.add_parser("list", parents=[folder], help="what the folder holds, with its gaps")
-    ls.set_defaults(handler=handle_list)
+    ls.set_defaults(handler=handle_list, log_format=HUMAN)
 
     im = sub.add_parser("import", parents=[folder], help="add CSV candles or funding as Parquet")
     im.add_argument("files", nargs="+", type=Path, metavar="CSV")
     im.add_argument("--symbol", type=_symbol, default=None,
                     help="the symbol when the file name does not start with it")
-    im.set_defaults(handler=handle_import)
+    im.set_defaults(handler=handle_import, log_format=HUMAN)
 
 
 # -- download ------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from typing import Any
 
 from alphadesk.app import settings as desk_settings
 from alphadesk.app.commands import checks
+from alphadesk.app.logging import HUMAN
 
 #: The demo's ledger unless ``--database-url`` or ``--use-env`` says otherwise.
 DEMO_DATABASE_URL = "sqlite:///./alphadesk-demo.db"
@@ -74,7 +75,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="with --quick: candles from this folder (alphadesk data download) "
                              "instead of the bundled ones")
-    parser.set_defaults(handler=handle)
+    parser.set_defaults(handler=handle, log_format=HUMAN)
 
 
 def _urls(args: argparse.Namespace) -> tuple[str, str | None, bool]:

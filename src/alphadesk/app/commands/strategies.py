@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from alphadesk.app.logging import HUMAN
 from alphadesk.strategies import STRATEGIES
 from alphadesk.strategies.catalog import describe, infos, render, resolve
 
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE.py:Class",
         help="also describe a strategy class in a file of your own",
     )
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, log_format=HUMAN)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 
 from alphadesk.app.commands import checks
 from alphadesk.app.commands.checks import time_ms
+from alphadesk.app.logging import HUMAN
 from alphadesk.app.settings import SettingsError
 from alphadesk.backtest.data import PERIOD, MarketData, load
 from alphadesk.backtest.report import to_html
@@ -84,7 +85,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--funding-rate", type=checks.decimal, default=Decimal("0.0001"))
     p.add_argument("--equity", type=checks.decimal, default=Decimal(10_000))
     p.add_argument("--progress", action="store_true", help="progress bar even when not a TTY")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, log_format=HUMAN)
 
 
 def _check_args(args: argparse.Namespace) -> None:
