@@ -58,7 +58,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(("LOG_LEVEL",), "DEBUG, INFO, WARNING or ERROR", "INFO"),
     Variable(("LOG_FORMAT",),
              "`json` (one object per line: time, level, logger, message, exc, extra fields), "
-             "`text`, or `auto`: text on a terminal, JSON elsewhere", "auto"),
+             "`text`, or `auto`: text on a terminal, JSON elsewhere (unset, the commands "
+             "made for a person, `demo`, `backtest`, `sweep`, `data`, `strategies`, log text)",
+             "auto"),
     Variable(("LOG_FILE", "LOG_FILE_MAX_MB"),
              "also log to this file (JSON unless `LOG_FORMAT=text`), rotated at this size, 5 old "
              "files kept", "unset, 50"),
