@@ -39,3 +39,33 @@ def test_bad_input_is_refused_naming_the_value() -> None:
         epoch_ms(datetime(2026, 1, 1))  # a naive time: the point of the test
     with pytest.raises(InvalidField, match="UTC"):
         epoch_ms(datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=1))))
+
+
+def test_threads_converting_side_by_side_never_mix_their_pairs() -> None:
+    """Engines in threads of one process (a Dask worker's) share the remembered pair: each
+    thread's round trips stay exact however the interpreter switches between them."""
+    import sys
+    import threading
+
+    wrong: list[tuple[int, int]] = []
+    start = threading.Barrier(4)
+
+    def convert(offset: int) -> None:
+        start.wait()
+        for i in range(20_000):
+            ms = 1_758_672_000_000 + offset * 1_000_000_007 + i * 60_000
+            back = epoch_ms(utc_at(ms))
+            if back != ms:
+                wrong.append((ms, back))
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
+    try:
+        threads = [threading.Thread(target=convert, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert wrong == []

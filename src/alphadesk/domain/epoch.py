@@ -5,7 +5,9 @@ and orders carry UTC datetimes (their public shape). One trade makes its fill's 
 engine's ms, stamps the same instant on its order's snapshot, and the trading engine then reads
 the fill's ms back for the portfolio and the router. Remembering the last conversion makes that a
 single datetime build and no arithmetic back: the reverse is answered by identity, so only the
-very object made here short-circuits, and every other time takes the checking path.
+very object made here short-circuits, and every other time takes the checking path. The pair
+is one tuple, stored and read in one step, so threads running engines side by side (a Dask
+worker's, say) never see one call's datetime with another call's ms.
 """
 
 from __future__ import annotations
@@ -17,34 +19,35 @@ from alphadesk.domain import checks
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MS = 253_402_300_799_999  # checks.from_epoch_ms's bound: the last instant datetime holds
 
-_last_at = _EPOCH
-_last_ms = 0
+_last: tuple[datetime, int] = (_EPOCH, 0)
 
 
 def utc_at(ms: int) -> datetime:
     """``checks.from_epoch_ms`` of an int ``ms`` (an int or an out-of-range value goes through
     it, raising as it does), remembered until the next call."""
-    global _last_at, _last_ms
-    if ms == _last_ms and type(ms) is int:
-        return _last_at
+    global _last
+    last = _last
+    if ms == last[1] and type(ms) is int:
+        return last[0]
     if type(ms) is int and 0 <= ms <= _MAX_MS:
         at = _EPOCH + timedelta(0, 0, 0, ms)  # (days, seconds, us, ms): no keyword to parse
     else:
         at = checks.from_epoch_ms("time_ms", ms)
-    _last_at, _last_ms = at, int(ms)
+    _last = (at, int(ms))
     return at
 
 
 def epoch_ms(value: datetime) -> int:
     """``checks.to_epoch_ms``: by identity when ``value`` is the datetime last made or read here
     (the fill the portfolio, router and engine read in turn), else computed and remembered."""
-    global _last_at, _last_ms
-    if value is _last_at:
-        return _last_ms
+    global _last
+    last = _last
+    if value is last[0]:
+        return last[1]
     if type(value) is not datetime or value.tzinfo is not UTC:
         return checks.to_epoch_ms(value)  # raises for a naive or non-UTC time
     delta = value - _EPOCH
     ms = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
     if not delta.microseconds % 1000:  # a whole millisecond: what utc_at(ms) would make
-        _last_at, _last_ms = value, ms
+        _last = (value, ms)
     return ms
