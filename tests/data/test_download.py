@@ -149,6 +149,27 @@ async def test_a_hole_and_a_longer_period_fetch_only_what_is_missing(
         await rest.close()
 
 
+async def test_bars_the_venue_does_not_have_are_said_not_passed_over(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Asking past the replayed files' end (the venue has no bars there): the bars it had are
+    stored and the note says how many of the missing ones came, over which span."""
+    rest = BybitRest(AccountConfig.public("test", environment=Environment.LIVE,
+                                          base_url=sim.base_url))
+    try:
+        await rest.sync_clock()
+        loader = Downloader(rest, tmp_path)
+        whole = await loader.candles("BTCUSDT", 5, DATA_END - 86_400_000, DATA_END)
+        assert (whole.added, whole.note) == (288, "")
+        past = await loader.candles("BTCUSDT", 5, DATA_END - 86_400_000,
+                                    DATA_END + 2 * 86_400_000)
+    finally:
+        await rest.close()
+    assert (past.added, past.stored) == (0, 288)
+    assert past.note == ("the venue had 0 of the 576 bars missing in 2025-11-23 00:00 UTC .. "
+                         "2025-11-25 00:00 UTC (`data list` shows the holes left)")
+
+
 async def test_a_stopped_download_resumes_from_what_it_stored(
     sim: Simulator, tmp_path: Path
 ) -> None:

@@ -54,6 +54,8 @@ class Fetched:
     added: int
     stored: int
     requests: int
+    note: str = ""
+    """What the user should know about what was not fetched (the venue's clock, an empty answer)."""
 
 
 def missing_ranges(
@@ -102,6 +104,7 @@ class Downloader:
         task = f"{symbol} {path.name.split('_')[1]}"
         ts, cols = _stored(path)
         now = self.rest.clock.now_ms()
+        asked_end = end_ms
         end_ms = min(end_ms, now - now % step)  # the bar still forming is not ours yet
         todo = missing_ranges(ts, start_ms, end_ms, step)
         total = sum((b - a) // step for a, b in todo)
@@ -143,7 +146,15 @@ class Downloader:
                     new_ts, new_cols = [], []
         if new_ts:
             ts, cols = _merge(path, ts, cols, new_ts, new_cols)
-        return Fetched(task, path, added, len(ts), requests)
+        notes = []
+        if added < total:
+            span = f"{_iso(todo[0][0])} .. {_iso(todo[-1][1])}"
+            notes.append(f"the venue had {added} of the {total} bars missing in {span} "
+                         "(`data list` shows the holes left)")
+        if asked_end - end_ms >= step:
+            notes.append(f"the venue's clock is {_iso(now)}: no bar after {_iso(end_ms)} "
+                         "has closed there yet")
+        return Fetched(task, path, added, len(ts), requests, "; ".join(notes))
 
     async def funding(self, symbol: str, start_ms: int, end_ms: int) -> Fetched:
         """Fill the stored funding settlements of ``symbol`` over ``[start, end)``."""
@@ -219,3 +230,6 @@ def _merge(
 def _dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")

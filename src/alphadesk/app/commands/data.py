@@ -156,6 +156,8 @@ async def _download(args: argparse.Namespace, folder: Path, base_url: str | None
           f"{rest.stats.gate_waits} rate-limit waits, {rest.stats.rate_limited} 10006 back-offs")
     for r in results:
         print(f"  {r.task:<24} +{r.added:<7} stored {r.stored:<8} {r.path.name}")
+        if r.note:
+            print(f"  {'':<24} note: {r.note}")
     return 0
 
 
