@@ -164,7 +164,7 @@ def test_the_risk_table_reaches_the_bots_engine(clean_env: dict[str, str],
                     "max_total_notional = 1500.5\nentry_cooldown_ms = 60000\nhalt_at = 0.25\n")
     settings = settings_mod.load({**clean_env, "ALPHADESK_CONFIG": str(path)})
     bot = Bot(settings, BotOptions(name="lxalgo", mode="demo", state_dir=tmp_path / "state"))
-    engine = bot._engine(bot.strategy(), {}, None, Decimal(1000))  # type: ignore[arg-type]
+    engine = bot.engine_for(bot.strategy(), {}, None, Decimal(1000))  # type: ignore[arg-type]
     assert engine.risk.limits == RiskLimits(max_total_notional=Decimal("1500.5"),
                                             max_open_positions=2, entry_cooldown_ms=60_000)
     assert engine.kill_switch.limits == KillSwitchLimits(halt_at=Decimal("0.25"))

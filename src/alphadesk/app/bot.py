@@ -1,4 +1,6 @@
-"""One bot, composed from configuration: the only place that switches on the deployment mode.
+"""One bot, composed from configuration: the only place that switches on the deployment mode
+(the run of each mode is in :mod:`alphadesk.app.bot_paper` and :mod:`alphadesk.app.bot_bybit`;
+this module keeps what every run shares: registration, heartbeat, commands and the end).
 
 ``paper``: the paper venue (the shared matching engine, in this process) on replayed candles
 (resuming after the last bar an earlier run processed, :mod:`alphadesk.paper.resume`) or, with
@@ -35,18 +37,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from alphadesk.adapters.bybit import AccountConfig, BybitClient, Environment
-from alphadesk.adapters.bybit.models import KlineUpdate
-from alphadesk.adapters.bybit.streams import public_topics
-from alphadesk.adapters.bybit.venue import BybitVenueAdapter, recent_closed_bars
+from alphadesk.adapters.bybit import BybitClient
 from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.redis.state import RedisState
-from alphadesk.adapters.sim.clock import ReplayClock
-from alphadesk.adapters.sim.config import SimConfig, Slippage
-from alphadesk.adapters.sim.engine import MatchingEngine
-from alphadesk.adapters.sim.paper import PaperExchange
-from alphadesk.adapters.sim.paper_venue import PaperVenueAdapter
-from alphadesk.adapters.sim.records import SimEvent
 from alphadesk.adapters.spool.dead_letters import JsonlDeadLetters
 from alphadesk.adapters.spool.disk import DiskSpool
 from alphadesk.adapters.storage import migrate
@@ -57,11 +50,7 @@ from alphadesk.adapters.storage.round_trips import open_round_trips
 from alphadesk.adapters.storage.stores import open_store
 from alphadesk.adapters.storage.urls import parse
 from alphadesk.app.settings import BotSettings, Settings
-from alphadesk.backtest.settings import BacktestSettings
-from alphadesk.domain.bars import Bar
 from alphadesk.domain.checks import to_epoch_ms
-from alphadesk.domain.events import OrderUpdated
-from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.engine.bot_registry import BotRecord, BotRegistry, state_of_status, status_for
 from alphadesk.engine.command_inbox import CommandInbox
@@ -69,14 +58,11 @@ from alphadesk.engine.control_ports import AuditLog
 from alphadesk.engine.ledger import FillWriter
 from alphadesk.engine.live_driver import LiveDriver, QueuedGateway
 from alphadesk.engine.recorder import FillRecorder
-from alphadesk.engine.recovery import Recovery, recover
+from alphadesk.engine.recovery import Recovery
 from alphadesk.engine.round_trips import RoundTripKeeper
 from alphadesk.engine.runner import Engine
 from alphadesk.engine.state_ports import BotStatusStore, CommandStreams
 from alphadesk.engine.trading_state import TradingState
-from alphadesk.paper.book import PaperBook
-from alphadesk.paper.prices import LivePrices, PaperPrices, ReplayPrices, replay_data
-from alphadesk.paper.resume import PaperResume
 from alphadesk.strategies import build
 from alphadesk.strategies.api import Strategy
 
@@ -208,8 +194,12 @@ class Bot:
                     trades=RoundTripKeeper(store, trips),  # round trips as it records
                 )  # fmt: skip
                 self.recorder = recorder
-                return await self._run_paper(writer, bots, recorder)
-            return await self._run_bybit(writer, bots)
+                from alphadesk.app.bot_paper import run_paper
+
+                return await run_paper(self, writer, bots, recorder)
+            from alphadesk.app.bot_bybit import run_bybit
+
+            return await run_bybit(self, writer, bots)
         finally:
             self._live = None
             while self._closers:
@@ -223,7 +213,7 @@ class Bot:
             await bots.close()
             await store.close()
 
-    def _engine(
+    def engine_for(
         self,
         strategy: Strategy[Any],
         instruments: dict[str, Instrument],
@@ -242,7 +232,7 @@ class Bot:
             state_store=state,
         )
 
-    async def _register(self, bots: BotRegistry, engine: Engine, capital: Decimal) -> Decimal:
+    async def register(self, bots: BotRegistry, engine: Engine, capital: Decimal) -> Decimal:
         """Upsert the row; a halt/reduce the table remembers wins over a missing state file."""
         existing = await bots.get(self.bot_id)
         stored_state = state_of_status(existing.status) if existing is not None else None
@@ -270,7 +260,7 @@ class Bot:
         )
         return initial
 
-    async def _heartbeat(self, bots: BotRegistry, run: BotRun) -> None:
+    async def heartbeat(self, bots: BotRegistry, run: BotRun) -> None:
         status = ""
         while True:
             at = _now()
@@ -279,14 +269,14 @@ class Bot:
             now_status = status_for(run.engine.risk.state)
             if now_status != status:
                 await bots.set_status(self.bot_id, now_status)
-            await self._live_status(at, now_status if now_status != status else None)
+            await self.live_status(at, now_status if now_status != status else None)
             status = now_status
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(run.stopping.wait(), timeout=self.options.heartbeat_s)
             if run.stopping.is_set():
                 return
 
-    async def _live_status(self, at: datetime, status: str | None) -> None:
+    async def live_status(self, at: datetime, status: str | None) -> None:
         """``bot:{bot_id}:heartbeat`` (expiring after three missed beats) and, when it changed,
         ``bot:{bot_id}:status`` in the shared state. ``trading.bots`` is the record; the keys
         are what a dashboard or the Telegram bot watch, so a Redis outage is logged once and
@@ -304,7 +294,7 @@ class Bot:
         else:
             self._live_failing = False
 
-    async def _finish(
+    async def finish(
         self, bots: BotRegistry, run: BotRun, tasks: Sequence[asyncio.Task[Any]], now_ms: int
     ) -> None:
         run.engine.stop(now_ms)  # the strategy's on_stop: never flattens
@@ -320,16 +310,16 @@ class Bot:
         at = _now()
         await bots.heartbeat(self.bot_id, at, equity=run.engine.portfolio.equity)
         await bots.set_status(self.bot_id, "stopped")
-        await self._live_status(at, "stopped")
+        await self.live_status(at, "stopped")
 
-    async def _command_inbox(self, bots: BotRegistry, run: BotRun) -> None:
+    async def command_inbox(self, bots: BotRegistry, run: BotRun) -> None:
         """Apply the commands that waited on ``commands:{bot_id}`` while the bot was down,
-        before it trades; then keep applying them as they come (closed by ``_finish``)."""
+        before it trades; then keep applying them as they come (closed by :meth:`finish`)."""
 
         async def persist(state: TradingState) -> None:
             word = status_for(state)
             await bots.set_status(self.bot_id, word)
-            await self._live_status(_now(), word)
+            await self.live_status(_now(), word)
 
         inbox = CommandInbox(
             run.engine, self._commands.commands(self.bot_id), persist=persist, audit=self._audit
@@ -338,210 +328,11 @@ class Bot:
         await inbox.drain()
         inbox.start()
 
-    def _started(self, run: BotRun) -> None:
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Close this when the run ends (a price feed the mode opened)."""
+        self._closers.append(closer)
+
+    def started(self, run: BotRun) -> None:
         self.run_info = run
         if self.on_started is not None:
             self.on_started(run)
-
-    # -- paper ----------------------------------------------------------------------------------
-
-    async def _run_paper(
-        self, writer: FillWriter, bots: BotRegistry, recorder: FillRecorder
-    ) -> BotRun:
-        opts = self.options
-        strategy = self.strategy()
-        prices = await self._paper_prices(strategy)
-        defaults = BacktestSettings()
-        instruments = prices.instruments
-        config = SimConfig(
-            taker_fee=defaults.taker_fee,
-            maker_fee=defaults.maker_fee,
-            slippage=Slippage(bps=defaults.slippage_bps),
-            funding_rate=defaults.funding_rate,
-            default_leverage=defaults.leverage,
-        )
-        fills = await writer.read_fills(bot_id=self.bot_id)
-        # The venue's ids come from a seeded generator. A restart must not repeat the ids of the
-        # fills an earlier run recorded (the ledger would take a new fill with an old id for a
-        # duplicate and drop it), so the seed moves with every fill recorded; a first run is
-        # seeded 0, as a backtest is.
-        sim = MatchingEngine("paper", instruments.values(), config=config, seed=len(fills))
-        for symbol, rates in prices.funding.items():  # recorded funding where the data has it
-            sim.set_funding_history(symbol, rates)
-        warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
-        history = await prices.prepare(warm, fills)  # where trading starts (a replay resumes)
-        clock = ReplayClock(prices.start_ms)
-        exchange = PaperExchange(sim, clock)
-        gateway = QueuedGateway()
-        engine = self._engine(strategy, instruments, gateway, opts.initial_capital)
-        # A restart carries on with the book it left: the capital the bot was first registered
-        # with plus what the ledger realised since (the venue's wallet too), not --capital anew.
-        engine.portfolio.initial_cash = await self._register(bots, engine, opts.initial_capital)
-        start_ms = clock.ms
-        recovery = recover(engine.portfolio, fills, None, start_ms)
-        holder: list[LiveDriver] = []
-        muted = [True]
-
-        async def deliver(event: SimEvent) -> None:
-            if muted[0] or not holder:
-                return
-            if isinstance(event, Fill):
-                await holder[0].on_fill(event)
-            elif isinstance(event, OrderUpdated):
-                holder[0].on_order(event)
-
-        paper = exchange.venue(self.bot_id, max(engine.portfolio.cash, Decimal(0)), deliver)
-        venue = PaperVenueAdapter(exchange, paper)
-        driver = LiveDriver(
-            engine,
-            venue,
-            gateway,
-            prices.symbols,
-            history=strategy.history,
-            hold_orders_for_next_price=True,
-            grace_s=0,
-            backfill=prices.backfill(clock, exchange),
-        )
-        holder.append(driver)
-        driver.fill_hooks.append(lambda fill: _record(recorder, fill))
-        driver.seen(fills)
-        for position in engine.portfolio.positions.values():
-            last = prices.last_close(position.symbol)
-            venue.seed(position, position.avg_entry_price, start_ms, last=last)
-        book = PaperBook(opts.state_dir / f"{self.bot_id}.paper.json", sim, paper.account)
-        book.restore()
-        muted[0] = False
-        driver.warm_up(history)
-        run = BotRun(self.bot_id, engine, driver, recovery)
-        engine.start(start_ms)
-        await self._command_inbox(bots, run)
-        tasks = [asyncio.create_task(self._heartbeat(bots, run))]
-        try:
-            await prices.run(
-                driver, clock, exchange, book, self.stop_event, lambda: self._started(run)
-            )
-        finally:
-            await self._finish(bots, run, tasks, max(start_ms, driver.stats.last_close_ms))
-        return run
-
-    async def _paper_prices(self, strategy: Strategy[Any]) -> PaperPrices:
-        """Replayed candle files, or live public Bybit bars; closed when the run ends."""
-        opts = self.options
-        prices: PaperPrices
-        if opts.prices == "live":
-            symbols = sorted(strategy.symbols)
-            if not symbols:
-                raise ValueError(f"{strategy.name}: paper on live prices needs a symbol list")
-            base_url = opts.base_url or self.settings.bybit_base_url
-            prices = await LivePrices.open(
-                symbols, strategy.timeframe_min, base_url=base_url, max_bars=opts.max_bars
-            )
-        else:
-            prices = ReplayPrices(
-                replay_data(strategy, opts.data),
-                PaperResume(opts.state_dir / f"{self.bot_id}.paper-resume.json"),
-                from_ms=opts.start_ms,
-                max_bars=opts.max_bars,
-                pace_s=opts.pace_s,
-            )
-        self._closers.append(prices.close)
-        return prices
-
-    # -- Bybit ----------------------------------------------------------------------------------
-
-    def _account(self) -> AccountConfig:
-        env = Environment(self.options.mode)
-        return AccountConfig(
-            account=self.config.account,
-            api_key=self.config.api_key.reveal(),
-            secret=self.config.api_secret,
-            environment=env,
-            base_url=self.options.base_url or self.settings.bybit_base_url,
-            ccxt_pacing=self.options.ccxt_pacing,
-        )
-
-    async def _run_bybit(self, writer: FillWriter, bots: BotRegistry) -> BotRun:
-        strategy = self.strategy()
-        symbols = sorted(strategy.symbols)
-        if not symbols:
-            raise ValueError(f"{strategy.name}: live trading needs an explicit symbol list")
-        client = await BybitClient.connect(self._account(), default_bot=self.bot_id)
-        self.client = client
-        try:
-            return await self._trade_bybit(client, writer, bots, strategy, symbols)
-        finally:
-            await client.close()
-
-    async def _trade_bybit(
-        self,
-        client: BybitClient,
-        writer: FillWriter,
-        bots: BotRegistry,
-        strategy: Strategy[Any],
-        symbols: list[str],
-    ) -> BotRun:
-        opts = self.options
-        instruments = {}
-        for symbol in symbols:
-            found = await client.market.instruments(symbol)
-            instruments[symbol] = found[0]
-        wallet = await client.account.wallet()
-        gateway = QueuedGateway()
-        engine = self._engine(strategy, instruments, gateway, opts.initial_capital)
-        venue = BybitVenueAdapter(client)
-        interval = strategy.timeframe_min
-
-        async def backfill(symbol: str, first: int, last: int) -> list[Bar]:
-            from alphadesk.domain.checks import from_epoch_ms
-
-            return await client.market.klines(
-                symbol, interval, from_epoch_ms("start", first), from_epoch_ms("end", last)
-            )
-
-        driver = LiveDriver(
-            engine, venue, gateway, symbols, history=strategy.history, backfill=backfill
-        )
-        capital = await self._register(bots, engine, wallet.equity)
-        engine.portfolio.initial_cash = capital
-        fills = await writer.read_fills(bot_id=self.bot_id)
-        positions = await client.trading.positions()
-        now_ms = to_epoch_ms(_now())
-        recovery = recover(engine.portfolio, fills, positions, now_ms)
-        driver.seen(fills)
-        warm = opts.warmup_bars if opts.warmup_bars is not None else strategy.warmup_bars
-        history = {s: await recent_closed_bars(client, s, interval, warm) for s in symbols}
-        driver.warm_up(history)
-        run = BotRun(self.bot_id, engine, driver, recovery)
-        engine.start(max((b[-1].close_time_ms for b in history.values() if b), default=now_ms))
-        await self._command_inbox(bots, run)
-
-        async def on_private(event: object) -> None:
-            if isinstance(event, Fill):
-                await driver.on_fill(event)
-            elif isinstance(event, OrderUpdated):
-                driver.on_order(event)
-
-        async def on_public(event: object) -> None:
-            if isinstance(event, KlineUpdate) and event.confirmed:
-                await driver.on_closed_bar(event.bar)
-                if opts.max_bars is not None and driver.stats.steps >= opts.max_bars:
-                    self.stop_event.set()
-
-        await client.private_stream(on_private)
-        await client.public_stream(
-            public_topics(symbols, kline_interval_min=interval, tickers=False), on_public
-        )
-        tasks = [
-            asyncio.create_task(self._heartbeat(bots, run)),
-            asyncio.create_task(driver.run_sender()),
-        ]
-        self._started(run)
-        try:
-            await self.stop_event.wait()
-        finally:
-            await self._finish(bots, run, tasks, engine.ctx.now_ms)
-        return run
-
-
-async def _record(recorder: FillRecorder, fill: Fill) -> None:
-    await recorder.record([fill])
