@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -34,6 +35,34 @@ def paper_options(
 
 async def run_bot(url: str, options: BotOptions) -> BotRun:
     return await Bot(settings(url), options).run()
+
+
+async def started_bot(bot: Bot) -> tuple[asyncio.Task[BotRun], BotRun]:
+    """Start ``bot.run()`` and wait until it trades (warmed up, commands applied): its task and
+    its run, which a test then steps; the task's result is the finished run. A run that ends
+    before it starts fails here with its own error."""
+    started = asyncio.Event()
+    bot.on_started = lambda _run: started.set()
+    task = asyncio.create_task(bot.run())
+    waiter = asyncio.create_task(started.wait())
+    try:
+        await asyncio.wait({task, waiter}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if not started.is_set():
+        if task.done():
+            task.result()
+        raise AssertionError("the bot did not start within 20 s")
+    assert bot.run_info is not None
+    return task, bot.run_info
+
+
+async def until_step(run: BotRun, steps: int, task: asyncio.Task[BotRun]) -> None:
+    """Wait until the driver has lived more than ``steps`` closed-bar steps (or the bot ended,
+    whose result then tells): the driver has no event per step, so its counter is polled."""
+    async with asyncio.timeout(20):
+        while run.driver.stats.steps <= steps and not task.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
 
 def backtest(market_csv: Callable[[str], Path], steps: int) -> RunOutput:

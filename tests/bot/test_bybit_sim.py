@@ -29,6 +29,8 @@ from alphadesk.strategies import specs as ind
 from alphadesk.strategies.api import Row, Strategy, StrategyContext
 from alphadesk.strategies.specs import IndicatorSpec
 
+from .support import started_bot
+
 KEY, SECRET = "PROBEKEY01", "probe-secret-0123456789"
 BOT_ID = "probe_001"
 
@@ -104,12 +106,7 @@ async def test_demo_bot_on_the_simulator(
         bot = Bot(settings, options)
         metrics = bot_metrics(bot)  # what `alphadesk bot --metrics-port` serves
         port = await metrics.serve()
-        started = asyncio.Event()
-        bot.on_started = lambda _run: started.set()
-        task = asyncio.create_task(bot.run())
-        await asyncio.wait_for(started.wait(), 20)
-        run = bot.run_info
-        assert run is not None
+        task, run = await started_bot(bot)
         assert run.driver.stats.warmed == Probe.warmup_bars
         assert run.driver.stats.steps == 0  # warm-up decides nothing
         def entered() -> bool:

@@ -35,6 +35,8 @@ from alphadesk.strategies import specs as ind
 from alphadesk.strategies.api import Row, Strategy, StrategyContext
 from alphadesk.strategies.specs import IndicatorSpec
 
+from .support import started_bot, until_step
+
 BOT_ID = "dryfund_001"
 HOUR = 3_600_000
 START = 1_758_871_800_000  # 2025-09-26 07:30 UTC: six bars before the 08:00 settlement
@@ -70,12 +72,6 @@ def recorded(market_csv: Callable[[str], Path]) -> dict[int, Decimal]:
         return {int(r["ts_ms"]): Decimal(r["funding_rate"]) for r in csv.DictReader(handle)}
 
 
-async def _until(condition: Callable[[], bool], task: asyncio.Task[object]) -> None:
-    async with asyncio.timeout(20):
-        while not condition() and not task.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-
-
 async def test_a_paper_bot_on_live_prices_pays_bybits_rate_at_the_settlement(
     market_csv: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -92,18 +88,11 @@ async def test_a_paper_bot_on_live_prices_pays_bybits_rate_at_the_settlement(
         )
         options = BotOptions(name=BOT_ID, mode="paper", prices="live",
                              state_dir=tmp_path / "state", heartbeat_s=0.1, max_bars=8)
-        bot = Bot(settings, options)
-        started = asyncio.Event()
-        bot.on_started = lambda _run: started.set()
-        task = asyncio.create_task(bot.run())
-        async with asyncio.timeout(20):
-            await started.wait()
-        run = bot.run_info
-        assert run is not None
+        task, run = await started_bot(Bot(settings, options))
         for _ in range(8):  # the bars closing 07:35 .. 08:10
             steps = run.driver.stats.steps
             sim.advance(1)
-            await _until(lambda: run.driver.stats.steps > steps, task)  # noqa: B023
+            await until_step(run, steps, task)
         await asyncio.wait_for(task, 20)
         requests = dict(sim.exchange.requests)
 

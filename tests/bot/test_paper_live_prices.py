@@ -28,6 +28,8 @@ from alphadesk.strategies import specs as ind
 from alphadesk.strategies.api import Row, Strategy, StrategyContext
 from alphadesk.strategies.specs import IndicatorSpec
 
+from .support import started_bot, until_step
+
 BOT_ID = "dryrun_001"
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 STEPS = 6
@@ -65,14 +67,6 @@ class RoundTrip(Strategy[RoundTripParams]):
             ctx.exit(bar.symbol, "probe_exit")
 
 
-async def _until(condition: Callable[[], bool], task: asyncio.Task[object]) -> None:
-    """Wait for ``condition`` (or for the bot to end, whose result then tells). The driver has
-    no event per step, so its counter is polled."""
-    async with asyncio.timeout(20):
-        while not condition() and not task.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-
-
 async def test_a_paper_bot_trades_on_live_public_prices_without_a_key(
     market_csv: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,21 +83,14 @@ async def test_a_paper_bot_trades_on_live_public_prices_without_a_key(
             name=BOT_ID, mode="paper", prices="live", state_dir=tmp_path / "state",
             heartbeat_s=0.1, max_bars=STEPS,
         )  # fmt: skip
-        bot = Bot(settings, options)
-        started = asyncio.Event()
-        bot.on_started = lambda _run: started.set()
-        task = asyncio.create_task(bot.run())
-        async with asyncio.timeout(20):
-            await started.wait()
-        run = bot.run_info
-        assert run is not None
+        task, run = await started_bot(Bot(settings, options))
         assert run.driver.stats.warmed == RoundTrip.warmup_bars * len(SYMBOLS)
         opens: list[int] = []
         for _ in range(STEPS):
             steps = run.driver.stats.steps
             opens.append(sim.now_ms)  # the forming bar's open: it closes with this advance
             sim.advance(1)
-            await _until(lambda: run.driver.stats.steps > steps, task)  # noqa: B023
+            await until_step(run, steps, task)
         await asyncio.wait_for(task, 20)
         requests = dict(sim.exchange.requests)
 
