@@ -374,6 +374,7 @@ class Bot:
         exchange = PaperExchange(sim, clock)
         gateway = QueuedGateway()
         engine = self._engine(strategy, instruments, gateway, opts.initial_capital)
+        exchange.serve_engine(engine.fill_label)  # its one listener: the driver, below
         # A restart carries on with the book it left: the capital the bot was first registered
         # with plus what the ledger realised since (the venue's wallet too), not --capital anew.
         engine.portfolio.initial_cash = await self._register(bots, engine, opts.initial_capital)
