@@ -53,7 +53,9 @@ class QueueGateway:
         self.stops.append(request)
 
 
-async def paper_run(name: str, data: MarketData, settings: BacktestSettings) -> Engine:
+async def paper_run(
+    name: str, data: MarketData, settings: BacktestSettings, *, serve_engine: bool
+) -> Engine:
     strategy = build(name)
     instruments = {s: default_instrument(b) for s, b in data.series.items()}
     config = SimConfig(
@@ -76,6 +78,9 @@ async def paper_run(name: str, data: MarketData, settings: BacktestSettings) -> 
         gateway=gateway,
         initial_cash=settings.initial_equity,
     )
+
+    if serve_engine:  # the paper bot's wiring: fills labelled at the venue, no Filled update
+        exchange.serve_engine(engine.fill_label)
 
     def deliver(event: SimEvent) -> None:
         if isinstance(event, Fill):
@@ -125,6 +130,7 @@ async def paper_run(name: str, data: MarketData, settings: BacktestSettings) -> 
     return engine
 
 
+@pytest.mark.parametrize("serve_engine", [False, True], ids=["plain", "served"])
 @pytest.mark.parametrize(
     ("name", "files"),
     [
@@ -136,12 +142,14 @@ async def paper_run(name: str, data: MarketData, settings: BacktestSettings) -> 
     ],
 )
 async def test_backtest_and_paper_agree(
-    name: str, files: list[str], market_csv: Callable[[str], Path]
+    name: str, files: list[str], serve_engine: bool, market_csv: Callable[[str], Path]
 ) -> None:
+    """With or without the paper bot's lean wiring (:meth:`PaperExchange.serve_engine`): the
+    same intents, fills (labels included) and equity as the backtest."""
     data = load([market_csv(f) for f in files], end_ms=END)
     settings = BacktestSettings(initial_equity=Decimal(10_000))
     backtest = run(build(name), data, settings)
-    paper = await paper_run(name, data, settings)
+    paper = await paper_run(name, data, settings, serve_engine=serve_engine)
     assert backtest.intents, "the period must produce decisions to compare"
     assert backtest.intents == paper.intents
     assert backtest.fills == paper.fills

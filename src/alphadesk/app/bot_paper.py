@@ -61,6 +61,7 @@ async def run_paper(
     exchange = PaperExchange(sim, clock)
     gateway = QueuedGateway()
     engine = bot.engine_for(strategy, instruments, gateway, opts.initial_capital)
+    exchange.serve_engine(engine.fill_label)  # its one listener: the driver, below
     # A restart carries on with the book it left: the capital the bot was first registered
     # with plus what the ledger realised since (the venue's wallet too), not --capital anew.
     engine.portfolio.initial_cash = await bot.register(bots, engine, opts.initial_capital)

@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
+from alphadesk.adapters.sim.core import FillLabeler
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.records import SimEvent
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest
@@ -41,6 +42,16 @@ class PaperExchange:
         self.engine.open_account(account, balance)
         self._subscribers[account] = subscriber
         return PaperVenue(self, account)
+
+    def serve_engine(self, labeler: FillLabeler) -> None:
+        """Every subscriber is an engine that folds each fill it is handed (the paper bot's one
+        account): as for the backtest venue, each fill is made with the engine's close reason
+        (``labeler``: its ``fill_label``, instead of a relabelled copy per fill) and a completely
+        filled order's ``Filled`` update is left out (its fills, just before, settle the order;
+        the command's ``Outcome.order`` still returns the final snapshot). Not for a venue whose
+        listeners need every order update (the Bybit simulator's streams)."""
+        self.engine.label_fills(labeler)
+        self.engine.report_filled(False)
 
     async def on_price(self, symbol: str, price: Decimal) -> None:
         await self.deliver(self.engine.on_price(symbol, price, self.now_ms()))
