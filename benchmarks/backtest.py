@@ -15,7 +15,11 @@ is), the same crossover rules and its default per-bar ``next()`` loop, no commis
 ``finalize_trades=True``; it makes as many trades as AlphaDesk's ema_cross here (19,434; see
 tests/backtest/test_backtesting_py.py for the pinned comparison).
 Times are CPU time (``time.process_time``) of this process, so another process's load does not
-skew them. Printed one per line as ``NAME: N bars/s``, then for ema_cross ``ema_cross: N us/order``
+skew them. Each timed run starts after a full garbage collection: a finished run leaves its
+engine's reference cycles (and the fills and orders they hold) to the cyclic collector, and one
+collection of a previous million-bar run inside the next run's timing added 10-30 us to its
+per-order figure, depending only on when the collector's counters fired.
+Printed one per line as ``NAME: N bars/s``, then for ema_cross ``ema_cross: N us/order``
 (CPU time over the orders it placed) and ``ema_cross: N calls/order`` (Python function calls
 counted with ``sys.setprofile`` over a separate, shorter run of ``BENCH_COUNT_BARS`` bars, 200,000
 by default: counting slows the run, so it is never timed), then ``ratio
@@ -26,6 +30,7 @@ build (scripts/build_native.py), with ``PYTHONPATH=build/native`` in front.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -127,6 +132,7 @@ def bench(
 ) -> float:
     strategy = build(name, **params)
     data = dataset(files, strategy.symbols)  # the traded symbols make up the million bars
+    gc.collect()  # the previous run's garbage is collected here, not inside this one's timing
     started = time.process_time()
     out = run(strategy, data, settings)
     seconds = time.process_time() - started
@@ -180,6 +186,7 @@ def bench_backtesting_py(fast: int, slow: int) -> float:
             elif self.position and crossover(self.slow, self.fast):
                 self.position.close()
 
+    gc.collect()
     started = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
