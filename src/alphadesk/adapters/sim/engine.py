@@ -50,7 +50,6 @@ from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, Trigg
 from alphadesk.adapters.sim.state import INF, SimAccount, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar, to_decimal
-from alphadesk.domain.enums import OrderType, Side, TimeInForce
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
@@ -138,15 +137,7 @@ class MatchingEngine(Queries):
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
         extras = (TriggerDirection.NONE, False)  # a domain request's: no direction, no close
-        if not (  # a domain request SimOrderRequest.takes_as_is, spelled out (once per order)
-            type(request) is OrderRequest
-            and len(request.symbol) <= 20
-            and len(request.bot_id) <= 50
-            and type(request.side) is Side
-            and type(request.order_type) is OrderType
-            and type(request.time_in_force) is TimeInForce
-            and type(request.reduce_only) is bool
-        ):
+        if type(request) is not OrderRequest or not SimOrderRequest.takes_as_is(request):
             if isinstance(request, OrderRequest):
                 request = SimOrderRequest.from_request(request)
             extras = (request.trigger_direction, request.close_on_trigger)

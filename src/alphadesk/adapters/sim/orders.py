@@ -173,9 +173,7 @@ class OrderDesk(Matcher):
         if type(last_event) is OrderUpdated and last_event.order.order_id == order.order_id:
             return Outcome(last_event.order, tuple(out))
         if order.status in TERMINAL:
-            ended = object.__new__(Outcome)  # Outcome.later(order.snapshot, ...), spelled out
-            ended._order, ended._later, ended.events = None, order.snapshot, tuple(out)
-            return ended
+            return Outcome.later(order.snapshot, tuple(out))
         return Outcome(_latest_snapshot(order, out), tuple(out))
 
     def _direction(
