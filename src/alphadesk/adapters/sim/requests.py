@@ -98,14 +98,7 @@ class SimOrderRequest:
         quantity and prices already; only the limits it does not share with this class (symbol
         and bot lengths, enum types) are looked at before copying, and anything doubtful goes
         through the checking constructor."""
-        if (
-            len(request.symbol) <= 20
-            and len(request.bot_id) <= 50
-            and type(request.side) is Side
-            and type(request.order_type) is OrderType
-            and type(request.time_in_force) is TimeInForce
-            and type(request.reduce_only) is bool
-        ):
+        if cls.takes_as_is(request):
             return _assemble(
                 (
                     request.symbol, request.side, request.qty, request.order_type, request.price,
