@@ -102,7 +102,7 @@ def _stderr_console() -> Any:
 
 def _check_args(args: argparse.Namespace) -> None:
     """Everything the flags can get wrong, before the candles are read or a bar is run."""
-    checks.inputs("--data", args.data)
+    checks.input_files("--data", args.data, folders=True)
     checks.output_file("--json", args.json_out)
     checks.output_file("--report", args.report)
     checks.positive("--equity", args.equity)

@@ -63,18 +63,14 @@ def redis(settings: Settings) -> None:
     asyncio.run(redis_async(settings))
 
 
-def input_files(flag: str, paths: Sequence[Path]) -> None:
+def input_files(flag: str, paths: Sequence[Path], *, folders: bool = False) -> None:
+    """Every path exists and is a file; with ``folders`` a folder is taken too (it stands for
+    the candle files in it, :func:`candle_files`)."""
     for path in paths:
-        if not path.is_file():
-            why = "is a folder" if path.is_dir() else "does not exist"
-            raise SettingsError(f"{flag} {str(path)!r}: {why}")
-
-
-def inputs(flag: str, paths: Sequence[Path]) -> None:
-    """Files or folders that exist (a folder stands for the candle files in it)."""
-    for path in paths:
-        if not path.exists():
-            raise SettingsError(f"{flag} {str(path)!r}: does not exist")
+        if path.is_file() or (folders and path.is_dir()):
+            continue
+        why = "is a folder" if path.is_dir() else "does not exist"
+        raise SettingsError(f"{flag} {str(path)!r}: {why}")
 
 
 def candle_files(flag: str, given: Sequence[Path], timeframe_min: int) -> list[Path]:

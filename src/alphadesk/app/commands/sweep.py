@@ -89,7 +89,7 @@ def register(subparsers: Any) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    checks.inputs("--data", args.data)
+    checks.input_files("--data", args.data, folders=True)
     checks.output_folder("--out", args.out)
     checks.positive("--equity", args.equity)
     checks.positive("--slippage-bps", args.slippage_bps, zero_ok=True)
