@@ -295,16 +295,19 @@ class Bot:
             self._live_failing = False
 
     async def finish(
-        self, bots: BotRegistry, run: BotRun, tasks: Sequence[asyncio.Task[Any]], now_ms: int
+        self, bots: BotRegistry, run: BotRun, heartbeat: asyncio.Task[None], now_ms: int,
+        others: Sequence[asyncio.Task[Any]] = (),
     ) -> None:
+        """End the run: the strategy stops, the heartbeat finishes its beat (never cancelled:
+        see :attr:`BotRun.stopping`), ``others`` are cancelled, the bot is marked stopped."""
         run.engine.stop(now_ms)  # the strategy's on_stop: never flattens
         if run.commands is not None:
             await run.commands.close()
         await run.driver.close()
-        run.stopping.set()  # the heartbeat returns after its current beat
-        for task in tasks[1:]:  # tasks[0] is the heartbeat
+        run.stopping.set()
+        for task in others:
             task.cancel()
-        for task in tasks:
+        for task in (heartbeat, *others):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         at = _now()

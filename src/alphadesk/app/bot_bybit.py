@@ -108,13 +108,11 @@ async def _trade(
     await client.public_stream(
         public_topics(symbols, kline_interval_min=interval, tickers=False), on_public
     )
-    tasks = [
-        asyncio.create_task(bot.heartbeat(bots, run)),
-        asyncio.create_task(driver.run_sender()),
-    ]
+    heartbeat = asyncio.create_task(bot.heartbeat(bots, run))
+    sender = asyncio.create_task(driver.run_sender())
     bot.started(run)
     try:
         await bot.stop_event.wait()
     finally:
-        await bot.finish(bots, run, tasks, engine.ctx.now_ms)
+        await bot.finish(bots, run, heartbeat, engine.ctx.now_ms, others=[sender])
     return run

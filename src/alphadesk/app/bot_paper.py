@@ -103,13 +103,13 @@ async def run_paper(
     run = BotRun(bot.bot_id, engine, driver, recovery)
     engine.start(start_ms)
     await bot.command_inbox(bots, run)
-    tasks = [asyncio.create_task(bot.heartbeat(bots, run))]
+    heartbeat = asyncio.create_task(bot.heartbeat(bots, run))
     try:
         await prices.run(
             driver, clock, exchange, book, bot.stop_event, lambda: bot.started(run)
         )
     finally:
-        await bot.finish(bots, run, tasks, max(start_ms, driver.stats.last_close_ms))
+        await bot.finish(bots, run, heartbeat, max(start_ms, driver.stats.last_close_ms))
     return run
 
 
