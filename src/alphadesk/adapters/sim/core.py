@@ -324,6 +324,7 @@ class EngineCore(Accounts):
         history = book.funding_rates
         constant = book.funding_rate
         keep = self.config.keep_history
+        soonest = NEVER  # the book's next settlement: min over its positions, as it goes
         for pos in list(book.positions.values()):
             acct = self._accounts[pos.account]
             while pos.next_funding_ms <= ts_ms and pos.qty:
@@ -346,6 +347,6 @@ class EngineCore(Accounts):
                 if keep:
                     self._record(acct, fill, seq, at, rate, None, mark)
                 out.append(fill)
-        book.next_funding_ms = min(
-            (p.next_funding_ms for p in book.positions.values()), default=NEVER
-        )
+            if pos.next_funding_ms < soonest:
+                soonest = pos.next_funding_ms
+        book.next_funding_ms = soonest
