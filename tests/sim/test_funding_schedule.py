@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from random import Random
 from typing import Any
 
 import msgspec
@@ -48,6 +49,36 @@ def test_the_schedule_is_the_grid_outside_the_recorded_span_and_the_records_insi
     ]
     assert s.add(T0 + 20 * HOUR) and not s.add(T0 + 20 * HOUR)
     assert s.next_after(T0 + 12 * HOUR) == T0 + 20 * HOUR
+
+
+def chained(schedule: FundingSchedule, start: int, end: int) -> list[int]:
+    """``between`` as it was once written: next_after from ``start`` until past ``end``."""
+    out: list[int] = []
+    t = schedule.next_after(start)
+    while t <= end:
+        out.append(t)
+        t = schedule.next_after(t)
+    return out
+
+
+def test_between_is_next_after_chained_over_many_ranges() -> None:
+    """Grids of every Bybit interval, with no records, records on and off the grid, with holes
+    and a change of spacing, and ranges starting and ending before, on, inside and after them."""
+    rng = Random(17)
+    for case in range(300):
+        interval = rng.choice((HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR))
+        origin = T0 + rng.randrange(-48, 48) * HOUR + rng.choice((0, 0, 1, 30 * 60_000))
+        times = {origin + rng.randrange(0, 96) * rng.choice((HOUR, 2 * HOUR, 4 * HOUR))
+                 for _ in range(rng.randrange(0, 30) if case % 5 else 0)}  # fmt: skip
+        schedule = FundingSchedule(interval, times)
+        for _ in range(40):
+            start = origin + rng.randrange(-72 * HOUR, 500 * HOUR)
+            if rng.random() < 0.3 and schedule.times:  # exactly on a record or a boundary
+                start = rng.choice((rng.choice(schedule.times), start - start % interval))
+            end = start + rng.choice((0, 1, -1, HOUR)) * rng.randrange(0, 400 * HOUR // HOUR + 1)
+            assert schedule.between(start, end) == chained(schedule, start, end), (
+                interval, sorted(times), start, end)  # fmt: skip
+    assert FundingSchedule(8 * HOUR).between(T0, T0 - 1) == []
 
 
 def test_the_interval_is_inferred_from_the_most_common_spacing() -> None:

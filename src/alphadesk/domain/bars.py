@@ -18,8 +18,26 @@ from alphadesk.domain import checks
 MINUTE_MS = 60_000
 
 
+DECIMAL_CACHE_SIZE = 4096
+"""At most this many positive floats keep their Decimal (the cache starts over when full)."""
+_decimals: dict[float, Decimal] = {}
+
+
 def to_decimal(value: float) -> Decimal:
-    return Decimal(repr(float(value)))
+    """``Decimal(repr(float(value)))``, remembered for positive floats: the same few prices (a
+    step's closes, marked on every equity read) are converted over and over. A Decimal is
+    immutable, so handing out the same one is the same result. Only values > 0 are kept, so -0.0
+    (equal to 0.0 as a key) and NaN (never equal to itself) are converted afresh, as before."""
+    x = float(value)
+    cached = _decimals.get(x)
+    if cached is not None:
+        return cached
+    out = Decimal(repr(x))
+    if x > 0:
+        if len(_decimals) >= DECIMAL_CACHE_SIZE:
+            _decimals.clear()
+        _decimals[x] = out
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,7 +214,7 @@ class Engine:
         """A fill of this bot: label it, fold it into the portfolio, tell router and strategy."""
         if fill.bot_id != self.bot_id:
             return
-        if not fill.close_reason:
+        if not fill.close_reason and fill.order_link_id:  # no id (funding): no label to find
             reason = self.fill_label(fill.order_link_id)
             if reason:
                 fill = fill.relabelled(reason)

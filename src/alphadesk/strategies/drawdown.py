@@ -94,21 +94,37 @@ class MomentumLimits:
     drawdown_halted: bool = False
 
     def update(self, now_ms: int, equity: Decimal) -> None:
-        day, week, month = day_key(now_ms), week_key(now_ms), month_key(now_ms)
-        if day != self.day:
+        """Feed one observation (a close time and the equity then).
+
+        It runs at every close a strategy is called on, so it leaves out what it already knows:
+        the week and month keys when the UTC day is the one it last saw (a day lies in one week
+        and one month; ``month == -1`` is before the first call, a month key is never negative),
+        and a limit's check once the limit is set (only a new period clears it)."""
+        day = day_key(now_ms)
+        new_day = day != self.day
+        if new_day:
             self.day, self.day_start, self.daily_blocked = day, equity, False
-        if week != self.week:
-            self.week, self.week_start, self.weekly_reduced = week, equity, False
-        if month != self.month:
-            self.month, self.month_start, self.monthly_halted = month, equity, False
-        self.peak = max(self.peak, equity)
-        if _loss_fraction(self.day_start, equity) >= self.daily_pct:
+        if new_day or self.month == -1:
+            week, month = week_key(now_ms), month_key(now_ms)
+            if week != self.week:
+                self.week, self.week_start, self.weekly_reduced = week, equity, False
+            if month != self.month:
+                self.month, self.month_start, self.monthly_halted = month, equity, False
+        if equity > self.peak:  # max(peak, equity): the same object when they are equal
+            self.peak = equity
+        if not self.daily_blocked and _loss_fraction(self.day_start, equity) >= self.daily_pct:
             self.daily_blocked = True
-        if _loss_fraction(self.week_start, equity) >= self.weekly_pct:
+        if not self.weekly_reduced and _loss_fraction(self.week_start, equity) >= self.weekly_pct:
             self.weekly_reduced = True
-        if _loss_fraction(self.month_start, equity) >= self.monthly_pct:
+        if (
+            not self.monthly_halted
+            and _loss_fraction(self.month_start, equity) >= self.monthly_pct
+        ):
             self.monthly_halted = True
-        if _loss_fraction(self.peak, equity) >= self.max_drawdown_pct:
+        if (
+            not self.drawdown_halted
+            and _loss_fraction(self.peak, equity) >= self.max_drawdown_pct
+        ):
             self.drawdown_halted = True
 
     @property

@@ -146,7 +146,8 @@ class MomentumParams:
 class Candidate:
     symbol: str
     strength: float
-    close: Decimal
+    close: float
+    """The bar's close; it becomes a Decimal (``to_decimal``) only for a candidate that enters."""
 
 
 class Momentum(Strategy[MomentumParams]):
@@ -168,6 +169,8 @@ class Momentum(Strategy[MomentumParams]):
         self._size = RiskFraction(
             risk=p.risk, stop_distance_pct=p.stop_distance, cap_fraction=p.cap_fraction
         )
+        # filled by on_bar, handed over and replaced by on_bars_closed only when not empty: most
+        # closes have neither, and need no new list or set
         self._candidates: list[Candidate] = []
         self._exiting: set[str] = set()
         self._btc_regime_ok = False
@@ -240,18 +243,23 @@ class Momentum(Strategy[MomentumParams]):
             return
         if self.is_breakout(bar.close, ind):
             strength = self.strength(bar.close, ind)
-            self._candidates.append(Candidate(bar.symbol, strength, to_decimal(float(bar.close))))
+            self._candidates.append(Candidate(bar.symbol, strength, bar.close))
 
     def on_bars_closed(self, ctx: StrategyContext, close_time_ms: int) -> None:
-        candidates, self._candidates = self._candidates, []
-        exiting, self._exiting = self._exiting, set()
-        self._limits.update(close_time_ms, ctx.portfolio.equity)
+        candidates = self._candidates
+        if candidates:
+            self._candidates = []
+        exiting = self._exiting
+        if exiting:
+            self._exiting = set()
+        portfolio = ctx.portfolio
+        self._limits.update(close_time_ms, portfolio.equity)
         if not candidates or not self._limits.entries_allowed:
             return
         if self.params.use_btc_regime_filter and not self._btc_regime_ok:
             return
-        held = [s for s in ctx.portfolio.open_positions() if s not in exiting]
-        free = self.params.max_positions - len(held)
+        held = sum(1 for s in portfolio.open_positions() if s not in exiting)
+        free = self.params.max_positions - held
         if free <= 0:
             return
         size = (
@@ -263,16 +271,15 @@ class Momentum(Strategy[MomentumParams]):
         for candidate in ranked:
             if free <= 0:
                 break
-            if ctx.portfolio.position(candidate.symbol) is not None:
+            if holds(portfolio, candidate.symbol):
                 continue
+            close = to_decimal(candidate.close)
             ctx.enter(
                 candidate.symbol,
                 Side.BUY,
                 size,
                 "squeeze_breakout",
-                ref_price=candidate.close,
-                trailing=TrailingSpec(
-                    distance=candidate.close * self.params.trailing_pct / HUNDRED
-                ),
+                ref_price=close,
+                trailing=TrailingSpec(distance=close * self.params.trailing_pct / HUNDRED),
             )
             free -= 1

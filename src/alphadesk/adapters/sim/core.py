@@ -315,36 +315,38 @@ class EngineCore(Accounts):
     # -- funding --------------------------------------------------------------------------------
 
     def _fund(self, book: SymbolBook, ts_ms: int, mark: Decimal, out: list[SimEvent]) -> None:
-        """Settle every boundary <= ts_ms for the book's positions, at ``mark``."""
+        """Settle every boundary <= ts_ms for the book's positions, at ``mark``.
+
+        A held position pays at every settlement, thousands of times in a long backtest: the
+        rates are read once per call, the fill is made positionally (as ``_trade`` does) and
+        recorded only when the venue keeps its history."""
         schedule = self._schedules[book.instrument.symbol]
+        history = book.funding_rates
+        constant = book.funding_rate
+        keep = self.config.keep_history
+        soonest = NEVER  # the book's next settlement: min over its positions, as it goes
         for pos in list(book.positions.values()):
             acct = self._accounts[pos.account]
             while pos.next_funding_ms <= ts_ms and pos.qty:
                 at = pos.next_funding_ms
                 pos.funded_ms = at
                 pos.next_funding_ms = schedule.next_after(at)
-                history = book.funding_rates
-                rate = book.funding_rate if history is None else history.get(at, book.funding_rate)
-                fee = funding_fee(pos.qty, mark, rate)
+                rate = constant if history is None else history.get(at, constant)
+                signed = pos.qty
+                fee = funding_fee(signed, mark, rate)
                 pos.funding += fee
                 acct.wallet -= fee
-                seq = self._next_seq()
+                self._seq += 1  # self._next_seq()
+                seq = self._seq
                 fill = Fill.trusted(
-                    venue=self.venue,
-                    account=acct.name,
-                    exec_id=self._new_id(),
-                    bot_id=pos.bot_id,
-                    symbol=pos.symbol,
-                    side=funding_side(pos.qty),
-                    price=mark,
-                    qty=abs(pos.qty),
-                    fee=fee,
-                    exec_time=utc_ms("exec_time", at),
-                    exec_type=ExecType.FUNDING,
-                    seq=seq,
-                )
-                self._record(acct, fill, seq, at, rate, None, mark)
+                    self.venue, acct.name, self._new_id(), pos.bot_id, pos.symbol,
+                    funding_side(signed), mark, abs(signed), fee,
+                    _utc(at) if type(at) is int and at >= 0 else utc_ms("exec_time", at),
+                    ExecType.FUNDING, False, "", "", "", ZERO, "", seq,
+                )  # fmt: skip
+                if keep:
+                    self._record(acct, fill, seq, at, rate, None, mark)
                 out.append(fill)
-        book.next_funding_ms = min(
-            (p.next_funding_ms for p in book.positions.values()), default=NEVER
-        )
+            if pos.next_funding_ms < soonest:
+                soonest = pos.next_funding_ms
+        book.next_funding_ms = soonest

@@ -79,13 +79,23 @@ class FundingSchedule:
         return nxt
 
     def between(self, start_ms: int, end_ms: int) -> list[int]:
-        """Every settlement in ``(start_ms, end_ms]``, oldest first."""
-        out: list[int] = []
-        t = self.next_after(start_ms)
-        while t <= end_ms:
-            out.append(t)
-            t = self.next_after(t)
-        return out
+        """Every settlement in ``(start_ms, end_ms]``, oldest first.
+
+        What chaining :meth:`next_after` from ``start_ms`` gives, computed in three slices (the
+        grid before the recorded span, the recorded times, the grid after it) rather than one
+        call per settlement: a backtest asks for a million bars' worth of them at once."""
+        if end_ms <= start_ms:
+            return []
+        interval = self.interval_ms
+        times = self.times
+        if not times:
+            return list(range((start_ms // interval + 1) * interval, end_ms + 1, interval))
+        first, last = times[0], times[-1]
+        # grid points strictly before the first record (one on it is the record itself)
+        before = range((start_ms // interval + 1) * interval, min(end_ms, first - 1) + 1, interval)
+        recorded = times[bisect_right(times, start_ms) : bisect_right(times, end_ms)]
+        after = range((max(start_ms, last) // interval + 1) * interval, end_ms + 1, interval)
+        return [*before, *recorded, *after]
 
 
 def funding_fee(signed_qty: Decimal, mark: Decimal, rate: Decimal) -> Decimal:
