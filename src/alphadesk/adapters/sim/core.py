@@ -72,6 +72,7 @@ class EngineCore(Accounts):
         self.venue = venue
         self.config = config
         self._rng = random.Random(seed)  # noqa: S311 - ids must repeat, not be secret
+        self._ids: list[str] = []  # drawn ahead, the next one last (accounts.Accounts._new_id)
         self._seq = 0
         self._no_slippage = config.slippage.is_zero
         self._accounts: dict[str, SimAccount] = {}
