@@ -110,6 +110,8 @@ class EngineCore(Accounts):
         order.im = ZERO
         acct = self._accounts[order.account]
         if acct.open.pop(order.order_id, None) is not None:
+            if not self.config.keep_history:  # a finished order is history: not kept
+                acct.orders.pop(order.order_id, None)
             book = self._books[order.symbol]
             book.orders.remove(order)
             book.bounds_dirty = True
