@@ -196,7 +196,9 @@ class EngineCore(Accounts):
             if order.create_type is CreateType.BY_USER:
                 pos.bot_id = order.bot_id
         else:
-            closing = min(qty, abs(held))
+            closing = abs(held)
+            if not closing < qty:  # min(qty, abs(held)): qty unless the position is smaller
+                closing = qty
             full = closing == abs(held)
             removed = pos.cost if full else _share(pos.cost, closing, abs(held))
             open_fee = pos.open_fee if full else _share(pos.open_fee, closing, abs(held))
@@ -283,9 +285,11 @@ class EngineCore(Accounts):
         pos.clear_protection()
         pos.next_funding_ms = NEVER
         book.positions.pop(pos.account, None)
-        book.next_funding_ms = min(
-            (p.next_funding_ms for p in book.positions.values()), default=NEVER
-        )
+        soonest = NEVER  # min(..., default=NEVER) of the rest, without a generator (per exit)
+        for p in book.positions.values():
+            if p.next_funding_ms < soonest:
+                soonest = p.next_funding_ms
+        book.next_funding_ms = soonest
 
     def _record(
         self,
