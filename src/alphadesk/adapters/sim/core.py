@@ -258,9 +258,10 @@ class EngineCore(Accounts):
                 checked_label(label)
                 if len(self._labels_ok) < 4096:
                     self._labels_ok.add(label)
+        ids = self._ids  # self._new_id(), the call spared while the batch lasts
+        exec_id = ids.pop() if ids else self._new_id()
         fill = Fill.trusted(
-            self.venue, acct.name, self._new_id(), order.bot_id, pos.symbol, order.side, price,
-            qty, fee,
+            self.venue, acct.name, exec_id, order.bot_id, pos.symbol, order.side, price, qty, fee,
             _utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
             ExecType.TRADE, is_maker, order.order_id, order.order_link_id,
             _TYPE_TEXT[order.order_type], closing, label, seq,

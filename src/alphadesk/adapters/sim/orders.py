@@ -149,9 +149,11 @@ class OrderDesk(Matcher):
         resolver = self._bot_resolver
         bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
         self._seq += 1  # self._next_seq(), spelled out
+        ids = self._ids  # self._new_id(), the call spared while the batch lasts
+        oid = ids.pop() if ids else self._new_id()
         order = SimOrder(
-            self._seq, self._new_id(), acct.name, req.symbol, req.side, req.order_type, req.qty,
-            req.price, req.time_in_force, req.reduce_only, req.order_link_id, bot,
+            self._seq, oid, acct.name, req.symbol, req.side, req.order_type, req.qty, req.price,
+            req.time_in_force, req.reduce_only, req.order_link_id, bot,
             req.trigger_price, direction, req.take_profit, req.stop_loss, ts_ms, last,
             StopOrderType.STOP if conditional else StopOrderType.NONE, CreateType.BY_USER,
             close_on_trigger,
