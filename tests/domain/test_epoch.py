@@ -69,3 +69,14 @@ def test_threads_converting_side_by_side_never_mix_their_pairs() -> None:
     finally:
         sys.setswitchinterval(switch)
     assert wrong == []
+
+
+def test_utc_at_is_exact_on_both_sides_of_the_float_path_bound() -> None:
+    """Below 2**32 s the datetime comes from the float ``ms / 1000``, above from integer
+    arithmetic: both give the exact millisecond, the tricky ones (.001, .5, .999) included."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for second in (0, 1, 1_767_225_600, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**33 + 7):
+        for milli in (0, 1, 2, 499, 500, 501, 998, 999):
+            ms = second * 1000 + milli
+            made = utc_at(ms)
+            assert made == epoch + timedelta(milliseconds=ms) and made.tzinfo is UTC

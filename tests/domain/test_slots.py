@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, fields
+from dataclasses import FrozenInstanceError, astuple, dataclass, fields
 from decimal import Decimal
 
 import pytest
@@ -42,3 +42,26 @@ def test_replacer_copies_every_other_field() -> None:
 def test_replacer_refuses_an_unknown_field() -> None:
     with pytest.raises(TypeError):
         slot_replacer(Position, "price")
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    a: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived(_Base):
+    b: str
+
+
+def test_a_class_with_bases_of_its_own_is_written_through_its_descriptors() -> None:
+    made = slot_maker(_Derived)(1, "x")
+    assert type(made) is _Derived and made == _Derived(1, "x")
+    assert slot_replacer(_Derived, "b")(made, "y") == _Derived(1, "y")
+
+
+def test_made_objects_are_the_frozen_class_itself() -> None:
+    made = slot_maker(Bar)(*BAR)
+    assert type(made) is Bar and hash(made) == hash(Bar(*BAR))
+    with pytest.raises(FrozenInstanceError):
+        made.close = 2.0  # type: ignore[misc]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
+
 from alphadesk.adapters.sim.engine import MatchingEngine
+from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.enums import ExecType, OrderType, Side
 from alphadesk.domain.instruments import Instrument
@@ -140,3 +143,26 @@ def test_wallet_equals_initial_plus_realized_minus_fees_minus_funding(
     w = engine.wallet("A")
     assert w.equity == w.wallet_balance + w.unrealized_pnl
     assert max(to_epoch_ms(f.exec_time) for f in funding) <= T0 + 120 * MIN5
+
+
+def test_without_history_only_open_orders_are_kept_and_link_ids_stay_taken(
+    make_engine: Callable[..., MatchingEngine],
+) -> None:
+    engine = make_engine(keep_history=False)
+    filled = engine.place("A", order(Side.BUY, "0.1", "m"), T0).order
+    resting = order(Side.BUY, "0.1", "l", order_type=OrderType.LIMIT, price=D(49000))
+    engine.place("A", resting, T0 + 1)
+    assert [v.order.order_link_id for v in engine.order_history("A")] == ["l"]
+    with pytest.raises(OrderRejected) as err:
+        engine.order("A", order_id=filled.order_id if filled else "")
+    assert err.value.code is RejectCode.ORDER_NOT_EXISTS
+    with pytest.raises(OrderRejected) as err:  # a finished order's link id is still taken
+        engine.place("A", order(Side.BUY, "0.1", "m"), T0 + 2)
+    assert err.value.code is RejectCode.DUPLICATE_LINK_ID
+    bar(engine, 1, 50000.0, 50000.0, 48900.0, 49500.0)  # the limit fills: it is history now
+    assert engine.order_history("A") == [] and engine.open_orders("A") == []
+    kept = make_engine()  # with history (the default), both orders stay readable
+    kept.place("A", order(Side.BUY, "0.1", "m"), T0)
+    kept.place("A", resting, T0 + 1)
+    bar(kept, 1, 50000.0, 50000.0, 48900.0, 49500.0)
+    assert [v.order.order_link_id for v in kept.order_history("A")] == ["l", "m"]

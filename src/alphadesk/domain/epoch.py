@@ -18,6 +18,13 @@ from alphadesk.domain import checks
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MS = 253_402_300_799_999  # checks.from_epoch_ms's bound: the last instant datetime holds
+_FLOAT_EXACT_MS = 2**32 * 1000
+"""Below this (2106-02-07), ``datetime.fromtimestamp(ms / 1000, UTC)`` is exactly
+``_EPOCH + timedelta(milliseconds=ms)``, at half the cost: the float ``ms / 1000`` lies within
+half a unit in the last place (at most 2**-22 s, under 0.24 us) of the true instant, and
+fromtimestamp rounds to the nearest microsecond, which is then the exact ``(ms % 1000) * 1000``.
+Later times, whose float drifts further, take the integer path."""
+_from_timestamp = datetime.fromtimestamp
 
 _last: tuple[datetime, int] = (_EPOCH, 0)
 
@@ -29,7 +36,9 @@ def utc_at(ms: int) -> datetime:
     last = _last
     if ms == last[1] and type(ms) is int:
         return last[0]
-    if type(ms) is int and 0 <= ms <= _MAX_MS:
+    if type(ms) is int and 0 <= ms < _FLOAT_EXACT_MS:
+        at = _from_timestamp(ms / 1000, UTC)  # exact here: see _FLOAT_EXACT_MS
+    elif type(ms) is int and 0 <= ms <= _MAX_MS:
         at = _EPOCH + timedelta(0, 0, 0, ms)  # (days, seconds, us, ms): no keyword to parse
     else:
         at = checks.from_epoch_ms("time_ms", ms)

@@ -12,15 +12,12 @@ import random
 from decimal import Decimal
 
 from alphadesk.adapters.sim.config import SimConfig
+from alphadesk.adapters.sim.ids import draw_ids
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.adapters.sim.state import ZERO, SimAccount, SimPosition, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.events import PositionReported, WalletReported
-
-# uuid.UUID(version=4): variant bits 10 at 62-63 of the clock_seq field, version 4 at bits 76-79
-_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
-_UUID_V4 = (0x8000 << 48) | (4 << 76)
 
 
 class Accounts:
@@ -29,6 +26,7 @@ class Accounts:
     venue: str
     config: SimConfig
     _rng: random.Random
+    _ids: list[str]
     _seq: int
     _accounts: dict[str, SimAccount]
     _books: dict[str, SymbolBook]
@@ -37,10 +35,12 @@ class Accounts:
     # -- ids and lookups ------------------------------------------------------------------------
 
     def _new_id(self) -> str:
-        """``str(uuid.UUID(int=bits, version=4))`` for seeded random bits, spelled out (the same
-        text, without building a UUID object for every order and fill)."""
-        h = ((self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4).to_bytes(16, "big").hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        """``str(uuid.UUID(int=bits, version=4))`` for the generator's next seeded random bits
+        (:mod:`~alphadesk.adapters.sim.ids`: drawn a batch at a time)."""
+        ids = self._ids
+        if not ids:
+            ids = self._ids = draw_ids(self._rng)
+        return ids.pop()
 
     def _next_seq(self) -> int:
         self._seq += 1

@@ -49,8 +49,10 @@ class SimConfig:
     """Append a PositionReported and a WalletReported after every fill (the simulator's WS push)."""
     keep_history: bool = True
     """Keep the execution and closed-PnL history that ``executions``/``execution``/``closed_pnl``
-    page through. A backtest never asks for it (the engine keeps its own fills), so it turns it
-    off; nothing else the engine does reads it."""
+    page through, and every finished order (``order``, ``order_history``; without history they
+    know the open orders only, and a finished one is "order not exists"). A backtest never asks
+    for any of it (the engine keeps its own fills), so it turns it off and a run's memory stays
+    flat in its orders; nothing else the engine does reads it. Link ids stay taken either way."""
 
     def __post_init__(self) -> None:
         checks.decimal("config.taker_fee", self.taker_fee)

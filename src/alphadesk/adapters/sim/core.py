@@ -72,6 +72,7 @@ class EngineCore(Accounts):
         self.venue = venue
         self.config = config
         self._rng = random.Random(seed)  # noqa: S311 - ids must repeat, not be secret
+        self._ids: list[str] = []  # drawn ahead, the next one last (accounts.Accounts._new_id)
         self._seq = 0
         self._no_slippage = config.slippage.is_zero
         self._accounts: dict[str, SimAccount] = {}
@@ -109,6 +110,8 @@ class EngineCore(Accounts):
         order.im = ZERO
         acct = self._accounts[order.account]
         if acct.open.pop(order.order_id, None) is not None:
+            if not self.config.keep_history:  # a finished order is history: not kept
+                acct.orders.pop(order.order_id, None)
             book = self._books[order.symbol]
             book.orders.remove(order)
             book.bounds_dirty = True
@@ -193,7 +196,9 @@ class EngineCore(Accounts):
             if order.create_type is CreateType.BY_USER:
                 pos.bot_id = order.bot_id
         else:
-            closing = min(qty, abs(held))
+            closing = abs(held)
+            if not closing < qty:  # min(qty, abs(held)): qty unless the position is smaller
+                closing = qty
             full = closing == abs(held)
             removed = pos.cost if full else _share(pos.cost, closing, abs(held))
             open_fee = pos.open_fee if full else _share(pos.open_fee, closing, abs(held))
@@ -253,9 +258,10 @@ class EngineCore(Accounts):
                 checked_label(label)
                 if len(self._labels_ok) < 4096:
                     self._labels_ok.add(label)
+        ids = self._ids  # self._new_id(), the call spared while the batch lasts
+        exec_id = ids.pop() if ids else self._new_id()
         fill = Fill.trusted(
-            self.venue, acct.name, self._new_id(), order.bot_id, pos.symbol, order.side, price,
-            qty, fee,
+            self.venue, acct.name, exec_id, order.bot_id, pos.symbol, order.side, price, qty, fee,
             _utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
             ExecType.TRADE, is_maker, order.order_id, order.order_link_id,
             _TYPE_TEXT[order.order_type], closing, label, seq,
@@ -280,9 +286,11 @@ class EngineCore(Accounts):
         pos.clear_protection()
         pos.next_funding_ms = NEVER
         book.positions.pop(pos.account, None)
-        book.next_funding_ms = min(
-            (p.next_funding_ms for p in book.positions.values()), default=NEVER
-        )
+        soonest = NEVER  # min(..., default=NEVER) of the rest, without a generator (per exit)
+        for p in book.positions.values():
+            if p.next_funding_ms < soonest:
+                soonest = p.next_funding_ms
+        book.next_funding_ms = soonest
 
     def _record(
         self,

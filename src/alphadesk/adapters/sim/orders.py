@@ -149,16 +149,20 @@ class OrderDesk(Matcher):
         resolver = self._bot_resolver
         bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
         self._seq += 1  # self._next_seq(), spelled out
+        ids = self._ids  # self._new_id(), the call spared while the batch lasts
+        oid = ids.pop() if ids else self._new_id()
         order = SimOrder(
-            self._seq, self._new_id(), acct.name, req.symbol, req.side, req.order_type, req.qty,
-            req.price, req.time_in_force, req.reduce_only, req.order_link_id, bot,
+            self._seq, oid, acct.name, req.symbol, req.side, req.order_type, req.qty, req.price,
+            req.time_in_force, req.reduce_only, req.order_link_id, bot,
             req.trigger_price, direction, req.take_profit, req.stop_loss, ts_ms, last,
             StopOrderType.STOP if conditional else StopOrderType.NONE, CreateType.BY_USER,
             close_on_trigger,
         )  # fmt: skip
-        acct.orders[order.order_id] = order
+        keep = self.config.keep_history
+        if keep:
+            acct.orders[order.order_id] = order
         if req.order_link_id:
-            acct.link_ids[req.order_link_id] = order.order_id
+            acct.link_ids[req.order_link_id] = order.order_id  # kept: a link id is used once
         out: list[SimEvent] = []
         if conditional:
             self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
@@ -166,13 +170,16 @@ class OrderDesk(Matcher):
             self._fill_order(order, last, False, ts_ms, out)  # what _work does with it
         else:
             self._work(order, book, last, im, ts_ms, out)
+        ended = order.status in TERMINAL
+        if not (keep or ended):  # without history, only the open orders are kept
+            acct.orders[order.order_id] = order
         # the order's snapshot after the command: the last event's, when that event is this
         # order's status update (nothing changes the order after it), else a fresh one, made
         # when first asked for if the order has ended (nothing can change it either)
         last_event = out[-1] if out else None
         if type(last_event) is OrderUpdated and last_event.order.order_id == order.order_id:
             return Outcome(last_event.order, tuple(out))
-        if order.status in TERMINAL:
+        if ended:
             return Outcome.later(order.snapshot, tuple(out))
         return Outcome(_latest_snapshot(order, out), tuple(out))
 

@@ -78,7 +78,8 @@ class Queries(orders.OrderDesk):
         return [o.view() for o in sorted(found, key=lambda o: -o.seq)]
 
     def order_history(self, account: str, symbol: str | None = None) -> list[OrderView]:
-        """Every order the account ever placed (and TP/SL orders made for it), newest first."""
+        """Every order the account ever placed (and TP/SL orders made for it), newest first;
+        the open ones alone without ``config.keep_history``."""
         acct = self._account(account)
         found = [o for o in acct.orders.values() if symbol is None or o.symbol == symbol]
         return [o.view() for o in sorted(found, key=lambda o: -o.seq)]
