@@ -350,7 +350,18 @@ class _Jumps:
     hands that over, in the order the walks would have happened.
     """
 
-    __slots__ = ("close_times", "due", "engine", "flat_union", "slots", "span_ms", "venue")
+    __slots__ = (
+        "close_times",
+        "due",
+        "engine",
+        "flat_union",
+        "next_flat",
+        "slots",
+        "span_ms",
+        "timer_ms",
+        "timer_step",
+        "venue",
+    )
 
     def __init__(
         self,
@@ -371,6 +382,7 @@ class _Jumps:
         self.span_ms = span_ms
         self.due: set[str] = set()
         """Symbols whose ``wake_at`` time came and that have not been called since."""
+        self.next_flat = self.timer_ms = self.timer_step = -1  # the last look-ups' answers
 
     def next_visit(self, start: int) -> int:
         """The first step at or after ``start`` that must be stepped; the stretch before it is
@@ -381,33 +393,42 @@ class _Jumps:
             return start
         timers = self.engine.ctx.timers
         if timers:
-            cap = bisect_left(close_times, timers[0][0])  # the first step closing at or after
+            if timers[0][0] != self.timer_ms:  # the first step closing at or after it
+                self.timer_ms = timers[0][0]
+                self.timer_step = bisect_left(close_times, self.timer_ms)
+            cap = self.timer_step
             if cap <= start:
                 return start
         venue = self.venue
         resting = venue.resting
         positions = self.engine.portfolio.positions
         if not positions and not any(resting.values()):
-            return min(next_step(self.flat_union, start, cap), cap)
+            found = self.next_flat
+            if found < start:
+                found = self.next_flat = next_step(self.flat_union, start, len(close_times))
+            return found if found < cap else cap
         watched: list[tuple[Slot, float, float]] = []
         for slot in self.slots:
             symbol = slot.symbol
             held = symbol in positions
-            wake = slot.hold_steps if held else slot.flat_steps
-            if wake is None:  # every bar while held
-                return start
-            cap = min(cap, next_step(wake, start, cap))
+            wake = slot.wake_from(held, start)  # start itself: every bar while held
+            if wake < cap:
+                cap = wake
             if held:  # a held position's funding bars are walked
-                cap = min(cap, next_step(slot.boundary_steps, start, cap))
+                funding = slot.boundary_from(start)
+                if funding < cap:
+                    cap = funding
+            if cap <= start:
+                return start
             if resting.get(symbol):
                 bounds = venue.sim.quiet_bounds(symbol)
                 if bounds is None:
                     return start
                 fall, rise, funding_ms = bounds
-                cap = min(cap, slot.step_from(funding_ms, cap))
+                funding = slot.step_from(funding_ms)
+                if funding < cap:
+                    cap = funding
                 watched.append((slot, fall, rise))
-            if cap <= start:
-                return start
         stop = quiet_until(start, cap, watched)
         if stop > start and watched:
             self._pass(start, stop, watched)

@@ -64,6 +64,8 @@ class Slot:
         "call_flat",
         "call_holding",
         "flat_steps",
+        "funding_ms",
+        "funding_step",
         "h",
         "high_t",
         "hold_steps",
@@ -71,10 +73,14 @@ class Slot:
         "latest",
         "lo",
         "low_t",
+        "next_boundary",
+        "next_flat",
+        "next_hold",
         "o",
         "row",
         "steps",
         "symbol",
+        "timeline_len",
         "ts",
         "v",
     )
@@ -130,11 +136,45 @@ class Slot:
         self.flat_steps = None if flat is None else ints(bar_steps[flat])
         self.hold_steps = None if holding is None else ints(bar_steps[holding])
         self.boundary_steps = ints(bar_steps[boundary])
+        self.timeline_len = timeline_len
+        # the answers of the last look-ups: the loop only moves forward, so one stays right
+        # for every start up to it
+        self.next_flat = self.next_hold = self.next_boundary = -1
+        self.funding_ms = self.funding_step = -1
 
-    def step_from(self, ms: int, none: int) -> int:
-        """The step of this symbol's first bar opening at or after ``ms``; ``none`` if none."""
-        i = bisect_left(self.ts, ms)
-        return self.steps[i] if i < len(self.ts) else none
+    def wake_from(self, held: bool, start: int) -> int:
+        """The first step at or after ``start`` where the mask of the state (holding when
+        ``held``) is set, ``start`` itself when that mask is every bar; the timeline's end when
+        none is. ``start`` must not go back between calls."""
+        if held:
+            if self.hold_steps is None:
+                return start
+            found = self.next_hold
+            if found < start:
+                found = self.next_hold = next_step(self.hold_steps, start, self.timeline_len)
+            return found
+        if self.flat_steps is None:
+            return start
+        found = self.next_flat
+        if found < start:
+            found = self.next_flat = next_step(self.flat_steps, start, self.timeline_len)
+        return found
+
+    def boundary_from(self, start: int) -> int:
+        """The first funding bar's step at or after ``start`` (as :meth:`wake_from`)."""
+        found = self.next_boundary
+        if found < start:
+            found = self.next_boundary = next_step(self.boundary_steps, start, self.timeline_len)
+        return found
+
+    def step_from(self, ms: int) -> int:
+        """The step of this symbol's first bar opening at or after ``ms`` (a funding time); the
+        timeline's end if none does."""
+        if ms != self.funding_ms:
+            i = bisect_left(self.ts, ms)
+            self.funding_ms = ms
+            self.funding_step = self.steps[i] if i < len(self.ts) else self.timeline_len
+        return self.funding_step
 
 
 def next_step(steps: array[int] | Sequence[int], start: int, none: int) -> int:
