@@ -248,7 +248,7 @@ def _loop(
 
     portfolio = engine.portfolio
     cursor = [0]
-    by_symbol = {slot.symbol: slot for slot in slots}
+    by_symbol = jumps.by_symbol
 
     def price_now(symbol: str) -> float:
         """The symbol's latest close at the current step, skipped bars included."""
@@ -303,6 +303,17 @@ def _loop(
                 venue.walk(
                     symbol, slot.o[i], slot.h[i], slot.lo[i], slot.c[i], open_ms, open_ms + span_ms
                 )
+                if not call:  # the walk may have closed the position (a stop fired) or opened
+                    # one (an order filled): on_bar sees the state after it, so its mask counts
+                    after = symbol in positions
+                    if not after and inflight:
+                        for flight in inflight.values():
+                            if flight.request.symbol == symbol:
+                                after = True
+                                break
+                    if after is not busy:
+                        mask = slot.call_holding if after else slot.call_flat
+                        call = mask is None or mask[i]
             if call:
                 deciding.append((slot, i))
         # 2. the strategy decides on the closed bars, all symbols marked at this close
@@ -327,7 +338,7 @@ def _loop(
             engine.observe_equity(close_times[k])
         if progress is not None and steps % report_every == 0:
             progress(k, timeline_len)
-        if every_step or pending or inflight or due:
+        if every_step or pending or inflight:
             k += 1
         else:
             k = jumps.next_visit(k + 1)
@@ -351,6 +362,7 @@ class _Jumps:
     """
 
     __slots__ = (
+        "by_symbol",
         "close_times",
         "due",
         "engine",
@@ -373,6 +385,7 @@ class _Jumps:
         span_ms: int,
     ) -> None:
         self.slots = slots
+        self.by_symbol = {slot.symbol: slot for slot in slots}
         self.venue = venue
         self.engine = engine
         self.close_times = close_times
@@ -397,6 +410,10 @@ class _Jumps:
                 self.timer_ms = timers[0][0]
                 self.timer_step = bisect_left(close_times, self.timer_ms)
             cap = self.timer_step
+            if cap <= start:
+                return start
+        for symbol in self.due:  # its time came where it had no bar: called on its next one
+            cap = min(cap, self.by_symbol[symbol].bar_from(start))
             if cap <= start:
                 return start
         venue = self.venue

@@ -167,6 +167,11 @@ class Slot:
             found = self.next_boundary = next_step(self.boundary_steps, start, self.timeline_len)
         return found
 
+    def bar_from(self, start: int) -> int:
+        """The step of this symbol's first bar at or after step ``start``; the timeline's end
+        if it has none."""
+        return next_step(self.steps, start, self.timeline_len)
+
     def step_from(self, ms: int) -> int:
         """The step of this symbol's first bar opening at or after ``ms`` (a funding time); the
         timeline's end if none does."""
