@@ -51,6 +51,7 @@ MODULES = [
     "alphadesk/engine/runner.py",
     "alphadesk/engine/trading_state.py",
     "alphadesk/backtest/runner.py",
+    "alphadesk/backtest/slots.py",
 ]
 
 

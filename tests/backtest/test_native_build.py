@@ -16,6 +16,7 @@ HOT = (
     "alphadesk.engine.router",
     "alphadesk.engine.portfolio",
     "alphadesk.backtest.runner",
+    "alphadesk.backtest.slots",
 )
 
 

@@ -1,21 +1,45 @@
 """The wake masks are a pure optimisation: every strategy's golden backtest gives byte-identical
 JSON whether the loop visits every bar (``skip_quiet_bars=False``: no masks, a call per bar) or
-only the bars the strategy declares (``wake_bars``), and the masked run really skips bars."""
+only the bars the strategy declares (``wake_bars``), and the masked run really skips bars.
+
+Then the jumps over quiet stretches while positions are held and protected: a synthetic strategy
+that uses every rule a jump could step over (take-profit, stop-loss and trailing stop resting on
+the venue, funding, exits on holding-mask bars and at ``wake_at`` times, a symbol with a late
+start and a hole) gives the same fills and equity with and without them; and a symbol's holding
+mask wakes the loop only while that symbol is held."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from alphadesk.backtest.data import load
+from alphadesk.backtest.data import MarketData, align, load
 from alphadesk.backtest.result import summarize, to_json
 from alphadesk.backtest.runner import RunOutput, run
 from alphadesk.backtest.settings import BacktestSettings
+from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.enums import ExecType, Side
+from alphadesk.domain.fills import Fill
+from alphadesk.domain.intents import EquityFraction, TakeProfitLevel, TrailingSpec
 from alphadesk.strategies import build
+from alphadesk.strategies.api import (
+    Columns,
+    Row,
+    Strategy,
+    StrategyContext,
+    WakeMask,
+    entry_time,
+)
+from alphadesk.strategies.specs import IndicatorSpec
+
+from .walks import HOUR, rules, walk
 
 FIVE = [f"{s}USDT_5m_bybit-perp-20250924-20251122" for s in ("BTC", "ETH", "SOL")]
 FOUR = [
@@ -50,3 +74,122 @@ def test_wake_masks_change_nothing(case: str, market_csv: Callable[[str], Path])
     assert every.strategy_calls == every.data.bar_count  # the reference calls on every bar
     assert woken.strategy_calls < every.strategy_calls / 2  # the masks really skip bars
     assert woken_json == every_json
+
+
+# -- jumps over quiet stretches with positions, protection, funding and wake_at ------------------
+
+ENTER, EXIT, SHORT = 1, 2, 4
+"""Flags in the synthetic candles' volume (see walks.py): enter, exit, enter short."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlagParams:
+    symbols: tuple[str, ...] = ("AAAUSDT", "BBBUSDT", "CCCUSDT")
+    hold_ms: int = 2 * HOUR
+    quiet_symbol_holding: bool = False
+    """BBB's holding mask: every bar (True) or none (False). BBB never enters (see _data)."""
+
+
+class FlagTrader(Strategy[FlagParams]):
+    """Enters on ENTER bars (short with SHORT) with a stop-loss, take-profit and trailing stop,
+    exits on EXIT bars and after ``hold_ms`` (asked for with ``wake_at``, re-armed after each
+    time exit): every rule the loop's jumps must not step over."""
+
+    name = "flag_trader_test"
+    timeframe_min = 5
+    params_type = FlagParams
+
+    def __init__(self, params: FlagParams | None = None) -> None:
+        super().__init__(params)
+        self.calls: Counter[str] = Counter()
+
+    def indicators(self) -> Mapping[str, IndicatorSpec]:
+        return {}
+
+    def wake_bars(self, symbol: str, columns: Columns) -> WakeMask:
+        flags = columns["volume"].astype(np.int64)
+        if symbol == "BBBUSDT":
+            flat = np.zeros(len(flags), dtype=bool)
+            return flat, np.full(len(flags), self.params.quiet_symbol_holding)
+        return (flags & ENTER) > 0, (flags & EXIT) > 0
+
+    def on_fill(self, ctx: StrategyContext, fill: Fill) -> None:
+        position = ctx.portfolio.position(fill.symbol)
+        if position is not None and position.side is fill.side:
+            ctx.wake_at(fill.symbol, position.entry_time_ms + self.params.hold_ms + 1)
+
+    def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
+        self.calls[bar.symbol] += 1
+        flags = int(bar.volume)
+        entered = entry_time(ctx.portfolio, bar.symbol)
+        if entered is not None:
+            if ctx.now_ms - entered > self.params.hold_ms:
+                ctx.exit(bar.symbol, "held_too_long")
+                ctx.wake_at(bar.symbol, ctx.now_ms + 1)
+            elif flags & EXIT:
+                ctx.exit(bar.symbol, "exit_flag")
+            return
+        if not flags & ENTER:
+            return
+        ref = to_decimal(bar.close)
+        short = bool(flags & SHORT)
+        away = -1 if short else 1
+        ctx.enter(
+            bar.symbol,
+            Side.SELL if short else Side.BUY,
+            EquityFraction(fraction=Decimal("0.2"), leverage=Decimal(2)),
+            "enter_flag",
+            ref_price=ref,
+            stop_loss=ref * (1 - away * Decimal("0.015")),
+            take_profits=(TakeProfitLevel(price=ref * (1 + away * Decimal("0.02"))),),
+            trailing=TrailingSpec(
+                distance=ref * Decimal("0.006"), activation_price=ref * (1 + away * Decimal("0.01"))
+            ),
+        )
+
+
+def _data() -> MarketData:
+    """AAA and CCC trade (CCC starts later and has a hole); BBB never has an entry flag."""
+    odds = ((ENTER, 1 / 40), (EXIT, 1 / 90), (SHORT, 0.5))
+    return align(
+        [
+            walk("AAAUSDT", 4000, seed=1, flag_odds=odds),
+            walk("BBBUSDT", 4000, seed=2),
+            walk("CCCUSDT", 3500, seed=3, flag_odds=odds, start=500, gap=range(1500, 1600)),
+        ]
+    )
+
+
+def _flag_run(skip: bool, **params: Any) -> RunOutput:
+    strategy = FlagTrader(FlagParams(**params))
+    settings = BacktestSettings(
+        skip_quiet_bars=skip, instruments={s: rules(s) for s in strategy.symbols}
+    )
+    return run(strategy, _data(), settings)
+
+
+def test_jumping_over_quiet_stretches_gives_the_fills_and_equity_of_every_bar() -> None:
+    every, jumped = _flag_run(skip=False), _flag_run(skip=True)
+    reasons = Counter(f.close_reason for f in every.fills)
+    # the reference run exercises every rule a jump could step over
+    assert {"TakeProfit", "StopLoss", "TrailingStop"} <= set(reasons), reasons
+    assert reasons["held_too_long"] and reasons["exit_flag"], reasons
+    assert any(f.exec_type is ExecType.FUNDING for f in every.fills)
+    assert jumped.steps_run < every.steps_run / 3  # the jumps really skip bars
+    assert jumped.fills == every.fills
+    assert jumped.intents == every.intents
+    assert jumped.refusals == every.refusals
+    assert (jumped.final_equity, jumped.final_cash) == (every.final_equity, every.final_cash)
+    assert to_json(summarize(jumped)) == to_json(summarize(every))
+
+
+def test_a_holding_mask_wakes_only_its_own_symbol() -> None:
+    """BBB is never held: its holding mask, every bar or none, must not add one step or call."""
+    sparse = _flag_run(skip=True, quiet_symbol_holding=False)
+    dense = _flag_run(skip=True, quiet_symbol_holding=True)
+    assert dense.steps_run == sparse.steps_run
+    for out in (sparse, dense):
+        assert isinstance(out.strategy, FlagTrader)
+        assert out.strategy.calls["BBBUSDT"] == 0
+        assert out.strategy.calls["AAAUSDT"] > 0
+    assert dense.fills == sparse.fills

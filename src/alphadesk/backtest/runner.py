@@ -7,8 +7,12 @@ built only for bars a strategy is called on, the venue walks a bar only when som
 (or an order waits for its open, or funding falls due on a held position), and, when the strategy
 declares which bars can wake it (an optional ``wake_bars(symbol, columns)`` returning a boolean
 array, or a ``(flat, holding)`` pair where ``holding=None`` means every bar while it holds a
-position or has an order in flight), the loop jumps straight to the next such bar. Calling a
-strategy on more bars is always correct; the wake masks only leave out calls that would do nothing.
+position or has an order in flight, plus the times it asks for with ``ctx.wake_at``), the loop
+jumps over the bars where nothing can happen: no mask bar, no funding due, and every resting
+order, trigger or stop out of reach of the prices (``MatchingEngine.quiet_bounds``; the stretch
+is found by :mod:`alphadesk.backtest.slots`, and handed to the venue at once with
+``pass_quiet``). Calling a strategy on more bars is always correct; the wake masks only leave out
+calls that would do nothing, and the jumps leave the venue as walking every bar would.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from __future__ import annotations
 import gc
 import time
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from heapq import heappop
 from typing import Any
 
 import numpy as np
@@ -31,6 +37,7 @@ from alphadesk.backtest.data import MarketData, for_strategy
 from alphadesk.backtest.funding import give_rates, settlement_bars
 from alphadesk.backtest.instruments import default_instrument, instrument_source
 from alphadesk.backtest.settings import BacktestSettings
+from alphadesk.backtest.slots import Slot, ints, next_step, quiet_until
 from alphadesk.backtest.venue import BacktestVenue
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.fills import Fill
@@ -200,8 +207,8 @@ def _loop(
     timeline_len = len(data.timeline)
     interval = data.interval_min
     span_ms = interval * 60_000
-    slots = []
-    wake_any = np.zeros(timeline_len, dtype=bool)
+    slots: list[Slot] = []
+    wake_flat = np.zeros(timeline_len, dtype=bool)
     every_step = not settings.skip_quiet_bars or engine.watch_drawdown
     for symbol in symbols:
         bars = data.series[symbol]
@@ -216,40 +223,32 @@ def _loop(
         )
         if flat is None:
             every_step = True
-        cand = np.zeros(n, dtype=bool) if flat is None else flat.copy()
-        if holding is not None:
-            cand |= holding
-        boundary = settlement_bars(venue.sim, symbol, bars.ts_ms)
         in_timeline = data.index[symbol]
         present = in_timeline >= 0
-        wake_any[present] |= (cand | boundary)[in_timeline[present]]
-        aligned = n == timeline_len and bool((in_timeline == np.arange(n)).all())
+        if flat is not None:
+            wake_flat[present] |= flat[in_timeline[present]]
         slots.append(
-            _Slot(
-                symbol=symbol,
-                index=range(n) if aligned else _ints(in_timeline),
-                latest=range(n) if aligned else _ints(np.maximum.accumulate(in_timeline)),
-                ts=_ints(bars.ts_ms),
-                o=_floats(bars.open),
-                h=_floats(bars.high),
-                lo=_floats(bars.low),
-                c=_floats(bars.close),
-                v=_floats(bars.volume),
-                row=table.row(),
-                call_flat=None if flat is None else _flags(flat),
-                call_holding=None if holding is None else _flags(holding),
-                boundary=_flags(boundary),
+            Slot(
+                symbol,
+                in_timeline,
+                bars.ts_ms,
+                bars.open,
+                bars.high,
+                bars.low,
+                bars.close,
+                bars.volume,
+                table.row(),
+                flat,
+                holding,
+                settlement_bars(venue.sim, symbol, bars.ts_ms),
             )
         )
-    # next_wake[k]: the first timeline step >= k worth visiting when nothing is going on.
-    hits = np.flatnonzero(wake_any)
-    next_wake = np.searchsorted(hits, np.arange(timeline_len + 1))
-    next_step = _ints(np.append(hits, timeline_len)[next_wake])
-    close_times = _ints(data.close_times)
+    close_times = ints(data.close_times)
+    jumps = _Jumps(slots, venue, engine, close_times, ints(np.flatnonzero(wake_flat)), span_ms)
 
     portfolio = engine.portfolio
     cursor = [0]
-    by_symbol = {slot.symbol: slot for slot in slots}
+    by_symbol = jumps.by_symbol
 
     def price_now(symbol: str) -> float:
         """The symbol's latest close at the current step, skipped bars included."""
@@ -262,16 +261,23 @@ def _loop(
     pending = venue.pending
     resting = venue.resting
     make_bar = _make_bar
+    # wake_at times are kept only when bars are skipped: a run calling every bar needs none
+    timers: list[tuple[int, str]] | None = None if every_step else []
+    engine.ctx.timers = timers
+    due = jumps.due
     engine.start(int(data.timeline[0]) if timeline_len else 0)
     watch = engine.watch_drawdown
-    held_every = {slot.symbol: slot.call_holding is None for slot in slots}
     steps = calls = 0
-    deciding: list[tuple[_Slot, int]] = []
-    k = 0 if every_step else (next_step[0] if timeline_len else 0)
+    deciding: list[tuple[Slot, int]] = []
+    k = 0 if every_step or pending or inflight else jumps.next_visit(0)
     report_every = 50_000
     while k < timeline_len:
         steps += 1
         cursor[0] = k
+        if timers and timers[0][0] <= close_times[k]:
+            close_ms = close_times[k]
+            while timers and timers[0][0] <= close_ms:
+                due.add(heappop(timers)[1])
         # 1. the venue walks every symbol's bar: fills inside the bars happen before the close
         deciding.clear()
         for slot in slots:
@@ -289,11 +295,25 @@ def _loop(
                         break
             mask = slot.call_holding if busy else slot.call_flat
             call = mask is None or mask[i]
+            if due and symbol in due:  # a wake_at time came: called whatever the mask says
+                due.discard(symbol)
+                call = True
             if call or resting.get(symbol) or (busy and slot.boundary[i]):
                 open_ms = slot.ts[i]
                 venue.walk(
                     symbol, slot.o[i], slot.h[i], slot.lo[i], slot.c[i], open_ms, open_ms + span_ms
                 )
+                if not call:  # the walk may have closed the position (a stop fired) or opened
+                    # one (an order filled): on_bar sees the state after it, so its mask counts
+                    after = symbol in positions
+                    if not after and inflight:
+                        for flight in inflight.values():
+                            if flight.request.symbol == symbol:
+                                after = True
+                                break
+                    if after is not busy:
+                        mask = slot.call_holding if after else slot.call_flat
+                        call = mask is None or mask[i]
             if call:
                 deciding.append((slot, i))
         # 2. the strategy decides on the closed bars, all symbols marked at this close
@@ -318,13 +338,10 @@ def _loop(
             engine.observe_equity(close_times[k])
         if progress is not None and steps % report_every == 0:
             progress(k, timeline_len)
-        busy_now = every_step or pending or inflight or any(resting.values())
-        if not busy_now and positions:
-            for held in positions:
-                if held_every[held]:
-                    busy_now = True
-                    break
-        k = k + 1 if busy_now else next_step[k + 1]
+        if every_step or pending or inflight:
+            k += 1
+        else:
+            k = jumps.next_visit(k + 1)
     # the run ends at the last step even when the loop jumped past it: final equity marks open
     # positions at the last closes, as a run visiting every bar does
     cursor[0] = max(0, timeline_len - 1)
@@ -333,46 +350,126 @@ def _loop(
     return steps, calls
 
 
+class _Jumps:
+    """Where the loop goes next when nothing is pending or in flight: past every bar that, stepped
+    one by one, would call no strategy and fire, fund or change nothing in the venue.
+
+    Such a bar is one where no symbol's wake mask (its holding one while it holds a position, its
+    flat one otherwise) is set, no ``wake_at`` time has come, no held symbol's funding falls due,
+    and each symbol with something resting stays inside the engine's quiet band. The resting
+    symbols' bars would be walked and leave only their last close: :meth:`BacktestVenue.pass_quiet`
+    hands that over, in the order the walks would have happened.
+    """
+
+    __slots__ = (
+        "by_symbol",
+        "close_times",
+        "due",
+        "engine",
+        "flat_union",
+        "next_flat",
+        "slots",
+        "span_ms",
+        "timer_ms",
+        "timer_step",
+        "venue",
+    )
+
+    def __init__(
+        self,
+        slots: list[Slot],
+        venue: BacktestVenue,
+        engine: Engine,
+        close_times: array[int],
+        flat_union: array[int],
+        span_ms: int,
+    ) -> None:
+        self.slots = slots
+        self.by_symbol = {slot.symbol: slot for slot in slots}
+        self.venue = venue
+        self.engine = engine
+        self.close_times = close_times
+        self.flat_union = flat_union
+        """Steps where some symbol's flat mask is set: the only ones to visit when all are flat
+        and nothing rests."""
+        self.span_ms = span_ms
+        self.due: set[str] = set()
+        """Symbols whose ``wake_at`` time came and that have not been called since."""
+        self.next_flat = self.timer_ms = self.timer_step = -1  # the last look-ups' answers
+
+    def next_visit(self, start: int) -> int:
+        """The first step at or after ``start`` that must be stepped; the stretch before it is
+        passed over in the venue."""
+        close_times = self.close_times
+        cap = len(close_times)
+        if start >= cap:
+            return start
+        timers = self.engine.ctx.timers
+        if timers:
+            if timers[0][0] != self.timer_ms:  # the first step closing at or after it
+                self.timer_ms = timers[0][0]
+                self.timer_step = bisect_left(close_times, self.timer_ms)
+            cap = self.timer_step
+            if cap <= start:
+                return start
+        for symbol in self.due:  # its time came where it had no bar: called on its next one
+            cap = min(cap, self.by_symbol[symbol].bar_from(start))
+            if cap <= start:
+                return start
+        venue = self.venue
+        resting = venue.resting
+        positions = self.engine.portfolio.positions
+        if not positions and not any(resting.values()):
+            found = self.next_flat
+            if found < start:
+                found = self.next_flat = next_step(self.flat_union, start, len(close_times))
+            return found if found < cap else cap
+        watched: list[tuple[Slot, float, float]] = []
+        for slot in self.slots:
+            symbol = slot.symbol
+            held = symbol in positions
+            wake = slot.wake_from(held, start)  # start itself: every bar while held
+            if wake < cap:
+                cap = wake
+            if held:  # a held position's funding bars are walked
+                funding = slot.boundary_from(start)
+                if funding < cap:
+                    cap = funding
+            if cap <= start:
+                return start
+            if resting.get(symbol):
+                bounds = venue.sim.quiet_bounds(symbol)
+                if bounds is None:
+                    return start
+                fall, rise, funding_ms = bounds
+                funding = slot.step_from(funding_ms)
+                if funding < cap:
+                    cap = funding
+                watched.append((slot, fall, rise))
+        stop = quiet_until(start, cap, watched)
+        if stop > start and watched:
+            self._pass(start, stop, watched)
+        return stop
+
+    def _pass(self, start: int, stop: int, watched: list[tuple[Slot, float, float]]) -> None:
+        """Each watched symbol's last bar in ``[start, stop)``, by step (then slot order, as the
+        loop walks them), handed to the venue as a quiet stretch."""
+        passes: list[tuple[int, Slot, int]] = []
+        for slot, _fall, _rise in watched:
+            i = slot.latest[stop - 1]
+            if i >= 0 and slot.steps[i] >= start:
+                passes.append((slot.steps[i], slot, i))
+        passes.sort(key=_first)  # stable: slot order among the same step
+        span_ms = self.span_ms
+        venue = self.venue
+        for _step, slot, i in passes:
+            venue.pass_quiet(slot.symbol, slot.c[i], slot.ts[i] + span_ms)
+
+
+def _first(item: tuple[int, Slot, int]) -> int:
+    return item[0]
+
+
 _make_bar = slot_maker(Bar)
 """``Bar(...)`` with every field given: a Bar has no checks to skip, so this is the same object,
 written slot by slot for half the constructor's cost (one per strategy call)."""
-
-
-# The loop reads its per-bar columns only at the steps it visits, often a small part of a long
-# series, so they are handed over as flat machine arrays (a copy of numpy's buffer) rather than
-# lists of a million Python objects: indexing one gives the same int or float a list would.
-Flags = bytes
-"""A per-bar mask: ``flags[i]`` is 1 or 0."""
-
-
-def _flags(mask: BoolArray) -> Flags:
-    return np.ascontiguousarray(mask, dtype=np.bool_).tobytes()
-
-
-def _floats(values: npt.NDArray[np.float64]) -> array[float]:
-    out = array("d")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
-    return out
-
-
-def _ints(values: npt.NDArray[np.int64]) -> array[int]:
-    out = array("q")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
-    return out
-
-
-@dataclass(slots=True)
-class _Slot:
-    symbol: str
-    index: Sequence[int]
-    latest: Sequence[int]
-    ts: array[int]
-    o: array[float]
-    h: array[float]
-    lo: array[float]
-    c: array[float]
-    v: array[float]
-    row: Any
-    call_flat: Flags | None
-    call_holding: Flags | None
-    boundary: Flags

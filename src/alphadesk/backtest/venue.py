@@ -100,6 +100,12 @@ class BacktestVenue:
             self._dispatch(events)
             self._refresh(symbol)
 
+    def pass_quiet(self, symbol: str, close: float, close_ms: int) -> None:
+        """:meth:`walk` over a stretch of bars the engine's ``quiet_bounds`` showed fire
+        nothing: the venue and the engine end as walking each of them would leave them."""
+        self.sim.pass_quiet(symbol, close, close_ms)
+        self.now_ms = close_ms
+
     def _dispatch(self, events: Iterable[SimEvent]) -> None:
         engine = self.engine
         assert engine is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from heapq import heappush
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
@@ -65,6 +66,9 @@ class EngineContext(IntentContext):
         self._engine = engine
         self._bot_id = engine.bot_id
         self.time_ms = 0
+        self.timers: list[tuple[int, str]] | None = None
+        """``(time_ms, symbol)`` heap of :meth:`wake_at`, kept only when a driver that skips
+        bars (the backtest) sets it to a list; None otherwise (every bar is delivered)."""
 
     @property
     def bot_id(self) -> str:
@@ -80,6 +84,11 @@ class EngineContext(IntentContext):
 
     def submit(self, intent: Intent) -> None:
         self._engine.submit(intent)
+
+    def wake_at(self, symbol: str, time_ms: int) -> None:
+        timers = self.timers
+        if timers is not None:
+            heappush(timers, (time_ms, symbol))
 
     # enter and exit, the intents of every order: the same intents as the base class builds,
     # from the engine's own fields rather than through the properties, and handed straight to

@@ -165,6 +165,13 @@ class StrategyContext(Protocol):
 
     def cancel(self, symbol: str, reason: str) -> CancelIntent: ...
 
+    def wake_at(self, symbol: str, time_ms: int) -> None:
+        """Be called for ``symbol`` on its first bar closing at or after ``time_ms``, whatever
+        the wake masks say: a time-based rule (an exit after a holding period) with masks that
+        leave that bar out. Only the backtest, which skips bars, needs it; live and paper
+        deliver every bar, and their contexts ignore it."""
+        ...
+
 
 P = TypeVar("P")
 
@@ -210,10 +217,12 @@ class Strategy(ABC, Generic[P]):
         one boolean array (used whatever the state), or a pair ``(flat, holding)``: ``flat``
         while the symbol has no position and no order in flight, ``holding`` otherwise, each
         None for "every bar". The backtest then calls ``on_bar`` only on those bars (and
-        ``on_bars_closed`` only at close times where some ``on_bar`` was called). It must be
-        exact: a bar left out must be one where the call would provably change nothing, state
-        included, and ``on_bars_closed`` at a close time without calls must change nothing
-        either (or change only what a later call at the same equity would set the same way).
+        ``on_bars_closed`` only at close times where some ``on_bar`` was called), and on the bars
+        asked for with ``ctx.wake_at``. It must be exact: a bar left out must be one where the
+        call would provably change nothing, state included, and ``on_bars_closed`` at a close
+        time without calls must change nothing either (or change only what a later call at the
+        same equity would set the same way). A holding mask that leaves out a bar on which a
+        time-based rule fires needs the ``wake_at`` of that time.
         """
         return None
 

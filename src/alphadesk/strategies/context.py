@@ -104,3 +104,7 @@ class IntentContext(ABC):
         intent = CancelIntent(time_ms=self.now_ms, bot_id=self.bot_id, symbol=symbol, reason=reason)
         self.submit(intent)
         return intent
+
+    def wake_at(self, symbol: str, time_ms: int) -> None:  # noqa: B027 (a no-op on purpose)
+        """Nothing: this context's driver calls the strategy on every bar anyway (the backtest's
+        context, which skips bars, keeps the times)."""

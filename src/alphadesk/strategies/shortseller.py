@@ -182,22 +182,31 @@ class ShortSeller(Strategy[ShortSellerParams]):
             position = ctx.portfolio.position(symbol)
             if position is not None and symbol in self._risk:
                 self._start_cooldown(symbol, position.entry_time_ms)
+                self._time_exit_due(ctx, symbol, position.entry_time_ms)
 
     def on_fill(self, ctx: StrategyContext, fill: Fill) -> None:
         position = ctx.portfolio.position(fill.symbol)
         if position is not None and position.side is fill.side and fill.symbol in self._risk:
             self._start_cooldown(fill.symbol, int(fill.exec_time.timestamp() * 1000))
+            self._time_exit_due(ctx, fill.symbol, position.entry_time_ms)
 
     def _start_cooldown(self, symbol: str, entry_ms: int) -> None:
         until = floor_to(entry_ms, self.timeframe_ms) + self._cooldown_ms
         state = self._book.of(symbol)
         state.cooldown_until_ms = max(state.cooldown_until_ms, until)
 
+    def _time_exit_due(self, ctx: StrategyContext, symbol: str, entry_ms: int) -> None:
+        """Ask for the first bar on which ``time_exit`` fires (its age is over ``max_hold``):
+        the holding mask cannot know it, the entry time comes from the fill."""
+        ctx.wake_at(symbol, floor_to(entry_ms, self.timeframe_ms) + self._max_hold_ms + 1)
+
     def wake_bars(self, symbol: str, columns: Columns) -> WakeMask | None:
         """Flat: the cross bars (an entry needs a cross, and a bar without one leaves the day's
         counter as it was: the day reset waits for the next visited bar of a later day, where it
-        gives the same count). Holding: every bar (the 24 h exit and the regime exit can fire on
-        any bar, and the age is only known from the fill)."""
+        gives the same count). Holding: the cross bars (they count) and the bars where the regime
+        is not active (NaN EMAs included), where the regime exit can fire; the 24 h exit asks
+        for its bar with ``ctx.wake_at`` (from the entry fill, and again on the next bar after
+        each time exit, in case the exit was refused)."""
         if symbol not in self._risk:
             return np.zeros(len(columns["close"]), dtype=bool)
         close = columns["close"]
@@ -206,7 +215,8 @@ class ShortSeller(Strategy[ShortSellerParams]):
         for name in ("ema_fast", "ema_slow"):
             ema = columns[name]
             crossed |= (prev_close > previous(ema)) & (close < ema)
-        return crossed, None
+        active = (close < columns["ema_fast"]) & (close < columns["ema_slow"])
+        return crossed, crossed | ~active
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
         risk = self._risk.get(bar.symbol)
@@ -232,6 +242,7 @@ class ShortSeller(Strategy[ShortSellerParams]):
             age = now - floor_to(entered, self.timeframe_ms)
             if age > self._max_hold_ms:
                 ctx.exit(bar.symbol, "time_exit")
+                ctx.wake_at(bar.symbol, now + 1)  # the next bar, should the exit be refused
             elif not active and not cooling:
                 ctx.exit(bar.symbol, "regime_inactive")
             return

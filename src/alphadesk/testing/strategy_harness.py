@@ -95,6 +95,8 @@ class RecordingContext(IntentContext):
         self._now_ms = now_ms
         self.book = portfolio if portfolio is not None else BookPortfolio()
         self.intents: list[Intent] = []
+        self.wakes: list[tuple[str, int]] = []
+        """``(symbol, time_ms)`` of every ``wake_at``, in call order."""
 
     @property
     def bot_id(self) -> str:
@@ -114,6 +116,9 @@ class RecordingContext(IntentContext):
 
     def submit(self, intent: Intent) -> None:
         self.intents.append(intent)
+
+    def wake_at(self, symbol: str, time_ms: int) -> None:
+        self.wakes.append((symbol, time_ms))
 
     def take(self) -> list[Intent]:
         """The intents recorded since the last ``take``."""

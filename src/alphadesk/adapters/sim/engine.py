@@ -47,7 +47,7 @@ from alphadesk.adapters.sim.records import (
 )
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
-from alphadesk.adapters.sim.state import INF, SimAccount, SymbolBook
+from alphadesk.adapters.sim.state import INF, NEVER, SimAccount, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.instruments import Instrument
@@ -222,6 +222,34 @@ class MatchingEngine(Queries):
         book.last_dec = None
         book.last_ms = close_ms
         return EMPTY
+
+    def quiet_bounds(self, symbol: str) -> tuple[float, float, int] | None:
+        """``(fall, rise, funding_ms)``: a bar of ``symbol`` with ``low > fall``,
+        ``high < rise`` and ``open_ms < funding_ms`` fires nothing and settles nothing
+        (:meth:`on_bar` only records its close); None when no band says it (a trailing stop that
+        arms on the very next price). Lets a caller find a quiet stretch of many bars at once
+        and hand it over with :meth:`pass_quiet`, instead of one :meth:`on_bar` per bar."""
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._book(symbol)  # raises: not listed
+        if not book.orders and not book.positions:
+            return -INF, INF, NEVER
+        if book.bounds_dirty:
+            book.recompute_bounds()
+        if book.trailing:
+            return None
+        return book.fall_bound, book.rise_bound, book.next_funding_ms
+
+    def pass_quiet(self, symbol: str, close: float, close_ms: int) -> None:
+        """What :meth:`on_bar` leaves after a stretch of bars inside :meth:`quiet_bounds`,
+        given the stretch's last close and close time: the last price and the clock. The caller
+        vouches for the stretch (its bars were checked when they were loaded, and lie inside the
+        band): nothing is tested here."""
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._book(symbol)  # raises: not listed
+        self._now_ms = close_ms
+        book.last, book.last_dec, book.last_ms = close, None, close_ms
 
     def on_candle(self, bar: Bar) -> Sequence[SimEvent]:
         """:meth:`on_bar` for a domain Bar."""
