@@ -50,6 +50,7 @@ MODULES = [
     "alphadesk/engine/router.py",
     "alphadesk/engine/runner.py",
     "alphadesk/engine/trading_state.py",
+    "alphadesk/backtest/jumps.py",
     "alphadesk/backtest/runner.py",
     "alphadesk/backtest/slots.py",
 ]

@@ -17,6 +17,7 @@ HOT = (
     "alphadesk.engine.portfolio",
     "alphadesk.backtest.runner",
     "alphadesk.backtest.slots",
+    "alphadesk.backtest.jumps",
 )
 
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import gc
 import time
-from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,8 +34,9 @@ from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.backtest.data import MarketData, for_strategy
 from alphadesk.backtest.funding import give_rates, settlement_bars
 from alphadesk.backtest.instruments import default_instrument, instrument_source
+from alphadesk.backtest.jumps import Jumps
 from alphadesk.backtest.settings import BacktestSettings
-from alphadesk.backtest.slots import Slot, ints, next_step, quiet_until
+from alphadesk.backtest.slots import Slot, ints
 from alphadesk.backtest.venue import BacktestVenue
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.fills import Fill
@@ -244,7 +243,7 @@ def _loop(
             )
         )
     close_times = ints(data.close_times)
-    jumps = _Jumps(slots, venue, engine, close_times, ints(np.flatnonzero(wake_flat)), span_ms)
+    jumps = Jumps(slots, venue, engine, close_times, ints(np.flatnonzero(wake_flat)), span_ms)
 
     portfolio = engine.portfolio
     cursor = [0]
@@ -348,126 +347,6 @@ def _loop(
     if progress is not None:
         progress(timeline_len, timeline_len)
     return steps, calls
-
-
-class _Jumps:
-    """Where the loop goes next when nothing is pending or in flight: past every bar that, stepped
-    one by one, would call no strategy and fire, fund or change nothing in the venue.
-
-    Such a bar is one where no symbol's wake mask (its holding one while it holds a position, its
-    flat one otherwise) is set, no ``wake_at`` time has come, no held symbol's funding falls due,
-    and each symbol with something resting stays inside the engine's quiet band. The resting
-    symbols' bars would be walked and leave only their last close: :meth:`BacktestVenue.pass_quiet`
-    hands that over, in the order the walks would have happened.
-    """
-
-    __slots__ = (
-        "by_symbol",
-        "close_times",
-        "due",
-        "engine",
-        "flat_union",
-        "next_flat",
-        "slots",
-        "span_ms",
-        "timer_ms",
-        "timer_step",
-        "venue",
-    )
-
-    def __init__(
-        self,
-        slots: list[Slot],
-        venue: BacktestVenue,
-        engine: Engine,
-        close_times: array[int],
-        flat_union: array[int],
-        span_ms: int,
-    ) -> None:
-        self.slots = slots
-        self.by_symbol = {slot.symbol: slot for slot in slots}
-        self.venue = venue
-        self.engine = engine
-        self.close_times = close_times
-        self.flat_union = flat_union
-        """Steps where some symbol's flat mask is set: the only ones to visit when all are flat
-        and nothing rests."""
-        self.span_ms = span_ms
-        self.due: set[str] = set()
-        """Symbols whose ``wake_at`` time came and that have not been called since."""
-        self.next_flat = self.timer_ms = self.timer_step = -1  # the last look-ups' answers
-
-    def next_visit(self, start: int) -> int:
-        """The first step at or after ``start`` that must be stepped; the stretch before it is
-        passed over in the venue."""
-        close_times = self.close_times
-        cap = len(close_times)
-        if start >= cap:
-            return start
-        timers = self.engine.ctx.timers
-        if timers:
-            if timers[0][0] != self.timer_ms:  # the first step closing at or after it
-                self.timer_ms = timers[0][0]
-                self.timer_step = bisect_left(close_times, self.timer_ms)
-            cap = self.timer_step
-            if cap <= start:
-                return start
-        for symbol in self.due:  # its time came where it had no bar: called on its next one
-            cap = min(cap, self.by_symbol[symbol].bar_from(start))
-            if cap <= start:
-                return start
-        venue = self.venue
-        resting = venue.resting
-        positions = self.engine.portfolio.positions
-        if not positions and not any(resting.values()):
-            found = self.next_flat
-            if found < start:
-                found = self.next_flat = next_step(self.flat_union, start, len(close_times))
-            return found if found < cap else cap
-        watched: list[tuple[Slot, float, float]] = []
-        for slot in self.slots:
-            symbol = slot.symbol
-            held = symbol in positions
-            wake = slot.wake_from(held, start)  # start itself: every bar while held
-            if wake < cap:
-                cap = wake
-            if held:  # a held position's funding bars are walked
-                funding = slot.boundary_from(start)
-                if funding < cap:
-                    cap = funding
-            if cap <= start:
-                return start
-            if resting.get(symbol):
-                bounds = venue.sim.quiet_bounds(symbol)
-                if bounds is None:
-                    return start
-                fall, rise, funding_ms = bounds
-                funding = slot.step_from(funding_ms)
-                if funding < cap:
-                    cap = funding
-                watched.append((slot, fall, rise))
-        stop = quiet_until(start, cap, watched)
-        if stop > start and watched:
-            self._pass(start, stop, watched)
-        return stop
-
-    def _pass(self, start: int, stop: int, watched: list[tuple[Slot, float, float]]) -> None:
-        """Each watched symbol's last bar in ``[start, stop)``, by step (then slot order, as the
-        loop walks them), handed to the venue as a quiet stretch."""
-        passes: list[tuple[int, Slot, int]] = []
-        for slot, _fall, _rise in watched:
-            i = slot.latest[stop - 1]
-            if i >= 0 and slot.steps[i] >= start:
-                passes.append((slot.steps[i], slot, i))
-        passes.sort(key=_first)  # stable: slot order among the same step
-        span_ms = self.span_ms
-        venue = self.venue
-        for _step, slot, i in passes:
-            venue.pass_quiet(slot.symbol, slot.c[i], slot.ts[i] + span_ms)
-
-
-def _first(item: tuple[int, Slot, int]) -> int:
-    return item[0]
 
 
 _make_bar = slot_maker(Bar)
