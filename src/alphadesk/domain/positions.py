@@ -22,6 +22,7 @@ from alphadesk.domain.ordering import in_fold_order
 from alphadesk.domain.slots import slot_maker
 
 ZERO = Decimal(0)
+_BUY = Side.BUY  # bound once: an enum member read costs EnumType.__getattr__'s hook
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ class Position:
             )
         qty, cost, realized = self.qty, self.cost, self.realized_pnl - fill.fee
         price, size = fill.price, fill.qty
-        buy = fill.side is Side.BUY
+        buy = fill.side is _BUY
         delta = size if buy else -size  # fill.signed_qty
         if qty == 0 or (qty > 0) is buy:  # opens or adds (a fill's qty is > 0)
             qty, cost = qty + delta, cost + price * size

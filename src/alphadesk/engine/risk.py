@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
@@ -85,6 +86,16 @@ def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
     raise InvalidField("size", hint, "unknown size hint")
 
 
+
+_ACTIVE: Final = TradingState.ACTIVE
+_HALTED: Final = TradingState.HALTED
+"""Bound once: on Python 3.11 an enum member read goes through EnumType.__getattr__'s hook."""
+
+
+def _refuse(intent: EnterIntent | ExitIntent, kind: str, reason: str) -> Refusal:
+    """Why ``intent`` gets no order (a function, not a closure made on every sizing call)."""
+    return Refusal(intent.time_ms, intent.symbol, kind, reason)
+
 class RiskGate:
     def __init__(
         self,
@@ -106,7 +117,7 @@ class RiskGate:
 
     @property
     def state(self) -> TradingState:
-        own = self.kill_switch.state if self.kill_switch else TradingState.ACTIVE
+        own = self.kill_switch.state if self.kill_switch else _ACTIVE
         if self.desk_switch is None:  # worst(own, ACTIVE), asked on every order
             return own
         return worst(own, self.desk_switch.state)
@@ -129,27 +140,26 @@ class RiskGate:
     def size_entry(self, intent: EnterIntent, exposure: Exposure) -> Decimal | Refusal:
         """The quantity for an entry, or why there is none. Never above what the hint asked."""
 
-        def refuse(reason: str) -> Refusal:
-            return Refusal(intent.time_ms, intent.symbol, "enter", reason)
-
         state = self.state
-        if state is not TradingState.ACTIVE:
-            return refuse(f"bot is {state.value}: no new positions")
+        if state is not _ACTIVE:
+            return _refuse(intent, "enter", f"bot is {state.value}: no new positions")
         instrument = self.instrument(intent.symbol)
         limits = self.limits
         since = intent.time_ms - self._last_entry_ms.get(intent.symbol, -(10**15))
         if since < limits.entry_cooldown_ms:
-            return refuse(f"cooldown: last entry {since} ms ago")
+            return _refuse(intent, "enter", f"cooldown: last entry {since} ms ago")
         adds_position = not self.portfolio.holds(intent.symbol)
         if (
             limits.max_open_positions is not None
             and adds_position
             and exposure.open_positions >= limits.max_open_positions
         ):
-            return refuse(f"max open positions {limits.max_open_positions} reached")
+            return _refuse(
+                intent, "enter", f"max open positions {limits.max_open_positions} reached"
+            )
         equity = self.portfolio.equity
         if equity <= 0:
-            return refuse(f"equity {equity} <= 0")
+            return _refuse(intent, "enter", f"equity {equity} <= 0")
         notional = hint_notional(intent.size, equity)
         if limits.max_position_notional is not None:
             held = self.portfolio.notional(intent.symbol)
@@ -157,14 +167,19 @@ class RiskGate:
         price = intent.ref_price
         qty = instrument.qty_for_notional(notional, price)
         if qty < instrument.min_qty:
-            return refuse(f"size {qty} below min_qty {instrument.min_qty} (notional {notional})")
-        if qty * price < instrument.min_notional:
-            return refuse(f"notional {qty * price} below min_notional {instrument.min_notional}")
-        total = exposure.total_notional + qty * price
+            reason = f"size {qty} below min_qty {instrument.min_qty} (notional {notional})"
+            return _refuse(intent, "enter", reason)
+        value = qty * price  # once: the same exact product each time it was written out
+        if value < instrument.min_notional:
+            reason = f"notional {value} below min_notional {instrument.min_notional}"
+            return _refuse(intent, "enter", reason)
+        total = exposure.total_notional + value
         if limits.max_total_notional is not None and total > limits.max_total_notional:
-            return refuse(f"total notional {total} above {limits.max_total_notional}")
+            reason = f"total notional {total} above {limits.max_total_notional}"
+            return _refuse(intent, "enter", reason)
         if limits.max_leverage is not None and total > limits.max_leverage * equity:
-            return refuse(f"leverage {total / equity:.4f} above {limits.max_leverage}")
+            reason = f"leverage {total / equity:.4f} above {limits.max_leverage}"
+            return _refuse(intent, "enter", reason)
         return qty
 
     def record_entry(self, symbol: str, time_ms: int) -> None:
@@ -173,19 +188,17 @@ class RiskGate:
     def size_exit(self, intent: ExitIntent, *, explicit: bool = False) -> Decimal | Refusal:
         """Reduce-only quantity for an exit; HALTED lets only an owner's explicit exit through."""
 
-        def refuse(reason: str) -> Refusal:
-            return Refusal(intent.time_ms, intent.symbol, "exit", reason)
-
-        if self.state is TradingState.HALTED and not explicit:
-            return refuse("bot is HALTED: exits only by explicit command")
+        if self.state is _HALTED and not explicit:
+            return _refuse(intent, "exit", "bot is HALTED: exits only by explicit command")
         position = self.portfolio.positions.get(intent.symbol)
         if position is None or not position.qty:  # .is_flat, without the property call
-            return refuse("no open position")
+            return _refuse(intent, "exit", "no open position")
         if intent.fraction == 1:
             return abs(position.qty)  # .size
         qty = self.instrument(intent.symbol).round_qty(position.size * intent.fraction)
         if qty <= 0:
-            return refuse(f"fraction {intent.fraction} of {position.size} rounds to 0")
+            reason = f"fraction {intent.fraction} of {position.size} rounds to 0"
+            return _refuse(intent, "exit", reason)
         return qty
 
     def protection_allowed(self, time_ms: int, symbol: str, kind: str) -> Refusal | None:

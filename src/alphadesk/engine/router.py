@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.domain import order_link
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -44,6 +45,14 @@ _market_request = slot_maker(OrderRequest)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _EIGHT_DIGITS = 36**8
 _PAIRS = tuple(a + b for a in _BASE36 for b in _BASE36)
+# Enum members read per order, bound once: on Python 3.11 ``Purpose.ENTRY`` goes through
+# EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
+_ENTRY: Final = Purpose.ENTRY
+_MANUAL: Final = Purpose.MANUAL
+_MARKET: Final = OrderType.MARKET
+_GTC: Final = TimeInForce.GTC
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
 """Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
 
 
@@ -162,7 +171,7 @@ class Router:
     def enter(self, intent: EnterIntent) -> OrderRequest | Refusal:
         """:meth:`route` of an entry."""
         symbol = intent.symbol
-        if self.inflight and self.in_flight(symbol, Purpose.ENTRY):
+        if self.inflight and self.in_flight(symbol, _ENTRY):
             return self._refuse(Refusal(intent.time_ms, symbol, "enter", "entry already in flight"))
         position = self.portfolio.positions.get(symbol)
         opposite = position is not None and position.side is not intent.side
@@ -185,12 +194,12 @@ class Router:
         # gate: >= min_qty > 0), link (new_link's checked encoding), stop and take (on the tick
         # grid, > 0): every field is checked already, so the slots are written directly
         request = _market_request(
-            self.bot_id, symbol, intent.side, sized, self.new_link(Purpose.ENTRY, intent.time_ms),
-            OrderType.MARKET, None, TimeInForce.GTC, False, None, take, stop,
+            self.bot_id, symbol, intent.side, sized, self.new_link(_ENTRY, intent.time_ms),
+            _MARKET, None, _GTC, False, None, take, stop,
         )  # fmt: skip
         self.risk.record_entry(symbol, intent.time_ms)
         self._send(
-            request, Purpose.ENTRY, intent.reason, intent.time_ms, intent.ref_price, follow_up
+            request, _ENTRY, intent.reason, intent.time_ms, intent.ref_price, follow_up
         )
         return request
 
@@ -203,14 +212,14 @@ class Router:
         if isinstance(sized, Refusal):
             return self._refuse(sized)
         position = self.portfolio.positions[symbol]  # held: size_exit refuses a flat one
-        purpose = Purpose.MANUAL
+        purpose = _MANUAL
         last = self.portfolio.last_price(symbol)
         # every field checked already, as in enter (qty: the held size or a share of it > 0);
         # the side closes the held one (position.side.opposite, without the two properties)
         request = _market_request(
-            self.bot_id, symbol, Side.SELL if position.qty > 0 else Side.BUY, sized,
+            self.bot_id, symbol, _SELL if position.qty > 0 else _BUY, sized,
             self.new_link(purpose, intent.time_ms),
-            OrderType.MARKET, None, TimeInForce.GTC, True, None, None, None,
+            _MARKET, None, _GTC, True, None, None, None,
         )  # fmt: skip
         ref = Decimal(repr(last)) if last else position.avg_entry_price
         self._send(request, purpose, intent.reason, intent.time_ms, ref, None)

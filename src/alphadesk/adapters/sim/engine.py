@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.core import BotResolver, FillLabeler
@@ -54,6 +55,9 @@ from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
 __all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
+
+_PLAIN: Final = (TriggerDirection.NONE, False)
+"""A domain request's Bybit extras (no trigger direction, no close on trigger), made once."""
 
 
 class MatchingEngine(Queries):
@@ -136,7 +140,7 @@ class MatchingEngine(Queries):
 
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
-        extras = (TriggerDirection.NONE, False)  # a domain request's: no direction, no close
+        extras = _PLAIN  # a domain request's: no direction, no close
         if type(request) is not OrderRequest or not SimOrderRequest.takes_as_is(request):
             if isinstance(request, OrderRequest):
                 request = SimOrderRequest.from_request(request)

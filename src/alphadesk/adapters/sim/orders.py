@@ -7,6 +7,7 @@ raised before any state changes, so a refused command leaves the venue exactly a
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.adapters.sim.core import TERMINAL
 from alphadesk.adapters.sim.matcher import Matcher
@@ -22,6 +23,16 @@ from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
 P = RejectCode.PARAMS_ERROR
+# Enum members read per order, bound once: on Python 3.11 ``OrderType.MARKET`` goes through
+# EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
+_BUY: Final = Side.BUY
+_MARKET: Final = OrderType.MARKET
+_LIMIT: Final = OrderType.LIMIT
+_POST_ONLY: Final = TimeInForce.POST_ONLY
+_NO_DIRECTION: Final = TriggerDirection.NONE
+_STOP: Final = StopOrderType.STOP
+_NO_STOP: Final = StopOrderType.NONE
+_BY_USER: Final = CreateType.BY_USER
 
 
 def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
@@ -85,99 +96,99 @@ class OrderDesk(Matcher):
     ) -> Outcome:
         """``req`` is a checked request; a domain ``OrderRequest`` is taken as it is (the two
         Bybit extras it lacks come as arguments), sparing a copy per order."""
-        book = self._books.get(req.symbol)
+        # Each field read once into a local: on the compiled build a read of the (interpreted)
+        # request is a generic attribute lookup, and _place used to make about fifty of them.
+        symbol, side, qty, link = req.symbol, req.side, req.qty, req.order_link_id
+        order_type, price, tif, reduce_only = (
+            req.order_type, req.price, req.time_in_force, req.reduce_only
+        )
+        trigger, take_profit, stop_loss = req.trigger_price, req.take_profit, req.stop_loss
+        book = self._books.get(symbol)
         if book is None:
-            book = self._book(req.symbol)  # raises: not listed
+            book = self._book(symbol)  # raises: not listed
         inst = book.instrument
-        if req.order_link_id and req.order_link_id in acct.link_ids:
-            raise OrderRejected(
-                RejectCode.DUPLICATE_LINK_ID, "order_link_id", req.order_link_id, "duplicate"
-            )
+        if link and link in acct.link_ids:
+            raise OrderRejected(RejectCode.DUPLICATE_LINK_ID, "order_link_id", link, "duplicate")
         if (
-            req.qty % inst.qty_step  # exact, as round_qty's divmod: off the step grid
-            or req.qty < inst.min_qty
-            or (inst.max_qty is not None and req.qty > inst.max_qty)
+            qty % inst.qty_step  # exact, as round_qty's divmod: off the step grid
+            or qty < inst.min_qty
+            or (inst.max_qty is not None and qty > inst.max_qty)
         ):
-            _check_qty(inst, req.qty)  # raises, naming the limit
-        if req.price is not None:
-            _on_tick(inst, "price", req.price)
-        if req.trigger_price is not None:
-            _on_tick(inst, "trigger_price", req.trigger_price)
-        if req.take_profit is not None:
-            _on_tick(inst, "take_profit", req.take_profit)
-        if req.stop_loss is not None:
-            _on_tick(inst, "stop_loss", req.stop_loss)
-        if req.order_type is OrderType.MARKET and req.time_in_force is TimeInForce.POST_ONLY:
-            raise OrderRejected(
-                P, "time_in_force", req.time_in_force, "a market order can't be PostOnly"
-            )
+            _check_qty(inst, qty)  # raises, naming the limit
+        if price is not None:
+            _on_tick(inst, "price", price)
+        if trigger is not None:
+            _on_tick(inst, "trigger_price", trigger)
+        if take_profit is not None:
+            _on_tick(inst, "take_profit", take_profit)
+        if stop_loss is not None:
+            _on_tick(inst, "stop_loss", stop_loss)
+        market = order_type is _MARKET
+        if market and tif is _POST_ONLY:
+            raise OrderRejected(P, "time_in_force", tif, "a market order can't be PostOnly")
         last = book.last_dec
         if last is None:  # book.last_price(), spelled out, or 110001 before any price
             last = book.last_dec = Decimal(repr(book.last)) if book.last else self._mark(book)
-        ref = req.price if req.order_type is OrderType.LIMIT else req.trigger_price or last
+        ref = price if order_type is _LIMIT else trigger or last
         assert ref is not None
-        if not req.reduce_only and req.qty * ref < inst.min_notional:
+        if not reduce_only and qty * ref < inst.min_notional:
             raise OrderRejected(
                 RejectCode.MIN_NOTIONAL,
                 "qty",
-                req.qty,
-                f"order value {req.qty * ref} is below min_notional {inst.min_notional}",
+                qty,
+                f"order value {qty * ref} is below min_notional {inst.min_notional}",
             )
+        conditional = trigger is not None  # req.is_conditional
         direction = (
-            TriggerDirection.NONE
-            if req.trigger_price is None
-            else self._direction(req, trigger_direction, last)
+            self._direction(req, trigger_direction, last) if conditional else _NO_DIRECTION
         )
-        pos = acct.positions.get(req.symbol)
+        pos = acct.positions.get(symbol)
         held = pos.qty if pos is not None else ZERO
-        increases = held == 0 or (held > 0) == (req.side is Side.BUY)
-        conditional = req.trigger_price is not None  # req.is_conditional
-        if req.reduce_only and not conditional and increases:
+        increases = held == 0 or (held > 0) == (side is _BUY)
+        if reduce_only and not conditional and increases:
             raise OrderRejected(
                 RejectCode.REDUCE_ONLY_INCREASE,
                 "reduce_only",
                 True,
-                f"would increase the {req.symbol} position (held {held})",
+                f"would increase the {symbol} position (held {held})",
             )
-        if req.take_profit or req.stop_loss:
-            _check_tp_sl(req.side, ref, req.take_profit, req.stop_loss)
+        if take_profit or stop_loss:
+            _check_tp_sl(side, ref, take_profit, stop_loss)
         im = ZERO
-        if not req.reduce_only and not conditional:
-            opening = req.qty if increases else max(req.qty - abs(held), ZERO)  # _opening_qty
+        if not reduce_only and not conditional:
+            opening = qty if increases else max(qty - abs(held), ZERO)  # _opening_qty
             if opening:
-                im = self._require_margin(acct, req.symbol, req.qty, opening, ref)
+                im = self._require_margin(acct, symbol, qty, opening, ref)
         resolver = self._bot_resolver
-        bot = resolver(acct.name, req.order_link_id) if resolver else req.bot_id
+        bot = resolver(acct.name, link) if resolver else req.bot_id
         self._seq += 1  # self._next_seq(), spelled out
         ids = self._ids  # self._new_id(), the call spared while the batch lasts
         oid = ids.pop() if ids else self._new_id()
         order = SimOrder(
-            self._seq, oid, acct.name, req.symbol, req.side, req.order_type, req.qty, req.price,
-            req.time_in_force, req.reduce_only, req.order_link_id, bot,
-            req.trigger_price, direction, req.take_profit, req.stop_loss, ts_ms, last,
-            StopOrderType.STOP if conditional else StopOrderType.NONE, CreateType.BY_USER,
-            close_on_trigger,
+            self._seq, oid, acct.name, symbol, side, order_type, qty, price, tif, reduce_only,
+            link, bot, trigger, direction, take_profit, stop_loss, ts_ms, last,
+            _STOP if conditional else _NO_STOP, _BY_USER, close_on_trigger,
         )  # fmt: skip
         keep = self.config.keep_history
         if keep:
-            acct.orders[order.order_id] = order
-        if req.order_link_id:
-            acct.link_ids[req.order_link_id] = order.order_id  # kept: a link id is used once
+            acct.orders[oid] = order
+        if link:
+            acct.link_ids[link] = oid  # kept: a link id is used once
         out: list[SimEvent] = []
         if conditional:
             self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
-        elif req.order_type is OrderType.MARKET and self._no_slippage:
+        elif market and self._no_slippage:
             self._fill_order(order, last, False, ts_ms, out)  # what _work does with it
         else:
             self._work(order, book, last, im, ts_ms, out)
         ended = order.status in TERMINAL
         if not (keep or ended):  # without history, only the open orders are kept
-            acct.orders[order.order_id] = order
+            acct.orders[oid] = order
         # the order's snapshot after the command: the last event's, when that event is this
         # order's status update (nothing changes the order after it), else a fresh one, made
         # when first asked for if the order has ended (nothing can change it either)
         last_event = out[-1] if out else None
-        if type(last_event) is OrderUpdated and last_event.order.order_id == order.order_id:
+        if type(last_event) is OrderUpdated and last_event.order.order_id == oid:
             return Outcome(last_event.order, tuple(out))
         if ended:
             return Outcome.later(order.snapshot, tuple(out))

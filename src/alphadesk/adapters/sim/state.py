@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.adapters.sim.records import (
     ClosedPnl,
@@ -29,6 +30,7 @@ from alphadesk.domain.slots import slot_maker
 ZERO = Decimal(0)
 NEVER = 1 << 62
 INF = float("inf")
+_CREATED: Final = OrderStatus.CREATED  # bound once: an enum member read costs a lookup hook
 
 
 _utc = utc_at
@@ -124,7 +126,7 @@ class SimOrder:
         self.stop_order_type = stop_order_type
         self.create_type = create_type
         self.close_on_trigger = close_on_trigger
-        self.status = OrderStatus.CREATED
+        self.status = _CREATED
         self.filled_qty = ZERO
         self.cum_value = ZERO
         self.cum_fee = ZERO
