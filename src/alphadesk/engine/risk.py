@@ -86,7 +86,6 @@ def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
     raise InvalidField("size", hint, "unknown size hint")
 
 
-
 _ACTIVE: Final = TradingState.ACTIVE
 _HALTED: Final = TradingState.HALTED
 """Bound once: on Python 3.11 an enum member read goes through EnumType.__getattr__'s hook."""
@@ -95,6 +94,7 @@ _HALTED: Final = TradingState.HALTED
 def _refuse(intent: EnterIntent | ExitIntent, kind: str, reason: str) -> Refusal:
     """Why ``intent`` gets no order (a function, not a closure made on every sizing call)."""
     return Refusal(intent.time_ms, intent.symbol, kind, reason)
+
 
 class RiskGate:
     def __init__(
