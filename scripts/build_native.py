@@ -14,12 +14,12 @@ whose classes no interpreted code subclasses (an interpreted subclass of a compi
 refused at import); the one exception, the matching engine probed by
 tests/sim/test_shortcut_equivalence.py, skips that module on this build. Left out on purpose: the
 frozen domain values (compiled, they refuse a wrong type with mypyc's TypeError before their own
-checks can name the field: tried, six field-naming tests fail), the backtest venue and the
-strategy context (tests and the harness subclass them), and the Bybit simulator's records
-(a generic dataclass mypyc cannot build). Needs gcc, the Python headers and ``setuptools`` (dev
-extra). Compiled functions check argument types on entry, so a wrong type there raises mypyc's
-TypeError rather than the field-naming error of the pure build: the backtest, which feeds the
-engine only values it made, is what this build is for.
+checks can name the field: tried, six field-naming tests fail), the strategy context (tests and the
+harness subclass it; a test that needs a different venue wraps the backtest's instead), and the
+Bybit simulator's records (a generic dataclass mypyc cannot build). Needs gcc, the Python headers
+and ``setuptools`` (dev extra). Compiled functions check argument types on entry, so a wrong type
+there raises mypyc's TypeError rather than the field-naming error of the pure build: the backtest,
+which feeds the engine only values it made, is what this build is for.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ MODULES = [
     "alphadesk/backtest/jumps.py",
     "alphadesk/backtest/runner.py",
     "alphadesk/backtest/slots.py",
+    "alphadesk/backtest/venue.py",
 ]
 
 

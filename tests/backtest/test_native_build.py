@@ -18,6 +18,7 @@ HOT = (
     "alphadesk.backtest.runner",
     "alphadesk.backtest.slots",
     "alphadesk.backtest.jumps",
+    "alphadesk.backtest.venue",
 )
 
 

@@ -19,7 +19,7 @@ from alphadesk.domain.intents import (
     RiskFraction,
     SizeHint,
 )
-from alphadesk.domain.requests import OrderRequest
+from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 from alphadesk.engine.risk import Exposure, Refusal, RiskLimits
 from alphadesk.engine.runner import Engine
 from alphadesk.engine.trading_state import KillSwitchLimits, MemoryStateStore, TradingState
@@ -186,20 +186,36 @@ def test_opposite_entry_refused_while_position_open() -> None:
     assert engine.refusals[-1].reason == "opposite position open"
 
 
-class LostAckVenue(BacktestVenue):
-    """The venue takes the order but the acknowledgement is lost (a timeout)."""
+class LostAckVenue:
+    """The venue takes the order but the acknowledgement is lost (a timeout).
+
+    It wraps the backtest venue rather than subclassing it: the mypyc build compiles
+    BacktestVenue, and an interpreted subclass of a compiled class is refused at import."""
+
+    def __init__(self, venue: BacktestVenue) -> None:
+        self.venue = venue
 
     def submit(self, request: OrderRequest) -> None:
-        super().submit(request)
+        self.venue.submit(request)
         raise TimeoutError("no answer within 10 s")
+
+    def cancel(self, request: CancelRequest) -> None:
+        self.venue.cancel(request)
+
+    def set_trading_stop(self, request: TradingStopRequest) -> None:
+        self.venue.set_trading_stop(request)
 
 
 def test_unknown_outcome_stays_in_flight_until_the_venue_reports() -> None:
     sim = MatchingEngine("backtest", [BTC], config=SimConfig(funding_rate=D(0)))
     sim.open_account(BOT, D(10000))
-    venue = LostAckVenue(sim, BOT)
+    venue = BacktestVenue(sim, BOT)
     engine = Engine(
-        EmaCross(), bot_id=BOT, instruments={"BTCUSDT": BTC}, gateway=venue, initial_cash=D(10000)
+        EmaCross(),
+        bot_id=BOT,
+        instruments={"BTCUSDT": BTC},
+        gateway=LostAckVenue(venue),
+        initial_cash=D(10000),
     )
     venue.engine = engine
     engine.submit(enter(NotionalSize(usdt=D(1000))))
