@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from alphadesk.domain import checks
 from alphadesk.domain.enums import ExecType, Side
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.slots import slot_builder, slot_replacer
+from alphadesk.domain.slots import slot_builder, slot_maker, slot_replacer
 
 UNKNOWN_BOT = "unknown"
 ZERO = Decimal(0)
@@ -32,6 +32,10 @@ MAX_PLACES = 18
 MAX_FEE_RATE = Decimal("0.01")
 EARLIEST_EXEC_TIME = datetime(2018, 1, 1, tzinfo=UTC)
 LATEST_EXEC_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+#: The same bounds in epoch milliseconds, for a venue that keeps time as an int (the simulator
+#: checks its fill times against these, an int comparison, before it makes the datetime).
+EARLIEST_EXEC_MS = 1_514_764_800_000
+LATEST_EXEC_MS = 4_102_444_800_000
 _SIZE_BOUNDS: dict[str, Any] = {"high": MAX_AMOUNT, "low": MIN_AMOUNT, "max_places": MAX_PLACES}
 SEQ_LIMIT = 2**63  # the ledger's bigint column
 
@@ -221,6 +225,10 @@ def _check_seq(seq: object) -> None:
 
 
 _assemble = slot_builder(Fill)
+make_fill = slot_maker(Fill)
+"""``Fill`` from one positional value per field, in field order, with no check at all: only for
+a venue holding values it checked itself (the simulator's matching engine, whose every path to
+it tests what its own state cannot vouch for: the market's time and prices)."""
 _relabel = slot_replacer(Fill, "close_reason")
 _GOOD_LABELS: set[str] = set()
 """Labels :func:`checked_label` has checked already (the check depends on the text alone)."""

@@ -38,7 +38,14 @@ from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import ExecType, OrderStatus, OrderType, Side
 from alphadesk.domain.events import OrderUpdated
-from alphadesk.domain.fills import Fill, checked_label
+from alphadesk.domain.fills import (
+    EARLIEST_EXEC_MS,
+    LATEST_EXEC_MS,
+    MAX_AMOUNT,
+    Fill,
+    checked_label,
+    make_fill,
+)
 from alphadesk.domain.slots import slot_maker
 
 BotResolver = Callable[[str, str], str]
@@ -62,6 +69,7 @@ _BUY: Final = Side.BUY
 _FILLED: Final = OrderStatus.FILLED
 _BY_USER: Final = CreateType.BY_USER
 _TRADE: Final = ExecType.TRADE
+_FUNDING: Final = ExecType.FUNDING
 TERMINAL = frozenset(s for s in OrderStatus if s.is_terminal)
 _order_updated = slot_maker(OrderUpdated)
 """``OrderUpdated(venue, account, order)`` from values the engine holds (one per status change)."""
@@ -267,12 +275,32 @@ class EngineCore(Accounts):
                     self._labels_ok.add(label)
         ids = self._ids  # self._new_id(), the call spared while the batch lasts
         exec_id = ids.pop() if ids else self._new_id()
-        fill = Fill.trusted(
-            self.venue, acct.name, exec_id, order.bot_id, pos.symbol, order.side, price, qty, fee,
-            _utc(ts_ms) if type(ts_ms) is int and ts_ms >= 0 else utc_ms("ts", ts_ms),
-            _TRADE, is_maker, order.order_id, order.order_link_id,
-            _TYPE_TEXT[order.order_type], closing, label, seq,
-        )  # fmt: skip
+        bot = order.bot_id
+        # What the engine's own state cannot vouch for is tested here, cheaply: the time and the
+        # price come from the market data (the time as int ms, before any datetime is made), the
+        # quantity and fee follow from them, the bot id from the resolver. The rest (ids, the
+        # symbol, enums, the label, seq) is the engine's own, checked where it entered. Anything
+        # doubtful goes through Fill.trusted, which raises naming the field (or makes the fill).
+        if (
+            type(ts_ms) is int
+            and EARLIEST_EXEC_MS <= ts_ms < LATEST_EXEC_MS
+            and ZERO < price <= MAX_AMOUNT
+            and ZERO < qty <= MAX_AMOUNT
+            and -MAX_AMOUNT <= fee <= MAX_AMOUNT
+            and type(bot) is str
+            and 0 < len(bot) <= 50
+        ):
+            fill = make_fill(
+                self.venue, acct.name, exec_id, bot, pos.symbol, order.side, price, qty, fee,
+                _utc(ts_ms), _TRADE, "USDT", is_maker, order.order_id, order.order_link_id,
+                _TYPE_TEXT[order.order_type], closing, label, seq,
+            )  # fmt: skip
+        else:
+            fill = Fill.trusted(
+                self.venue, acct.name, exec_id, bot, pos.symbol, order.side, price, qty, fee,
+                utc_ms("ts", ts_ms), _TRADE, is_maker, order.order_id, order.order_link_id,
+                _TYPE_TEXT[order.order_type], closing, label, seq,
+            )  # fmt: skip
         if self.config.keep_history:
             self._record(acct, fill, seq, ts_ms, rate, order, price)
         out.append(fill)
@@ -333,8 +361,8 @@ class EngineCore(Accounts):
         """Settle every boundary <= ts_ms for the book's positions, at ``mark``.
 
         A held position pays at every settlement, thousands of times in a long backtest: the
-        rates are read once per call, the fill is made positionally (as ``_trade`` does) and
-        recorded only when the venue keeps its history."""
+        rates are read once per call, the fill is made as ``_trade`` makes it and recorded only
+        when the venue keeps its history."""
         schedule = self._schedules[book.instrument.symbol]
         history = book.funding_rates
         constant = book.funding_rate
@@ -353,12 +381,28 @@ class EngineCore(Accounts):
                 acct.wallet -= fee
                 self._seq += 1  # self._next_seq()
                 seq = self._seq
-                fill = Fill.trusted(
-                    self.venue, acct.name, self._new_id(), pos.bot_id, pos.symbol,
-                    funding_side(signed), mark, abs(signed), fee,
-                    _utc(at) if type(at) is int and at >= 0 else utc_ms("exec_time", at),
-                    ExecType.FUNDING, False, "", "", "", ZERO, "", seq,
-                )  # fmt: skip
+                size = abs(signed)
+                bot = pos.bot_id
+                if (  # as in _trade: the settlement time, the mark and what follows from them
+                    type(at) is int
+                    and EARLIEST_EXEC_MS <= at < LATEST_EXEC_MS
+                    and ZERO < mark <= MAX_AMOUNT
+                    and size <= MAX_AMOUNT
+                    and -MAX_AMOUNT <= fee <= MAX_AMOUNT
+                    and type(bot) is str
+                    and 0 < len(bot) <= 50
+                ):
+                    fill = make_fill(
+                        self.venue, acct.name, self._new_id(), bot, pos.symbol,
+                        funding_side(signed), mark, size, fee, _utc(at), _FUNDING, "USDT", False,
+                        "", "", "", ZERO, "", seq,
+                    )  # fmt: skip
+                else:
+                    fill = Fill.trusted(
+                        self.venue, acct.name, self._new_id(), bot, pos.symbol,
+                        funding_side(signed), mark, size, fee, utc_ms("exec_time", at),
+                        _FUNDING, False, "", "", "", ZERO, "", seq,
+                    )  # fmt: skip
                 if keep:
                     self._record(acct, fill, seq, at, rate, None, mark)
                 out.append(fill)

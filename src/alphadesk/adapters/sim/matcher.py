@@ -107,7 +107,7 @@ class Matcher(FundingDesk):  # one line of bases: mypyc compiles no multiple inh
         out: list[SimEvent],
     ) -> None:
         _level, _falling, kind, order = item
-        tick = book.instrument.tick_size
+        tick = book.tick_size
         if order is None:
             self._protection_fires(acct, book, kind, at, ts_ms, out)
             return
@@ -202,7 +202,7 @@ class Matcher(FundingDesk):  # one line of bases: mypyc compiles no multiple inh
         price = (
             at
             if kind is StopOrderType.TAKE_PROFIT
-            else slipped(at, side, self.config.slippage, book.instrument.tick_size)
+            else slipped(at, side, self.config.slippage, book.tick_size)
         )
         self._fill_order(order, price, False, ts_ms, out)
 

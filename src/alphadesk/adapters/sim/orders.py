@@ -109,10 +109,11 @@ class OrderDesk(Matcher):
         inst = book.instrument
         if link and link in acct.link_ids:
             raise OrderRejected(RejectCode.DUPLICATE_LINK_ID, "order_link_id", link, "duplicate")
+        max_qty = book.max_qty  # the instrument's limits, as the book holds them (native reads)
         if (
-            qty % inst.qty_step  # exact, as round_qty's divmod: off the step grid
-            or qty < inst.min_qty
-            or (inst.max_qty is not None and qty > inst.max_qty)
+            qty % book.qty_step  # exact, as round_qty's divmod: off the step grid
+            or qty < book.min_qty
+            or (max_qty is not None and qty > max_qty)
         ):
             _check_qty(inst, qty)  # raises, naming the limit
         if price is not None:
@@ -131,7 +132,7 @@ class OrderDesk(Matcher):
             last = book.last_dec = Decimal(repr(book.last)) if book.last else self._mark(book)
         ref = price if order_type is _LIMIT else trigger or last
         assert ref is not None
-        if not reduce_only and qty * ref < inst.min_notional:
+        if not reduce_only and qty * ref < book.min_notional:
             raise OrderRejected(
                 RejectCode.MIN_NOTIONAL,
                 "qty",

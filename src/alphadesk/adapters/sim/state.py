@@ -325,15 +325,28 @@ class SymbolBook:
         "last",
         "last_dec",
         "last_ms",
+        "max_qty",
+        "min_notional",
+        "min_qty",
         "next_funding_ms",
         "orders",
         "positions",
+        "qty_step",
         "rise_bound",
+        "tick_size",
         "trailing",
     )
 
     def __init__(self, instrument: Instrument, funding_rate: Decimal) -> None:
-        self.instrument = instrument
+        self.instrument: Final = instrument
+        # The instrument's limits, read per order and per fill: copied here (the instrument is
+        # frozen and never replaced), where the compiled build reads them as native attributes
+        # instead of generic lookups on the interpreted Instrument.
+        self.qty_step: Final = instrument.qty_step
+        self.min_qty: Final = instrument.min_qty
+        self.max_qty: Final = instrument.max_qty
+        self.min_notional: Final = instrument.min_notional
+        self.tick_size: Final = instrument.tick_size
         self.funding_rate = funding_rate
         self.funding_rates: dict[int, Decimal] | None = None
         """Recorded rates by settlement time; ``funding_rate`` pays the times it lacks."""
