@@ -84,3 +84,19 @@ def test_a_price_past_the_bound_is_refused(make_engine: Callable[..., MatchingEn
     with pytest.raises(InvalidField) as refused:  # a corrupt bar: 1e13 is no price
         engine.on_bar(SYM, 1e13, 1e13, 1e13, 1e13, T0 + MIN5, T0 + MIN5 + MIN5)
     assert refused.value.field == "fill.price"
+
+
+def test_a_nan_price_never_reaches_a_fill(make_engine: Callable[..., MatchingEngine]) -> None:
+    """A NaN Decimal cannot be ordered (comparing it raises decimal's InvalidOperation), so the
+    engine's quick test before a fill relies on NaN being refused where prices come in."""
+    engine = make_engine(price=None)
+    with pytest.raises(InvalidField) as refused:
+        engine.on_price(SYM, Decimal("NaN"), T0)
+    assert refused.value.field == "price"
+    engine.on_price(SYM, Decimal(50000), T0)
+    limit = order(Side.BUY, "0.1", "e", price=Decimal(49000), order_type=OrderType.LIMIT)
+    engine.place("A", limit, T0)
+    nan = float("nan")
+    with pytest.raises(InvalidField):
+        engine.on_bar(SYM, nan, nan, nan, nan, T0 + MIN5, T0 + MIN5 + MIN5)
+    assert engine.position("A", SYM).size == 0
