@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.backtest.data import align
@@ -26,6 +27,7 @@ from alphadesk.domain.enums import Side
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.intents import ExitIntent
 from alphadesk.engine.runner import Engine
+from alphadesk.engine.trading_state import KillSwitchLimits
 from alphadesk.strategies import build
 from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
 from alphadesk.strategies.shortseller import ShortSeller
@@ -108,6 +110,29 @@ def test_the_backtest_calls_the_first_bar_closing_at_or_after_each_time() -> Non
     ]
     # the timeline's steps 0, 10, 20, 35 (where BBB's time comes, without a bar) and 40: no other
     assert out.steps_run == 5
+
+
+@pytest.mark.parametrize(
+    "kill",
+    [KillSwitchLimits(), KillSwitchLimits(halt_at=Decimal("0.5"))],
+    ids=["no kill switch", "kill switch on (every step is stepped)"],
+)
+def test_a_time_is_kept_while_masks_decide(kill: KillSwitchLimits) -> None:
+    """A kill switch makes the loop step every step to watch equity, but the masks still leave
+    bars out: the times asked for must still be called (ShortSeller's 24 h exit relies on it).
+    An alarm for a symbol outside the run is ignored, as live and paper ignore it."""
+    alarms = (("AAAUSDT", close_of(10)), ("ZZZUSDT", close_of(5)))
+    strategy = Alarm(AlarmParams(alarms=alarms))
+    data = align([walk("AAAUSDT", 100, seed=1), walk("BBBUSDT", 100, seed=2)])
+    settings = BacktestSettings(
+        instruments={s: rules(s) for s in strategy.symbols}, kill_limits=kill
+    )
+    run(strategy, data, settings)
+    assert strategy.seen == [
+        ("AAAUSDT", close_of(0)),
+        ("BBBUSDT", close_of(0)),
+        ("AAAUSDT", close_of(10)),
+    ]
 
 
 def test_a_run_calling_every_bar_keeps_no_times() -> None:

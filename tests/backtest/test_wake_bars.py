@@ -28,6 +28,7 @@ from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.enums import ExecType, Side
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.intents import EquityFraction, TakeProfitLevel, TrailingSpec
+from alphadesk.engine.trading_state import KillSwitchLimits
 from alphadesk.strategies import build
 from alphadesk.strategies.api import (
     Columns,
@@ -74,6 +75,29 @@ def test_wake_masks_change_nothing(case: str, market_csv: Callable[[str], Path])
     assert every.strategy_calls == every.data.bar_count  # the reference calls on every bar
     assert woken.strategy_calls < every.strategy_calls / 2  # the masks really skip bars
     assert woken_json == every_json
+
+
+def test_shortsellers_time_exits_survive_the_masks_with_a_kill_switch(
+    market_csv: Callable[[str], Path],
+) -> None:
+    """ShortSeller's holding mask leaves out the bar of its time exit and asks for it with
+    ``wake_at``; with a kill switch on the loop steps every step (to watch equity) while the
+    masks still decide: the exits must come on the same bars as in a run calling every bar."""
+    paths = [market_csv(f) for f in FIVE]
+    kill = KillSwitchLimits(halt_at=Decimal("0.99"))  # watched, never reached
+    outs = [
+        run(
+            build("shortseller", max_hold_hours=1),
+            load(paths),
+            BacktestSettings(skip_quiet_bars=skip, kill_limits=kill),
+        )
+        for skip in (False, True)
+    ]
+    every, woken = outs
+    assert Counter(f.close_reason for f in every.fills)["time_exit"] > 100
+    assert woken.strategy_calls < every.strategy_calls / 2
+    assert woken.fills == every.fills
+    assert woken.final_equity == every.final_equity
 
 
 # -- jumps over quiet stretches with positions, protection, funding and wake_at ------------------

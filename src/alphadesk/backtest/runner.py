@@ -260,8 +260,10 @@ def _loop(
     pending = venue.pending
     resting = venue.resting
     make_bar = _make_bar
-    # wake_at times are kept only when bars are skipped: a run calling every bar needs none
-    timers: list[tuple[int, str]] | None = None if every_step else []
+    # wake_at times are kept whenever wake masks leave bars out, stepping every step or not (a
+    # kill switch or a maskless symbol makes the loop step every step, but the masks still
+    # decide the calls); a run without masks calls every bar and needs none
+    timers: list[tuple[int, str]] | None = [] if settings.skip_quiet_bars else None
     engine.ctx.timers = timers
     due = jumps.due
     engine.start(int(data.timeline[0]) if timeline_len else 0)
@@ -276,7 +278,9 @@ def _loop(
         if timers and timers[0][0] <= close_times[k]:
             close_ms = close_times[k]
             while timers and timers[0][0] <= close_ms:
-                due.add(heappop(timers)[1])
+                woken = heappop(timers)[1]
+                if woken in by_symbol:  # a symbol outside the run has no bar to call on
+                    due.add(woken)
         # 1. the venue walks every symbol's bar: fills inside the bars happen before the close
         deciding.clear()
         for slot in slots:
