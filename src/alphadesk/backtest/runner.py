@@ -256,6 +256,7 @@ def _loop(
 
     portfolio.use_price_source(price_now)
     inflight = engine.router.inflight
+    in_flight = engine.router.in_flight  # asked only while some order is in flight
     positions = portfolio.positions
     pending = venue.pending
     resting = venue.resting
@@ -290,12 +291,7 @@ def _loop(
             symbol = slot.symbol
             if symbol in pending:
                 venue.open(symbol, slot.o[i], slot.ts[i])
-            busy = symbol in positions
-            if not busy and inflight:
-                for flight in inflight.values():
-                    if flight.request.symbol == symbol:
-                        busy = True
-                        break
+            busy = symbol in positions or bool(inflight and in_flight(symbol))
             mask = slot.call_holding if busy else slot.call_flat
             call = mask is None or mask[i]
             if due and symbol in due:  # a wake_at time came: called whatever the mask says
@@ -308,12 +304,7 @@ def _loop(
                 )
                 if not call:  # the walk may have closed the position (a stop fired) or opened
                     # one (an order filled): on_bar sees the state after it, so its mask counts
-                    after = symbol in positions
-                    if not after and inflight:
-                        for flight in inflight.values():
-                            if flight.request.symbol == symbol:
-                                after = True
-                                break
+                    after = symbol in positions or bool(inflight and in_flight(symbol))
                     if after is not busy:
                         mask = slot.call_holding if after else slot.call_flat
                         call = mask is None or mask[i]

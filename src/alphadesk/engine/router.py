@@ -45,6 +45,7 @@ _market_request = slot_maker(OrderRequest)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _EIGHT_DIGITS = 36**8
 _PAIRS = tuple(a + b for a in _BASE36 for b in _BASE36)
+"""Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
 # Enum members read per order, bound once: on Python 3.11 ``Purpose.ENTRY`` goes through
 # EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
 _ENTRY: Final = Purpose.ENTRY
@@ -53,7 +54,6 @@ _MARKET: Final = OrderType.MARKET
 _GTC: Final = TimeInForce.GTC
 _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
-"""Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
 
 
 @dataclass(slots=True)
