@@ -10,7 +10,13 @@ import talib
 
 from alphadesk.domain.bars import Bar
 from alphadesk.strategies import specs
-from alphadesk.strategies.features import FeatureTable, LiveFeatures, Ohlcv, compute
+from alphadesk.strategies.features import (
+    FeatureTable,
+    LiveFeatures,
+    Ohlcv,
+    compute,
+    compute_all,
+)
 from alphadesk.strategies.specs import IndicatorSpec
 
 ALL_SPECS: dict[str, IndicatorSpec] = {
@@ -65,6 +71,29 @@ def test_values_match_independent_references(bars: list[Bar]) -> None:
     assert lagged[12] == ohlcv.open[0] and np.isnan(lagged[11])
     pump = compute(specs.open_close_change(12), ohlcv)
     assert pump[20] == pytest.approx(ohlcv.close[20] / ohlcv.open[8] - 1)
+
+
+def test_bollinger_columns_share_bands_but_not_arrays(bars: list[Bar]) -> None:
+    """A table computes each band set once; its columns are still the bits each spec gives on
+    its own, and no two are one array (writing into one must not change another)."""
+    ohlcv = Ohlcv.from_bars(bars)
+    wanted = {
+        "upper": specs.bb_upper(20, 2.0, 1),
+        "pct": specs.bb_width_percentile(20, 2.0, 1, 90),
+        "lower": specs.bb_lower(20, 2.0, 1),
+        "width": specs.bb_width(20, 2.0, 1),
+        "again": specs.bb_upper(20, 2.0, 1),
+        "wider": specs.bb_upper(20, 2.5, 1),
+        "population": specs.bb_upper(20, 2.0, 0),
+    }
+    together = compute_all(wanted, ohlcv)
+    for name, spec in wanted.items():
+        alone = compute(spec, ohlcv)
+        assert np.array_equal(together[name].view(np.int64), alone.view(np.int64)), name
+    assert len({id(column) for column in together.values()}) == len(wanted)
+    assert not np.shares_memory(together["upper"], together["again"])
+    assert np.nanmin(together["wider"] - together["upper"]) > 0
+    assert np.nanmin(together["upper"] - together["population"]) > 0
 
 
 def test_rows_read_current_and_previous_values(bars: list[Bar]) -> None:

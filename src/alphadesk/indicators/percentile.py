@@ -19,32 +19,38 @@ from collections import deque
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from alphadesk.indicators._args import as_series, check_period, finite
-from alphadesk.indicators._rolling import row_chunks
+from alphadesk.indicators._rolling import BLOCK_WINDOWS, window_blocks
 from alphadesk.indicators._types import FloatArray
 
 TIE_RTOL = 1e-9
 
 
 def rolling_percentile_rank(values: npt.ArrayLike, window: int = 90) -> FloatArray:
-    """NaN until ``window`` numbers are in the window, as pandas ``rolling(window).apply``."""
+    """NaN until ``window`` numbers are in the window, as pandas ``rolling(window).apply``.
+
+    Counted over blocks of windows one lag at a time (a long comparison per lag, summed as bytes)
+    rather than per window: the counts are whole numbers, so the ranks are the same floats.
+    """
     window = check_period("window", window, minimum=2)
     series = as_series("values", values)
     out = np.full(len(series), np.nan)
     if len(series) < window:
         return out
-    windows = sliding_window_view(series, window)
-    body = out[window - 1 :]
+    others = window - 1
+    body = out[others:]
+    count_type = np.uint8 if others <= np.iinfo(np.uint8).max else np.int64
+    below = np.empty((others, min(len(body), BLOCK_WINDOWS)), dtype=bool)
     with np.errstate(invalid="ignore"):  # an infinite value's tie band is inf - inf
-        for rows in row_chunks(len(windows), window):
-            block = windows[rows]
-            newest = block[:, -1:]
-            below = np.count_nonzero(block[:, :-1] < newest - TIE_RTOL * np.abs(newest), axis=1)
-            ranks = below / (window - 1)
-            ranks[np.isnan(block).any(axis=1)] = np.nan
-            body[rows] = ranks
+        for rows, before in window_blocks(series[:-1], others):
+            newest = series[rows.start + others : rows.stop + others]
+            hits = below[:, : rows.stop - rows.start]
+            np.less(before, newest - TIE_RTOL * np.abs(newest), out=hits)
+            counts = np.add.reduce(hits.view(np.uint8), axis=0, dtype=count_type)
+            np.divide(counts, others, out=body[rows])
+    nans = np.concatenate(([0], np.cumsum(np.isnan(series))))
+    body[nans[window:] != nans[: len(body)]] = np.nan  # a NaN anywhere in the window
     return out
 
 

@@ -103,8 +103,22 @@ def previous(values: FloatArray, periods: int = 1) -> FloatArray:
     return _lagged(np.asarray(values, dtype=np.float64), periods)
 
 
-def compute(spec: IndicatorSpec, bars: Ohlcv) -> FloatArray:
-    """The whole column for ``spec`` over ``bars`` (NaN during warm-up)."""
+BandsKey = tuple[int, float, int]
+
+
+def compute_all(specs: Mapping[str, IndicatorSpec], bars: Ohlcv) -> dict[str, FloatArray]:
+    """Every column of ``specs`` over ``bars``; Bollinger specs with the same period, k and ddof
+    (Momentum's band and width percentile) share one computation of the bands."""
+    bands: dict[BandsKey, ta.BollingerBands] = {}
+    return {name: compute(spec, bars, bands) for name, spec in specs.items()}
+
+
+def compute(
+    spec: IndicatorSpec, bars: Ohlcv, bands: dict[BandsKey, ta.BollingerBands] | None = None
+) -> FloatArray:
+    """The whole column for ``spec`` over ``bars`` (NaN during warm-up). ``bands`` keeps the
+    Bollinger bands computed so far for the next spec over the same ``bars``; a column is a copy,
+    never the shared array, so a caller writing into one cannot change another."""
     kind = spec.kind
     o, h, lo, c, v = bars.open, bars.high, bars.low, bars.close, bars.volume
     if kind == "source":
@@ -123,14 +137,16 @@ def compute(spec: IndicatorSpec, bars: Ohlcv) -> FloatArray:
         dmi = ta.dmi(h, lo, c, _int(spec, "period"))
         return {"adx": dmi.adx, "plus_di": dmi.plus_di, "minus_di": dmi.minus_di}[kind]
     if kind in ("bb_upper", "bb_lower", "bb_width", "bb_width_pct"):
-        bands = ta.bollinger(c, _int(spec, "period"), _float(spec, "k"), _int(spec, "ddof"))
-        if kind == "bb_upper":
-            return bands.upper
-        if kind == "bb_lower":
-            return bands.lower
-        if kind == "bb_width":
-            return bands.width
-        return ta.rolling_percentile_rank(bands.width, _int(spec, "window"))
+        if bands is None:
+            bands = {}
+        key = (_int(spec, "period"), _float(spec, "k"), _int(spec, "ddof"))
+        if key not in bands:
+            bands[key] = ta.bollinger(c, *key)
+        got = bands[key]
+        if kind == "bb_width_pct":
+            return ta.rolling_percentile_rank(got.width, _int(spec, "window"))
+        column = got.upper if kind == "bb_upper" else got.lower if kind == "bb_lower" else got.width
+        return column.copy()  # the shared bands stay the cache's own
     if kind == "returns_std":
         return ta.return_volatility(c, _int(spec, "window"), _int(spec, "ddof"))
     if kind == "pct_change":
@@ -280,7 +296,7 @@ class FeatureTable:
     """Every named column of one symbol, computed vectorised over its whole history."""
 
     def __init__(self, specs: Mapping[str, IndicatorSpec], bars: Ohlcv) -> None:
-        self.arrays: dict[str, FloatArray] = {name: compute(s, bars) for name, s in specs.items()}
+        self.arrays: dict[str, FloatArray] = compute_all(specs, bars)
         self._lists = {name: _column(values) for name, values in self.arrays.items()}
         self.length = len(bars)
         self._row_type = _row_type(self._lists)
