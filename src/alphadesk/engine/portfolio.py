@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.bars import to_decimal
@@ -20,7 +21,8 @@ from alphadesk.domain.fills import Fill
 from alphadesk.domain.positions import Position
 from alphadesk.strategies.api import PositionView, TradingState
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
+_MOVERS: Final = POSITION_MOVERS  # a C static on the compiled build (an import: a dict lookup)
 PriceSource = Callable[[str], float]
 
 
@@ -63,7 +65,7 @@ class Portfolio:
                 self.entry_time_ms[symbol] = (
                     epoch_ms(fill.exec_time) if time_ms is None else time_ms
                 )
-        if fill.exec_type in POSITION_MOVERS:  # .moves_position, without the property call
+        if fill.exec_type in _MOVERS:  # .moves_position, without the property call
             self._last[symbol] = float(fill.price)
         return after
 

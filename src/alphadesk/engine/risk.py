@@ -31,7 +31,7 @@ from alphadesk.domain.intents import (
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.trading_state import KillSwitch, TradingState, worst
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,7 +153,7 @@ class MatchingEngine(Queries):
                 self._now_ms = ts_ms
         else:
             self._clock(ts_ms)
-        return self._place(acct, request, ts_ms, *extras)
+        return self._place(acct, request, ts_ms, extras[0], extras[1])  # (*extras: a generic call)
 
     def amend(self, account: str, request: AmendRequest, ts_ms: int) -> Outcome:
         """Change an open order's qty, price, trigger or TP/SL; a limit moved across fills."""

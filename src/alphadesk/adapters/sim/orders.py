@@ -22,7 +22,7 @@ from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
-P = RejectCode.PARAMS_ERROR
+P: Final = RejectCode.PARAMS_ERROR
 # Enum members read per order, bound once: on Python 3.11 ``OrderType.MARKET`` goes through
 # EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
 _BUY: Final = Side.BUY
