@@ -59,15 +59,18 @@ class Slot:
 
     __slots__ = (
         "boundary",
+        "boundary_at",
         "boundary_steps",
         "c",
         "call_flat",
         "call_holding",
+        "flat_at",
         "flat_steps",
         "funding_ms",
         "funding_step",
         "h",
         "high_t",
+        "hold_at",
         "hold_steps",
         "index",
         "latest",
@@ -140,6 +143,7 @@ class Slot:
         # the answers of the last look-ups: the loop only moves forward, so one stays right
         # for every start up to it
         self.next_flat = self.next_hold = self.next_boundary = -1
+        self.flat_at = self.hold_at = self.boundary_at = 0  # where in the steps they were
         self.funding_ms = self.funding_step = -1
 
     def wake_from(self, held: bool, start: int) -> int:
@@ -151,20 +155,29 @@ class Slot:
                 return start
             found = self.next_hold
             if found < start:
-                found = self.next_hold = next_step(self.hold_steps, start, self.timeline_len)
+                found, self.hold_at = next_step_from(
+                    self.hold_steps, start, self.timeline_len, self.hold_at
+                )
+                self.next_hold = found
             return found
         if self.flat_steps is None:
             return start
         found = self.next_flat
         if found < start:
-            found = self.next_flat = next_step(self.flat_steps, start, self.timeline_len)
+            found, self.flat_at = next_step_from(
+                self.flat_steps, start, self.timeline_len, self.flat_at
+            )
+            self.next_flat = found
         return found
 
     def boundary_from(self, start: int) -> int:
         """The first funding bar's step at or after ``start`` (as :meth:`wake_from`)."""
         found = self.next_boundary
         if found < start:
-            found = self.next_boundary = next_step(self.boundary_steps, start, self.timeline_len)
+            found, self.boundary_at = next_step_from(
+                self.boundary_steps, start, self.timeline_len, self.boundary_at
+            )
+            self.next_boundary = found
         return found
 
     def bar_from(self, start: int) -> int:
@@ -186,6 +199,30 @@ def next_step(steps: array[int] | Sequence[int], start: int, none: int) -> int:
     """The first of the sorted ``steps`` at or after ``start``; ``none`` when there is none."""
     at = bisect_left(steps, start)
     return steps[at] if at < len(steps) else none
+
+
+def next_step_from(
+    steps: array[int] | Sequence[int], start: int, none: int, at: int
+) -> tuple[int, int]:
+    """:func:`next_step` and the index it is at (``len(steps)`` for ``none``), for a caller whose
+    ``start`` never goes back: ``at`` is the index its previous answer was at (0 at first), below
+    which every step is before ``start``. The steps at ``at`` and just after it are looked at
+    first (the next wake bar is nearly always one of them: a bisection reads a dozen), then the
+    rest is bisected."""
+    n = len(steps)
+    if at < n:
+        step = steps[at]
+        if step >= start:
+            return step, at
+        at += 1
+        if at < n:
+            step = steps[at]
+            if step >= start:
+                return step, at
+            at = bisect_left(steps, start, at + 1)
+            if at < n:
+                return steps[at], at
+    return none, n
 
 
 def quiet_until(start: int, cap: int, watched: list[tuple[Slot, float, float]]) -> int:
