@@ -43,6 +43,9 @@ class Portfolio:
         self.realized = ZERO
         self._last: dict[str, float] = {}
         self._source: PriceSource | None = None
+        self._filled_at: dict[str, Decimal] = {}
+        """Each symbol's last fill price while a price source stands in for ``_last`` (which
+        nothing reads then): made a float only if the source is taken away (see apply)."""
         self._flats: dict[str, Position] = {}
         self._state = state or (lambda: TradingState.ACTIVE)
 
@@ -66,7 +69,10 @@ class Portfolio:
                     epoch_ms(fill.exec_time) if time_ms is None else time_ms
                 )
         if fill.exec_type in _MOVERS:  # .moves_position, without the property call
-            self._last[symbol] = float(fill.price)
+            if self._source is None:
+                self._last[symbol] = float(fill.price)
+            else:  # float(Decimal) goes through text: left until _last is read again
+                self._filled_at[symbol] = fill.price
         return after
 
     def _flat(self, symbol: str) -> Position:
@@ -79,9 +85,14 @@ class Portfolio:
 
     def mark(self, symbol: str, price: float) -> None:
         self._last[symbol] = price
+        if self._filled_at:
+            self._filled_at.pop(symbol, None)  # this price is later than that fill's
 
     def use_price_source(self, source: PriceSource | None) -> None:
         """Read last prices from ``source`` on demand (the backtest's current bar closes)."""
+        for symbol, price in self._filled_at.items():  # _last as the fills would have left it
+            self._last[symbol] = float(price)
+        self._filled_at.clear()
         self._source = source
 
     def last_price(self, symbol: str) -> float | None:
