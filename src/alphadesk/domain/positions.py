@@ -87,14 +87,15 @@ class Position:
         price, size = fill.price, fill.qty
         buy = fill.side is _BUY
         delta = size if buy else -size  # fill.signed_qty
-        if qty == 0 or (qty > 0) is buy:  # opens or adds (a fill's qty is > 0)
+        # (against ZERO, not 0: a Decimal compared with an int converts the int first)
+        if not qty or (qty > ZERO) is buy:  # opens or adds (a fill's qty is > 0)
             qty, cost = qty + delta, cost + price * size
         else:
             held = abs(qty)
             closing = min(abs(delta), held)
             removed = share(cost, closing, held)
             proceeds = closing * price
-            realized += proceeds - removed if qty > 0 else removed - proceeds
+            realized += proceeds - removed if qty > ZERO else removed - proceeds
             cost -= removed
             opened = abs(delta) - closing
             qty += delta
