@@ -62,7 +62,7 @@ class Jumps:
         self.due: set[str] = set()
         """Symbols whose ``wake_at`` time came and that have not been called since."""
         self.next_flat = self.timer_ms = self.timer_step = -1  # the last look-ups' answers
-        self.flat_at = 0  # where next_flat is in flat_union
+        self.flat_at = -1  # where next_flat is in flat_union
 
     def next_visit(self, start: int) -> int:
         """The first step at or after ``start`` that must be stepped; the stretch before it is
