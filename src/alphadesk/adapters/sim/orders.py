@@ -33,6 +33,9 @@ _NO_DIRECTION: Final = TriggerDirection.NONE
 _STOP: Final = StopOrderType.STOP
 _NO_STOP: Final = StopOrderType.NONE
 _BY_USER: Final = CreateType.BY_USER
+_outcome_later: Final = Outcome.later
+"""Bound once (a C static when compiled): ``Outcome.later`` looks the classmethod up and binds
+it anew on every call, once per filled order."""
 
 
 def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
@@ -192,7 +195,7 @@ class OrderDesk(Matcher):
         if type(last_event) is OrderUpdated and last_event.order.order_id == oid:
             return Outcome(last_event.order, tuple(out))
         if ended:
-            return Outcome.later(order.snapshot, tuple(out))
+            return _outcome_later(order.snapshot, tuple(out))
         return Outcome(_latest_snapshot(order, out), tuple(out))
 
     def _direction(
