@@ -92,15 +92,17 @@ class Position:
             qty, cost = qty + delta, cost + price * size
         else:
             held = abs(qty)
-            closing = min(abs(delta), held)
+            moved = abs(delta)
+            closing = min(moved, held)
             removed = share(cost, closing, held)
             proceeds = closing * price
             realized += proceeds - removed if qty > ZERO else removed - proceeds
-            cost -= removed
-            opened = abs(delta) - closing
+            opened = moved - closing
             qty += delta
-            if opened:
+            if opened:  # flipped: the rest opens at this price
                 cost = opened * price
+            elif qty:  # partly closed (closed in full, the cost left is ZERO below)
+                cost -= removed
         # Every field is given and there is no __post_init__, so writing the slots directly makes
         # the same object as the constructor, for half its cost: this runs once per fill.
         return _make(

@@ -58,6 +58,9 @@ __all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
 
 _PLAIN: Final = (TriggerDirection.NONE, False)
 """A domain request's Bybit extras (no trigger direction, no close on trigger), made once."""
+_takes_as_is: Final = SimOrderRequest.takes_as_is
+"""Bound once: a C static on the compiled build (the class and its attribute looked up per order
+otherwise)."""
 
 
 class MatchingEngine(Queries):
@@ -141,7 +144,7 @@ class MatchingEngine(Queries):
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
         extras = _PLAIN  # a domain request's: no direction, no close
-        if type(request) is not OrderRequest or not SimOrderRequest.takes_as_is(request):
+        if type(request) is not OrderRequest or not _takes_as_is(request):
             if isinstance(request, OrderRequest):
                 request = SimOrderRequest.from_request(request)
             extras = (request.trigger_direction, request.close_on_trigger)
