@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Final
 
 from alphadesk.domain import order_link
+from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.errors import InvalidField
@@ -249,7 +250,9 @@ class Router:
             self.new_link(purpose, intent.time_ms),
             _MARKET, None, _GTC, True, None, None, None,
         )  # fmt: skip
-        ref = Decimal(repr(last)) if last else position.avg_entry_price
+        # (to_decimal: Decimal(repr(last)), remembered: the order's fill at the next open, which
+        # mostly equals this close, is converted again there)
+        ref = to_decimal(last) if last else position.avg_entry_price
         self._send(request, purpose, intent.reason, intent.time_ms, ref, None)
         return request
 
