@@ -64,7 +64,7 @@ class Portfolio:
             self.entry_time_ms.pop(symbol, None)
         else:
             self.positions[symbol] = after
-            if not held or (held > 0) is not (now > 0):  # opened, or flipped to the other side
+            if not held or (held > ZERO) is not (now > ZERO):  # opened, or flipped sides
                 self.entry_time_ms[symbol] = (
                     epoch_ms(fill.exec_time) if time_ms is None else time_ms
                 )

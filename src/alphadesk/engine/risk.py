@@ -86,6 +86,7 @@ def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
     raise InvalidField("size", hint, "unknown size hint")
 
 
+_ONE: Final = Decimal(1)
 _ACTIVE: Final = TradingState.ACTIVE
 _HALTED: Final = TradingState.HALTED
 """Bound once: on Python 3.11 an enum member read goes through EnumType.__getattr__'s hook."""
@@ -158,7 +159,7 @@ class RiskGate:
                 intent, "enter", f"max open positions {limits.max_open_positions} reached"
             )
         equity = self.portfolio.equity
-        if equity <= 0:
+        if equity <= ZERO:
             return _refuse(intent, "enter", f"equity {equity} <= 0")
         notional = hint_notional(intent.size, equity)
         if limits.max_position_notional is not None:
@@ -193,7 +194,7 @@ class RiskGate:
         position = self.portfolio.positions.get(intent.symbol)
         if position is None or not position.qty:  # .is_flat, without the property call
             return _refuse(intent, "exit", "no open position")
-        if intent.fraction == 1:
+        if intent.fraction == _ONE:
             return abs(position.qty)  # .size
         qty = self.instrument(intent.symbol).round_qty(position.size * intent.fraction)
         if qty <= 0:

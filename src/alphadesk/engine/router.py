@@ -246,7 +246,7 @@ class Router:
         # every field checked already, as in enter (qty: the held size or a share of it > 0);
         # the side closes the held one (position.side.opposite, without the two properties)
         request = _market_request(
-            self.bot_id, symbol, _SELL if position.qty > 0 else _BUY, sized,
+            self.bot_id, symbol, _SELL if position.qty > ZERO else _BUY, sized,
             self.new_link(purpose, intent.time_ms),
             _MARKET, None, _GTC, True, None, None, None,
         )  # fmt: skip

@@ -161,7 +161,7 @@ class EngineCore(Accounts):
             pos = self._position(acct, order.symbol)
         qty = order.qty - order.filled_qty  # order.remaining
         if order.reduce_only or order.close_on_trigger:
-            closes = pos.qty != 0 and (pos.qty > 0) != (order.side is _BUY)
+            closes = pos.qty != ZERO and (pos.qty > ZERO) != (order.side is _BUY)
             if not closes:
                 status = OrderStatus.DEACTIVATED if order.trigger_price else OrderStatus.CANCELLED
                 self._set_status(order, status, ts_ms, out, "EC_ReduceOnlySetButNoPosition")
@@ -208,8 +208,9 @@ class EngineCore(Accounts):
         held = pos.qty
         closing = ZERO
         gross = ZERO
-        if held == 0 or (held > 0) == (signed > 0):
-            if held == 0:
+        # (Decimals against ZERO throughout: against an int, the int is made a Decimal first)
+        if held == ZERO or (held > ZERO) == (signed > ZERO):
+            if held == ZERO:
                 self._open_position(book, pos, order.bot_id, ts_ms)
             pos.qty = held + signed
             pos.cost += notional
@@ -225,7 +226,7 @@ class EngineCore(Accounts):
             open_fee = pos.open_fee if full else share(pos.open_fee, closing, abs(held))
             close_fee = fee if closing == qty else share(fee, closing, qty)
             proceeds = closing * price
-            gross = proceeds - removed if held > 0 else removed - proceeds
+            gross = proceeds - removed if held > ZERO else removed - proceeds
             pos.realized += gross
             pos.cost -= removed
             pos.open_fee -= open_fee
@@ -255,7 +256,7 @@ class EngineCore(Accounts):
                         updated_ms=ts_ms,
                     )
                 )
-            if pos.qty == 0:
+            if pos.qty == ZERO:
                 self._close_position(book, pos)
             elif qty > closing:  # flipped: the rest opens a fresh position at this price
                 pos.cost = (qty - closing) * price

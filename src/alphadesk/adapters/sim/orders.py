@@ -152,7 +152,7 @@ class OrderDesk(Matcher):
         )
         pos = acct.positions.get(symbol)
         held = pos.qty if pos is not None else ZERO
-        increases = held == 0 or (held > 0) == (side is _BUY)
+        increases = held == ZERO or (held > ZERO) == (side is _BUY)
         if reduce_only and not conditional and increases:
             raise OrderRejected(
                 RejectCode.REDUCE_ONLY_INCREASE,
