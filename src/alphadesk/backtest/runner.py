@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from heapq import heappop
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -345,6 +345,6 @@ def _loop(
     return steps, calls
 
 
-_make_bar = slot_maker(Bar)
+_make_bar: Final = slot_maker(Bar)
 """``Bar(...)`` with every field given: a Bar has no checks to skip, so this is the same object,
 written slot by slot for half the constructor's cost (one per strategy call)."""

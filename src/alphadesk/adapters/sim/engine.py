@@ -58,6 +58,7 @@ __all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
 
 _PLAIN: Final = (TriggerDirection.NONE, False)
 """A domain request's Bybit extras (no trigger direction, no close on trigger), made once."""
+_NO_EVENTS: Final = EMPTY  # a C static on the compiled build (an import: a dict lookup)
 _takes_as_is: Final = SimOrderRequest.takes_as_is
 """Bound once: a C static on the compiled build (the class and its attribute looked up per order
 otherwise)."""
@@ -228,7 +229,7 @@ class MatchingEngine(Queries):
         book.last = close
         book.last_dec = None
         book.last_ms = close_ms
-        return EMPTY
+        return _NO_EVENTS
 
     def quiet_bounds(self, symbol: str) -> tuple[float, float, int] | None:
         """``(fall, rise, funding_ms)``: a bar of ``symbol`` with ``low > fall``,
@@ -336,7 +337,7 @@ class MatchingEngine(Queries):
         if ts_ms > self._now_ms:
             self._now_ms = ts_ms
         book.last, book.last_dec, book.last_ms = price, None, ts_ms
-        return EMPTY
+        return _NO_EVENTS
 
     def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
         """One trade or mark tick (the simulator's live replay); a jump from the previous price."""
