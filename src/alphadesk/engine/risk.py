@@ -144,12 +144,13 @@ class RiskGate:
         state = self.state
         if state is not _ACTIVE:
             return _refuse(intent, "enter", f"bot is {state.value}: no new positions")
-        instrument = self.instrument(intent.symbol)
+        symbol = intent.symbol  # once: a generic attribute read on the compiled build
+        instrument = self.instrument(symbol)
         limits = self.limits
-        since = intent.time_ms - self._last_entry_ms.get(intent.symbol, -(10**15))
+        since = intent.time_ms - self._last_entry_ms.get(symbol, -(10**15))
         if since < limits.entry_cooldown_ms:
             return _refuse(intent, "enter", f"cooldown: last entry {since} ms ago")
-        adds_position = not self.portfolio.holds(intent.symbol)
+        adds_position = not self.portfolio.holds(symbol)
         if (
             limits.max_open_positions is not None
             and adds_position
@@ -163,7 +164,7 @@ class RiskGate:
             return _refuse(intent, "enter", f"equity {equity} <= 0")
         notional = hint_notional(intent.size, equity)
         if limits.max_position_notional is not None:
-            held = self.portfolio.notional(intent.symbol)
+            held = self.portfolio.notional(symbol)
             notional = min(notional, max(ZERO, limits.max_position_notional - held))
         price = intent.ref_price
         qty = instrument.qty_for_notional(notional, price)
