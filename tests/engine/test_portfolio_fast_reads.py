@@ -40,3 +40,17 @@ def test_other_views_fall_back_to_position() -> None:
     book.open("ETHUSDT", Side.SELL, "3000", 1_760_000_000_000)
     _agree(book, "ETHUSDT")
     assert entry_time(book, "ETHUSDT") == 1_760_000_000_000
+
+
+def test_fill_prices_under_a_price_source_reach_last_prices_when_it_goes() -> None:
+    """While a price source stands in, fills leave their price aside (not made a float); once
+    it is taken away, last prices are what they would have been: the later of fill and mark."""
+    book = Portfolio("bot", Decimal(10_000))
+    book.use_price_source(lambda symbol: 1.5)
+    book.apply(make_fill(Side.BUY, "2", "100.1", bot_id="bot", seconds=60))
+    book.apply(make_fill(Side.BUY, "1", "3.25", bot_id="bot", symbol="ETHUSDT", seconds=60))
+    book.mark("ETHUSDT", 3.5)  # later than the ETH fill
+    assert book.last_price("BTCUSDT") == 1.5
+    book.use_price_source(None)
+    assert book.last_price("BTCUSDT") == 100.1
+    assert book.last_price("ETHUSDT") == 3.5

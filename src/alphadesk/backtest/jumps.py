@@ -10,7 +10,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 
-from alphadesk.backtest.slots import Slot, next_step, quiet_until
+from alphadesk.backtest.slots import Slot, next_step_from, quiet_until
 from alphadesk.backtest.venue import BacktestVenue
 from alphadesk.engine.runner import Engine
 
@@ -31,6 +31,7 @@ class Jumps:
         "close_times",
         "due",
         "engine",
+        "flat_at",
         "flat_union",
         "next_flat",
         "slots",
@@ -61,6 +62,7 @@ class Jumps:
         self.due: set[str] = set()
         """Symbols whose ``wake_at`` time came and that have not been called since."""
         self.next_flat = self.timer_ms = self.timer_step = -1  # the last look-ups' answers
+        self.flat_at = -1  # where next_flat is in flat_union
 
     def next_visit(self, start: int) -> int:
         """The first step at or after ``start`` that must be stepped; the stretch before it is
@@ -87,7 +89,10 @@ class Jumps:
         if not positions and not any(resting.values()):
             found = self.next_flat
             if found < start:
-                found = self.next_flat = next_step(self.flat_union, start, len(close_times))
+                found, self.flat_at = next_step_from(
+                    self.flat_union, start, len(close_times), self.flat_at
+                )
+                self.next_flat = found
             return found if found < cap else cap
         watched: list[tuple[Slot, float, float]] = []
         for slot in self.slots:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from heapq import heappop
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -270,7 +270,9 @@ def _loop(
     engine.start(int(data.timeline[0]) if timeline_len else 0)
     watch = engine.watch_drawdown
     steps = calls = 0
-    deciding: list[tuple[Slot, int]] = []
+    deciding: list[tuple[Slot, int, float, float, float, float, int]] = []
+    """The symbols called at this step: slot, bar and the bar's open, high, low, close and open
+    time as the walk read them (read once: each read of a machine array makes a new object)."""
     k = 0 if every_step or pending or inflight else jumps.next_visit(0)
     report_every = 50_000
     while k < timeline_len:
@@ -299,29 +301,28 @@ def _loop(
                 call = True
             if call or resting.get(symbol) or (busy and slot.boundary[i]):
                 open_ms = slot.ts[i]
-                venue.walk(
-                    symbol, slot.o[i], slot.h[i], slot.lo[i], slot.c[i], open_ms, open_ms + span_ms
-                )
+                o, h, lo, c = slot.o[i], slot.h[i], slot.lo[i], slot.c[i]
+                venue.walk(symbol, o, h, lo, c, open_ms, open_ms + span_ms)
                 if not call:  # the walk may have closed the position (a stop fired) or opened
                     # one (an order filled): on_bar sees the state after it, so its mask counts
                     after = symbol in positions or bool(inflight and in_flight(symbol))
                     if after is not busy:
                         mask = slot.call_holding if after else slot.call_flat
                         call = mask is None or mask[i]
-            if call:
-                deciding.append((slot, i))
+            if call:  # walked above (a called bar always is): o, h, lo, c, open_ms are its own
+                deciding.append((slot, i, o, h, lo, c, open_ms))
         # 2. the strategy decides on the closed bars, all symbols marked at this close
         called = bool(deciding)
-        for slot, i in deciding:
+        for slot, i, o, h, lo, c, open_ms in deciding:
             calls += 1
             bar = make_bar(
                 slot.symbol,
                 interval,
-                slot.ts[i],
-                slot.o[i],
-                slot.h[i],
-                slot.lo[i],
-                slot.c[i],
+                open_ms,
+                o,
+                h,
+                lo,
+                c,
                 slot.v[i],
                 0.0,  # turnover: the CSVs carry none
             )
@@ -344,6 +345,6 @@ def _loop(
     return steps, calls
 
 
-_make_bar = slot_maker(Bar)
+_make_bar: Final = slot_maker(Bar)
 """``Bar(...)`` with every field given: a Bar has no checks to skip, so this is the same object,
 written slot by slot for half the constructor's cost (one per strategy call)."""

@@ -10,8 +10,9 @@ shares of an amount sum to exactly that amount.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
 
-_FINEST_DEFAULT = -10
+_FINEST_DEFAULT: Final = -10
 
 
 def share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:

@@ -13,18 +13,22 @@ worker's, say) never see one call's datetime with another call's ms.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from alphadesk.domain import checks
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_MS = 253_402_300_799_999  # checks.from_epoch_ms's bound: the last instant datetime holds
-_FLOAT_EXACT_MS = 2**32 * 1000
+# Final: C statics on the compiled build, where any other module name is a dict lookup per read
+_UTC: Final = UTC
+_DATETIME: Final = datetime
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_MS: Final = 253_402_300_799_999  # checks.from_epoch_ms's bound: the last instant it holds
+_FLOAT_EXACT_MS: Final = 2**32 * 1000
 """Below this (2106-02-07), ``datetime.fromtimestamp(ms / 1000, UTC)`` is exactly
 ``_EPOCH + timedelta(milliseconds=ms)``, at half the cost: the float ``ms / 1000`` lies within
 half a unit in the last place (at most 2**-22 s, under 0.24 us) of the true instant, and
 fromtimestamp rounds to the nearest microsecond, which is then the exact ``(ms % 1000) * 1000``.
 Later times, whose float drifts further, take the integer path."""
-_from_timestamp = datetime.fromtimestamp
+_from_timestamp: Final = datetime.fromtimestamp
 
 _last: tuple[datetime, int] = (_EPOCH, 0)
 
@@ -37,7 +41,7 @@ def utc_at(ms: int) -> datetime:
     if ms == last[1] and type(ms) is int:
         return last[0]
     if type(ms) is int and 0 <= ms < _FLOAT_EXACT_MS:
-        at = _from_timestamp(ms / 1000, UTC)  # exact here: see _FLOAT_EXACT_MS
+        at = _from_timestamp(ms / 1000, _UTC)  # exact here: see _FLOAT_EXACT_MS
     elif type(ms) is int and 0 <= ms <= _MAX_MS:
         at = _EPOCH + timedelta(0, 0, 0, ms)  # (days, seconds, us, ms): no keyword to parse
     else:
@@ -53,7 +57,7 @@ def epoch_ms(value: datetime) -> int:
     last = _last
     if value is last[0]:
         return last[1]
-    if type(value) is not datetime or value.tzinfo is not UTC:
+    if type(value) is not _DATETIME or value.tzinfo is not _UTC:
         return checks.to_epoch_ms(value)  # raises for a naive or non-UTC time
     delta = value - _EPOCH
     ms = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000

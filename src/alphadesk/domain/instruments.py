@@ -16,6 +16,7 @@ from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 
 MINUTES_PER_DAY = 1440
+_ZERO = Decimal(0)  # compared with, rather than 0: an int operand is made a Decimal every time
 
 
 def _to_grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:
@@ -93,8 +94,8 @@ class Instrument:
             and type(price) is Decimal
             and notional.is_finite()
             and price.is_finite()
-            and notional >= 0
-            and price > 0
+            and notional >= _ZERO
+            and price > _ZERO
         ):  # plainly valid (every call the risk gate makes), else the checks name the field
             checks.non_negative("notional", notional)
             checks.positive("price", price)

@@ -121,7 +121,7 @@ class RiskFraction:
 
 
 SizeHint = NotionalSize | EquityFraction | RiskFraction
-_SIZE_HINTS = (NotionalSize, EquityFraction, RiskFraction)
+SIZE_HINTS = (NotionalSize, EquityFraction, RiskFraction)
 """SizeHint's members as a tuple for isinstance (the union would be rebuilt on every call)."""
 
 
@@ -186,7 +186,7 @@ class EnterIntent:
         _common("enter", self.time_ms, self.bot_id, self.symbol, self.reason)
         if not isinstance(self.side, Side):
             raise InvalidField("enter.side", self.side, "must be a Side")
-        if not isinstance(self.size, _SIZE_HINTS):
+        if not isinstance(self.size, SIZE_HINTS):
             raise InvalidField("enter.size", self.size, "must be a SizeHint")
         ref = self.ref_price
         if not (type(ref) is Decimal and ref.is_finite() and ref > 0):  # plainly valid, else:

@@ -87,19 +87,22 @@ class Position:
         price, size = fill.price, fill.qty
         buy = fill.side is _BUY
         delta = size if buy else -size  # fill.signed_qty
-        if qty == 0 or (qty > 0) is buy:  # opens or adds (a fill's qty is > 0)
+        # (against ZERO, not 0: a Decimal compared with an int converts the int first)
+        if not qty or (qty > ZERO) is buy:  # opens or adds (a fill's qty is > 0)
             qty, cost = qty + delta, cost + price * size
         else:
             held = abs(qty)
-            closing = min(abs(delta), held)
+            moved = abs(delta)
+            closing = min(moved, held)
             removed = share(cost, closing, held)
             proceeds = closing * price
-            realized += proceeds - removed if qty > 0 else removed - proceeds
-            cost -= removed
-            opened = abs(delta) - closing
+            realized += proceeds - removed if qty > ZERO else removed - proceeds
+            opened = moved - closing
             qty += delta
-            if opened:
+            if opened:  # flipped: the rest opens at this price
                 cost = opened * price
+            elif qty:  # partly closed (closed in full, the cost left is ZERO below)
+                cost -= removed
         # Every field is given and there is no __post_init__, so writing the slots directly makes
         # the same object as the constructor, for half its cost: this runs once per fill.
         return _make(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.bars import to_decimal
@@ -20,7 +21,8 @@ from alphadesk.domain.fills import Fill
 from alphadesk.domain.positions import Position
 from alphadesk.strategies.api import PositionView, TradingState
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
+_MOVERS: Final = POSITION_MOVERS  # a C static on the compiled build (an import: a dict lookup)
 PriceSource = Callable[[str], float]
 
 
@@ -41,6 +43,9 @@ class Portfolio:
         self.realized = ZERO
         self._last: dict[str, float] = {}
         self._source: PriceSource | None = None
+        self._filled_at: dict[str, Decimal] = {}
+        """Each symbol's last fill price while a price source stands in for ``_last`` (which
+        nothing reads then): made a float only if the source is taken away (see apply)."""
         self._flats: dict[str, Position] = {}
         self._state = state or (lambda: TradingState.ACTIVE)
 
@@ -59,12 +64,15 @@ class Portfolio:
             self.entry_time_ms.pop(symbol, None)
         else:
             self.positions[symbol] = after
-            if not held or (held > 0) is not (now > 0):  # opened, or flipped to the other side
+            if not held or (held > ZERO) is not (now > ZERO):  # opened, or flipped sides
                 self.entry_time_ms[symbol] = (
                     epoch_ms(fill.exec_time) if time_ms is None else time_ms
                 )
-        if fill.exec_type in POSITION_MOVERS:  # .moves_position, without the property call
-            self._last[symbol] = float(fill.price)
+        if fill.exec_type in _MOVERS:  # .moves_position, without the property call
+            if self._source is None:
+                self._last[symbol] = float(fill.price)
+            else:  # float(Decimal) goes through text: left until _last is read again
+                self._filled_at[symbol] = fill.price
         return after
 
     def _flat(self, symbol: str) -> Position:
@@ -77,9 +85,14 @@ class Portfolio:
 
     def mark(self, symbol: str, price: float) -> None:
         self._last[symbol] = price
+        if self._filled_at:
+            self._filled_at.pop(symbol, None)  # this price is later than that fill's
 
     def use_price_source(self, source: PriceSource | None) -> None:
         """Read last prices from ``source`` on demand (the backtest's current bar closes)."""
+        for symbol, price in self._filled_at.items():  # _last as the fills would have left it
+            self._last[symbol] = float(price)
+        self._filled_at.clear()
         self._source = source
 
     def last_price(self, symbol: str) -> float | None:

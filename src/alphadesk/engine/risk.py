@@ -31,7 +31,7 @@ from alphadesk.domain.intents import (
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.trading_state import KillSwitch, TradingState, worst
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,7 @@ def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
     raise InvalidField("size", hint, "unknown size hint")
 
 
+_ONE: Final = Decimal(1)
 _ACTIVE: Final = TradingState.ACTIVE
 _HALTED: Final = TradingState.HALTED
 """Bound once: on Python 3.11 an enum member read goes through EnumType.__getattr__'s hook."""
@@ -143,12 +144,13 @@ class RiskGate:
         state = self.state
         if state is not _ACTIVE:
             return _refuse(intent, "enter", f"bot is {state.value}: no new positions")
-        instrument = self.instrument(intent.symbol)
+        symbol = intent.symbol  # once: a generic attribute read on the compiled build
+        instrument = self.instrument(symbol)
         limits = self.limits
-        since = intent.time_ms - self._last_entry_ms.get(intent.symbol, -(10**15))
+        since = intent.time_ms - self._last_entry_ms.get(symbol, -(10**15))
         if since < limits.entry_cooldown_ms:
             return _refuse(intent, "enter", f"cooldown: last entry {since} ms ago")
-        adds_position = not self.portfolio.holds(intent.symbol)
+        adds_position = not self.portfolio.holds(symbol)
         if (
             limits.max_open_positions is not None
             and adds_position
@@ -158,11 +160,11 @@ class RiskGate:
                 intent, "enter", f"max open positions {limits.max_open_positions} reached"
             )
         equity = self.portfolio.equity
-        if equity <= 0:
+        if equity <= ZERO:
             return _refuse(intent, "enter", f"equity {equity} <= 0")
         notional = hint_notional(intent.size, equity)
         if limits.max_position_notional is not None:
-            held = self.portfolio.notional(intent.symbol)
+            held = self.portfolio.notional(symbol)
             notional = min(notional, max(ZERO, limits.max_position_notional - held))
         price = intent.ref_price
         qty = instrument.qty_for_notional(notional, price)
@@ -193,7 +195,7 @@ class RiskGate:
         position = self.portfolio.positions.get(intent.symbol)
         if position is None or not position.qty:  # .is_flat, without the property call
             return _refuse(intent, "exit", "no open position")
-        if intent.fraction == 1:
+        if intent.fraction == _ONE:
             return abs(position.qty)  # .size
         qty = self.instrument(intent.symbol).round_qty(position.size * intent.fraction)
         if qty <= 0:

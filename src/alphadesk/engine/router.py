@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Final
 
 from alphadesk.domain import order_link
+from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.errors import InvalidField
@@ -38,13 +39,13 @@ from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway
 from alphadesk.engine.risk import Exposure, Refusal, RiskGate
 
-ZERO = Decimal(0)
-_NO_EXPOSURE = Exposure(open_positions=0, total_notional=ZERO)
-_market_request = slot_maker(OrderRequest)
+ZERO: Final = Decimal(0)
+_NO_EXPOSURE: Final = Exposure(open_positions=0, total_notional=ZERO)
+_market_request: Final = slot_maker(OrderRequest)
 """``OrderRequest(...)`` with every field given, in field order, for values checked already."""
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-_EIGHT_DIGITS = 36**8
-_PAIRS = tuple(a + b for a in _BASE36 for b in _BASE36)
+_BASE36: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
+_EIGHT_DIGITS: Final = 36**8
+_PAIRS: Final = tuple(a + b for a in _BASE36 for b in _BASE36)
 """Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
 # Enum members read per order, bound once: on Python 3.11 ``Purpose.ENTRY`` goes through
 # EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
@@ -56,18 +57,41 @@ _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class InFlight:
-    """One order handed to the venue whose end the venue has not reported yet."""
+    """One order handed to the venue whose end the venue has not reported yet.
+
+    The ``__init__`` is written out (``init=False``): the one ``dataclass`` generates is
+    interpreted code even on the compiled build, three times the cost of this (one per order)."""
 
     request: OrderRequest
     purpose: Purpose
     reason: str
     sent_ms: int
     ref_price: Decimal
-    follow_up: EnterIntent | None = None
-    filled: Decimal = ZERO
-    unknown: bool = False
+    follow_up: EnterIntent | None
+    filled: Decimal
+    unknown: bool
+
+    def __init__(
+        self,
+        request: OrderRequest,
+        purpose: Purpose,
+        reason: str,
+        sent_ms: int,
+        ref_price: Decimal,
+        follow_up: EnterIntent | None = None,
+        filled: Decimal = ZERO,
+        unknown: bool = False,
+    ) -> None:
+        self.request = request
+        self.purpose = purpose
+        self.reason = reason
+        self.sent_ms = sent_ms
+        self.ref_price = ref_price
+        self.follow_up = follow_up
+        self.filled = filled
+        self.unknown = unknown
 
     @property
     def symbol(self) -> str:
@@ -100,14 +124,19 @@ class Router:
         self._counter += 1
         # the nonce: ten base-36 digits, the low eight of now_ms, then two of the counter,
         # zero-padded (order_link.new_nonce's layout), built two digits at a time
+        # (``%`` and ``//`` rather than divmod, and one f-string rather than five
+        # concatenations: on the compiled build both are inline int and single-copy str work)
         pairs = _PAIRS
-        rest, d0 = divmod(now_ms % _EIGHT_DIGITS, 1296)
-        rest, d1 = divmod(rest, 1296)
-        d3, d2 = divmod(rest, 1296)
-        nonce = pairs[d3] + pairs[d2] + pairs[d1] + pairs[d0] + pairs[self._counter % 1296]
+        rest = now_ms % _EIGHT_DIGITS
+        d0 = rest % 1296
+        rest //= 1296
+        d1 = rest % 1296
+        rest //= 1296
+        d3, d2, n = pairs[rest // 1296], pairs[rest % 1296], pairs[self._counter % 1296]
         prefix = self._prefixes.get((purpose, level))
         if prefix is not None:
-            return prefix + nonce
+            return f"{prefix}{d3}{d2}{pairs[d1]}{pairs[d0]}{n}"
+        nonce = f"{d3}{d2}{pairs[d1]}{pairs[d0]}{n}"
         link = order_link.encode(self.bot_id, purpose, level=level, nonce=nonce)
         # Whether encode accepts, and what it puts before the nonce, depends only on the bot,
         # purpose and level (the nonce is always ten valid digits), so one check per kind is
@@ -180,13 +209,16 @@ class Router:
         sized = self.risk.size_entry(intent, self.exposure())
         if isinstance(sized, Refusal):
             return self._refuse(sized)
+        # the intent's fields read once each (on the compiled build every read of the
+        # interpreted intent is a generic attribute lookup)
+        side, time_ms, take_profits = intent.side, intent.time_ms, intent.take_profits
         stop = take = None
         if intent.stop_loss is not None:
-            stop = self.risk.stop_price(symbol, intent.side, intent.stop_loss)
+            stop = self.risk.stop_price(symbol, side, intent.stop_loss)
         follow_up: EnterIntent | None = None
-        if len(intent.take_profits) == 1 and intent.take_profits[0].fraction == 1:
-            take = self.risk.take_profit_price(symbol, intent.side, intent.take_profits[0].price)
-        elif intent.take_profits:
+        if len(take_profits) == 1 and take_profits[0].fraction == 1:
+            take = self.risk.take_profit_price(symbol, side, take_profits[0].price)
+        elif take_profits:
             follow_up = intent
         if intent.trailing is not None:
             follow_up = intent
@@ -194,13 +226,11 @@ class Router:
         # gate: >= min_qty > 0), link (new_link's checked encoding), stop and take (on the tick
         # grid, > 0): every field is checked already, so the slots are written directly
         request = _market_request(
-            self.bot_id, symbol, intent.side, sized, self.new_link(_ENTRY, intent.time_ms),
+            self.bot_id, symbol, side, sized, self.new_link(_ENTRY, time_ms),
             _MARKET, None, _GTC, False, None, take, stop,
         )  # fmt: skip
-        self.risk.record_entry(symbol, intent.time_ms)
-        self._send(
-            request, _ENTRY, intent.reason, intent.time_ms, intent.ref_price, follow_up
-        )
+        self.risk.record_entry(symbol, time_ms)
+        self._send(request, _ENTRY, intent.reason, time_ms, intent.ref_price, follow_up)
         return request
 
     def exit(self, intent: ExitIntent, explicit: bool = False) -> OrderRequest | Refusal:
@@ -217,11 +247,13 @@ class Router:
         # every field checked already, as in enter (qty: the held size or a share of it > 0);
         # the side closes the held one (position.side.opposite, without the two properties)
         request = _market_request(
-            self.bot_id, symbol, _SELL if position.qty > 0 else _BUY, sized,
+            self.bot_id, symbol, _SELL if position.qty > ZERO else _BUY, sized,
             self.new_link(purpose, intent.time_ms),
             _MARKET, None, _GTC, True, None, None, None,
         )  # fmt: skip
-        ref = Decimal(repr(last)) if last else position.avg_entry_price
+        # (to_decimal: Decimal(repr(last)), remembered: the order's fill at the next open, which
+        # mostly equals this close, is converted again there)
+        ref = to_decimal(last) if last else position.avg_entry_price
         self._send(request, purpose, intent.reason, intent.time_ms, ref, None)
         return request
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from heapq import heappush
+from typing import Final
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
@@ -22,6 +23,8 @@ from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import (
     ONE,
+    REASON_MAX_LEN,
+    SIZE_HINTS,
     EnterIntent,
     ExitIntent,
     Intent,
@@ -52,11 +55,13 @@ def _listens(strategy: Strategy[object], hook: str) -> bool:
     return own is not getattr(Strategy, hook) or hook in getattr(strategy, "__dict__", {})
 
 
-_enter_intent = slot_maker(EnterIntent)
-_exit_intent = slot_maker(ExitIntent)
-"""The intents from every field in order, slot by slot: with their ``__post_init__`` called after,
-the same objects their keyword-only constructors make, checked the same way, without parsing ten
-keywords (one per order)."""
+ZERO: Final = Decimal(0)
+_enter_intent: Final = slot_maker(EnterIntent)
+_exit_intent: Final = slot_maker(ExitIntent)
+"""The intents from every field in order, slot by slot: with their ``__post_init__`` called after
+(unless every value is one it plainly accepts: then it could only return), the same objects their
+keyword-only constructors make, checked the same way, without parsing ten keywords (one per
+order)."""
 
 
 class EngineContext(IntentContext):
@@ -106,19 +111,54 @@ class EngineContext(IntentContext):
         take_profits: tuple[TakeProfitLevel, ...] = (),
         trailing: TrailingSpec | None = None,
     ) -> EnterIntent:
+        time_ms, bot_id = self.time_ms, self._bot_id
         intent = _enter_intent(
-            self.time_ms, self._bot_id, symbol, side, size, reason, ref_price, stop_loss,
-            take_profits, trailing,
+            time_ms, bot_id, symbol, side, size, reason, ref_price, stop_loss, take_profits,
+            trailing,
         )  # fmt: skip
-        intent.__post_init__()  # the constructor's checks, raising as it would
+        if not (  # values EnterIntent.__post_init__ plainly accepts (a market entry's), else:
+            type(time_ms) is int
+            and time_ms >= 0
+            and type(bot_id) is str
+            and 0 < len(bot_id) <= 50
+            and type(symbol) is str
+            and 0 < len(symbol) <= 20
+            and type(reason) is str
+            and 0 < len(reason) <= REASON_MAX_LEN
+            and isinstance(side, Side)
+            and isinstance(size, SIZE_HINTS)
+            and type(ref_price) is Decimal
+            and ref_price.is_finite()
+            and ref_price > ZERO
+            and stop_loss is None
+            and type(take_profits) is tuple
+            and not take_profits
+            and trailing is None
+        ):
+            intent.__post_init__()  # the constructor's checks, raising as it would
         engine = self._engine
         engine.intents.append(intent)
         engine.router.enter(intent)
         return intent
 
     def exit(self, symbol: str, reason: str, fraction: Decimal = ONE) -> ExitIntent:
-        intent = _exit_intent(self.time_ms, self._bot_id, symbol, reason, fraction)
-        intent.__post_init__()
+        time_ms, bot_id = self.time_ms, self._bot_id
+        intent = _exit_intent(time_ms, bot_id, symbol, reason, fraction)
+        if not (  # values ExitIntent.__post_init__ plainly accepts, else its checks:
+            type(time_ms) is int
+            and time_ms >= 0
+            and type(bot_id) is str
+            and 0 < len(bot_id) <= 50
+            and type(symbol) is str
+            and 0 < len(symbol) <= 20
+            and type(reason) is str
+            and 0 < len(reason) <= REASON_MAX_LEN
+            and (
+                fraction is ONE
+                or (type(fraction) is Decimal and fraction.is_finite() and ZERO < fraction <= ONE)
+            )
+        ):
+            intent.__post_init__()
         engine = self._engine
         engine.intents.append(intent)
         engine.router.exit(intent)

@@ -132,8 +132,9 @@ class Accounts:
         config = self.config
         if not config.check_margin:
             return ZERO
-        im = opening * price / acct.leverage.get(symbol, config.default_leverage)
-        need = im + opening * price * config.taker_fee
+        notional = opening * price  # the same product both times below, made once
+        im = notional / acct.leverage.get(symbol, config.default_leverage)
+        need = im + notional * config.taker_fee
         available = self._available(acct)
         if need > available:
             raise OrderRejected(

@@ -55,14 +55,14 @@ FillLabeler = Callable[[str], str]
 take-profit, stop or trailing stop): the trading engine's label for why it sent the order, so the
 fill is made labelled once instead of being copied with the label later."""
 
-_CLOSE_REASON = {
+_CLOSE_REASON: Final = {
     StopOrderType.TAKE_PROFIT: "TakeProfit",
     StopOrderType.STOP_LOSS: "StopLoss",
     StopOrderType.TRAILING_STOP: "TrailingStop",
 }
 
 
-_TYPE_TEXT = {t: t.value for t in OrderType}
+_TYPE_TEXT: Final = {t: t.value for t in OrderType}
 # Enum members read per trade, bound once: on Python 3.11 ``Side.BUY`` goes through
 # EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
 _BUY: Final = Side.BUY
@@ -70,13 +70,19 @@ _FILLED: Final = OrderStatus.FILLED
 _BY_USER: Final = CreateType.BY_USER
 _TRADE: Final = ExecType.TRADE
 _FUNDING: Final = ExecType.FUNDING
-TERMINAL = frozenset(s for s in OrderStatus if s.is_terminal)
+TERMINAL: Final = frozenset(s for s in OrderStatus if s.is_terminal)
 _order_updated = slot_maker(OrderUpdated)
 """``OrderUpdated(venue, account, order)`` from values the engine holds (one per status change)."""
 
-# The ledger's own pro-rata rule, so the simulator's closed PnL and the ledger's positions agree
-# to the last digit.
-_share = share
+# share: the ledger's own pro-rata rule, so the simulator's closed PnL and the ledger's positions
+# agree to the last digit (called by its own name: a native call on the compiled build).
+# The fill's bounds and maker, read per trade: Final copies are C statics on the compiled build,
+# where a name imported from an interpreted module is a dict lookup on every read.
+_EARLIEST_MS: Final = EARLIEST_EXEC_MS
+_LATEST_MS: Final = LATEST_EXEC_MS
+_MAX_AMOUNT: Final = MAX_AMOUNT
+_MIN_FEE: Final = -MAX_AMOUNT
+_make_fill: Final = make_fill
 
 
 class EngineCore(Accounts):
@@ -155,7 +161,7 @@ class EngineCore(Accounts):
             pos = self._position(acct, order.symbol)
         qty = order.qty - order.filled_qty  # order.remaining
         if order.reduce_only or order.close_on_trigger:
-            closes = pos.qty != 0 and (pos.qty > 0) != (order.side is _BUY)
+            closes = pos.qty != ZERO and (pos.qty > ZERO) != (order.side is _BUY)
             if not closes:
                 status = OrderStatus.DEACTIVATED if order.trigger_price else OrderStatus.CANCELLED
                 self._set_status(order, status, ts_ms, out, "EC_ReduceOnlySetButNoPosition")
@@ -202,8 +208,9 @@ class EngineCore(Accounts):
         held = pos.qty
         closing = ZERO
         gross = ZERO
-        if held == 0 or (held > 0) == (signed > 0):
-            if held == 0:
+        # (Decimals against ZERO throughout: against an int, the int is made a Decimal first)
+        if held == ZERO or (held > ZERO) == (signed > ZERO):
+            if held == ZERO:
                 self._open_position(book, pos, order.bot_id, ts_ms)
             pos.qty = held + signed
             pos.cost += notional
@@ -215,11 +222,11 @@ class EngineCore(Accounts):
             if not closing < qty:  # min(qty, abs(held)): qty unless the position is smaller
                 closing = qty
             full = closing == abs(held)
-            removed = pos.cost if full else _share(pos.cost, closing, abs(held))
-            open_fee = pos.open_fee if full else _share(pos.open_fee, closing, abs(held))
-            close_fee = fee if closing == qty else _share(fee, closing, qty)
+            removed = pos.cost if full else share(pos.cost, closing, abs(held))
+            open_fee = pos.open_fee if full else share(pos.open_fee, closing, abs(held))
+            close_fee = fee if closing == qty else share(fee, closing, qty)
             proceeds = closing * price
-            gross = proceeds - removed if held > 0 else removed - proceeds
+            gross = proceeds - removed if held > ZERO else removed - proceeds
             pos.realized += gross
             pos.cost -= removed
             pos.open_fee -= open_fee
@@ -249,7 +256,7 @@ class EngineCore(Accounts):
                         updated_ms=ts_ms,
                     )
                 )
-            if pos.qty == 0:
+            if pos.qty == ZERO:
                 self._close_position(book, pos)
             elif qty > closing:  # flipped: the rest opens a fresh position at this price
                 pos.cost = (qty - closing) * price
@@ -283,14 +290,14 @@ class EngineCore(Accounts):
         # doubtful goes through Fill.trusted, which raises naming the field (or makes the fill).
         if (
             type(ts_ms) is int
-            and EARLIEST_EXEC_MS <= ts_ms < LATEST_EXEC_MS
-            and ZERO < price <= MAX_AMOUNT
-            and ZERO < qty <= MAX_AMOUNT
-            and -MAX_AMOUNT <= fee <= MAX_AMOUNT
+            and _EARLIEST_MS <= ts_ms < _LATEST_MS
+            and ZERO < price <= _MAX_AMOUNT
+            and ZERO < qty <= _MAX_AMOUNT
+            and _MIN_FEE <= fee <= _MAX_AMOUNT
             and type(bot) is str
             and 0 < len(bot) <= 50
         ):
-            fill = make_fill(
+            fill = _make_fill(
                 self.venue, acct.name, exec_id, bot, pos.symbol, order.side, price, qty, fee,
                 _utc(ts_ms), _TRADE, "USDT", is_maker, order.order_id, order.order_link_id,
                 _TYPE_TEXT[order.order_type], closing, label, seq,

@@ -58,6 +58,10 @@ __all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
 
 _PLAIN: Final = (TriggerDirection.NONE, False)
 """A domain request's Bybit extras (no trigger direction, no close on trigger), made once."""
+_NO_EVENTS: Final = EMPTY  # a C static on the compiled build (an import: a dict lookup)
+_takes_as_is: Final = SimOrderRequest.takes_as_is
+"""Bound once: a C static on the compiled build (the class and its attribute looked up per order
+otherwise)."""
 
 
 class MatchingEngine(Queries):
@@ -141,7 +145,7 @@ class MatchingEngine(Queries):
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
         extras = _PLAIN  # a domain request's: no direction, no close
-        if type(request) is not OrderRequest or not SimOrderRequest.takes_as_is(request):
+        if type(request) is not OrderRequest or not _takes_as_is(request):
             if isinstance(request, OrderRequest):
                 request = SimOrderRequest.from_request(request)
             extras = (request.trigger_direction, request.close_on_trigger)
@@ -153,7 +157,7 @@ class MatchingEngine(Queries):
                 self._now_ms = ts_ms
         else:
             self._clock(ts_ms)
-        return self._place(acct, request, ts_ms, *extras)
+        return self._place(acct, request, ts_ms, extras[0], extras[1])  # (*extras: a generic call)
 
     def amend(self, account: str, request: AmendRequest, ts_ms: int) -> Outcome:
         """Change an open order's qty, price, trigger or TP/SL; a limit moved across fills."""
@@ -225,7 +229,7 @@ class MatchingEngine(Queries):
         book.last = close
         book.last_dec = None
         book.last_ms = close_ms
-        return EMPTY
+        return _NO_EVENTS
 
     def quiet_bounds(self, symbol: str) -> tuple[float, float, int] | None:
         """``(fall, rise, funding_ms)``: a bar of ``symbol`` with ``low > fall``,
@@ -333,7 +337,7 @@ class MatchingEngine(Queries):
         if ts_ms > self._now_ms:
             self._now_ms = ts_ms
         book.last, book.last_dec, book.last_ms = price, None, ts_ms
-        return EMPTY
+        return _NO_EVENTS
 
     def on_price(self, symbol: str, price: Decimal, ts_ms: int) -> Sequence[SimEvent]:
         """One trade or mark tick (the simulator's live replay); a jump from the previous price."""

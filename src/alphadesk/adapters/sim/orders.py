@@ -16,13 +16,14 @@ from alphadesk.adapters.sim.records import CreateType, Outcome, SimEvent, StopOr
 from alphadesk.adapters.sim.rejects import POST_ONLY_WOULD_TAKE, OrderRejected, RejectCode
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
 from alphadesk.adapters.sim.state import ZERO, SimAccount, SimOrder, SymbolBook
+from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
-P = RejectCode.PARAMS_ERROR
+P: Final = RejectCode.PARAMS_ERROR
 # Enum members read per order, bound once: on Python 3.11 ``OrderType.MARKET`` goes through
 # EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
 _BUY: Final = Side.BUY
@@ -33,6 +34,12 @@ _NO_DIRECTION: Final = TriggerDirection.NONE
 _STOP: Final = StopOrderType.STOP
 _NO_STOP: Final = StopOrderType.NONE
 _BY_USER: Final = CreateType.BY_USER
+_to_decimal: Final = to_decimal
+"""A float price as Decimal (``Decimal(repr(price))``), remembered: an order placed at a bar's
+open mostly meets the previous close, which the strategy or the router converted already."""
+_outcome_later: Final = Outcome.later
+"""Bound once (a C static when compiled): ``Outcome.later`` looks the classmethod up and binds
+it anew on every call, once per filled order."""
 
 
 def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
@@ -129,7 +136,7 @@ class OrderDesk(Matcher):
             raise OrderRejected(P, "time_in_force", tif, "a market order can't be PostOnly")
         last = book.last_dec
         if last is None:  # book.last_price(), spelled out, or 110001 before any price
-            last = book.last_dec = Decimal(repr(book.last)) if book.last else self._mark(book)
+            last = book.last_dec = _to_decimal(book.last) if book.last else self._mark(book)
         ref = price if order_type is _LIMIT else trigger or last
         assert ref is not None
         if not reduce_only and qty * ref < book.min_notional:
@@ -145,7 +152,7 @@ class OrderDesk(Matcher):
         )
         pos = acct.positions.get(symbol)
         held = pos.qty if pos is not None else ZERO
-        increases = held == 0 or (held > 0) == (side is _BUY)
+        increases = held == ZERO or (held > ZERO) == (side is _BUY)
         if reduce_only and not conditional and increases:
             raise OrderRejected(
                 RejectCode.REDUCE_ONLY_INCREASE,
@@ -192,7 +199,7 @@ class OrderDesk(Matcher):
         if type(last_event) is OrderUpdated and last_event.order.order_id == oid:
             return Outcome(last_event.order, tuple(out))
         if ended:
-            return Outcome.later(order.snapshot, tuple(out))
+            return _outcome_later(order.snapshot, tuple(out))
         return Outcome(_latest_snapshot(order, out), tuple(out))
 
     def _direction(
