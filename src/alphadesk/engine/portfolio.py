@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from alphadesk.domain import checks
-from alphadesk.domain.bars import to_decimal
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import POSITION_MOVERS
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.fills import Fill
