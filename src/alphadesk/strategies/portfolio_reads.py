@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from alphadesk.domain.enums import Side
+
 if TYPE_CHECKING:
     from alphadesk.strategies.api import PortfolioView
 
@@ -25,6 +27,17 @@ def holds(portfolio: PortfolioView, symbol: str) -> bool:
         held: bool = fast(symbol)
         return held
     return portfolio.position(symbol) is not None
+
+
+def side_of(portfolio: PortfolioView, symbol: str) -> Side | None:
+    """``position(symbol).side``, or None when flat, without building the view (the engine's
+    portfolio answers from a dict through ``side_of``)."""
+    fast = getattr(portfolio, "side_of", None)
+    if fast is not None:
+        side: Side | None = fast(symbol)
+        return side
+    position = portfolio.position(symbol)
+    return None if position is None else position.side
 
 
 def entry_time(portfolio: PortfolioView, symbol: str) -> int | None:

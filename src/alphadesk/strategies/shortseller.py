@@ -38,7 +38,7 @@ from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, Wa
 from alphadesk.strategies.builtin_params import AssetRisk, ShortSellerParams
 from alphadesk.strategies.features import previous
 from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, day_key, floor_to
-from alphadesk.strategies.portfolio_reads import entry_time
+from alphadesk.strategies.portfolio_reads import entry_time, side_of
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
@@ -100,10 +100,16 @@ class ShortSeller(Strategy[ShortSellerParams]):
                 self._time_exit_due(ctx, symbol, position.entry_time_ms)
 
     def on_fill(self, ctx: StrategyContext, fill: Fill) -> None:
-        position = ctx.portfolio.position(fill.symbol)
-        if position is not None and position.side is fill.side and fill.symbol in self._risk:
-            self._start_cooldown(fill.symbol, int(fill.exec_time.timestamp() * 1000))
-            self._time_exit_due(ctx, fill.symbol, position.entry_time_ms)
+        """An entry fill (one on the side of the open position) starts the cooldown and asks for
+        the time exit's bar. Reads the side and entry time alone: a whole ``position`` view
+        (Decimal unrealised PnL included) cost more than the rest of the call."""
+        symbol = fill.symbol
+        if symbol not in self._risk or side_of(ctx.portfolio, symbol) is not fill.side:
+            return
+        entered = entry_time(ctx.portfolio, symbol)
+        if entered is not None:
+            self._start_cooldown(symbol, int(fill.exec_time.timestamp() * 1000))
+            self._time_exit_due(ctx, symbol, entered)
 
     def _start_cooldown(self, symbol: str, entry_ms: int) -> None:
         until = floor_to(entry_ms, self.timeframe_ms) + self._cooldown_ms
