@@ -75,6 +75,7 @@ class ShortSeller(Strategy[ShortSellerParams]):
         self._size = EquityFraction(fraction=p.allocation, leverage=p.leverage)
         self._cooldown_ms = p.cooldown_min * MINUTE_MS
         self._max_hold_ms = p.max_hold_hours * HOUR_MS
+        self._cross_names = (f"ema{p.ema_fast}", f"ema{p.ema_slow}")  # named once, not per cross
         self._book = _Book()
 
     def indicators(self) -> Mapping[str, IndicatorSpec]:
@@ -140,32 +141,33 @@ class ShortSeller(Strategy[ShortSellerParams]):
         return crossed, crossed | ~active
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
-        risk = self._risk.get(bar.symbol)
+        symbol = bar.symbol
+        risk = self._risk.get(symbol)
         if risk is None:
             return
-        state = self._book.of(bar.symbol)
+        state = self._book.of(symbol)
         day = day_key(bar.open_time_ms)
         if day != state.day:
             state.day, state.crosses = day, 0
         close, fast, slow = bar.close, ind.ema_fast, ind.ema_slow
         prev_close = ind.prev("close")
-        crossed = []
+        crossed: list[str] = []
         if prev_close > ind.prev("ema_fast") and close < fast:
-            crossed.append(f"ema{self.params.ema_fast}")
+            crossed.append(self._cross_names[0])
         if prev_close > ind.prev("ema_slow") and close < slow:
-            crossed.append(f"ema{self.params.ema_slow}")
+            crossed.append(self._cross_names[1])
         state.crosses += len(crossed)
         active = close < fast and close < slow
         now = ctx.now_ms
         cooling = now < state.cooldown_until_ms
-        entered = entry_time(ctx.portfolio, bar.symbol)
+        entered = entry_time(ctx.portfolio, symbol)
         if entered is not None:
             age = now - floor_to(entered, self.timeframe_ms)
             if age > self._max_hold_ms:
-                ctx.exit(bar.symbol, "time_exit")
-                ctx.wake_at(bar.symbol, now + 1)  # the next bar, should the exit be refused
+                ctx.exit(symbol, "time_exit")
+                ctx.wake_at(symbol, now + 1)  # the next bar, should the exit be refused
             elif not active and not cooling:
-                ctx.exit(bar.symbol, "regime_inactive")
+                ctx.exit(symbol, "regime_inactive")
             return
         if crossed and active and not cooling and state.crosses < self.params.max_daily_crosses:
             self._enter(ctx, bar, risk, "cross_below_" + "_".join(crossed))
