@@ -104,8 +104,16 @@ def previous(values: FloatArray, periods: int = 1) -> FloatArray:
     return _lagged(np.asarray(values, dtype=np.float64), periods)
 
 
-def compute(spec: IndicatorSpec, bars: Ohlcv) -> FloatArray:
-    """The whole column for ``spec`` over ``bars`` (NaN during warm-up)."""
+def compute(
+    spec: IndicatorSpec,
+    bars: Ohlcv,
+    bands: dict[tuple[int, float, int], ta.BollingerBands] | None = None,
+) -> FloatArray:
+    """The whole column for ``spec`` over ``bars`` (NaN during warm-up).
+
+    ``bands`` holds the Bollinger bands already computed over the same ``bars`` by (period, k,
+    ddof): a table's specs that read the same bands (Momentum's ``bb_upper`` and
+    ``bb_width_pct``) compute them once."""
     kind = spec.kind
     o, h, lo, c, v = bars.open, bars.high, bars.low, bars.close, bars.volume
     if kind == "source":
@@ -124,14 +132,19 @@ def compute(spec: IndicatorSpec, bars: Ohlcv) -> FloatArray:
         dmi = ta.dmi(h, lo, c, _int(spec, "period"))
         return {"adx": dmi.adx, "plus_di": dmi.plus_di, "minus_di": dmi.minus_di}[kind]
     if kind in ("bb_upper", "bb_lower", "bb_width", "bb_width_pct"):
-        bands = ta.bollinger(c, _int(spec, "period"), _float(spec, "k"), _int(spec, "ddof"))
+        key = (_int(spec, "period"), _float(spec, "k"), _int(spec, "ddof"))
+        band = bands.get(key) if bands is not None else None
+        if band is None:
+            band = ta.bollinger(c, *key)
+            if bands is not None:
+                bands[key] = band
         if kind == "bb_upper":
-            return bands.upper
+            return band.upper
         if kind == "bb_lower":
-            return bands.lower
+            return band.lower
         if kind == "bb_width":
-            return bands.width
-        return ta.rolling_percentile_rank(bands.width, _int(spec, "window"))
+            return band.width
+        return ta.rolling_percentile_rank(band.width, _int(spec, "window"))
     if kind == "returns_std":
         return ta.return_volatility(c, _int(spec, "window"), _int(spec, "ddof"))
     if kind == "pct_change":
@@ -254,7 +267,10 @@ class FeatureTable:
     """Every named column of one symbol, computed vectorised over its whole history."""
 
     def __init__(self, specs: Mapping[str, IndicatorSpec], bars: Ohlcv) -> None:
-        self.arrays: dict[str, FloatArray] = {name: compute(s, bars) for name, s in specs.items()}
+        bands: dict[tuple[int, float, int], ta.BollingerBands] = {}
+        self.arrays: dict[str, FloatArray] = {
+            name: compute(s, bars, bands) for name, s in specs.items()
+        }
         self._lists = {name: _column(values) for name, values in self.arrays.items()}
         self.length = len(bars)
         self._row_type = row_type(self._lists)
