@@ -37,13 +37,17 @@ def rolling_percentile_rank(values: npt.ArrayLike, window: int = 90) -> FloatArr
         return out
     windows = sliding_window_view(series, window)
     body = out[window - 1 :]
+    # windows holding a NaN, from a running count of NaNs: the same mask as testing every value
+    # of every window, without a (rows x window) pass of isnan
+    nans = np.concatenate(([0], np.cumsum(np.isnan(series))))
+    has_nan = nans[window:] > nans[: len(nans) - window]
     with np.errstate(invalid="ignore"):  # an infinite value's tie band is inf - inf
         for rows in row_chunks(len(windows), window):
             block = windows[rows]
             newest = block[:, -1:]
             below = np.count_nonzero(block[:, :-1] < newest - TIE_RTOL * np.abs(newest), axis=1)
             ranks = below / (window - 1)
-            ranks[np.isnan(block).any(axis=1)] = np.nan
+            ranks[has_nan[rows]] = np.nan
             body[rows] = ranks
     return out
 
