@@ -11,12 +11,23 @@ first on the path::
 
 The copy is rebuilt from scratch every time (never stale against ``src/``). Listed are modules
 whose classes no interpreted code subclasses (an interpreted subclass of a compiled class is
-refused at import); the one exception, the matching engine probed by
+refused when instantiated); the one exception, the matching engine probed by
 tests/sim/test_shortcut_equivalence.py, skips that module on this build. Left out on purpose: the
 frozen domain values (compiled, they refuse a wrong type with mypyc's TypeError before their own
 checks can name the field: tried, six field-naming tests fail), the strategy context (tests and the
 harness subclass it; a test that needs a different venue wraps the backtest's instead), and the
-Bybit simulator's records (a generic dataclass mypyc cannot build). Needs gcc, the Python headers
+Bybit simulator's records (a generic dataclass mypyc cannot build).
+
+The built-in strategies are compiled (their per-bar rules were a third of a shortseller run
+interpreted): a compiled class may derive from the interpreted ``strategies.api.Strategy``, which
+stays interpreted because tests and users subclass it (so do its helpers' homes: ``holds`` and
+``entry_time`` live in ``strategies.portfolio_reads``, ``to_decimal`` in ``domain.decimals``, so
+the compiled code calls them directly). Their params dataclasses live in the interpreted
+``strategies.builtin_params`` for the field-naming reason above. ``strategies.rows`` (the
+backtest's ``Row``) is compiled whole: its ``__getattr__`` and ``prev`` become C calls, and since a
+compiled ArrayRow refuses the per-column interpreted subclass the pure build makes, it is used
+as is. Left interpreted: ``features`` (numpy calls, little Python per bar), ``catalog``,
+``params`` and ``specs`` (run once per backtest). Needs gcc, the Python headers
 and ``setuptools`` (dev extra). Compiled functions check argument types on entry, so a wrong type
 there raises mypyc's TypeError rather than the field-naming error of the pure build: the backtest,
 which feeds the engine only values it made, is what this build is for.
@@ -33,6 +44,7 @@ from pathlib import Path
 MODULES = [
     "alphadesk/domain/allocation.py",
     "alphadesk/domain/checks.py",
+    "alphadesk/domain/decimals.py",
     "alphadesk/domain/epoch.py",
     "alphadesk/domain/order_link.py",
     "alphadesk/adapters/sim/accounts.py",
@@ -54,6 +66,14 @@ MODULES = [
     "alphadesk/backtest/runner.py",
     "alphadesk/backtest/slots.py",
     "alphadesk/backtest/venue.py",
+    "alphadesk/strategies/drawdown.py",
+    "alphadesk/strategies/ema_cross.py",
+    "alphadesk/strategies/lxalgo.py",
+    "alphadesk/strategies/momentum.py",
+    "alphadesk/strategies/periods.py",
+    "alphadesk/strategies/portfolio_reads.py",
+    "alphadesk/strategies/rows.py",
+    "alphadesk/strategies/shortseller.py",
 ]
 
 

@@ -19,6 +19,11 @@ HOT = (
     "alphadesk.backtest.slots",
     "alphadesk.backtest.jumps",
     "alphadesk.backtest.venue",
+    "alphadesk.domain.decimals",
+    "alphadesk.strategies.rows",
+    "alphadesk.strategies.shortseller",
+    "alphadesk.strategies.momentum",
+    "alphadesk.strategies.ema_cross",
 )
 
 

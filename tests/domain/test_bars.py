@@ -6,8 +6,9 @@ import math
 from decimal import Decimal
 from random import Random
 
-from alphadesk.domain import bars
-from alphadesk.domain.bars import DECIMAL_CACHE_SIZE, to_decimal
+from alphadesk.domain import decimals
+from alphadesk.domain.bars import to_decimal
+from alphadesk.domain.decimals import DECIMAL_CACHE_SIZE
 
 
 def uncached(value: float) -> Decimal:
@@ -33,11 +34,11 @@ def test_zero_negatives_and_nan_convert_as_before() -> None:
     assert str(to_decimal(0.0)) == "0.0" and str(to_decimal(-0.0)) == "-0.0"
     assert to_decimal(math.nan).is_nan() and to_decimal(math.nan).is_nan()
     assert to_decimal(3) == Decimal("3.0") and str(to_decimal(3)) == "3.0"  # an int: as a float
-    assert all(k > 0 for k in bars._decimals)  # nothing but positive floats kept (no NaN)
+    assert all(k > 0 for k in decimals._decimals)  # nothing but positive floats kept (no NaN)
 
 
 def test_the_cache_stays_bounded() -> None:
     for i in range(3 * DECIMAL_CACHE_SIZE + 7):
         value = 1.0 + i / 1024
         assert to_decimal(value) == uncached(value)
-        assert len(bars._decimals) <= DECIMAL_CACHE_SIZE
+        assert len(decimals._decimals) <= DECIMAL_CACHE_SIZE

@@ -1,4 +1,4 @@
-"""The cheap per-bar reads strategies use (``holds``, ``entry_time``) say what the full
+"""The cheap per-bar reads strategies use (``holds``, ``entry_time``, ``side_of``) say what the full
 ``position()`` view says, on the engine's portfolio and on any other view (the harness's book);
 and the engine's cheap fill labelling equals ``dataclasses.replace``."""
 
@@ -10,6 +10,7 @@ from alphadesk.domain.checks import to_epoch_ms
 from alphadesk.domain.enums import Side
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.strategies.api import PortfolioView, entry_time, holds
+from alphadesk.strategies.portfolio_reads import side_of
 from alphadesk.testing.builders import make_fill
 from alphadesk.testing.strategy_harness import BookPortfolio
 
@@ -18,6 +19,7 @@ def _agree(view: PortfolioView, symbol: str) -> None:
     position = view.position(symbol)
     assert holds(view, symbol) is (position is not None)
     assert entry_time(view, symbol) == (None if position is None else position.entry_time_ms)
+    assert side_of(view, symbol) is (None if position is None else position.side)
 
 
 def test_engine_portfolio_fast_reads_match_the_view() -> None:
@@ -27,6 +29,7 @@ def test_engine_portfolio_fast_reads_match_the_view() -> None:
     book.apply(opened)
     _agree(book, "BTCUSDT")
     assert entry_time(book, "BTCUSDT") == to_epoch_ms(opened.exec_time)
+    assert side_of(book, "BTCUSDT") is Side.BUY
     book.apply(make_fill(Side.BUY, "1", "110", bot_id="bot", seconds=120))  # adding keeps it
     assert entry_time(book, "BTCUSDT") == to_epoch_ms(opened.exec_time)
     book.apply(make_fill(Side.SELL, "3", "105", bot_id="bot", seconds=180))
@@ -40,6 +43,7 @@ def test_other_views_fall_back_to_position() -> None:
     book.open("ETHUSDT", Side.SELL, "3000", 1_760_000_000_000)
     _agree(book, "ETHUSDT")
     assert entry_time(book, "ETHUSDT") == 1_760_000_000_000
+    assert side_of(book, "ETHUSDT") is Side.SELL
 
 
 def test_fill_prices_under_a_price_source_reach_last_prices_when_it_goes() -> None:

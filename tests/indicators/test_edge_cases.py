@@ -159,6 +159,12 @@ def test_percentile_rank_counts_strictly_below() -> None:
     assert rolling_percentile_rank([1.0, np.nan, 1.0, 2.0], 3)[-1] != 0.5  # NaN in window: NaN
 
 
+def test_percentile_rank_is_nan_exactly_on_windows_holding_a_nan() -> None:
+    ranks = rolling_percentile_rank([1.0, 2.0, np.nan, 3.0, 4.0, 5.0, 6.0, np.nan], 3)
+    assert np.isnan(ranks).tolist() == [True] * 5 + [False, False, True]
+    assert ranks[5:7].tolist() == [1.0, 1.0]
+
+
 def test_bollinger_sample_std_is_wider_by_sqrt_n_over_n_minus_1(btc_5m: Candles) -> None:
     population = bollinger(btc_5m.close, 20, 2.0, ddof=0)
     sample = bollinger(btc_5m.close, 20, 2.0, ddof=1)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import talib
 
+from alphadesk import indicators
 from alphadesk.domain.bars import Bar
 from alphadesk.strategies import specs
 from alphadesk.strategies.features import (
@@ -61,6 +63,30 @@ def test_live_and_vectorised_agree_on_real_candles(bars: list[Bar]) -> None:
         assert np.array_equal(np.isnan(actual), np.isnan(expected)), name
         assert np.isfinite(expected[-1]), f"{name} never warmed up"
         np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_a_table_computes_shared_bands_once(
+    bars: list[Bar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bb_upper and bb_width_pct of the same bands (Momentum's pair) share one computation, and
+    each column is the one ``compute`` gives alone; other bands are computed on their own."""
+    chosen = {n: ALL_SPECS[n] for n in ("bb_upper", "bb_width", "bb_width_pct", "bb_lower")}
+    ohlcv = Ohlcv.from_bars(bars)
+    alone = {name: compute(spec, ohlcv) for name, spec in chosen.items()}
+    calls: list[tuple[int, float, int]] = []
+    real = indicators.bollinger
+
+    def counted(
+        close: npt.ArrayLike, period: int, nbdev: float, ddof: int
+    ) -> indicators.BollingerBands:
+        calls.append((period, nbdev, ddof))
+        return real(close, period, nbdev, ddof)
+
+    monkeypatch.setattr(indicators, "bollinger", counted)  # what features calls as ta.bollinger
+    table = FeatureTable(chosen, ohlcv)
+    assert sorted(calls) == [(20, 2.0, 0), (20, 2.0, 1)]  # ddof 1 once for three columns
+    for name, column in alone.items():
+        assert np.array_equal(table.arrays[name], column, equal_nan=True), name
 
 
 def test_values_match_independent_references(bars: list[Bar]) -> None:

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Final
 
 from alphadesk.domain import checks
-from alphadesk.domain.bars import to_decimal
-from alphadesk.domain.enums import POSITION_MOVERS
+from alphadesk.domain.decimals import to_decimal
+from alphadesk.domain.enums import POSITION_MOVERS, Side
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.positions import Position
@@ -170,6 +170,11 @@ class Portfolio:
 
     def holds(self, symbol: str) -> bool:
         return symbol in self.positions
+
+    def side_of(self, symbol: str) -> Side | None:
+        """What ``position(symbol).side`` says (None when flat), at a dict's cost."""
+        position = self.positions.get(symbol)
+        return None if position is None else position.side
 
     def entry_time(self, symbol: str) -> int | None:
         """What ``position(symbol).entry_time_ms`` says (None when flat), at a dict's cost."""

@@ -41,6 +41,8 @@ from alphadesk.domain.intents import (
     TakeProfitLevel,
     TrailingSpec,
 )
+from alphadesk.strategies.portfolio_reads import entry_time as entry_time
+from alphadesk.strategies.portfolio_reads import holds as holds
 from alphadesk.strategies.specs import IndicatorSpec
 
 
@@ -83,31 +85,6 @@ class PortfolioView(Protocol):
 
     @property
     def state(self) -> TradingState: ...
-
-
-def holds(portfolio: PortfolioView, symbol: str) -> bool:
-    """Whether ``symbol`` is held, without building a :class:`PositionView`.
-
-    The engine's portfolio answers with a dict lookup (``holds``); any other view falls back to
-    ``position(symbol) is not None``. Strategies ask this on every bar they see, and a view with
-    Decimal unrealised PnL costs a microsecond or two to build.
-    """
-    fast = getattr(portfolio, "holds", None)
-    if fast is not None:
-        held: bool = fast(symbol)
-        return held
-    return portfolio.position(symbol) is not None
-
-
-def entry_time(portfolio: PortfolioView, symbol: str) -> int | None:
-    """``position(symbol).entry_time_ms``, or None when flat, without building the view (the
-    engine's portfolio answers from a dict through ``entry_time``)."""
-    fast = getattr(portfolio, "entry_time", None)
-    if fast is not None:
-        entered: int | None = fast(symbol)
-        return entered
-    position = portfolio.position(symbol)
-    return None if position is None else position.entry_time_ms
 
 
 BoolArray: TypeAlias = npt.NDArray[np.bool_]

@@ -10,36 +10,17 @@ the same EMAs gives the same trades.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 
-from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.intents import EquityFraction
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, holds
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
+from alphadesk.strategies.builtin_params import EmaCrossParams
 from alphadesk.strategies.features import previous
-from alphadesk.strategies.params import require
+from alphadesk.strategies.portfolio_reads import holds
 from alphadesk.strategies.specs import IndicatorSpec
-
-
-@dataclass(frozen=True, slots=True)
-class EmaCrossParams:
-    symbols: tuple[str, ...] = ("BTCUSDT",)
-    fast: int = 12
-    slow: int = 26
-    equity_fraction: Decimal = Decimal(1)
-    leverage: Decimal = Decimal(1)
-    timeframe_min: int = 5
-
-    def __post_init__(self) -> None:
-        require("fast", self.fast, self.fast >= 1, "must be >= 1")
-        require("slow", self.slow, self.slow > self.fast, "must be > fast")
-        require(
-            "equity_fraction", self.equity_fraction, 0 < self.equity_fraction <= 1, "0 < x <= 1"
-        )
-        require("leverage", self.leverage, self.leverage > 0, "must be > 0")
-        require("timeframe_min", self.timeframe_min, self.timeframe_min >= 1, "must be >= 1")
 
 
 class EmaCross(Strategy[EmaCrossParams]):

@@ -1,7 +1,7 @@
 """From indicator specs to values: vectorised for backtests, incremental for live, same numbers.
 
 ``FeatureTable`` computes every column of one symbol's whole history up front with the numpy
-forms of ``alphadesk.indicators``; its ``ArrayRow`` is one reusable object whose attribute reads
+forms of ``alphadesk.indicators``; its ``ArrayRow`` (``rows``) is one reusable object whose reads
 index precomputed Python lists, so the backtest loop pays a dict lookup and a list index per value.
 ``LiveFeatures`` feeds one closed bar at a time to the incremental classes and hands out a
 ``LiveRow`` with the same interface. Both run the indicator package's own code, which agrees
@@ -25,6 +25,7 @@ from alphadesk import indicators as ta
 from alphadesk.domain.bars import Bar
 from alphadesk.indicators import native
 from alphadesk.indicators._types import FloatArray
+from alphadesk.strategies.rows import ArrayRow, row_type
 from alphadesk.strategies.specs import IndicatorSpec
 
 NAN = math.nan
@@ -265,33 +266,6 @@ def first_valid_index(spec: IndicatorSpec, bars: Ohlcv) -> int:
 # Rows
 
 
-class ArrayRow:
-    """The backtest's ``Row``: one reusable object pointed at bar ``i`` of precomputed columns."""
-
-    __slots__ = ("_cols", "i")
-
-    def __init__(self, cols: Mapping[str, Sequence[float]], i: int = 0) -> None:
-        self._cols = cols
-        self.i = i
-
-    def at(self, i: int) -> ArrayRow:
-        self.i = i
-        return self
-
-    def __getattr__(self, name: str) -> float:
-        try:
-            return self._cols[name][self.i]
-        except KeyError:
-            raise AttributeError(f"no indicator named {name!r}") from None
-
-    def __getitem__(self, name: str) -> float:
-        return self._cols[name][self.i]
-
-    def prev(self, name: str, n: int = 1) -> float:
-        j = self.i - n
-        return self._cols[name][j] if j >= 0 else NAN
-
-
 class FeatureTable:
     """Every named column of one symbol, computed vectorised over its whole history."""
 
@@ -299,7 +273,7 @@ class FeatureTable:
         self.arrays: dict[str, FloatArray] = compute_all(specs, bars)
         self._lists = {name: _column(values) for name, values in self.arrays.items()}
         self.length = len(bars)
-        self._row_type = _row_type(self._lists)
+        self._row_type = row_type(self._lists)
 
     def row(self, i: int = 0) -> ArrayRow:
         """A row at bar ``i``; move it with ``row.at(j)`` instead of building a new one."""
@@ -315,22 +289,6 @@ def _column(values: FloatArray) -> Sequence[float]:
         return list(values.tolist())
     column.frombytes(np.ascontiguousarray(values).tobytes())
     return column
-
-
-def _row_type(cols: Mapping[str, Sequence[float]]) -> type[ArrayRow]:
-    """An ArrayRow subclass with one property per column: ``ind.ema_fast`` is then a property
-    read instead of a failed attribute lookup falling back to ``__getattr__`` (several times
-    cheaper, and strategies read a few values per call on every bar they are called on)."""
-
-    def getter(values: Sequence[float]) -> property:
-        return property(lambda row: values[row.i])
-
-    reserved = set(dir(ArrayRow))
-    namespace: dict[str, object] = {"__slots__": ()}
-    for name, values in cols.items():
-        if name.isidentifier() and name not in reserved:
-            namespace[name] = getter(values)
-    return type("ArrayRowOf", (ArrayRow,), namespace)
 
 
 class LiveRow:

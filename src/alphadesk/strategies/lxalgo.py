@@ -23,106 +23,23 @@ floored to the bar grid. The drawdown ladder (``drawdown.LxLadder``) closes this
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 
-from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.intents import NotionalSize, TakeProfitLevel, TrailingSpec
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, holds
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
+from alphadesk.strategies.builtin_params import LxAlgoParams
 from alphadesk.strategies.drawdown import LxLadder
-from alphadesk.strategies.params import require
 from alphadesk.strategies.periods import HOUR_MS, bucket_key, floor_to
+from alphadesk.strategies.portfolio_reads import holds
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True, slots=True)
-class LxAlgoParams:
-    symbols: tuple[str, ...] = ()
-    min_turnover_24h_usdt: Decimal = Decimal(10_000_000)
-    rsi_period: int = 84
-    window: int = 144
-    score_rsi_min: float = 60.0
-    score_volume_change_min_pct: float = 50.0
-    score_spread_max_pct: float = 3.0
-    score_volatility_min: float = 0.005
-    score_price_change_min_pct: float = 5.0
-    rule8_min_score: int = 2
-    rule8_max_spread_pct: float = 4.0
-    rule6_rsi_min: float = 55.0
-    rule6_volatility_min: float = 0.008
-    pump_threshold_pct: float = 8.0
-    pump_lookback: int = 12
-    bucket_hours: int = 4
-    bucket_start_hour_utc: int = 0
-    max_active_trades: int = 20
-    position_usdt: Decimal = Decimal(200)
-    take_profit_pct: Decimal = Decimal(30)
-    stop_loss_pct: Decimal = Decimal(8)
-    trailing_pct: Decimal = Decimal(10)
-    trailing_activation_pct: Decimal = Decimal(20)
-    breakeven_pct: Decimal = Decimal(8)
-    negative_pnl_exit_hours: int = 8
-    expiry_hours: int = 72
-    daily_drawdown_pct: Decimal = Decimal(2)
-    weekly_reduce_pct: Decimal = Decimal(4)
-    weekly_halt_pct: Decimal = Decimal(6)
-    weekly_size_factor: Decimal = Decimal("0.5")
-
-    def __post_init__(self) -> None:
-        for name in (
-            "rsi_period",
-            "window",
-            "pump_lookback",
-            "max_active_trades",
-            "bucket_hours",
-            "negative_pnl_exit_hours",
-            "expiry_hours",
-        ):
-            value = getattr(self, name)
-            require(name, value, value >= 1, "must be >= 1")
-        require(
-            "bucket_start_hour_utc",
-            self.bucket_start_hour_utc,
-            0 <= self.bucket_start_hour_utc < 24,
-            "must be in [0, 24)",
-        )
-        require("position_usdt", self.position_usdt, self.position_usdt > 0, "must be > 0")
-        require(
-            "min_turnover_24h_usdt",
-            self.min_turnover_24h_usdt,
-            self.min_turnover_24h_usdt >= 0,
-            "must be >= 0",
-        )
-        for name in (
-            "take_profit_pct",
-            "trailing_pct",
-            "trailing_activation_pct",
-            "breakeven_pct",
-            "daily_drawdown_pct",
-            "weekly_reduce_pct",
-            "weekly_halt_pct",
-        ):
-            value = getattr(self, name)
-            require(name, value, value > 0, "must be > 0")
-        require("stop_loss_pct", self.stop_loss_pct, 0 < self.stop_loss_pct < 100, "in (0, 100)")
-        require(
-            "weekly_halt_pct",
-            self.weekly_halt_pct,
-            self.weekly_halt_pct >= self.weekly_reduce_pct,
-            "must be >= weekly_reduce_pct",
-        )
-        require(
-            "weekly_size_factor",
-            self.weekly_size_factor,
-            0 < self.weekly_size_factor <= 1,
-            "must be in (0, 1]",
-        )
 
 
 class LxAlgo(Strategy[LxAlgoParams]):

@@ -20,126 +20,24 @@ days) and ADX(84 bars = 14 days) > 25; the seed's "recent new high" leg is not i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 
-from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.intents import RiskFraction, TrailingSpec
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, holds
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
+from alphadesk.strategies.builtin_params import MomentumParams
 from alphadesk.strategies.drawdown import MomentumLimits
-from alphadesk.strategies.params import require
+from alphadesk.strategies.portfolio_reads import holds
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
-
-UNIVERSE: tuple[str, ...] = (
-    "1000PEPEUSDT",
-    "ADAUSDT",
-    "AIAUSDT",
-    "APEXUSDT",
-    "APTUSDT",
-    "ARBUSDT",
-    "ASTERUSDT",
-    "AVAXUSDT",
-    "BLESSUSDT",
-    "BTCUSDT",
-    "COAIUSDT",
-    "ENAUSDT",
-    "ETHUSDT",
-    "FARTCOINUSDT",
-    "HYPEUSDT",
-    "MYXUSDT",
-    "ONDOUSDT",
-    "PUMPFUNUSDT",
-    "SOLUSDT",
-    "SUIUSDT",
-    "TRUMPUSDT",
-    "USELESSUSDT",
-    "WIFUSDT",
-    "WLDUSDT",
-    "WLFIUSDT",
-    "XRPUSDT",
-    "LINKUSDT",
-    "DOGEUSDT",
-    "LTCUSDT",
-    "OPUSDT",
-    "PENGUUSDT",
-    "SEIUSDT",
-    "BNBUSDT",
-    "NEARUSDT",
-    "DOTUSDT",
-    "GALAUSDT",
-    "SPXUSDT",
-    "XAUTUSDT",
-    "EIGENUSDT",
-    "1000BONKUSDT",
-    "ATOMUSDT",
-    "LDOUSDT",
-    "TAOUSDT",
-    "XPLUSDT",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class MomentumParams:
-    symbols: tuple[str, ...] = UNIVERSE
-    bb_period: int = 20
-    bb_k: float = 2.0
-    bb_ddof: int = 1
-    percentile_window: int = 90
-    max_width_percentile: float = 0.35
-    rvr_period: int = 20
-    min_rvr: float = 2.0
-    sma_period: int = 20
-    max_positions: int = 3
-    risk: Decimal = Decimal("0.05")
-    stop_distance: Decimal = Decimal("0.10")
-    cap_fraction: Decimal = Decimal("0.20")
-    trailing_pct: Decimal = Decimal(10)
-    daily_loss_pct: Decimal = Decimal(3)
-    weekly_loss_pct: Decimal = Decimal(8)
-    monthly_loss_pct: Decimal = Decimal(15)
-    max_drawdown_pct: Decimal = Decimal(20)
-    weekly_size_factor: Decimal = Decimal("0.5")
-    use_btc_regime_filter: bool = False
-    btc_symbol: str = "BTCUSDT"
-    btc_sma_bars: int = 1200
-    btc_adx_bars: int = 84
-    btc_min_adx: float = 25.0
-
-    def __post_init__(self) -> None:
-        for name in (
-            "bb_period",
-            "percentile_window",
-            "rvr_period",
-            "sma_period",
-            "max_positions",
-            "btc_sma_bars",
-            "btc_adx_bars",
-        ):
-            value = getattr(self, name)
-            require(name, value, value >= 1, "must be >= 1")
-        require("bb_ddof", self.bb_ddof, self.bb_ddof in (0, 1), "must be 0 or 1")
-        require("percentile_window", self.percentile_window, self.percentile_window >= 2, ">= 2")
-        require("bb_k", self.bb_k, math.isfinite(self.bb_k) and self.bb_k > 0, "must be > 0")
-        for name in ("risk", "stop_distance", "cap_fraction", "weekly_size_factor"):
-            value = getattr(self, name)
-            require(name, value, 0 < value <= 1, "must be in (0, 1]")
-        for name in (
-            "trailing_pct",
-            "daily_loss_pct",
-            "weekly_loss_pct",
-            "monthly_loss_pct",
-            "max_drawdown_pct",
-        ):
-            value = getattr(self, name)
-            require(name, value, 0 < value < 100, "must be in (0, 100)")
 
 
 @dataclass(frozen=True, slots=True)

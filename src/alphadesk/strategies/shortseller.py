@@ -25,108 +25,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
-from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.intents import EquityFraction, TakeProfitLevel, TrailingSpec
 from alphadesk.strategies import specs
-from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask, entry_time
+from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
+from alphadesk.strategies.builtin_params import AssetRisk, ShortSellerParams
 from alphadesk.strategies.features import previous
-from alphadesk.strategies.params import require
 from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, day_key, floor_to
+from alphadesk.strategies.portfolio_reads import entry_time, side_of
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True, slots=True)
-class AssetRisk:
-    """Per-asset protection in percent of the entry: SL above, TP below, trailing distance and
-    the profit at which the trailing stop arms."""
-
-    symbol: str
-    stop_loss_pct: Decimal
-    take_profit_pct: Decimal
-    trailing_pct: Decimal
-    trailing_activation_pct: Decimal
-
-    def __post_init__(self) -> None:
-        for name in ("stop_loss_pct", "take_profit_pct", "trailing_pct", "trailing_activation_pct"):
-            value = getattr(self, name)
-            require(f"{self.symbol}.{name}", value, isinstance(value, Decimal), "must be Decimal")
-            require(f"{self.symbol}.{name}", value, 0 < value < 100, "must be in (0, 100)")
-
-
-def _risk(symbol: str, sl: str, tp: str, trail: str, arm: str) -> AssetRisk:
-    return AssetRisk(symbol, Decimal(sl), Decimal(tp), Decimal(trail), Decimal(arm))
-
-
-DEFAULT_RISK = (
-    _risk("BTCUSDT", "1.0", "3.0", "1.0", "2.0"),
-    _risk("ETHUSDT", "1.5", "4.5", "2.0", "2.0"),
-    _risk("SOLUSDT", "1.5", "6.0", "2.0", "3.0"),
-)
-
-
-def _as_risk(item: Any) -> AssetRisk:
-    if isinstance(item, AssetRisk):
-        return item
-    if isinstance(item, Mapping):
-        try:
-            return AssetRisk(
-                str(item["symbol"]),
-                *(
-                    Decimal(str(item[k]))
-                    for k in (
-                        "stop_loss_pct",
-                        "take_profit_pct",
-                        "trailing_pct",
-                        "trailing_activation_pct",
-                    )
-                ),
-            )
-        except KeyError as exc:
-            require("asset_risk", item, False, f"missing {exc.args[0]!r}")
-    require("asset_risk", item, False, "must be an AssetRisk or a mapping")
-    raise AssertionError  # unreachable: require raised
-
-
-@dataclass(frozen=True, slots=True)
-class ShortSellerParams:
-    asset_risk: tuple[AssetRisk, ...] = DEFAULT_RISK
-    ema_fast: int = 240
-    ema_slow: int = 600
-    max_daily_crosses: int = 12
-    cooldown_min: int = 60
-    max_hold_hours: int = 24
-    allocation: Decimal = Decimal("0.07")
-    leverage: Decimal = Decimal(10)
-
-    def __post_init__(self) -> None:
-        risk = tuple(_as_risk(r) for r in self.asset_risk)
-        object.__setattr__(self, "asset_risk", risk)
-        names = [r.symbol for r in risk]
-        require(
-            "asset_risk",
-            names,
-            bool(names) and len(set(names)) == len(names),
-            "needs at least one symbol, each once",
-        )
-        require("ema_fast", self.ema_fast, self.ema_fast >= 1, "must be >= 1")
-        require("ema_slow", self.ema_slow, self.ema_slow >= 1, "must be >= 1")
-        require("max_daily_crosses", self.max_daily_crosses, self.max_daily_crosses >= 1, ">= 1")
-        require("cooldown_min", self.cooldown_min, self.cooldown_min >= 0, "must be >= 0")
-        require("max_hold_hours", self.max_hold_hours, self.max_hold_hours >= 1, "must be >= 1")
-        require("allocation", self.allocation, 0 < self.allocation <= 1, "must be in (0, 1]")
-        require("leverage", self.leverage, 0 < self.leverage <= 100, "must be in (0, 100]")
-
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        return tuple(r.symbol for r in self.asset_risk)
 
 
 @dataclass
@@ -160,6 +75,7 @@ class ShortSeller(Strategy[ShortSellerParams]):
         self._size = EquityFraction(fraction=p.allocation, leverage=p.leverage)
         self._cooldown_ms = p.cooldown_min * MINUTE_MS
         self._max_hold_ms = p.max_hold_hours * HOUR_MS
+        self._cross_names = (f"ema{p.ema_fast}", f"ema{p.ema_slow}")  # named once, not per cross
         self._book = _Book()
 
     def indicators(self) -> Mapping[str, IndicatorSpec]:
@@ -185,10 +101,16 @@ class ShortSeller(Strategy[ShortSellerParams]):
                 self._time_exit_due(ctx, symbol, position.entry_time_ms)
 
     def on_fill(self, ctx: StrategyContext, fill: Fill) -> None:
-        position = ctx.portfolio.position(fill.symbol)
-        if position is not None and position.side is fill.side and fill.symbol in self._risk:
-            self._start_cooldown(fill.symbol, int(fill.exec_time.timestamp() * 1000))
-            self._time_exit_due(ctx, fill.symbol, position.entry_time_ms)
+        """An entry fill (one on the side of the open position) starts the cooldown and asks for
+        the time exit's bar. Reads the side and entry time alone: a whole ``position`` view
+        (Decimal unrealised PnL included) cost more than the rest of the call."""
+        symbol = fill.symbol
+        if symbol not in self._risk or side_of(ctx.portfolio, symbol) is not fill.side:
+            return
+        entered = entry_time(ctx.portfolio, symbol)
+        if entered is not None:
+            self._start_cooldown(symbol, int(fill.exec_time.timestamp() * 1000))
+            self._time_exit_due(ctx, symbol, entered)
 
     def _start_cooldown(self, symbol: str, entry_ms: int) -> None:
         until = floor_to(entry_ms, self.timeframe_ms) + self._cooldown_ms
@@ -219,32 +141,33 @@ class ShortSeller(Strategy[ShortSellerParams]):
         return crossed, crossed | ~active
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
-        risk = self._risk.get(bar.symbol)
+        symbol = bar.symbol
+        risk = self._risk.get(symbol)
         if risk is None:
             return
-        state = self._book.of(bar.symbol)
+        state = self._book.of(symbol)
         day = day_key(bar.open_time_ms)
         if day != state.day:
             state.day, state.crosses = day, 0
         close, fast, slow = bar.close, ind.ema_fast, ind.ema_slow
         prev_close = ind.prev("close")
-        crossed = []
+        crossed: list[str] = []
         if prev_close > ind.prev("ema_fast") and close < fast:
-            crossed.append(f"ema{self.params.ema_fast}")
+            crossed.append(self._cross_names[0])
         if prev_close > ind.prev("ema_slow") and close < slow:
-            crossed.append(f"ema{self.params.ema_slow}")
+            crossed.append(self._cross_names[1])
         state.crosses += len(crossed)
         active = close < fast and close < slow
         now = ctx.now_ms
         cooling = now < state.cooldown_until_ms
-        entered = entry_time(ctx.portfolio, bar.symbol)
+        entered = entry_time(ctx.portfolio, symbol)
         if entered is not None:
             age = now - floor_to(entered, self.timeframe_ms)
             if age > self._max_hold_ms:
-                ctx.exit(bar.symbol, "time_exit")
-                ctx.wake_at(bar.symbol, now + 1)  # the next bar, should the exit be refused
+                ctx.exit(symbol, "time_exit")
+                ctx.wake_at(symbol, now + 1)  # the next bar, should the exit be refused
             elif not active and not cooling:
-                ctx.exit(bar.symbol, "regime_inactive")
+                ctx.exit(symbol, "regime_inactive")
             return
         if crossed and active and not cooling and state.crosses < self.params.max_daily_crosses:
             self._enter(ctx, bar, risk, "cross_below_" + "_".join(crossed))

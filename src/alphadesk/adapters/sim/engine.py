@@ -50,7 +50,8 @@ from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
 from alphadesk.adapters.sim.state import INF, NEVER, SimAccount, SymbolBook
 from alphadesk.domain import checks
-from alphadesk.domain.bars import Bar, to_decimal
+from alphadesk.domain.bars import Bar
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
