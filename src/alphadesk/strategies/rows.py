@@ -46,7 +46,7 @@ class ArrayRow:
 
 def _compiled() -> bool:
     """Whether mypyc compiled this module: its methods are then C functions, not Python ones."""
-    return not isinstance(ArrayRow.__dict__["prev"], FunctionType)
+    return not isinstance(ArrayRow.prev, FunctionType)
 
 
 def row_type(cols: Mapping[str, Sequence[float]]) -> type[ArrayRow]:
