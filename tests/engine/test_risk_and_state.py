@@ -10,6 +10,7 @@ from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.backtest.venue import BacktestVenue
 from alphadesk.domain.enums import Side
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import (
     EnterIntent,
@@ -276,3 +277,31 @@ def test_desk_switch_halts_every_bot() -> None:
     )
     assert engine.risk.state is TradingState.HALTED
     assert KillSwitch("desk", store).state is TradingState.HALTED
+
+
+@pytest.mark.parametrize(
+    ("symbol", "reason", "field"),
+    [
+        ("BTCUSDT", "cross\x00", "reason"),  # NUL: refused by checks.text, not by length
+        ("B" * 21, "cross", "symbol"),
+        ("", "cross", "symbol"),
+        ("BTCUSDT", "r" * 51, "reason"),
+        ("BTC\x00USDT", "cross", "symbol"),
+    ],
+)
+def test_the_context_checks_what_its_shortcut_does_not_vouch_for(
+    symbol: str, reason: str, field: str
+) -> None:
+    """EngineContext.enter/exit skip the intents' checks only for plainly valid values
+    (checks.plainly_valid_intent_fields); anything else is refused naming the field, as the
+    intent's own constructor would, and nothing reaches the router."""
+    engine, _ = make_engine()
+    engine.ctx.time_ms = T0
+    size = NotionalSize(usdt=D(100))
+    with pytest.raises(InvalidField) as entering:
+        engine.ctx.enter(symbol, Side.BUY, size, reason, ref_price=D(100_000))
+    assert entering.value.field == f"enter.{field}"
+    with pytest.raises(InvalidField) as leaving:
+        engine.ctx.exit(symbol, reason)
+    assert leaving.value.field == f"exit.{field}"
+    assert engine.intents == [] and not engine.router.inflight

@@ -50,6 +50,8 @@ def test_equal_intents_compare_and_hash_equal() -> None:
         ({"time_ms": 1.5}, "enter.time_ms"),
         ({"symbol": ""}, "enter.symbol"),
         ({"reason": "x" * 51}, "enter.reason"),
+        ({"reason": "cross\x00"}, "enter.reason"),
+        ({"bot_id": "b\x00t"}, "enter.bot_id"),
         ({"ref_price": 100.0}, "enter.ref_price"),
         ({"stop_loss": Decimal(0)}, "enter.stop_loss"),
         ({"side": "Sell"}, "enter.side"),

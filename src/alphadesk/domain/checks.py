@@ -86,6 +86,35 @@ def text(
     return value
 
 
+def plainly_valid_intent_fields(
+    time_ms: object,
+    bot_id: object,
+    symbol: object,
+    reason: object,
+    *,
+    bot_id_max: int,
+    symbol_max: int,
+    reason_max: int,
+) -> bool:
+    """True when an intent's common fields are ones its checks plainly accept (epoch ms as an
+    int >= 0; non-empty texts within their limits, without NUL): the one place that shortcut is
+    written, for the intents' own ``__post_init__`` and for the engine context, which then skips
+    the interpreted call (compiled here, it is a C call). False only means "check them"."""
+    return (
+        type(time_ms) is int
+        and time_ms >= 0
+        and type(bot_id) is str
+        and 0 < len(bot_id) <= bot_id_max
+        and "\x00" not in bot_id
+        and type(symbol) is str
+        and 0 < len(symbol) <= symbol_max
+        and "\x00" not in symbol
+        and type(reason) is str
+        and 0 < len(reason) <= reason_max
+        and "\x00" not in reason
+    )
+
+
 def key_part(field: str, value: Any, *, max_len: int | None = None) -> str:
     """A plain, non-empty text that can be part of a state key (a symbol, a bot id)."""
     part = text(field, value, max_len=max_len, plain=True)

@@ -22,6 +22,8 @@ from alphadesk.domain.errors import InvalidField
 
 ONE = Decimal(1)
 REASON_MAX_LEN = 50
+BOT_ID_MAX_LEN = 50
+SYMBOL_MAX_LEN = 20
 
 
 def _time(field: str, value: Any) -> int:
@@ -38,21 +40,26 @@ def _fraction(field: str, value: Any) -> Decimal:
     return d
 
 
+def plain_common(time_ms: Any, bot_id: Any, symbol: Any, reason: Any) -> bool:
+    """Whether an intent's common fields are plainly valid (see
+    :func:`~alphadesk.domain.checks.plainly_valid_intent_fields`) under the intents' limits."""
+    return checks.plainly_valid_intent_fields(
+        time_ms,
+        bot_id,
+        symbol,
+        reason,
+        bot_id_max=BOT_ID_MAX_LEN,
+        symbol_max=SYMBOL_MAX_LEN,
+        reason_max=REASON_MAX_LEN,
+    )
+
+
 def _common(kind: str, time_ms: Any, bot_id: Any, symbol: Any, reason: Any) -> None:
-    if (
-        type(time_ms) is int
-        and time_ms >= 0
-        and type(bot_id) is str
-        and 0 < len(bot_id) <= 50
-        and type(symbol) is str
-        and 0 < len(symbol) <= 20
-        and type(reason) is str
-        and 0 < len(reason) <= REASON_MAX_LEN
-    ):
+    if plain_common(time_ms, bot_id, symbol, reason):
         return  # plainly valid: the checks below would pass (and build four field names)
     _time(f"{kind}.time_ms", time_ms)
-    checks.text(f"{kind}.bot_id", bot_id, max_len=50)
-    checks.text(f"{kind}.symbol", symbol, max_len=20)
+    checks.text(f"{kind}.bot_id", bot_id, max_len=BOT_ID_MAX_LEN)
+    checks.text(f"{kind}.symbol", symbol, max_len=SYMBOL_MAX_LEN)
     checks.text(f"{kind}.reason", reason, max_len=REASON_MAX_LEN)
 
 
