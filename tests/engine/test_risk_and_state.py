@@ -293,7 +293,7 @@ def test_the_context_checks_what_its_shortcut_does_not_vouch_for(
     symbol: str, reason: str, field: str
 ) -> None:
     """EngineContext.enter/exit skip the intents' checks only for plainly valid values
-    (checks.plainly_valid_intent_fields); anything else is refused naming the field, as the
+    (checks.plain_intent_fields); anything else is refused naming the field, as the
     intent's own constructor would, and nothing reaches the router."""
     engine, _ = make_engine()
     engine.ctx.time_ms = T0

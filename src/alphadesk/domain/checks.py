@@ -86,16 +86,14 @@ def text(
     return value
 
 
-def plainly_valid_intent_fields(
-    time_ms: object,
-    bot_id: object,
-    symbol: object,
-    reason: object,
-    *,
-    bot_id_max: int,
-    symbol_max: int,
-    reason_max: int,
-) -> bool:
+INTENT_BOT_ID_MAX_LEN = 50
+INTENT_SYMBOL_MAX_LEN = 20
+INTENT_REASON_MAX_LEN = 50
+"""An intent's text limits (``domain.intents`` names them ``BOT_ID_MAX_LEN`` and so on); here so
+that :func:`plain_intent_fields`, compiled, reads them without importing the interpreted intents."""
+
+
+def plain_intent_fields(time_ms: object, bot_id: object, symbol: object, reason: object) -> bool:
     """True when an intent's common fields are ones its checks plainly accept (epoch ms as an
     int >= 0; non-empty texts within their limits, without NUL): the one place that shortcut is
     written, for the intents' own ``__post_init__`` and for the engine context, which then skips
@@ -104,13 +102,13 @@ def plainly_valid_intent_fields(
         type(time_ms) is int
         and time_ms >= 0
         and type(bot_id) is str
-        and 0 < len(bot_id) <= bot_id_max
+        and 0 < len(bot_id) <= INTENT_BOT_ID_MAX_LEN
         and "\x00" not in bot_id
         and type(symbol) is str
-        and 0 < len(symbol) <= symbol_max
+        and 0 < len(symbol) <= INTENT_SYMBOL_MAX_LEN
         and "\x00" not in symbol
         and type(reason) is str
-        and 0 < len(reason) <= reason_max
+        and 0 < len(reason) <= INTENT_REASON_MAX_LEN
         and "\x00" not in reason
     )
 

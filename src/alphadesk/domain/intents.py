@@ -21,9 +21,9 @@ from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 
 ONE = Decimal(1)
-REASON_MAX_LEN = 50
-BOT_ID_MAX_LEN = 50
-SYMBOL_MAX_LEN = 20
+REASON_MAX_LEN = checks.INTENT_REASON_MAX_LEN
+BOT_ID_MAX_LEN = checks.INTENT_BOT_ID_MAX_LEN
+SYMBOL_MAX_LEN = checks.INTENT_SYMBOL_MAX_LEN
 
 
 def _time(field: str, value: Any) -> int:
@@ -40,22 +40,8 @@ def _fraction(field: str, value: Any) -> Decimal:
     return d
 
 
-def plain_common(time_ms: Any, bot_id: Any, symbol: Any, reason: Any) -> bool:
-    """Whether an intent's common fields are plainly valid (see
-    :func:`~alphadesk.domain.checks.plainly_valid_intent_fields`) under the intents' limits."""
-    return checks.plainly_valid_intent_fields(
-        time_ms,
-        bot_id,
-        symbol,
-        reason,
-        bot_id_max=BOT_ID_MAX_LEN,
-        symbol_max=SYMBOL_MAX_LEN,
-        reason_max=REASON_MAX_LEN,
-    )
-
-
 def _common(kind: str, time_ms: Any, bot_id: Any, symbol: Any, reason: Any) -> None:
-    if plain_common(time_ms, bot_id, symbol, reason):
+    if checks.plain_intent_fields(time_ms, bot_id, symbol, reason):
         return  # plainly valid: the checks below would pass (and build four field names)
     _time(f"{kind}.time_ms", time_ms)
     checks.text(f"{kind}.bot_id", bot_id, max_len=BOT_ID_MAX_LEN)

@@ -16,18 +16,15 @@ from typing import Final
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
-from alphadesk.domain.checks import plainly_valid_intent_fields
+from alphadesk.domain.checks import plain_intent_fields
 from alphadesk.domain.enums import Side
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import (
-    BOT_ID_MAX_LEN,
     ONE,
-    REASON_MAX_LEN,
     SIZE_HINTS,
-    SYMBOL_MAX_LEN,
     EnterIntent,
     ExitIntent,
     Intent,
@@ -120,15 +117,7 @@ class EngineContext(IntentContext):
             trailing,
         )  # fmt: skip
         if not (  # values EnterIntent.__post_init__ plainly accepts (a market entry's), else:
-            plainly_valid_intent_fields(
-                time_ms,
-                bot_id,
-                symbol,
-                reason,
-                bot_id_max=BOT_ID_MAX_LEN,
-                symbol_max=SYMBOL_MAX_LEN,
-                reason_max=REASON_MAX_LEN,
-            )
+            plain_intent_fields(time_ms, bot_id, symbol, reason)
             and isinstance(side, Side)
             and isinstance(size, SIZE_HINTS)
             and type(ref_price) is Decimal
@@ -149,15 +138,7 @@ class EngineContext(IntentContext):
         time_ms, bot_id = self.time_ms, self._bot_id
         intent = _exit_intent(time_ms, bot_id, symbol, reason, fraction)
         if not (  # values ExitIntent.__post_init__ plainly accepts, else its checks:
-            plainly_valid_intent_fields(
-                time_ms,
-                bot_id,
-                symbol,
-                reason,
-                bot_id_max=BOT_ID_MAX_LEN,
-                symbol_max=SYMBOL_MAX_LEN,
-                reason_max=REASON_MAX_LEN,
-            )
+            plain_intent_fields(time_ms, bot_id, symbol, reason)
             and (
                 fraction is ONE
                 or (type(fraction) is Decimal and fraction.is_finite() and ZERO < fraction <= ONE)
