@@ -118,14 +118,9 @@ class Portfolio:
         cash = self.initial_cash + self.realized  # self.cash
         if not self.positions:  # flat: what the sum below gives
             return cash
-        # unrealized(symbol) for each held symbol, inlined: one loop rather than a generator,
-        # summed from ZERO in the same order as before, so the Decimal is the same to the digit
-        source, last = self._source, self._last
-        unrealized = ZERO
-        for symbol, position in self.positions.items():
-            price = source(symbol) if source is not None else last.get(symbol)
-            if price is not None and price > 0:
-                unrealized += position.unrealized_pnl(to_decimal(price))
+        unrealized = ZERO  # a plain loop, not sum() over a generator: read at every close
+        for symbol in self.positions:
+            unrealized += self.unrealized(symbol)
         return cash + unrealized
 
     def equity_float(self) -> float:
