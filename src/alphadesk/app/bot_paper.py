@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from alphadesk.adapters.sim.clock import ReplayClock
-from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.paper import PaperExchange
 from alphadesk.adapters.sim.paper_venue import PaperVenueAdapter
@@ -38,15 +37,8 @@ async def run_paper(
     opts = bot.options
     strategy = bot.strategy()
     prices = await paper_prices(bot, strategy)
-    defaults = BacktestSettings()
     instruments = prices.instruments
-    config = SimConfig(
-        taker_fee=defaults.taker_fee,
-        maker_fee=defaults.maker_fee,
-        slippage=Slippage(bps=defaults.slippage_bps),
-        funding_rate=defaults.funding_rate,
-        default_leverage=defaults.leverage,
-    )
+    config = BacktestSettings().sim_config()  # a paper bot trades at the backtest's default costs
     fills = await writer.read_fills(bot_id=bot.bot_id)
     # The venue's ids come from a seeded generator. A restart must not repeat the ids of the
     # fills an earlier run recorded (the ledger would take a new fill with an old id for a

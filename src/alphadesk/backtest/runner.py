@@ -29,7 +29,6 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.backtest.data import MarketData, for_strategy
 from alphadesk.backtest.funding import give_rates, settlement_bars
@@ -146,14 +145,8 @@ def run(
             else instrument_source(s)
         )
     bot_id = settings.bot_id or default_bot_id(strategy)
-    config = SimConfig(
-        taker_fee=settings.taker_fee,
-        maker_fee=settings.maker_fee,
-        slippage=Slippage(bps=settings.slippage_bps),
-        funding_rate=settings.funding_rate,
-        default_leverage=settings.leverage,
-        keep_history=False,  # the run's fills are the engine's; nobody pages the venue's history
-    )
+    # the run's fills are the engine's; nobody pages the venue's history
+    config = settings.sim_config(keep_history=False)
     sim = MatchingEngine("backtest", instruments.values(), config=config, seed=0)
     funding_sources = give_rates(sim, data, settings)
     sim.open_account(bot_id, settings.initial_equity)

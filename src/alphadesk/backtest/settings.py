@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from alphadesk.adapters.sim.config import SimConfig, Slippage
 from alphadesk.domain import checks
 from alphadesk.domain.instruments import Instrument
 from alphadesk.engine.risk import RiskLimits
@@ -40,3 +41,15 @@ class BacktestSettings:
         checks.decimal("settings.taker_fee", self.taker_fee)
         checks.decimal("settings.maker_fee", self.maker_fee)
         checks.decimal("settings.funding_rate", self.funding_rate)
+
+    def sim_config(self, *, keep_history: bool = True) -> SimConfig:
+        """The matching engine's fees, slippage, funding fallback and leverage, as a backtest and
+        a paper bot both run it (``keep_history`` off when nobody pages the venue's history)."""
+        return SimConfig(
+            taker_fee=self.taker_fee,
+            maker_fee=self.maker_fee,
+            slippage=Slippage(bps=self.slippage_bps),
+            funding_rate=self.funding_rate,
+            default_leverage=self.leverage,
+            keep_history=keep_history,
+        )
