@@ -49,7 +49,7 @@ class EmaCross(Strategy[EmaCrossParams]):
         return up, up | down
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
-        fast, slow = ind.ema_fast, ind.ema_slow
+        fast, slow = ind["ema_fast"], ind["ema_slow"]
         prev_fast, prev_slow = ind.prev("ema_fast"), ind.prev("ema_slow")
         held = holds(ctx.portfolio, bar.symbol)
         if not held and prev_fast < prev_slow and fast > slow:

@@ -86,15 +86,15 @@ class LxAlgo(Strategy[LxAlgoParams]):
     def rule(self, ind: Row) -> str | None:
         """Which rule fires on this row (``rule_8``, ``rule_6``) or None; NaN never fires."""
         p = self.params
-        if not ind.pump * 100 >= p.pump_threshold_pct:
+        if not ind["pump"] * 100 >= p.pump_threshold_pct:
             return None
-        rsi, vol, spread_pct = ind.rsi, ind.volatility, ind.spread * 100
+        rsi, vol, spread_pct = ind["rsi"], ind["volatility"], ind["spread"] * 100
         score = (
             (rsi > p.score_rsi_min)
-            + (ind.volume_change * 100 > p.score_volume_change_min_pct)
+            + (ind["volume_change"] * 100 > p.score_volume_change_min_pct)
             + (spread_pct < p.score_spread_max_pct)
             + (vol > p.score_volatility_min)
-            + (ind.price_change * 100 > p.score_price_change_min_pct)
+            + (ind["price_change"] * 100 > p.score_price_change_min_pct)
         )
         if score >= p.rule8_min_score and spread_pct < p.rule8_max_spread_pct:
             return "rule_8"

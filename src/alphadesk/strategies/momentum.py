@@ -94,18 +94,17 @@ class Momentum(Strategy[MomentumParams]):
 
     def strength(self, close: float, ind: Row) -> float:
         """The seed's ranking score in [0, 1] (higher is a stronger breakout)."""
-        sma = ind.sma
-        return (
-            (1.0 - ind.bbw_pct) + min(ind.rvr / 5.0, 1.0) + min(((close - sma) / sma) / 0.10, 1.0)
-        ) / 3.0
+        sma = ind["sma"]
+        width, rvr = ind["bbw_pct"], ind["rvr"]
+        return ((1.0 - width) + min(rvr / 5.0, 1.0) + min(((close - sma) / sma) / 0.10, 1.0)) / 3.0
 
     def is_breakout(self, close: float, ind: Row) -> bool:
         p = self.params
         return (
-            ind.bbw_pct < p.max_width_percentile
-            and close > ind.bb_upper
-            and ind.rvr > p.min_rvr
-            and close > ind.sma
+            ind["bbw_pct"] < p.max_width_percentile
+            and close > ind["bb_upper"]
+            and ind["rvr"] > p.min_rvr
+            and close > ind["sma"]
         )
 
     def wake_bars(self, symbol: str, columns: Columns) -> WakeMask | None:
@@ -133,9 +132,10 @@ class Momentum(Strategy[MomentumParams]):
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
         p = self.params
         if p.use_btc_regime_filter and bar.symbol == p.btc_symbol:
-            self._btc_regime_ok = bar.close > ind.regime_sma and ind.regime_adx > p.btc_min_adx
+            regime_sma, regime_adx = ind["regime_sma"], ind["regime_adx"]
+            self._btc_regime_ok = bar.close > regime_sma and regime_adx > p.btc_min_adx
         if holds(ctx.portfolio, bar.symbol):
-            if bar.close < ind.sma:
+            if bar.close < ind["sma"]:
                 self._exiting.add(bar.symbol)
                 ctx.exit(bar.symbol, "ma_exit")
             return

@@ -149,7 +149,7 @@ class ShortSeller(Strategy[ShortSellerParams]):
         day = day_key(bar.open_time_ms)
         if day != state.day:
             state.day, state.crosses = day, 0
-        close, fast, slow = bar.close, ind.ema_fast, ind.ema_slow
+        close, fast, slow = bar.close, ind["ema_fast"], ind["ema_slow"]
         prev_close = ind.prev("close")
         crossed: list[str] = []
         if prev_close > ind.prev("ema_fast") and close < fast:
