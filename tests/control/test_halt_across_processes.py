@@ -11,7 +11,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,22 +27,13 @@ from alphadesk.domain.ordering import in_fold_order
 from alphadesk.engine.control import Control
 from alphadesk.engine.control_views import UnknownBot
 from bot.support import BOT_ID, FILES
+from harness.waiting import eventually
 
 from .conftest import Desk
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, within_s: float = 60) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {within_s} s: {what}")
-        await asyncio.sleep(0.05)
+WITHIN_S = 60  # the bot is a separate process that must start and trade first
 
 
 def _moves(fills: list[Fill], since_ms: int) -> list[tuple[Fill, Decimal, Decimal]]:
@@ -121,12 +112,14 @@ async def _applied(control: Control, command_id: str) -> str:
 async def _halt_stops_entries_and_keeps_exits(
     control: Control, store: Any, state_dir: Path
 ) -> None:
-    await eventually(lambda: _is(control, "active"), "the bot runs, ACTIVE")
+    await eventually(lambda: _is(control, "active"), WITHIN_S, "the bot runs, ACTIVE")
     for _attempt in range(5):
-        await eventually(lambda: control.positions(BOT_ID), "the bot holds a position")
+        await eventually(lambda: control.positions(BOT_ID), WITHIN_S, "the bot holds a position")
         receipt = await control.halt("shortseller", actor="test:halt")
         assert receipt.bot_alive
-        outcome = await eventually(lambda r=receipt: _applied(control, r.id), "the halt is applied")
+        outcome = await eventually(
+            lambda r=receipt: _applied(control, r.id), WITHIN_S, "the halt is applied"
+        )
         assert outcome == "applied: reducing"
         assert await _status(control) == "reducing"
         kept = json.loads((state_dir / f"{BOT_ID}.risk.json").read_text())
@@ -134,7 +127,9 @@ async def _halt_stops_entries_and_keeps_exits(
         if _open_at(await store.read_fills(bot_id=BOT_ID), since_ms):
             break
         resume = await control.resume(BOT_ID, actor="test:halt")  # flat at the halt: again
-        await eventually(lambda r=resume: _applied(control, r.id), "the resume is applied")
+        await eventually(
+            lambda r=resume: _applied(control, r.id), WITHIN_S, "the resume is applied"
+        )
     else:
         raise AssertionError("the bot was flat at every halt")
 
@@ -142,7 +137,7 @@ async def _halt_stops_entries_and_keeps_exits(
         moves = _moves(await store.read_fills(bot_id=BOT_ID), since_ms)
         return any(after < before for _, before, after in moves)
 
-    await eventually(exits_after_halt, "the halted bot closes a position by its own exit")
+    await eventually(exits_after_halt, WITHIN_S, "the halted bot closes a position by its own exit")
     moves = _moves(await store.read_fills(bot_id=BOT_ID), since_ms)
     opened = [(f.symbol, f.exec_time, old, new) for f, old, new in moves if new > old]
     assert opened == [], "the halted bot opened or grew a position"
@@ -155,10 +150,16 @@ async def _is(control: Control, word: str) -> bool:
 async def _flatten_closes_through_the_bot(control: Control, store: Any) -> None:
     for _attempt in range(5):
         resume = await control.resume(BOT_ID, actor="test:flatten")
-        await eventually(lambda r=resume: _applied(control, r.id), "the resume is applied")
-        await eventually(lambda: control.positions(BOT_ID), "the resumed bot holds a position")
+        await eventually(
+            lambda r=resume: _applied(control, r.id), WITHIN_S, "the resume is applied"
+        )
+        await eventually(
+            lambda: control.positions(BOT_ID), WITHIN_S, "the resumed bot holds a position"
+        )
         flatten = await control.flatten("shortseller", actor="test:flatten")
-        outcome = await eventually(lambda r=flatten: _applied(control, r.id), "flatten is applied")
+        outcome = await eventually(
+            lambda r=flatten: _applied(control, r.id), WITHIN_S, "flatten is applied"
+        )
         if "closing" in outcome:
             break
     else:
@@ -171,5 +172,7 @@ async def _flatten_closes_through_the_bot(control: Control, store: Any) -> None:
             f.close_reason == "flatten" for f in fills
         )
 
-    await eventually(flat_by_flatten, "the bot closed its positions with reason 'flatten'")
+    await eventually(
+        flat_by_flatten, WITHIN_S, "the bot closed its positions with reason 'flatten'"
+    )
     assert await _status(control) == "reducing"

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 
-async def eventually(check: Callable[[], Any], within_s: float = 10.0) -> None:
-    """Re-check ``check`` (sync or async) every 50 ms until it is true; fail after ``within_s``
-    (a generous bound, not a claim about speed)."""
+async def eventually(check: Callable[[], Any], within_s: float = 10.0, what: str = "") -> Any:
+    """Re-check ``check`` (sync or async) every 50 ms until it is true, and return that true
+    result; fail after ``within_s`` (a generous bound, not a claim about speed), naming ``what``
+    was awaited when given."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s
     while True:
@@ -17,7 +18,7 @@ async def eventually(check: Callable[[], Any], within_s: float = 10.0) -> None:
         if asyncio.iscoroutine(result):
             result = await result
         if result:
-            return
+            return result
         if loop.time() > deadline:
-            raise AssertionError(f"not true within {within_s} s")
+            raise AssertionError(f"not within {within_s} s: {what or 'the condition'}")
         await asyncio.sleep(0.05)
