@@ -11,10 +11,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from alphadesk.adapters.sim.feed import BarArrays
 from alphadesk.app.cli import main
-from alphadesk.backtest.data import DataQualityError, for_strategy, load
+from alphadesk.backtest.data import DataQualityError, align, for_strategy, load
 from alphadesk.backtest.result import summarize, to_dict, to_json
 from alphadesk.backtest.runner import run
 from alphadesk.backtest.settings import BacktestSettings
@@ -175,3 +177,40 @@ def test_a_data_folder_gives_each_symbol_s_file_at_the_strategy_s_timeframe(
     assert main(["backtest", "--strategy", "momentum", "--data", str(folder)]) == 2
     assert f"--data {str(folder)!r}: no candle files of a 240-minute interval" in (
         capsys.readouterr().err)
+
+
+def _bars(symbol: str, ts: list[int], lows: list[float] | None = None) -> BarArrays:
+    n = len(ts)
+    price = np.full(n, 100.0)
+    low = np.array(lows) if lows is not None else price - 1
+    return BarArrays(
+        symbol, 5, np.array(ts, dtype=np.int64), price, price + 1, low, price, np.ones(n)
+    )
+
+
+def test_align_refuses_bar_times_that_repeat_or_go_back_naming_the_symbol_and_the_time() -> None:
+    """Bars built in code reach the loop through align alone; a repeated time used to pass it
+    and fail later, inside the run, as an IndexError."""
+    t0, m5 = 1_767_225_600_000, 300_000  # 2026-01-01 00:00 UTC
+    good = _bars("ETHUSDT", [t0 + i * m5 for i in range(6)])
+    repeated = _bars("BTCUSDT", [t0, t0 + m5, t0 + 2 * m5, t0 + 2 * m5, t0 + 3 * m5])
+    with pytest.raises(InvalidField) as refused:
+        align([good, repeated])
+    assert refused.value.field == "data BTCUSDT bar 3 ts_ms"
+    assert refused.value.value == t0 + 2 * m5
+    assert "2026-01-01T00:10Z repeats bar 2" in str(refused.value)
+    backwards = _bars("BTCUSDT", [t0, t0 + 2 * m5, t0 + m5])
+    with pytest.raises(InvalidField, match=r"BTCUSDT bar 2 ts_ms=1767225900000: "
+                                           r"2026-01-01T00:05Z is before 2026-01-01T00:10Z"):
+        align([backwards])
+    short = _bars("BTCUSDT", [t0, t0 + m5])
+    short = BarArrays("BTCUSDT", 5, short.ts_ms, short.open, short.high, short.low[:1],
+                      short.close, short.volume)  # fmt: skip
+    with pytest.raises(InvalidField, match="data BTCUSDT low='1 values': for 2 bar times"):
+        align([short])
+    # every path to a run goes through align: a symbol chosen from good data, and the run itself
+    data = align([good, _bars("BTCUSDT", [t0 + i * m5 for i in range(6)])])
+    assert data.select(["BTCUSDT"]).symbols == ["BTCUSDT"]
+    with pytest.raises(InvalidField, match="BTCUSDT bar 3 ts_ms"):
+        run(build("shortseller"), align([repeated]))
+

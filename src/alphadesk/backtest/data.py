@@ -110,12 +110,14 @@ class MarketData:
 
 
 def align(series: Sequence[BarArrays]) -> MarketData:
+    """The series on one timeline, each checked first (:func:`check_series`)."""
     if not series:
         raise InvalidField("data", [], "needs at least one candle file")
     by_symbol: dict[str, BarArrays] = {}
     for bars in series:
         if bars.symbol in by_symbol:
             raise InvalidField("data", bars.symbol, "given twice")
+        check_series(bars)
         by_symbol[bars.symbol] = bars
     intervals = {b.interval_min for b in series}
     if len(intervals) != 1:
@@ -131,6 +133,38 @@ def align(series: Sequence[BarArrays]) -> MarketData:
         slots[np.searchsorted(timeline, bars.ts_ms)] = np.arange(len(bars), dtype=np.int64)
         index[symbol] = slots
     return MarketData(by_symbol, timeline, index, intervals.pop())
+
+
+def check_series(bars: BarArrays) -> None:
+    """Refuse a series the bar loop cannot trust, naming the symbol, the bar and its time (UTC).
+
+    Every backtest's data comes through :func:`align`, so this is the one place to check bars
+    built in code (files are checked as they are read, and :func:`load` sorts them and leaves
+    repeats out first). Times must rise strictly: the loop keeps one step per time, and a
+    repeated one would fail later, as an IndexError, far from its cause.
+    """
+    symbol = bars.symbol
+    ts = bars.ts_ms
+    n = len(ts)
+    columns = (bars.open, bars.high, bars.low, bars.close, bars.volume)
+    for name, column in zip(("open", "high", "low", "close", "volume"), columns, strict=True):
+        if len(column) != n:
+            raise InvalidField(
+                f"data {symbol} {name}", f"{len(column)} values", f"for {n} bar times"
+            )
+    if not n:
+        return
+    if ts[0] < 0:
+        raise InvalidField(f"data {symbol} bar 0 ts_ms", int(ts[0]), "must be epoch ms >= 0")
+    steps = np.diff(ts)
+    if (steps <= 0).any():
+        i = int(np.argmax(steps <= 0)) + 1
+        at, before = _iso(int(ts[i])), _iso(int(ts[i - 1]))
+        how = "repeats bar" if ts[i] == ts[i - 1] else f"is before {before}, the time of bar"
+        raise InvalidField(
+            f"data {symbol} bar {i} ts_ms", int(ts[i]),
+            f"{at} {how} {i - 1}: bar times must be strictly increasing",
+        )
 
 
 class DataQualityError(InvalidField):
