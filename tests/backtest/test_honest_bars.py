@@ -214,3 +214,14 @@ def test_align_refuses_bar_times_that_repeat_or_go_back_naming_the_symbol_and_th
     with pytest.raises(InvalidField, match="BTCUSDT bar 3 ts_ms"):
         run(build("shortseller"), align([repeated]))
 
+
+def test_align_refuses_a_bar_the_venue_would_refuse_naming_the_symbol_and_the_time() -> None:
+    """The walk refuses such a bar only if it visits it; align refuses it in every run."""
+    t0, m5 = 1_767_225_600_000, 300_000
+    ts = [t0 + i * m5 for i in range(4)]
+    with pytest.raises(InvalidField) as refused:
+        align([_bars("SOLUSDT", ts, lows=[99.0, 99.0, 100.5, 99.0])])  # low above the open
+    assert refused.value.field == "data SOLUSDT bar 2 at 2026-01-01T00:10Z"
+    assert refused.value.value == [100.0, 101.0, 100.5, 100.0, 1.0]
+    with pytest.raises(InvalidField, match="SOLUSDT bar 1 at 2026-01-01T00:05Z"):
+        align([_bars("SOLUSDT", ts, lows=[99.0, float("nan"), 99.0, 99.0])])

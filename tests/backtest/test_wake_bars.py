@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from alphadesk.adapters.sim.feed import BarArrays
 from alphadesk.backtest.data import MarketData, align, load
 from alphadesk.backtest.result import summarize, to_json
 from alphadesk.backtest.runner import RunOutput, run
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.domain.bars import Bar, to_decimal
 from alphadesk.domain.enums import ExecType, Side
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.intents import EquityFraction, TakeProfitLevel, TrailingSpec
 from alphadesk.engine.trading_state import KillSwitchLimits
@@ -217,3 +219,27 @@ def test_a_holding_mask_wakes_only_its_own_symbol() -> None:
         assert out.strategy.calls["BBBUSDT"] == 0
         assert out.strategy.calls["AAAUSDT"] > 0
     assert dense.fills == sparse.fills
+
+
+def test_a_malformed_bar_in_a_quiet_stretch_is_refused_whether_bars_are_skipped_or_not() -> None:
+    """A bar the venue's walk refuses (its low above its open or close) must stop a run the same
+    way whether the loop walks it or jumps over it: AAA's bar 24 ends a quiet stretch that the
+    jumping run hands to the venue with ``pass_quiet`` (its raised low stays inside the band),
+    where walking it, as the run calling every bar does, refuses it."""
+    aaa, bbb, ccc = (_data().series[s] for s in ("AAAUSDT", "BBBUSDT", "CCCUSDT"))
+    low = aaa.low.copy()
+    low[24] = max(aaa.open[24], aaa.close[24])
+    assert low[24] > min(aaa.open[24], aaa.close[24])  # the bar is malformed
+    bad = BarArrays("AAAUSDT", 5, aaa.ts_ms, aaa.open, aaa.high, low, aaa.close, aaa.volume)
+    refusals: list[str] = []
+    for skip in (False, True):
+        strategy = FlagTrader(FlagParams())
+        settings = BacktestSettings(
+            skip_quiet_bars=skip, instruments={s: rules(s) for s in strategy.symbols}
+        )
+        with pytest.raises(InvalidField) as refused:
+            run(strategy, align([bad, bbb, ccc]), settings)
+        refusals.append(str(refused.value))
+    every, jumped = refusals
+    assert jumped == every
+    assert "AAAUSDT bar 24 at 2026-01-01T02:00Z" in every

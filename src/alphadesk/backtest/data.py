@@ -140,8 +140,11 @@ def check_series(bars: BarArrays) -> None:
 
     Every backtest's data comes through :func:`align`, so this is the one place to check bars
     built in code (files are checked as they are read, and :func:`load` sorts them and leaves
-    repeats out first). Times must rise strictly: the loop keeps one step per time, and a
-    repeated one would fail later, as an IndexError, far from its cause.
+    repeats out first). Checked for the whole series, once: the loop reads a bar only when it
+    visits it, and the quiet-bar jumps visit few, so a bar the venue's walk would refuse
+    (``MatchingEngine.on_bar``) must be refused here or a run that skips it would not see it.
+    Times must rise strictly: the loop keeps one step per time, and a repeated one would fail
+    later, as an IndexError, far from its cause.
     """
     symbol = bars.symbol
     ts = bars.ts_ms
@@ -164,6 +167,18 @@ def check_series(bars: BarArrays) -> None:
         raise InvalidField(
             f"data {symbol} bar {i} ts_ms", int(ts[i]),
             f"{at} {how} {i - 1}: bar times must be strictly increasing",
+        )
+    o, h, lo, c, v = columns
+    good = (
+        np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c) & np.isfinite(v)
+        & (lo > 0) & (lo <= np.minimum(o, c)) & (np.maximum(o, c) <= h) & (v >= 0)
+    )  # fmt: skip
+    if not good.all():
+        i = int(np.argmin(good))
+        raise InvalidField(
+            f"data {symbol} bar {i} at {_iso(int(ts[i]))}",
+            [float(col[i]) for col in columns],
+            "needs finite values, 0 < low <= open, close <= high and volume >= 0",
         )
 
 

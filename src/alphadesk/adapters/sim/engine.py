@@ -252,8 +252,9 @@ class MatchingEngine(Queries):
     def pass_quiet(self, symbol: str, close: float, close_ms: int) -> None:
         """What :meth:`on_bar` leaves after a stretch of bars inside :meth:`quiet_bounds`,
         given the stretch's last close and close time: the last price and the clock. The caller
-        vouches for the stretch (its bars were checked when they were loaded, and lie inside the
-        band): nothing is tested here."""
+        vouches for the stretch (its bars lie inside the band, and were checked as :meth:`on_bar`
+        checks them before the run: the backtest's ``backtest.data.align``): nothing is tested
+        here."""
         book = self._books.get(symbol)
         if book is None:
             book = self._book(symbol)  # raises: not listed
