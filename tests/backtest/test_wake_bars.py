@@ -243,3 +243,24 @@ def test_a_malformed_bar_in_a_quiet_stretch_is_refused_whether_bars_are_skipped_
     every, jumped = refusals
     assert jumped == every
     assert "AAAUSDT bar 24 at 2026-01-01T02:00Z" in every
+
+
+def test_entries_the_venue_cannot_fill_are_refusals_and_leave_the_run_going() -> None:
+    """The same candles nine years earlier, before the fills' 2018 bound: every entry's fill is
+    refused at the next open and recorded as a refusal, and the venue is left as it was. (It used
+    to keep the refused entry's position, whose funding then stopped the run with an error.)"""
+    nine_years = 9 * 365 * 24 * HOUR
+    early = align(
+        [
+            BarArrays(b.symbol, 5, b.ts_ms - nine_years, b.open, b.high, b.low, b.close, b.volume)
+            for b in _data().series.values()
+        ]
+    )
+    strategy = FlagTrader(FlagParams())
+    settings = BacktestSettings(instruments={s: rules(s) for s in strategy.symbols})
+    out = run(strategy, early, settings)
+    entries = [i for i in out.intents if i.reason == "enter_flag"]
+    assert len(entries) > 50 and out.fills == []
+    assert len(out.refusals) == len(entries)
+    assert all(r.reason.startswith("venue refused: fill.exec_time=") for r in out.refusals)
+    assert out.final_cash == out.final_equity == out.settings.initial_equity

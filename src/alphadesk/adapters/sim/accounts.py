@@ -42,6 +42,14 @@ class Accounts:
             ids = self._ids = draw_ids(self._rng)
         return ids.pop()
 
+    def _peek_id(self) -> str:
+        """The id :meth:`_new_id` gives next, left for it: a fill checked before the state it
+        changes is made with the id it will have (drawing a batch early draws the same ids)."""
+        ids = self._ids
+        if not ids:
+            ids = self._ids = draw_ids(self._rng)
+        return ids[-1]
+
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq

@@ -209,7 +209,43 @@ class EngineCore(Accounts):
         closing = ZERO
         gross = ZERO
         # (Decimals against ZERO throughout: against an int, the int is made a Decimal first)
-        if held == ZERO or (held > ZERO) == (signed > ZERO):
+        opens = held == ZERO or (held > ZERO) == (signed > ZERO)
+        if not opens:
+            closing = abs(held)
+            if not closing < qty:  # min(qty, abs(held)): qty unless the position is smaller
+                closing = qty
+        # The fill is checked before anything changes, so one it refuses (a label, time, price,
+        # size or fee out of bounds) raises with the account, position and order as they were.
+        label = reason or _CLOSE_REASON.get(order.stop_order_type, "")
+        if not label and self._labeler is not None:
+            label = self._labeler(order.order_link_id)
+            if label not in self._labels_ok:  # checked once per distinct label (a handful)
+                checked_label(label)
+                if len(self._labels_ok) < 4096:
+                    self._labels_ok.add(label)
+        bot = order.bot_id
+        # What the engine's own state cannot vouch for is tested here, cheaply: the time and the
+        # price come from the market data (the time as int ms, before any datetime is made), the
+        # quantity and fee follow from them, the bot id from the resolver. The rest (ids, the
+        # symbol, enums, the label, seq) is the engine's own, checked where it entered. Anything
+        # doubtful goes through Fill.trusted, which raises naming the field (or makes the fill).
+        checked: Fill | None = None
+        if not (
+            type(ts_ms) is int
+            and _EARLIEST_MS <= ts_ms < _LATEST_MS
+            and ZERO < price <= _MAX_AMOUNT
+            and ZERO < qty <= _MAX_AMOUNT
+            and _MIN_FEE <= fee <= _MAX_AMOUNT
+            and type(bot) is str
+            and 0 < len(bot) <= 50
+        ):
+            # the id and seq the fill gets below (a close numbers its closed-PnL record first)
+            checked = Fill.trusted(
+                self.venue, acct.name, self._peek_id(), bot, pos.symbol, order.side, price, qty,
+                fee, utc_ms("ts", ts_ms), _TRADE, is_maker, order.order_id, order.order_link_id,
+                _TYPE_TEXT[order.order_type], closing, label, self._seq + (1 if opens else 2),
+            )  # fmt: skip
+        if opens:
             if held == ZERO:
                 self._open_position(book, pos, order.bot_id, ts_ms)
             pos.qty = held + signed
@@ -218,9 +254,6 @@ class EngineCore(Accounts):
             if order.create_type is _BY_USER:
                 pos.bot_id = order.bot_id
         else:
-            closing = abs(held)
-            if not closing < qty:  # min(qty, abs(held)): qty unless the position is smaller
-                closing = qty
             full = closing == abs(held)
             removed = pos.cost if full else share(pos.cost, closing, abs(held))
             open_fee = pos.open_fee if full else share(pos.open_fee, closing, abs(held))
@@ -273,41 +306,16 @@ class EngineCore(Accounts):
         order.updated_ms = ts_ms
         self._seq += 1  # the execution's number, Bybit's ``seq``: the fold's tie-break
         seq = self._seq
-        label = reason or _CLOSE_REASON.get(order.stop_order_type, "")
-        if not label and self._labeler is not None:
-            label = self._labeler(order.order_link_id)
-            if label not in self._labels_ok:  # checked once per distinct label (a handful)
-                checked_label(label)
-                if len(self._labels_ok) < 4096:
-                    self._labels_ok.add(label)
         ids = self._ids  # self._new_id(), the call spared while the batch lasts
         exec_id = ids.pop() if ids else self._new_id()
-        bot = order.bot_id
-        # What the engine's own state cannot vouch for is tested here, cheaply: the time and the
-        # price come from the market data (the time as int ms, before any datetime is made), the
-        # quantity and fee follow from them, the bot id from the resolver. The rest (ids, the
-        # symbol, enums, the label, seq) is the engine's own, checked where it entered. Anything
-        # doubtful goes through Fill.trusted, which raises naming the field (or makes the fill).
-        if (
-            type(ts_ms) is int
-            and _EARLIEST_MS <= ts_ms < _LATEST_MS
-            and ZERO < price <= _MAX_AMOUNT
-            and ZERO < qty <= _MAX_AMOUNT
-            and _MIN_FEE <= fee <= _MAX_AMOUNT
-            and type(bot) is str
-            and 0 < len(bot) <= 50
-        ):
+        if checked is None:
             fill = _make_fill(
                 self.venue, acct.name, exec_id, bot, pos.symbol, order.side, price, qty, fee,
                 _utc(ts_ms), _TRADE, "USDT", is_maker, order.order_id, order.order_link_id,
                 _TYPE_TEXT[order.order_type], closing, label, seq,
             )  # fmt: skip
-        else:
-            fill = Fill.trusted(
-                self.venue, acct.name, exec_id, bot, pos.symbol, order.side, price, qty, fee,
-                utc_ms("ts", ts_ms), _TRADE, is_maker, order.order_id, order.order_link_id,
-                _TYPE_TEXT[order.order_type], closing, label, seq,
-            )  # fmt: skip
+        else:  # made and checked above, with this id and seq
+            fill = checked
         if self.config.keep_history:
             self._record(acct, fill, seq, ts_ms, rate, order, price)
         out.append(fill)
@@ -379,18 +387,13 @@ class EngineCore(Accounts):
             acct = self._accounts[pos.account]
             while pos.next_funding_ms <= ts_ms and pos.qty:
                 at = pos.next_funding_ms
-                pos.funded_ms = at
-                pos.next_funding_ms = schedule.next_after(at)
                 rate = constant if history is None else history.get(at, constant)
                 signed = pos.qty
                 fee = funding_fee(signed, mark, rate)
-                pos.funding += fee
-                acct.wallet -= fee
-                self._seq += 1  # self._next_seq()
-                seq = self._seq
                 size = abs(signed)
                 bot = pos.bot_id
-                if (  # as in _trade: the settlement time, the mark and what follows from them
+                checked: Fill | None = None
+                if not (  # as in _trade: the settlement time, the mark and what follows from them
                     type(at) is int
                     and EARLIEST_EXEC_MS <= at < LATEST_EXEC_MS
                     and ZERO < mark <= MAX_AMOUNT
@@ -398,18 +401,27 @@ class EngineCore(Accounts):
                     and -MAX_AMOUNT <= fee <= MAX_AMOUNT
                     and type(bot) is str
                     and 0 < len(bot) <= 50
-                ):
+                ):  # checked before the position and wallet change, as in _trade
+                    checked = Fill.trusted(
+                        self.venue, acct.name, self._peek_id(), bot, pos.symbol,
+                        funding_side(signed), mark, size, fee, utc_ms("exec_time", at),
+                        _FUNDING, False, "", "", "", ZERO, "", self._seq + 1,
+                    )  # fmt: skip
+                pos.funded_ms = at
+                pos.next_funding_ms = schedule.next_after(at)
+                pos.funding += fee
+                acct.wallet -= fee
+                self._seq += 1  # self._next_seq()
+                seq = self._seq
+                if checked is None:
                     fill = make_fill(
                         self.venue, acct.name, self._new_id(), bot, pos.symbol,
                         funding_side(signed), mark, size, fee, _utc(at), _FUNDING, "USDT", False,
                         "", "", "", ZERO, "", seq,
                     )  # fmt: skip
-                else:
-                    fill = Fill.trusted(
-                        self.venue, acct.name, self._new_id(), bot, pos.symbol,
-                        funding_side(signed), mark, size, fee, utc_ms("exec_time", at),
-                        _FUNDING, False, "", "", "", ZERO, "", seq,
-                    )  # fmt: skip
+                else:  # made above with the id drawn now and this seq
+                    self._new_id()
+                    fill = checked
                 if keep:
                     self._record(acct, fill, seq, at, rate, None, mark)
                 out.append(fill)

@@ -18,6 +18,7 @@ from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, Trigg
 from alphadesk.adapters.sim.state import ZERO, SimAccount, SimOrder, SymbolBook
 from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
@@ -183,12 +184,23 @@ class OrderDesk(Matcher):
         if link:
             acct.link_ids[link] = oid  # kept: a link id is used once
         out: list[SimEvent] = []
-        if conditional:
-            self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
-        elif market and self._no_slippage:
-            self._fill_order(order, last, False, ts_ms, out)  # what _work does with it
-        else:
-            self._work(order, book, last, im, ts_ms, out)
+        try:
+            if conditional:
+                self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
+            elif market and self._no_slippage:
+                self._fill_order(order, last, False, ts_ms, out)  # what _work does with it
+            else:
+                self._work(order, book, last, im, ts_ms, out)
+        except InvalidField:
+            # a fill the venue cannot make (its time, price, size or label refused), refused
+            # before it changed the position, wallet or order: the order is taken back too, so
+            # the refused command leaves the venue as it was (the link id free, the same ids)
+            if link:
+                del acct.link_ids[link]
+            acct.orders.pop(oid, None)
+            self._ids.append(oid)
+            self._seq -= 1
+            raise
         ended = order.status in TERMINAL
         if not (keep or ended):  # without history, only the open orders are kept
             acct.orders[oid] = order
@@ -299,6 +311,7 @@ class OrderDesk(Matcher):
                     im = self._require_margin(acct, order.symbol, rest, opening, ref)
             finally:
                 order.im = saved
+        was = (order.qty, order.price, order.trigger_price, order.tp, order.sl, order.updated_ms)
         order.qty, order.price, order.trigger_price, order.tp, order.sl = (
             qty,
             price,
@@ -309,10 +322,16 @@ class OrderDesk(Matcher):
         order.updated_ms = ts_ms
         out: list[SimEvent] = []
         book.bounds_dirty = True
-        if order.untriggered:
-            self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
-        else:
-            self._work(order, book, last, im, ts_ms, out)
+        try:
+            if order.untriggered:
+                self._rest(order, OrderStatus.UNTRIGGERED, ts_ms, out)
+            else:
+                self._work(order, book, last, im, ts_ms, out)
+        except InvalidField:
+            # a limit moved across whose fill is refused (before it changed anything): the
+            # amend is refused whole, the order left as it was
+            order.qty, order.price, order.trigger_price, order.tp, order.sl, order.updated_ms = was
+            raise
         return Outcome(order.snapshot(), tuple(out))
 
     def _cancel(self, acct: SimAccount, req: CancelRequest, ts_ms: int) -> Outcome:
