@@ -46,6 +46,7 @@ MODULES = [
     "alphadesk/domain/checks.py",
     "alphadesk/domain/decimals.py",
     "alphadesk/domain/epoch.py",
+    "alphadesk/domain/grid.py",
     "alphadesk/domain/order_link.py",
     "alphadesk/adapters/sim/accounts.py",
     "alphadesk/adapters/sim/core.py",

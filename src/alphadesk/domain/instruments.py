@@ -14,24 +14,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.grid import to_grid
 
 MINUTES_PER_DAY = 1440
 _ZERO = Decimal(0)  # compared with, rather than 0: an int operand is made a Decimal every time
-
-
-def _to_grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:
-    """Snap ``value`` (>= 0) to a multiple of ``step`` exactly.
-
-    ``divmod`` is exact where ``value / step`` is rounded to 28 digits first, which could turn
-    0.99999999999999999999999999999 into 1 and so round a quantity *up* past what was asked.
-    """
-    units, rest = divmod(value, step)
-    up = rounding == ROUND_CEILING or (
-        rounding == ROUND_HALF_EVEN and (2 * rest > step or (2 * rest == step and units % 2 == 1))
-    )
-    if rest and up:
-        units += 1
-    return (units * step).quantize(step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +57,7 @@ class Instrument:
     def round_qty(self, qty: Decimal) -> Decimal:
         """Floor to the qty step: never more than was asked."""
         checks.non_negative("qty", qty)
-        return _to_grid(qty, self.qty_step, ROUND_FLOOR)
+        return to_grid(qty, self.qty_step, ROUND_FLOOR)
 
     def round_price(self, price: Decimal, side: Side | None = None) -> Decimal:
         """Snap to the tick grid; with a side, round to the price that is no worse for us."""
@@ -82,7 +68,7 @@ class Instrument:
             rounding = ROUND_CEILING
         else:
             rounding = ROUND_HALF_EVEN
-        rounded = _to_grid(price, self.tick_size, rounding)
+        rounded = to_grid(price, self.tick_size, rounding)
         if rounded <= 0:
             raise InvalidField("price", price, f"rounds to {rounded} on tick {self.tick_size}")
         return rounded

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.grid import to_grid
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import (
     EnterIntent,
@@ -89,7 +90,37 @@ def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
 _ONE: Final = Decimal(1)
 _ACTIVE: Final = TradingState.ACTIVE
 _HALTED: Final = TradingState.HALTED
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
 """Bound once: on Python 3.11 an enum member read goes through EnumType.__getattr__'s hook."""
+
+
+# Instrument's rounding methods, as compiled calls for the per-order path (the frozen Instrument
+# stays interpreted: see scripts/build_native.py). A value its method's check passes is rounded
+# here by the same arithmetic; anything else goes to the method, which refuses it by name.
+
+
+def round_qty(instrument: Instrument, qty: Decimal) -> Decimal:
+    """``instrument.round_qty(qty)``: floored to the qty step."""
+    if type(qty) is Decimal and qty.is_finite() and qty >= ZERO:  # checks.non_negative passes
+        return to_grid(qty, instrument.qty_step, ROUND_FLOOR)
+    return instrument.round_qty(qty)  # raises, naming the qty
+
+
+def round_price(instrument: Instrument, price: Decimal, side: Side | None = None) -> Decimal:
+    """``instrument.round_price(price, side)``: a buy's price floored, a sell's raised, else the
+    nearest tick (half to even)."""
+    if type(price) is Decimal and price.is_finite() and price > ZERO:  # checks.positive passes
+        if side is _BUY:
+            rounding = ROUND_FLOOR
+        elif side is _SELL:
+            rounding = ROUND_CEILING
+        else:
+            rounding = ROUND_HALF_EVEN
+        rounded = to_grid(price, instrument.tick_size, rounding)
+        if rounded > ZERO:
+            return rounded
+    return instrument.round_price(price, side)  # raises, naming the price (and the tick)
 
 
 def _refuse(intent: EnterIntent | ExitIntent, kind: str, reason: str) -> Refusal:
@@ -197,7 +228,7 @@ class RiskGate:
             return _refuse(intent, "exit", "no open position")
         if intent.fraction == _ONE:
             return abs(position.qty)  # .size
-        qty = self.instrument(intent.symbol).round_qty(position.size * intent.fraction)
+        qty = round_qty(self.instrument(intent.symbol), position.size * intent.fraction)
         if qty <= 0:
             reason = f"fraction {intent.fraction} of {position.size} rounds to 0"
             return _refuse(intent, "exit", reason)
@@ -213,8 +244,8 @@ class RiskGate:
 
     def stop_price(self, symbol: str, entry_side: Side, price: Decimal) -> Decimal:
         """A stop loss on the tick grid, rounded toward the entry (never a wider loss)."""
-        return self.instrument(symbol).round_price(price, entry_side.opposite)
+        return round_price(self.instrument(symbol), price, _SELL if entry_side is _BUY else _BUY)
 
     def take_profit_price(self, symbol: str, entry_side: Side, price: Decimal) -> Decimal:
         """A take profit on the tick grid, rounded toward the entry (never further away)."""
-        return self.instrument(symbol).round_price(price, entry_side)
+        return round_price(self.instrument(symbol), price, entry_side)

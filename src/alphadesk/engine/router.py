@@ -37,7 +37,7 @@ from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRe
 from alphadesk.domain.slots import slot_maker
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway
-from alphadesk.engine.risk import Exposure, Refusal, RiskGate
+from alphadesk.engine.risk import Exposure, Refusal, RiskGate, round_price, round_qty
 
 ZERO: Final = Decimal(0)
 _NO_EXPOSURE: Final = Exposure(open_positions=0, total_notional=ZERO)
@@ -281,8 +281,8 @@ class Router:
     ) -> TradingStopRequest:
         instrument = self.risk.instrument(symbol)
         tick = instrument.tick_size
-        dist = max(tick, instrument.round_price(distance)) if distance >= tick else tick
-        active = instrument.round_price(activation) if activation is not None else None
+        dist = max(tick, round_price(instrument, distance)) if distance >= tick else tick
+        active = round_price(instrument, activation) if activation is not None else None
         return TradingStopRequest(self.bot_id, symbol, trailing_stop=dist, active_price=active)
 
     def _trading_stop(
@@ -375,7 +375,7 @@ class Router:
             intent.take_profits and intent.take_profits[0].fraction != 1
         ):
             for level, tp in enumerate(intent.take_profits, start=1):
-                qty = instrument.round_qty(flight.filled * tp.fraction)
+                qty = round_qty(instrument, flight.filled * tp.fraction)
                 if qty < instrument.min_qty:
                     continue
                 price = self.risk.take_profit_price(symbol, intent.side, tp.price)

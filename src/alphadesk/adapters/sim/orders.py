@@ -20,7 +20,7 @@ from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
-from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.grid import on_grid
 from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
@@ -43,20 +43,31 @@ _outcome_later: Final = Outcome.later
 it anew on every call, once per filled order."""
 
 
-def _on_tick(instrument: Instrument, field: str, price: Decimal | None) -> None:
-    if price is not None and price != instrument.round_price(price):
+def _on_tick(book: SymbolBook, field: str, price: Decimal | None) -> None:
+    if price is None or (
+        type(price) is Decimal
+        and price.is_finite()
+        and price > ZERO
+        and on_grid(price, book.tick_size)
+    ):  # plainly on the grid: round_price's check passes and it gives the price back
+        return
+    instrument = book.instrument
+    if price != instrument.round_price(price):
         raise OrderRejected(
             P, field, price, f"is not a multiple of tick_size {instrument.tick_size}"
         )
 
 
-def _check_qty(instrument: Instrument, qty: Decimal) -> None:
-    if qty != instrument.round_qty(qty):
-        raise OrderRejected(P, "qty", qty, f"is not a multiple of qty_step {instrument.qty_step}")
-    if qty < instrument.min_qty:
-        raise OrderRejected(P, "qty", qty, f"is below min_qty {instrument.min_qty}")
-    if instrument.max_qty is not None and qty > instrument.max_qty:
-        raise OrderRejected(P, "qty", qty, f"is above max_qty {instrument.max_qty}")
+def _check_qty(book: SymbolBook, qty: Decimal) -> None:
+    """The instrument's qty rules (the book holds its limits, read natively on the native build)."""
+    if not (
+        type(qty) is Decimal and qty.is_finite() and qty >= ZERO and on_grid(qty, book.qty_step)
+    ) and qty != book.instrument.round_qty(qty):  # plainly on the grid, else round_qty says
+        raise OrderRejected(P, "qty", qty, f"is not a multiple of qty_step {book.qty_step}")
+    if qty < book.min_qty:
+        raise OrderRejected(P, "qty", qty, f"is below min_qty {book.min_qty}")
+    if book.max_qty is not None and qty > book.max_qty:
+        raise OrderRejected(P, "qty", qty, f"is above max_qty {book.max_qty}")
 
 
 def _check_tp_sl(side: Side, ref: Decimal, tp: Decimal | None, sl: Decimal | None) -> None:
@@ -123,15 +134,15 @@ class OrderDesk(Matcher):
             or qty < book.min_qty
             or (max_qty is not None and qty > max_qty)
         ):
-            _check_qty(inst, qty)  # raises, naming the limit
+            _check_qty(book, qty)  # raises, naming the limit
         if price is not None:
-            _on_tick(inst, "price", price)
+            _on_tick(book, "price", price)
         if trigger is not None:
-            _on_tick(inst, "trigger_price", trigger)
+            _on_tick(book, "trigger_price", trigger)
         if take_profit is not None:
-            _on_tick(inst, "take_profit", take_profit)
+            _on_tick(book, "take_profit", take_profit)
         if stop_loss is not None:
-            _on_tick(inst, "stop_loss", stop_loss)
+            _on_tick(book, "stop_loss", stop_loss)
         market = order_type is _MARKET
         if market and tif is _POST_ONLY:
             raise OrderRejected(P, "time_in_force", tif, "a market order can't be PostOnly")
@@ -273,7 +284,6 @@ class OrderDesk(Matcher):
     def _amend(self, acct: SimAccount, req: AmendRequest, ts_ms: int) -> Outcome:
         order = self._find_open(acct, req.symbol, req.order_id, req.order_link_id)
         book = self._book(order.symbol)
-        inst = book.instrument
         changes = [req.qty, req.price, req.trigger_price, req.take_profit, req.stop_loss]
         if all(v is None for v in changes):
             raise OrderRejected(P, "amend", req.order_id or req.order_link_id, "nothing to amend")
@@ -282,11 +292,11 @@ class OrderDesk(Matcher):
         if req.trigger_price is not None and not order.untriggered:
             raise OrderRejected(P, "trigger_price", req.trigger_price, "order is not conditional")
         qty = order.qty if req.qty is None else req.qty
-        _check_qty(inst, qty)
+        _check_qty(book, qty)
         if qty <= order.filled_qty:
             raise OrderRejected(P, "qty", qty, f"must exceed the filled {order.filled_qty}")
         for name in ("price", "trigger_price", "take_profit", "stop_loss"):
-            _on_tick(inst, name, getattr(req, name))
+            _on_tick(book, name, getattr(req, name))
         last = self._mark(book)
         price = order.price if req.price is None else req.price
         trigger = order.trigger_price if req.trigger_price is None else req.trigger_price
@@ -358,11 +368,10 @@ class OrderDesk(Matcher):
         pos = acct.positions.get(req.symbol)
         if pos is None or not pos.qty:
             raise OrderRejected(P, "symbol", req.symbol, "can not set tp/sl/ts for zero position")
-        inst = book.instrument
         for name in ("take_profit", "stop_loss", "trailing_stop", "active_price"):
             value = getattr(req, name)
             if value:
-                _on_tick(inst, name, value)
+                _on_tick(book, name, value)
         last = self._mark(book)
         side = Side.BUY if pos.qty > 0 else Side.SELL
         _check_tp_sl(side, last, req.take_profit, req.stop_loss)
