@@ -14,9 +14,11 @@ whose classes no interpreted code subclasses (an interpreted subclass of a compi
 refused when instantiated); the one exception, the matching engine probed by
 tests/sim/test_shortcut_equivalence.py, skips that module on this build. Left out on purpose: the
 frozen domain values (compiled, they refuse a wrong type with mypyc's TypeError before their own
-checks can name the field: tried, six field-naming tests fail), the strategy context (tests and the
-harness subclass it; a test that needs a different venue wraps the backtest's instead), and the
-Bybit simulator's records (a generic dataclass mypyc cannot build).
+checks can name the field: tried, six field-naming tests fail; ``Instrument``'s rounding
+arithmetic lives in the compiled ``domain.grid`` instead, for the per-order callers), the
+strategy context (tests and the harness subclass it; a test that needs a different venue wraps
+the backtest's instead), and the Bybit simulator's records (a generic dataclass mypyc cannot
+build).
 
 The built-in strategies are compiled (their per-bar rules were a third of a shortseller run
 interpreted): a compiled class may derive from the interpreted ``strategies.api.Strategy``, which
