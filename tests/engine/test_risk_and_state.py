@@ -19,6 +19,8 @@ from alphadesk.domain.intents import (
     NotionalSize,
     RiskFraction,
     SizeHint,
+    TakeProfitLevel,
+    TrailingSpec,
 )
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 from alphadesk.engine.risk import Exposure, Refusal, RiskLimits
@@ -305,3 +307,59 @@ def test_the_context_checks_what_its_shortcut_does_not_vouch_for(
         engine.ctx.exit(symbol, reason)
     assert leaving.value.field == f"exit.{field}"
     assert engine.intents == [] and not engine.router.inflight
+
+
+_TP = TakeProfitLevel(price=D(90_000))
+
+
+@pytest.mark.parametrize(
+    ("protection", "field"),
+    [
+        ({"stop_loss": D(-1)}, "stop_loss"),
+        ({"stop_loss": D(0)}, "stop_loss"),
+        ({"stop_loss": D("NaN")}, "stop_loss"),
+        ({"stop_loss": D("Infinity")}, "stop_loss"),
+        (  # one level is vouched for by its own constructor; two are summed by the intent
+            {
+                "take_profits": (
+                    TakeProfitLevel(price=D(90_000), fraction=D("0.6")),
+                    TakeProfitLevel(price=D(80_000), fraction=D("0.6")),
+                )
+            },
+            "take_profits",
+        ),
+        ({"take_profits": ("90000",)}, "take_profits"),
+        ({"take_profits": (_TP, "80000")}, "take_profits"),
+    ],
+)
+def test_the_context_checks_protection_its_shortcut_does_not_vouch_for(
+    protection: dict[str, object], field: str
+) -> None:
+    """EngineContext.enter skips EnterIntent's checks for a plain stop, one take-profit level
+    and a trailing spec; anything else still meets them, refused naming the field."""
+    engine, _ = make_engine()
+    engine.ctx.time_ms = T0
+    with pytest.raises(InvalidField) as entering:
+        engine.ctx.enter(
+            "BTCUSDT", Side.SELL, EquityFraction(fraction=D("0.1")), "x", ref_price=D(100_000),
+            **protection,  # type: ignore[arg-type]
+        )  # fmt: skip
+    assert entering.value.field == f"enter.{field}"
+    assert engine.intents == [] and not engine.router.inflight
+
+
+def test_the_context_makes_the_intent_the_constructor_makes_with_protection() -> None:
+    """The shortcut's intent (stop, one take-profit, trailing) equals the checked constructor's."""
+    engine, _ = make_engine()
+    engine.ctx.time_ms = T0
+    trailing = TrailingSpec(distance=D(500), activation_price=D(95_000))
+    made = engine.ctx.enter(
+        "BTCUSDT", Side.SELL, EquityFraction(fraction=D("0.1")), "x", ref_price=D(100_000),
+        stop_loss=D(105_000), take_profits=(_TP,), trailing=trailing,
+    )  # fmt: skip
+    assert made == EnterIntent(
+        time_ms=T0, bot_id=BOT, symbol="BTCUSDT", side=Side.SELL,
+        size=EquityFraction(fraction=D("0.1")), reason="x", ref_price=D(100_000),
+        stop_loss=D(105_000), take_profits=(_TP,), trailing=trailing,
+    )  # fmt: skip
+    assert engine.intents == [made]

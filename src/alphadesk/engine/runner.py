@@ -116,17 +116,23 @@ class EngineContext(IntentContext):
             time_ms, bot_id, symbol, side, size, reason, ref_price, stop_loss, take_profits,
             trailing,
         )  # fmt: skip
-        if not (  # values EnterIntent.__post_init__ plainly accepts (a market entry's), else:
+        levels: tuple[object, ...] = take_profits  # read untyped: no cast before the check
+        if not (  # values EnterIntent.__post_init__ plainly accepts, else its checks:
             plain_intent_fields(time_ms, bot_id, symbol, reason)
             and isinstance(side, Side)
             and isinstance(size, SIZE_HINTS)
             and type(ref_price) is Decimal
             and ref_price.is_finite()
             and ref_price > ZERO
-            and stop_loss is None
-            and type(take_profits) is tuple
-            and not take_profits
-            and trailing is None
+            and (
+                stop_loss is None
+                or (type(stop_loss) is Decimal and stop_loss.is_finite() and stop_loss > ZERO)
+            )
+            and type(levels) is tuple
+            # none, or one level: its own constructor refused a fraction above 1, so the sum
+            # the intent checks is that fraction (two or more are summed by the intent)
+            and (not levels or (len(levels) == 1 and type(levels[0]) is TakeProfitLevel))
+            and (trailing is None or type(trailing) is TrailingSpec)
         ):
             intent.__post_init__()  # the constructor's checks, raising as it would
         engine = self._engine
