@@ -9,6 +9,7 @@ import pytest
 from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.backtest.venue import BacktestVenue
+from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.instruments import Instrument
@@ -363,3 +364,45 @@ def test_the_context_makes_the_intent_the_constructor_makes_with_protection() ->
         stop_loss=D(105_000), take_profits=(_TP,), trailing=trailing,
     )  # fmt: skip
     assert engine.intents == [made]
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        (D(0), True),
+        (D("0.5"), True),
+        (D(-1), False),
+        (D("NaN"), False),
+        (D("-Infinity"), False),
+        (D("Infinity"), False),
+        (1, False),
+        (0.5, False),
+    ],
+)
+def test_plain_non_negative_vouches_only_for_what_the_check_accepts(
+    value: object, plain: bool
+) -> None:
+    """The shortcut the router takes for a trading-stop request: True only where
+    checks.non_negative passes; a value it does not vouch for meets the request's own check,
+    refused naming the field."""
+    assert checks.plain_non_negative(value) is plain
+    if plain:
+        assert checks.non_negative("x", value) is value
+    else:
+        with pytest.raises(InvalidField) as refused:
+            TradingStopRequest(BOT, "BTCUSDT", trailing_stop=value)  # type: ignore[arg-type]
+        assert refused.value.field == "trading_stop.trailing_stop"
+
+
+@pytest.mark.parametrize("activation", [None, D("95000.04")])
+def test_the_routers_trailing_request_is_the_constructors(activation: Decimal | None) -> None:
+    """Written slot by slot, the request equals (and is typed as) the checked constructor's."""
+    engine, _ = make_engine()
+    made = engine.router._trailing_request("BTCUSDT", D("123.456"), activation)
+    assert type(made) is TradingStopRequest
+    assert made == TradingStopRequest(
+        BOT,
+        "BTCUSDT",
+        trailing_stop=BTC.round_price(D("123.456")),
+        active_price=None if activation is None else BTC.round_price(activation),
+    )

@@ -19,6 +19,7 @@ from typing import Final
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import to_decimal
+from alphadesk.domain.checks import plain_non_negative
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.errors import InvalidField
@@ -43,6 +44,8 @@ ZERO: Final = Decimal(0)
 _NO_EXPOSURE: Final = Exposure(open_positions=0, total_notional=ZERO)
 _market_request: Final = slot_maker(OrderRequest)
 """``OrderRequest(...)`` with every field given, in field order, for values checked already."""
+_trading_stop_request: Final = slot_maker(TradingStopRequest)
+"""``TradingStopRequest(...)`` likewise, for prices its ``__post_init__`` plainly accepts."""
 _BASE36: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
 _EIGHT_DIGITS: Final = 36**8
 _PAIRS: Final = tuple(a + b for a in _BASE36 for b in _BASE36)
@@ -283,6 +286,11 @@ class Router:
         tick = instrument.tick_size
         dist = max(tick, round_price(instrument, distance)) if distance >= tick else tick
         active = round_price(instrument, activation) if activation is not None else None
+        if plain_non_negative(dist) and (active is None or plain_non_negative(active)):
+            # the only values the request checks (each a finite Decimal >= 0), so the slots are
+            # written directly: the same object as the constructor's, without its interpreted
+            # __init__ and __post_init__ (once per entry with a trailing stop)
+            return _trading_stop_request(self.bot_id, symbol, None, None, dist, active)
         return TradingStopRequest(self.bot_id, symbol, trailing_stop=dist, active_price=active)
 
     def _trading_stop(
