@@ -75,6 +75,7 @@ MODULES = [
     "alphadesk/strategies/momentum.py",
     "alphadesk/strategies/periods.py",
     "alphadesk/strategies/portfolio_reads.py",
+    "alphadesk/strategies/protection.py",
     "alphadesk/strategies/rows.py",
     "alphadesk/strategies/shortseller.py",
 ]

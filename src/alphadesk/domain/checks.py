@@ -113,6 +113,12 @@ def plain_intent_fields(time_ms: object, bot_id: object, symbol: object, reason:
     )
 
 
+def plain_positive(value: object) -> bool:
+    """True when :func:`positive` plainly accepts ``value`` (a finite Decimal > 0), for a caller
+    that then skips the checking constructor; False only means "check it"."""
+    return type(value) is Decimal and value.is_finite() and value > 0
+
+
 def plain_non_negative(value: object) -> bool:
     """True when :func:`non_negative` plainly accepts ``value`` (a finite Decimal >= 0), for a
     caller that then skips the checking constructor; False only means "check it"."""

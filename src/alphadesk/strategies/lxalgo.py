@@ -30,13 +30,14 @@ import numpy as np
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
-from alphadesk.domain.intents import NotionalSize, TakeProfitLevel, TrailingSpec
+from alphadesk.domain.intents import NotionalSize
 from alphadesk.strategies import specs
 from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
 from alphadesk.strategies.builtin_params import LxAlgoParams
 from alphadesk.strategies.drawdown import LxLadder
 from alphadesk.strategies.periods import HOUR_MS, bucket_key, floor_to
 from alphadesk.strategies.portfolio_reads import holds
+from alphadesk.strategies.protection import take_profit, trailing
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
@@ -185,8 +186,8 @@ class LxAlgo(Strategy[LxAlgoParams]):
                 rule,
                 ref_price=ref,
                 stop_loss=ref * (1 - p.stop_loss_pct / HUNDRED),
-                take_profits=(TakeProfitLevel(price=ref * (1 + p.take_profit_pct / HUNDRED)),),
-                trailing=TrailingSpec(
+                take_profits=(take_profit(ref * (1 + p.take_profit_pct / HUNDRED)),),
+                trailing=trailing(
                     distance=ref * p.trailing_pct / HUNDRED,
                     activation_price=ref * (1 + p.trailing_activation_pct / HUNDRED),
                 ),

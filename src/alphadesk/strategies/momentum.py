@@ -29,12 +29,13 @@ import numpy as np
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
-from alphadesk.domain.intents import RiskFraction, TrailingSpec
+from alphadesk.domain.intents import RiskFraction
 from alphadesk.strategies import specs
 from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
 from alphadesk.strategies.builtin_params import MomentumParams
 from alphadesk.strategies.drawdown import MomentumLimits
 from alphadesk.strategies.portfolio_reads import holds
+from alphadesk.strategies.protection import trailing
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
@@ -178,6 +179,6 @@ class Momentum(Strategy[MomentumParams]):
                 size,
                 "squeeze_breakout",
                 ref_price=close,
-                trailing=TrailingSpec(distance=close * self.params.trailing_pct / HUNDRED),
+                trailing=trailing(distance=close * self.params.trailing_pct / HUNDRED),
             )
             free -= 1

@@ -32,13 +32,14 @@ from alphadesk.domain.bars import Bar
 from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
 from alphadesk.domain.fills import Fill
-from alphadesk.domain.intents import EquityFraction, TakeProfitLevel, TrailingSpec
+from alphadesk.domain.intents import EquityFraction
 from alphadesk.strategies import specs
 from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
 from alphadesk.strategies.builtin_params import AssetRisk, ShortSellerParams
 from alphadesk.strategies.features import previous
 from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, day_key, floor_to
 from alphadesk.strategies.portfolio_reads import entry_time, side_of
+from alphadesk.strategies.protection import take_profit, trailing
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
@@ -181,8 +182,8 @@ class ShortSeller(Strategy[ShortSellerParams]):
             reason,
             ref_price=ref,
             stop_loss=ref * (1 + risk.stop_loss_pct / HUNDRED),
-            take_profits=(TakeProfitLevel(price=ref * (1 - risk.take_profit_pct / HUNDRED)),),
-            trailing=TrailingSpec(
+            take_profits=(take_profit(ref * (1 - risk.take_profit_pct / HUNDRED)),),
+            trailing=trailing(
                 distance=ref * risk.trailing_pct / HUNDRED,
                 activation_price=ref * (1 - risk.trailing_activation_pct / HUNDRED),
             ),
