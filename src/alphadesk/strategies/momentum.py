@@ -41,12 +41,22 @@ from alphadesk.strategies.specs import IndicatorSpec
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Candidate:
+    """A breakout seen on one bar, ranked when the bars close.
+
+    The ``__init__`` is written out (``init=False``): the one ``dataclass`` generates is
+    interpreted code even on the compiled build (one per breakout bar)."""
+
     symbol: str
     strength: float
     close: float
     """The bar's close; it becomes a Decimal (``to_decimal``) only for a candidate that enters."""
+
+    def __init__(self, symbol: str, strength: float, close: float) -> None:
+        self.symbol = symbol
+        self.strength = strength
+        self.close = close
 
 
 class Momentum(Strategy[MomentumParams]):
