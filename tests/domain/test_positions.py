@@ -65,3 +65,16 @@ def test_fill_of_another_symbol_or_bot_is_refused() -> None:
 def test_fold_sorts_by_exec_time() -> None:
     fills = [make_fill("Sell", "1", "120", seconds=10), make_fill("Buy", "1", "100", seconds=0)]
     assert fold("shortseller_001", "BTCUSDT", fills).realized_pnl == D(20)
+
+
+def test_side_opposite_sign_and_a_positions_side_from_bound_members() -> None:
+    """Side.opposite/sign and Position.side read module-bound members: the same answers."""
+    assert Side.BUY.opposite is Side.SELL and Side.SELL.opposite is Side.BUY
+    assert (Side.BUY.sign, Side.SELL.sign) == (1, -1)
+    assert Position("b", "BTCUSDT", Decimal("0.5")).side is Side.BUY
+    assert Position("b", "BTCUSDT", Decimal("-0.5")).side is Side.SELL
+    assert Position("b", "BTCUSDT", Decimal("-0")).side is None
+    assert Position("b", "BTCUSDT").unrealized_pnl(Decimal(7)) == 0
+    with pytest.raises(InvalidField) as refused:
+        Position("b", "BTCUSDT", Decimal(1), Decimal(5)).unrealized_pnl(Decimal("NaN"))
+    assert refused.value.field == "mark_price"

@@ -18,11 +18,12 @@ class Side(StrEnum):
     @property
     def sign(self) -> int:
         """+1 for a buy, -1 for a sell: the direction a fill moves a one-way position."""
-        return 1 if self is Side.BUY else -1
+        return 1 if self is _BUY else -1
 
     @property
     def opposite(self) -> Side:
-        return Side.SELL if self is Side.BUY else Side.BUY
+        # the members bound once as module globals: a ``Side.X`` read costs an enum class lookup
+        return _SELL if self is _BUY else _BUY
 
     @classmethod
     def parse(cls, value: object, field: str = "side") -> Side:
@@ -76,6 +77,8 @@ class ExecType(StrEnum):
 
 
 _SIDES: dict[str, Side] = {m.value: m for m in Side}
+_BUY = Side.BUY
+_SELL = Side.SELL
 _EXEC_TYPES: dict[str, ExecType] = {m.value: m for m in ExecType}
 
 

@@ -23,6 +23,7 @@ from alphadesk.domain.slots import slot_maker
 
 ZERO = Decimal(0)
 _BUY = Side.BUY  # bound once: an enum member read costs EnumType.__getattr__'s hook
+_SELL = Side.SELL
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,12 @@ class Position:
 
     @property
     def side(self) -> Side | None:
-        if self.qty > 0:
-            return Side.BUY
-        if self.qty < 0:
-            return Side.SELL
+        # against ZERO, not 0 (no int converted per call); the members bound once (_BUY, _SELL)
+        qty = self.qty
+        if qty > ZERO:
+            return _BUY
+        if qty < ZERO:
+            return _SELL
         return None
 
     @property
@@ -60,10 +63,11 @@ class Position:
 
     def unrealized_pnl(self, mark_price: Decimal) -> Decimal:
         checks.positive("mark_price", mark_price)
-        if self.qty > 0:
-            return mark_price * self.qty - self.cost
-        if self.qty < 0:
-            return self.cost + mark_price * self.qty
+        qty = self.qty  # read once; compared with ZERO, not 0 (no int converted per call)
+        if qty > ZERO:
+            return mark_price * qty - self.cost
+        if qty < ZERO:
+            return self.cost + mark_price * qty
         return ZERO
 
     def apply(self, fill: Fill) -> Position:

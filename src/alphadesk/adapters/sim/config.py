@@ -30,7 +30,7 @@ class Slippage:
 
     @property
     def is_zero(self) -> bool:
-        return self.ticks == 0 and self.bps == 0
+        return self.ticks == 0 and not self.bps  # bps: a finite Decimal (checked), no int made
 
 
 @dataclass(frozen=True, slots=True)
