@@ -35,7 +35,7 @@ from alphadesk.strategies import specs
 from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, WakeMask
 from alphadesk.strategies.builtin_params import LxAlgoParams
 from alphadesk.strategies.drawdown import LxLadder
-from alphadesk.strategies.periods import HOUR_MS, bucket_key, floor_to
+from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, bucket_key, floor_to
 from alphadesk.strategies.portfolio_reads import holds
 from alphadesk.strategies.protection import take_profit, trailing
 from alphadesk.strategies.specs import IndicatorSpec
@@ -136,7 +136,7 @@ class LxAlgo(Strategy[LxAlgoParams]):
         p = self.params
         close = to_decimal(float(bar.close))
         entry = position.avg_entry
-        age = ctx.now_ms - floor_to(position.entry_time_ms, self.timeframe_ms)
+        age = ctx.now_ms - floor_to(position.entry_time_ms, self.timeframe_min * MINUTE_MS)
         if age >= p.expiry_hours * HOUR_MS:
             self._exit(ctx, bar.symbol, f"expiry_{p.expiry_hours}h")
         elif age >= p.negative_pnl_exit_hours * HOUR_MS and close < entry:

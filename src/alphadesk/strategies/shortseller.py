@@ -113,15 +113,20 @@ class ShortSeller(Strategy[ShortSellerParams]):
             self._start_cooldown(symbol, int(fill.exec_time.timestamp() * 1000))
             self._time_exit_due(ctx, symbol, entered)
 
+    # ``self.timeframe_ms`` is spelled out as ``self.timeframe_min * MINUTE_MS`` here and below:
+    # the base class's property is interpreted code, called per holding bar and per entry fill
+
     def _start_cooldown(self, symbol: str, entry_ms: int) -> None:
-        until = floor_to(entry_ms, self.timeframe_ms) + self._cooldown_ms
+        until = floor_to(entry_ms, self.timeframe_min * MINUTE_MS) + self._cooldown_ms
         state = self._book.of(symbol)
         state.cooldown_until_ms = max(state.cooldown_until_ms, until)
 
     def _time_exit_due(self, ctx: StrategyContext, symbol: str, entry_ms: int) -> None:
         """Ask for the first bar on which ``time_exit`` fires (its age is over ``max_hold``):
         the holding mask cannot know it, the entry time comes from the fill."""
-        ctx.wake_at(symbol, floor_to(entry_ms, self.timeframe_ms) + self._max_hold_ms + 1)
+        ctx.wake_at(
+            symbol, floor_to(entry_ms, self.timeframe_min * MINUTE_MS) + self._max_hold_ms + 1
+        )
 
     def wake_bars(self, symbol: str, columns: Columns) -> WakeMask | None:
         """Flat: the cross bars (an entry needs a cross, and a bar without one leaves the day's
@@ -163,7 +168,7 @@ class ShortSeller(Strategy[ShortSellerParams]):
         cooling = now < state.cooldown_until_ms
         entered = entry_time(ctx.portfolio, symbol)
         if entered is not None:
-            age = now - floor_to(entered, self.timeframe_ms)
+            age = now - floor_to(entered, self.timeframe_min * MINUTE_MS)
             if age > self._max_hold_ms:
                 ctx.exit(symbol, "time_exit")
                 ctx.wake_at(symbol, now + 1)  # the next bar, should the exit be refused
