@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from alphadesk.domain.errors import InvalidField
 
@@ -113,16 +113,19 @@ def plain_intent_fields(time_ms: object, bot_id: object, symbol: object, reason:
     )
 
 
+_ZERO: Final = Decimal(0)  # compared with, rather than 0: an int operand is made a Decimal
+
+
 def plain_positive(value: object) -> bool:
     """True when :func:`positive` plainly accepts ``value`` (a finite Decimal > 0), for a caller
     that then skips the checking constructor; False only means "check it"."""
-    return type(value) is Decimal and value.is_finite() and value > 0
+    return type(value) is Decimal and value.is_finite() and value > _ZERO
 
 
 def plain_non_negative(value: object) -> bool:
     """True when :func:`non_negative` plainly accepts ``value`` (a finite Decimal >= 0), for a
     caller that then skips the checking constructor; False only means "check it"."""
-    return type(value) is Decimal and value.is_finite() and value >= 0
+    return type(value) is Decimal and value.is_finite() and value >= _ZERO
 
 
 def key_part(field: str, value: Any, *, max_len: int | None = None) -> str:

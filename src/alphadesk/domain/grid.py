@@ -9,11 +9,25 @@ Decimals >= 0 and a step > 0 (the instrument's methods check and name the field)
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Final
+
+from alphadesk.domain.enums import Side
 
 _ONE: Final = Decimal(1)  # Decimal operands, rather than ints made a Decimal on every use
 _TWO: Final = Decimal(2)
+_BUY: Final = Side.BUY  # bound once: an enum member read costs EnumType.__getattr__'s hook
+_SELL: Final = Side.SELL
+
+
+def rounding_for(side: Side | None) -> str:
+    """How a price is snapped to the tick: a buy's floored, a sell's raised (never worse for us
+    than asked), with no side to the nearest tick, half to even."""
+    if side is _BUY:
+        return ROUND_FLOOR
+    if side is _SELL:
+        return ROUND_CEILING
+    return ROUND_HALF_EVEN
 
 
 def to_grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:

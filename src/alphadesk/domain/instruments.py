@@ -9,12 +9,12 @@ order worse for us than requested (a buy limit down, a sell limit up) unless tol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.grid import to_grid
+from alphadesk.domain.grid import rounding_for, to_grid
 
 MINUTES_PER_DAY = 1440
 _ZERO = Decimal(0)  # compared with, rather than 0: an int operand is made a Decimal every time
@@ -62,13 +62,7 @@ class Instrument:
     def round_price(self, price: Decimal, side: Side | None = None) -> Decimal:
         """Snap to the tick grid; with a side, round to the price that is no worse for us."""
         checks.positive("price", price)
-        if side is Side.BUY:
-            rounding = ROUND_FLOOR
-        elif side is Side.SELL:
-            rounding = ROUND_CEILING
-        else:
-            rounding = ROUND_HALF_EVEN
-        rounded = to_grid(price, self.tick_size, rounding)
+        rounded = to_grid(price, self.tick_size, rounding_for(side))
         if rounded <= 0:
             raise InvalidField("price", price, f"rounds to {rounded} on tick {self.tick_size}")
         return rounded

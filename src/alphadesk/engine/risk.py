@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.grid import to_grid
+from alphadesk.domain.grid import rounding_for, to_grid
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import (
     EnterIntent,
@@ -102,7 +102,7 @@ _SELL: Final = Side.SELL
 
 def round_qty(instrument: Instrument, qty: Decimal) -> Decimal:
     """``instrument.round_qty(qty)``: floored to the qty step."""
-    if type(qty) is Decimal and qty.is_finite() and qty >= ZERO:  # checks.non_negative passes
+    if checks.plain_non_negative(qty):  # checks.non_negative passes
         return to_grid(qty, instrument.qty_step, ROUND_FLOOR)
     return instrument.round_qty(qty)  # raises, naming the qty
 
@@ -110,14 +110,8 @@ def round_qty(instrument: Instrument, qty: Decimal) -> Decimal:
 def round_price(instrument: Instrument, price: Decimal, side: Side | None = None) -> Decimal:
     """``instrument.round_price(price, side)``: a buy's price floored, a sell's raised, else the
     nearest tick (half to even)."""
-    if type(price) is Decimal and price.is_finite() and price > ZERO:  # checks.positive passes
-        if side is _BUY:
-            rounding = ROUND_FLOOR
-        elif side is _SELL:
-            rounding = ROUND_CEILING
-        else:
-            rounding = ROUND_HALF_EVEN
-        rounded = to_grid(price, instrument.tick_size, rounding)
+    if checks.plain_positive(price):  # checks.positive passes
+        rounded = to_grid(price, instrument.tick_size, rounding_for(side))
         if rounded > ZERO:
             return rounded
     return instrument.round_price(price, side)  # raises, naming the price (and the tick)

@@ -16,7 +16,7 @@ from typing import Final
 
 from alphadesk.domain import order_link
 from alphadesk.domain.bars import Bar
-from alphadesk.domain.checks import plain_intent_fields
+from alphadesk.domain.checks import plain_intent_fields, plain_positive
 from alphadesk.domain.enums import Side
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.events import OrderUpdated
@@ -121,13 +121,8 @@ class EngineContext(IntentContext):
             plain_intent_fields(time_ms, bot_id, symbol, reason)
             and isinstance(side, Side)
             and isinstance(size, SIZE_HINTS)
-            and type(ref_price) is Decimal
-            and ref_price.is_finite()
-            and ref_price > ZERO
-            and (
-                stop_loss is None
-                or (type(stop_loss) is Decimal and stop_loss.is_finite() and stop_loss > ZERO)
-            )
+            and plain_positive(ref_price)
+            and (stop_loss is None or plain_positive(stop_loss))
             and type(levels) is tuple
             # none, or one level: its own constructor refused a fraction above 1, so the sum
             # the intent checks is that fraction (two or more are summed by the intent)
@@ -147,7 +142,7 @@ class EngineContext(IntentContext):
             plain_intent_fields(time_ms, bot_id, symbol, reason)
             and (
                 fraction is ONE
-                or (type(fraction) is Decimal and fraction.is_finite() and ZERO < fraction <= ONE)
+                or (plain_positive(fraction) and fraction <= ONE)
             )
         ):
             intent.__post_init__()

@@ -17,6 +17,7 @@ from alphadesk.adapters.sim.rejects import POST_ONLY_WOULD_TAKE, OrderRejected, 
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
 from alphadesk.adapters.sim.state import ZERO, SimAccount, SimOrder, SymbolBook
 from alphadesk.domain.bars import to_decimal
+from alphadesk.domain.checks import plain_non_negative, plain_positive
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
@@ -45,10 +46,7 @@ it anew on every call, once per filled order."""
 
 def _on_tick(book: SymbolBook, field: str, price: Decimal | None) -> None:
     if price is None or (
-        type(price) is Decimal
-        and price.is_finite()
-        and price > ZERO
-        and on_grid(price, book.tick_size)
+        plain_positive(price) and on_grid(price, book.tick_size)
     ):  # plainly on the grid: round_price's check passes and it gives the price back
         return
     instrument = book.instrument
@@ -61,7 +59,7 @@ def _on_tick(book: SymbolBook, field: str, price: Decimal | None) -> None:
 def _check_qty(book: SymbolBook, qty: Decimal) -> None:
     """The instrument's qty rules (the book holds its limits, read natively on the native build)."""
     if not (
-        type(qty) is Decimal and qty.is_finite() and qty >= ZERO and on_grid(qty, book.qty_step)
+        plain_non_negative(qty) and on_grid(qty, book.qty_step)
     ) and qty != book.instrument.round_qty(qty):  # plainly on the grid, else round_qty says
         raise OrderRejected(P, "qty", qty, f"is not a multiple of qty_step {book.qty_step}")
     if qty < book.min_qty:
