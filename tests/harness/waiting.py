@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 
-async def eventually(check: Callable[[], Any], within_s: float = 10.0, what: str = "") -> Any:
+async def eventually(check: Callable[[], Any], within_s: float = 10.0,
+                     what: str | Callable[[], str] = "") -> Any:
     """Re-check ``check`` (sync or async) every 50 ms until it is true, and return that true
     result; fail after ``within_s`` (a generous bound, not a claim about speed), naming ``what``
-    was awaited when given."""
+    was awaited when given (a callable is asked at the failure, to say what it saw last)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s
     while True:
@@ -20,5 +21,6 @@ async def eventually(check: Callable[[], Any], within_s: float = 10.0, what: str
         if result:
             return result
         if loop.time() > deadline:
-            raise AssertionError(f"not within {within_s} s: {what or 'the condition'}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"not within {within_s} s: {said or 'the condition'}")
         await asyncio.sleep(0.05)

@@ -11,6 +11,7 @@ from listener_support import Ledger, sqlite_ledger
 from sim_support import (
     BTC_5M,
     FAST_WS,
+    config,
     eventually,
     market,
     sim_account,
@@ -20,10 +21,14 @@ from sim_support import (
     venue_clock,
 )
 
+from alphadesk.adapters.bybit.history import History
+from alphadesk.adapters.bybit.parse import VENUE
+from alphadesk.adapters.bybit.rest import BybitRest
 from alphadesk.adapters.memory import MemoryState
 from alphadesk.adapters.spool import DiskSpool
 from alphadesk.adapters.storage.watermarks import FileWatermarks
 from alphadesk.domain.enums import Side
+from alphadesk.engine.gapfill import GapFiller
 from alphadesk.engine.ingest import Ingest
 from alphadesk.listener.service import Listener
 from alphadesk.simulator import run_simulator
@@ -130,6 +135,42 @@ async def test_startup_gapfill_records_what_happened_while_stopped(
         assert await gapfill.since() == newest - gapfill.overlap
     finally:
         await listener.close()
+
+
+async def test_a_hole_far_below_fills_recorded_live_is_still_filled(
+    sim: Any, ledger: Ledger, tmp_path: Path
+) -> None:
+    """A gap-filler given no durable watermarks keeps them in memory: it never starts from the
+    ledger's newest execution, which live fills can carry past a hole (a push lost, then newer
+    fills recorded from the socket before the reconnect's gap-fill asks where to start)."""
+    state = MemoryState()
+    ingest = Ingest(ledger.writer, DiskSpool(tmp_path / "spool"), bus=state.bus,
+                    positions=state.positions, markets=state.market)
+    rest = BybitRest(config(sim, sim_account(1)))
+    await rest.sync_clock()
+    history = History(rest, default_bot=BOT)
+    clock = venue_clock(sim)
+    gapfill = GapFiller(ingest, VENUE, "acct1", history, clock=clock)  # no watermarks given
+    client = await trader(sim, sim_account(1))
+    start = clock()
+    try:
+        for _ in range(2):  # the second round runs from the first's watermark
+            lost = sim_exec_ids(sim, "acct1")
+            await market(client, BOT, "BTCUSDT", Side.BUY, "0.01")  # its push is lost
+            lost = sim_exec_ids(sim, "acct1") - lost
+            sim.advance(bars=12)  # an hour: far more than the gap-fill's overlap
+            await market(client, BOT, "BTCUSDT", Side.SELL, "0.01")
+            fetched = await history.executions(start, clock())
+            live = max((f for f in fetched if f.side is Side.SELL), key=lambda f: f.exec_time)
+            await ingest.ingest([live])  # the newer fill, recorded from the socket
+            assert set(await ledger.exec_ids()).isdisjoint(lost)
+            result = await gapfill.run()
+            assert result.start <= min(f.exec_time for f in fetched if f.exec_id in lost)
+            assert set(await ledger.exec_ids()) == sim_exec_ids(sim, "acct1")
+        assert result.inserted == 1
+    finally:
+        await client.close()
+        await rest.close()
 
 
 async def _ids(ledger: Ledger, expected: set[str]) -> bool:

@@ -113,11 +113,15 @@ async def test_soak_three_accounts_with_faults(
             expected = set().union(*(sim_exec_ids(sim, a.name) for a in accounts))
             assert len(expected) >= 1000
 
-            async def complete() -> bool:  # the reconnects' own gap-fills close the gaps
-                ready = all(feed.session.ready for feed in listener.feeds)
-                return ready and set(await _all_ids(ledger)) == expected
+            seen: dict[str, Any] = {}
 
-            await eventually(complete, within_s=30)
+            async def complete() -> bool:  # the reconnects' own gap-fills close the gaps
+                seen["ready"] = [feed.session.ready for feed in listener.feeds]
+                ids = set(await _all_ids(ledger))
+                seen["missing"], seen["extra"] = sorted(expected - ids), sorted(ids - expected)
+                return all(seen["ready"]) and ids == expected
+
+            await eventually(complete, within_s=30, what=lambda: f"ledger = venue: {seen}")
             ids = await _all_ids(ledger)
             assert len(ids) == len(set(ids)) == len(expected)
             for i, account in enumerate(accounts, 1):

@@ -45,6 +45,20 @@ class Watermarks(Protocol):
     def set(self, account: str, mark: datetime) -> None: ...
 
 
+class MemoryWatermarks:
+    """Marks kept only while the process runs: what a gap-filler given no durable store keeps,
+    so that it never starts from the ledger's newest execution (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._marks: dict[str, datetime] = {}
+
+    def get(self, account: str) -> datetime | None:
+        return self._marks.get(account)
+
+    def set(self, account: str, mark: datetime) -> None:
+        self._marks[account] = mark
+
+
 class ExecutionHistory(Protocol):
     """The venue's execution history of one account (Bybit ``/v5/execution/list``)."""
 
@@ -91,22 +105,22 @@ class GapFiller:
         self.last_error = ""
         self.last: GapFillResult | None = None
         self._clock = clock
-        self._watermarks = watermarks
+        #: Without a durable store the marks live in memory: a restart then looks back
+        #: ``lookback`` once, which is safe; starting from the ledger's newest is not.
+        self._watermarks: Watermarks = MemoryWatermarks() if watermarks is None else watermarks
         self._lock = asyncio.Lock()
 
     async def since(self) -> datetime:
-        """Where the next gap-fill starts: the watermark minus the overlap; without one, the
-        ledger's newest execution minus the lookback (minus only the overlap when this filler
-        keeps no watermarks at all)."""
+        """Where the next gap-fill starts: the watermark minus the overlap; without one yet,
+        the ledger's newest execution minus the lookback."""
         now = self._clock()
-        mark = self._watermarks.get(self.account) if self._watermarks is not None else None
+        mark = self._watermarks.get(self.account)
         if mark is not None:
             return min(mark - self.overlap, now)
         last = await self.ingest.writer.last_exec_time(self.venue, self.account)
         if last is None:
             return now - self.lookback
-        back = self.lookback if self._watermarks is not None else self.overlap
-        return min(last - back, now)
+        return min(last - self.lookback, now)
 
     async def run(self) -> GapFillResult:
         """Fetch ``[since, now]`` and write it; raises what the venue or the spool raise.
@@ -135,7 +149,7 @@ class GapFiller:
             result = await self.ingest.ingest(fills[i : i + self.page])
             inserted += len(result.inserted)
             spooled += result.spooled
-        if self._watermarks is not None and fills:
+        if fills:
             # All of [start, end] is durable now. The mark is the newest execution fetched
             # (<= end), on the venue's execution clock rather than ours.
             newest = max(f.exec_time for f in fills)
