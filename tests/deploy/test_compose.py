@@ -160,6 +160,7 @@ async def _healthy(name: str, argv: list[str], env: dict[str, str], cwd: Path,
         await asyncio.sleep(1.0)  # Compose's interval, shortened
 
 
+@pytest.mark.timeout(300)  # ten processes start here; the health checks above are the bounds
 async def test_each_desk_service_runs_from_its_compose_definition(
     tmp_path: Path, fresh_pg_database: PgDatabase, redis_url: str, redis_prefix: str,
 ) -> None:
