@@ -18,6 +18,7 @@ import numpy as np
 from alphadesk.adapters.market_store.instruments import INSTRUMENTS_FILE, read_instruments
 from alphadesk.adapters.sim.feed import BarArrays
 from alphadesk.data import market_dir
+from alphadesk.domain.decimals import decimal_places
 from alphadesk.domain.instruments import Instrument
 
 D = Decimal
@@ -26,15 +27,10 @@ RECORDED: dict[str, Instrument] = read_instruments(market_dir() / INSTRUMENTS_FI
 
 
 def _decimals(values: np.ndarray) -> int:
+    """Decimal places of the finest price among about 2000 sampled, 8 at most. Each distinct
+    price once (the sampled prices repeat: about 60 % of Momentum's are repeats)."""
     sample = values[:: max(1, len(values) // 2000)]
-    places = 0
-    for value in sample.tolist():
-        text = repr(float(value))
-        if "e" in text:
-            return 8
-        if "." in text:
-            places = max(places, len(text.split(".")[1].rstrip("0")))
-    return min(places, 8)
+    return decimal_places(set(sample.tolist()), 8)
 
 
 def derived(bars: BarArrays) -> Instrument:
