@@ -8,10 +8,11 @@ from dataclasses import astuple, dataclass
 from decimal import Decimal
 from random import Random
 
-from alphadesk.strategies.drawdown import MomentumLimits
+from alphadesk.strategies.drawdown import MomentumLimits, _loss_fraction, _lost
 from alphadesk.strategies.periods import DAY_MS, HOUR_MS, day_key, month_key, week_key
 
 ZERO = Decimal(0)
+D = Decimal
 T0 = 1_767_225_600_000  # 2026-01-01 00:00 UTC, a Thursday
 
 
@@ -97,3 +98,14 @@ def test_a_set_limit_stays_set_until_its_period_changes() -> None:
     assert not limits.entries_allowed
     limits.update(T0 + DAY_MS, Decimal(1000))  # the next day clears it
     assert limits.entries_allowed
+
+
+def test_lost_is_the_loss_fraction_test_with_or_without_the_division() -> None:
+    """_lost skips the division only where the fraction cannot reach a positive limit (equity
+    at or above the start); elsewhere, and for a limit <= 0, it is the division's answer."""
+    amounts = [D(0), D(-5), D("0.01"), D(90), D(100), D("100.00"), D("100.000001"), D(150)]
+    limits = [D(0), D("-0.5"), D("0.00000001"), D("0.1"), D("0.5"), D(1), D(2)]
+    for start in amounts:
+        for equity in amounts:
+            for limit in limits:
+                assert _lost(start, equity, limit) is (_loss_fraction(start, equity) >= limit)

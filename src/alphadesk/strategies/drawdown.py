@@ -18,7 +18,16 @@ ZERO = Decimal(0)
 
 def _loss_fraction(start: Decimal, equity: Decimal) -> Decimal:
     """How far ``equity`` is below ``start``, as a fraction of ``start`` (negative when above)."""
-    return (start - equity) / start if start > 0 else ZERO
+    return (start - equity) / start if start > ZERO else ZERO
+
+
+def _lost(start: Decimal, equity: Decimal, limit: Decimal) -> bool:
+    """``_loss_fraction(start, equity) >= limit``. When ``limit`` is > 0, equity at or above
+    ``start`` (a fraction <= 0, or ZERO) answers False without the Decimal division: the checks
+    run at every close, and equity is often at or above a period's start."""
+    if equity >= start and limit > ZERO:
+        return False
+    return _loss_fraction(start, equity) >= limit
 
 
 @dataclass
@@ -50,7 +59,7 @@ class LxLadder:
         if week != self.week:
             self.week, self.week_start = week, equity
             self.peak_weekly_loss, self.weekly_halted, self.size_factor = ZERO, False, ONE
-        if not self.daily_paused and _loss_fraction(self.day_start, equity) >= self.daily_pct:
+        if not self.daily_paused and _lost(self.day_start, equity, self.daily_pct):
             self.daily_paused = close_all = True
         weekly_loss = self.week_start - equity
         self.peak_weekly_loss = max(self.peak_weekly_loss, weekly_loss)
@@ -112,19 +121,13 @@ class MomentumLimits:
                 self.month, self.month_start, self.monthly_halted = month, equity, False
         if equity > self.peak:  # max(peak, equity): the same object when they are equal
             self.peak = equity
-        if not self.daily_blocked and _loss_fraction(self.day_start, equity) >= self.daily_pct:
+        if not self.daily_blocked and _lost(self.day_start, equity, self.daily_pct):
             self.daily_blocked = True
-        if not self.weekly_reduced and _loss_fraction(self.week_start, equity) >= self.weekly_pct:
+        if not self.weekly_reduced and _lost(self.week_start, equity, self.weekly_pct):
             self.weekly_reduced = True
-        if (
-            not self.monthly_halted
-            and _loss_fraction(self.month_start, equity) >= self.monthly_pct
-        ):
+        if not self.monthly_halted and _lost(self.month_start, equity, self.monthly_pct):
             self.monthly_halted = True
-        if (
-            not self.drawdown_halted
-            and _loss_fraction(self.peak, equity) >= self.max_drawdown_pct
-        ):
+        if not self.drawdown_halted and _lost(self.peak, equity, self.max_drawdown_pct):
             self.drawdown_halted = True
 
     @property
