@@ -4,10 +4,15 @@ and the engine's cheap fill labelling equals ``dataclasses.replace``."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
+import pytest
+
 from alphadesk.domain.checks import to_epoch_ms
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import Side
+from alphadesk.domain.errors import InvalidField
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.strategies.api import PortfolioView, entry_time, holds
 from alphadesk.strategies.portfolio_reads import side_of
@@ -58,3 +63,28 @@ def test_fill_prices_under_a_price_source_reach_last_prices_when_it_goes() -> No
     book.use_price_source(None)
     assert book.last_price("BTCUSDT") == 100.1
     assert book.last_price("ETHUSDT") == 3.5
+
+
+def test_unrealized_spelled_out_equals_the_position_and_refuses_the_same_marks() -> None:
+    """Portfolio.unrealized computes a finite mark's PnL itself (Position.unrealized_pnl's
+    arithmetic); a mark it cannot vouch for still goes through the position, which refuses it."""
+    book = Portfolio("bot", Decimal(10_000))
+    book.apply(make_fill(Side.BUY, "2.5", "100.1", fee="0.3", bot_id="bot", seconds=60))
+    book.apply(make_fill(Side.SELL, "3", "3000", bot_id="bot", symbol="ETHUSDT", seconds=60))
+    book.apply(make_fill(Side.SELL, "1", "2990.5", bot_id="bot", symbol="ETHUSDT", seconds=90))
+    for price in (100.1, 99.95, 1e-300, 5e-324, 0.1 + 0.2, 123456789.123, 2990.5, 4000.0):
+        book.use_price_source(lambda symbol, price=price: price)
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            want = book.positions[symbol].unrealized_pnl(to_decimal(price))
+            got = book.unrealized(symbol)
+            assert got == want and str(got) == str(want)
+        assert book.unrealized("ADAUSDT") == 0  # no position
+    for price in (math.inf, math.nan):
+        book.use_price_source(lambda symbol, price=price: price)
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            with pytest.raises(InvalidField) as refused:
+                book.unrealized(symbol)
+            with pytest.raises(InvalidField) as direct:
+                book.positions[symbol].unrealized_pnl(to_decimal(price))
+            assert refused.value.field == direct.value.field == "mark_price"
+            assert str(refused.value) == str(direct.value)

@@ -22,6 +22,7 @@ from alphadesk.domain.positions import Position
 from alphadesk.strategies.api import PositionView, TradingState
 
 ZERO: Final = Decimal(0)
+_INF: Final = float("inf")
 _MOVERS: Final = POSITION_MOVERS  # a C static on the compiled build (an import: a dict lookup)
 PriceSource = Callable[[str], float]
 
@@ -111,7 +112,15 @@ class Portfolio:
         price = self.last_price(symbol)
         if position is None or price is None or price <= 0:
             return ZERO
-        return position.unrealized_pnl(to_decimal(price))
+        mark = to_decimal(price)
+        if price < _INF:  # finite and > 0: a plainly valid mark, no checked call per position
+            qty = position.qty  # Position.unrealized_pnl's arithmetic, spelled out
+            if qty > ZERO:
+                return mark * qty - position.cost
+            if qty < ZERO:
+                return position.cost + mark * qty
+            return ZERO
+        return position.unrealized_pnl(mark)  # raises, naming the mark price
 
     @property
     def equity(self) -> Decimal:
