@@ -34,7 +34,10 @@ LAUNCH = (
     "sys.exit(args.handler(args))\n"
 )
 
-FAST_WS = WsSettings(backoff_base_s=0.02, backoff_cap_s=0.2, silence_timeout_s=10.0)
+# Pings well inside the silence timeout (as in production: 20 s and 45 s): an idle socket in a
+# test is not dropped as silent, so every reconnect a test sees is one it caused.
+FAST_WS = WsSettings(backoff_base_s=0.02, backoff_cap_s=0.2, ping_interval_s=2.0,
+                     silence_timeout_s=10.0)
 
 
 def sim_account(i: int) -> SimAccount:
