@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +18,7 @@ from alphadesk.strategies.features import (
     FeatureTable,
     LiveFeatures,
     Ohlcv,
+    _column,
     compute,
     compute_all,
 )
@@ -171,3 +174,47 @@ def test_backtest_and_live_feature_paths_give_the_same_intents(
     table = drive(build(name, **overrides), data, RecordingContext(name), vectorised=True)
     assert live
     assert table == live
+
+
+def _old_column(values: npt.NDArray[np.float64]) -> list[float] | array[float]:
+    """The column as FeatureTable built it before reading the buffer in place (via tobytes)."""
+    column = array("d")
+    if values.dtype != np.float64 or values.ndim != 1:
+        return list(values.tolist())
+    column.frombytes(np.ascontiguousarray(values).tobytes())
+    return column
+
+
+def test_columns_read_in_place_equal_the_tobytes_copy(bars: list[Bar]) -> None:
+    """The row's columns are the same floats, bit for bit, as the two-copy form gave: every
+    column of every spec over real candles, and strided, reversed, empty, non-finite, signed-zero
+    and subnormal inputs; a non-float64 or 2-D input still becomes a list. A column is a copy:
+    writing into the numpy array afterwards does not change it."""
+    table = FeatureTable(ALL_SPECS, Ohlcv.from_bars(bars))
+    odd = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324, -2.2250738585072014e-308, 1e308])
+    real = table.arrays["bb_width_pct"]
+    inputs: list[npt.NDArray[Any]] = [
+        *table.arrays.values(),
+        odd,
+        odd[::-1],
+        real[::3],
+        real[5:17],
+        np.empty(0),
+        np.arange(6, dtype=np.int64),
+        np.arange(6, dtype=np.float32) / 3,
+        np.arange(6.0).reshape(2, 3),
+    ]
+    for values in inputs:
+        new, old = _column(values), _old_column(values)
+        assert type(new) is type(old)
+        assert len(new) == len(old)
+        if isinstance(new, array):
+            assert isinstance(old, array) and new.tobytes() == old.tobytes()
+        else:
+            assert new == old
+    for name, values in table.arrays.items():
+        assert table.row(len(bars) - 1)[name] == _old_column(values)[-1] or np.isnan(values[-1])
+    source = odd.copy()
+    kept = _column(source)
+    source[:] = 1.0
+    assert isinstance(kept, array) and kept.tobytes() == odd.tobytes()

@@ -283,11 +283,12 @@ class FeatureTable:
 def _column(values: FloatArray) -> Sequence[float]:
     """A column as the row reads it: a flat copy of the numpy buffer (``array('d')``), indexed
     into the same Python floats ``tolist()`` would give, without building a million of them for
-    the few bars a strategy is called on."""
+    the few bars a strategy is called on. The buffer is read in place (a byte view), not through
+    ``tobytes``, which would copy every column once more on its way in."""
     column = array("d")
     if values.dtype != np.float64 or values.ndim != 1:
         return list(values.tolist())
-    column.frombytes(np.ascontiguousarray(values).tobytes())
+    column.frombytes(np.ascontiguousarray(values).data.cast("B"))
     return column
 
 
