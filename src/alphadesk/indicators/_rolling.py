@@ -79,9 +79,14 @@ def window_sums(block: FloatArray) -> FloatArray:
         for i in range(1, count):
             total += block[i]
     else:
-        sums = block[:8].copy()
-        i = 8
-        while i < count - count % 8:
+        full = count - count % 8
+        if full >= 16:  # the first step of the running sums, without copying the first eight
+            sums = block[:8] + block[8:16]
+            i = 16
+        else:
+            sums = block[:8].copy()
+            i = 8
+        while i < full:
             sums += block[i : i + 8]
             i += 8
         pairs = sums[0::2] + sums[1::2]
