@@ -50,6 +50,7 @@ MODULES = [
     "alphadesk/domain/epoch.py",
     "alphadesk/domain/grid.py",
     "alphadesk/domain/order_link.py",
+    "alphadesk/domain/pnl.py",
     "alphadesk/adapters/sim/accounts.py",
     "alphadesk/adapters/sim/core.py",
     "alphadesk/adapters/sim/engine.py",

@@ -19,6 +19,7 @@ from alphadesk.domain.enums import POSITION_MOVERS, Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.ordering import in_fold_order
+from alphadesk.domain.pnl import open_pnl
 from alphadesk.domain.slots import slot_maker
 
 ZERO = Decimal(0)
@@ -63,12 +64,7 @@ class Position:
 
     def unrealized_pnl(self, mark_price: Decimal) -> Decimal:
         checks.positive("mark_price", mark_price)
-        qty = self.qty  # read once; compared with ZERO, not 0 (no int converted per call)
-        if qty > ZERO:
-            return mark_price * qty - self.cost
-        if qty < ZERO:
-            return self.cost + mark_price * qty
-        return ZERO
+        return open_pnl(self.qty, self.cost, mark_price)
 
     def apply(self, fill: Fill) -> Position:
         """The position after ``fill``; funding and settlements change PnL, never size."""

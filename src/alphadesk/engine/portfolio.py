@@ -18,6 +18,7 @@ from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import POSITION_MOVERS, Side
 from alphadesk.domain.epoch import epoch_ms
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.pnl import open_pnl
 from alphadesk.domain.positions import Position
 from alphadesk.strategies.api import PositionView, TradingState
 
@@ -113,13 +114,8 @@ class Portfolio:
         if position is None or price is None or price <= 0:
             return ZERO
         mark = to_decimal(price)
-        if price < _INF:  # finite and > 0: a plainly valid mark, no checked call per position
-            qty = position.qty  # Position.unrealized_pnl's arithmetic, spelled out
-            if qty > ZERO:
-                return mark * qty - position.cost
-            if qty < ZERO:
-                return position.cost + mark * qty
-            return ZERO
+        if price < _INF:  # finite and > 0: a plainly valid mark, so no checked method call
+            return open_pnl(position.qty, position.cost, mark)
         return position.unrealized_pnl(mark)  # raises, naming the mark price
 
     @property
