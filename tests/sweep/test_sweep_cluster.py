@@ -68,9 +68,11 @@ def test_the_command_runs_on_the_cluster_address(
         f"symbols={FIXED['symbols']}", "--metric", "return_pct", "--top", "2",
     ]
     assert main([*base, "--out", str(tmp_path / "local"), "--workers", "1"]) == 0
+    assert "sweep: build: " in capsys.readouterr().err
     assert main([*base, "--out", str(tmp_path / "dask"), "--cluster",
                  cluster.scheduler_address]) == 0
-    printed = capsys.readouterr().out
+    printed, err = capsys.readouterr()
+    assert "sweep: build: " not in err  # the cluster's workers run their own machines' build
     assert "on 2 workers" in printed
     local = json.loads((tmp_path / "local" / "summary.json").read_text())
     remote = json.loads((tmp_path / "dask" / "summary.json").read_text())

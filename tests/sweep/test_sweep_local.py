@@ -11,6 +11,7 @@ import pytest
 from tests.sweep.helpers import FIXED, SPEC, STRATEGY, five_minute_files, market, plan, sweep, table
 
 from alphadesk.app.cli import main
+from alphadesk.backtest import build as native_build
 from alphadesk.backtest.data import load
 from alphadesk.backtest.result import summarize, to_dict
 from alphadesk.backtest.runner import run
@@ -135,8 +136,9 @@ def test_the_command_writes_ranked_outputs_reports_and_resumes(
         "--out", str(out), "--reports", "1",
     ]
     assert main(argv) == 0
-    first = capsys.readouterr().out
+    first, err = capsys.readouterr()
     assert "9 backtests run" in first and "2 sets refused" in first
+    assert f"sweep: build: {native_build.described()}\n" in err  # local workers: forks of this
     summary = json.loads((out / "summary.json").read_text())
     ranked = summary["folds"][0]["ranked"]
     assert [r["rank"] for r in ranked] == [1, 2, 3, 4, 5, 6, 7]

@@ -12,6 +12,7 @@ from typing import Any
 from alphadesk.app.commands import checks
 from alphadesk.app.logging import HUMAN
 from alphadesk.app.settings import SettingsError
+from alphadesk.backtest import build
 from alphadesk.backtest.console import print_report
 from alphadesk.backtest.data import PERIOD, for_strategy, load
 from alphadesk.backtest.report import to_html
@@ -151,6 +152,7 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     for note in data.notes:
         print(f"backtest: note: {note}", file=sys.stderr)
+    print(f"backtest: build: {build.described()}", file=sys.stderr)
     show = args.progress or sys.stderr.isatty()
     progress, bar = _progress_bar() if show else (None, None)
     try:

@@ -23,6 +23,7 @@ from alphadesk.app.commands import checks
 from alphadesk.app.commands.checks import time_ms
 from alphadesk.app.logging import HUMAN
 from alphadesk.app.settings import SettingsError
+from alphadesk.backtest import build as native
 from alphadesk.backtest.data import PERIOD, MarketData, load
 from alphadesk.backtest.report import to_html
 from alphadesk.backtest.result import summarize
@@ -191,6 +192,8 @@ def handle(args: argparse.Namespace) -> int:
         log.close()
         raise
     workers = executor.workers
+    if not args.cluster:  # a cluster's workers run whatever build their machines have
+        print(f"sweep: build: {native.described()}", file=sys.stderr)
     show = args.progress or sys.stderr.isatty()
     bar = _progress_bar() if show else None
     started = time.perf_counter()
