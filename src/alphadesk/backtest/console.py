@@ -38,11 +38,13 @@ def _rich(table: tables.Table) -> RichTable:
 
 def report_tables(result: BacktestResult) -> list[tables.Table]:
     """The console's tables, in the order freqtrade users know."""
+    refused = tables.refusals(result)
     return [
         tables.by_symbol(result),
         tables.by_exit_reason(result),
         tables.by_month(result),
         tables.summary(result),
+        *([refused] if refused is not None else []),
     ]
 
 

@@ -133,6 +133,14 @@ def _candle_sections(candles: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _refusals(result: BacktestResult) -> str:
+    """A card of the refused orders, only when there were any."""
+    refused = tables.refusals(result)
+    if refused is None:
+        return ""
+    return f'<h2>Refused orders</h2><div class="card">{table_html(refused)}</div>'
+
+
 def to_html(result: BacktestResult) -> str:
     data = to_dict(result)
     equity = chart_data.equity_points(result)
@@ -174,6 +182,7 @@ def to_html(result: BacktestResult) -> str:
         '<h2>Results</h2><div class="card">'
         f"{table_html(tables.by_symbol(result))}{table_html(tables.by_exit_reason(result))}"
         f"{table_html(tables.by_month(result))}</div>"
+        f"{_refusals(result)}"
         f"<h2>Price and trades</h2>{_candle_sections(candles)}"
         f'<h2>Trade list</h2><div class="card">'
         f"{table_html(tables.trades(result, MAX_TRADE_ROWS))}</div>"

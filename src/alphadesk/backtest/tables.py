@@ -207,6 +207,36 @@ def summary(result: BacktestResult) -> Table:
     )
 
 
+def refusals(result: BacktestResult) -> Table | None:
+    """Intents the risk gate or the venue turned away, grouped as the JSON's ``refusals`` counts
+    them (kind and the reason up to its first colon), each group with its first time, symbol and
+    full reason; None when there were none. A run whose every entry was refused (bars before
+    the fills' 2018 bound, say) would otherwise print a report of zero trades and no why."""
+    groups: dict[str, list[Any]] = {}
+    for r in result.output.refusals:
+        key = f"{r.kind}: {r.reason.split(':')[0]}"
+        if key in groups:
+            groups[key][0] += 1
+        else:
+            groups[key] = [1, r]
+    if not groups:
+        return None
+    rows = [
+        (first.kind, key.split(": ", 1)[1], fmt.count(n), fmt.timestamp(first.time_ms),
+         first.symbol, first.reason)
+        for key, (n, first) in groups.items()
+    ]
+    total = sum(n for n, _ in groups.values())
+    return Table(
+        "refusals", "Refused orders",
+        (Column("Kind", numeric=False), Column("Cause", numeric=False), Column("Count"),
+         Column("First (UTC)", numeric=False), Column("Symbol", numeric=False),
+         Column("First reason in full", numeric=False)),
+        rows, ("TOTAL", "", fmt.count(total), "", "", ""),
+        "The run went on without these orders; the JSON's refusals counts the same groups.",
+    )
+
+
 SETTING_LABELS = {
     "initial_equity": ("Starting equity", " USDT"),
     "taker_fee": ("Taker fee", ""),
