@@ -42,6 +42,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 MODULES = [
     "alphadesk/domain/allocation.py",
@@ -82,9 +83,33 @@ MODULES = [
 ]
 
 
+def _compiler() -> str | None:
+    """The C compiler setuptools will call ($CC, else the one Python was built with), when it
+    is on this machine; None when not."""
+    import sysconfig
+
+    command = os.environ.get("CC") or str(sysconfig.get_config_var("CC") or "cc")
+    name = command.split()[0] if command.split() else ""
+    return shutil.which(name) if name else None
+
+
+def _refuse(why: str) -> NoReturn:
+    print(f"native build: {why}; the pure-Python build under src/ still works", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main() -> None:
-    from mypyc.build import mypycify  # dev extra: mypy ships mypyc
-    from setuptools import setup
+    try:
+        from mypyc.build import mypycify  # dev extra: mypy ships mypyc
+        from setuptools import setup
+    except ImportError as exc:
+        _refuse(
+            f"needs {exc.name or 'mypyc'} from the dev extra (`uv sync --frozen --extra dev`, "
+            "which ./scripts/test runs; ./scripts/demo installs the runtime packages only)"
+        )
+    if _compiler() is None:
+        cc = os.environ.get("CC") or "the C compiler Python was built with"
+        _refuse(f"no C compiler ({cc}) on this machine: install gcc and the Python headers")
 
     root = Path(__file__).resolve().parents[1]
     out = root / "build" / "native"

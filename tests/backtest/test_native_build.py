@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,3 +64,33 @@ def test_the_backtest_command_says_which_build_ran(
         assert "backtest: build: native (mypyc-compiled per-order path)" in err
     else:
         assert "backtest: build: pure Python (scripts/build_native.py compiles it" in err
+
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_native.py"
+
+
+def _build(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})}, check=False,
+    )
+
+
+def test_the_build_script_without_mypyc_says_what_to_install() -> None:
+    """After ./scripts/demo alone the venv has no dev extra: the script says so, not a traceback."""
+    ran = _build(
+        "import runpy, sys; sys.modules['mypyc'] = None; sys.modules['mypyc.build'] = None; "
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+    )
+    assert ran.returncode == 2, ran.stderr
+    assert "native build: needs mypyc" in ran.stderr and "--extra dev" in ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
+def test_the_build_script_without_a_compiler_names_it(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-cc")
+    ran = _build(f"import runpy; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')",
+                 {"CC": missing})
+    assert ran.returncode == 2, ran.stderr
+    assert f"native build: no C compiler ({missing})" in ran.stderr
+    assert "Traceback" not in ran.stderr
