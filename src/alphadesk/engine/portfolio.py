@@ -56,6 +56,14 @@ class Portfolio:
     def apply(self, fill: Fill, time_ms: int | None = None) -> Position:
         """Fold one fill (trades, funding) into its position; returns the new position.
         ``time_ms`` is the fill's time in epoch ms when the caller has it already."""
+        if time_ms is None:
+            return self.apply_at(fill, 0, False)
+        return self.apply_at(fill, time_ms)
+
+    def apply_at(self, fill: Fill, time_ms: int, known: bool = True) -> Position:
+        """:meth:`apply` with the fill's time in epoch ms as an ``int`` (the engine has it):
+        the compiled build passes it unboxed, where ``int | None`` makes an int object per
+        fill. ``known`` False: no time given, the fill's own is read if an entry needs it."""
         symbol = fill.symbol
         before = self.positions.get(symbol) or self._flats.get(symbol) or self._flat(symbol)
         after = before.apply(fill)
@@ -67,9 +75,7 @@ class Portfolio:
         else:
             self.positions[symbol] = after
             if not held or (held > ZERO) is not (now > ZERO):  # opened, or flipped sides
-                self.entry_time_ms[symbol] = (
-                    epoch_ms(fill.exec_time) if time_ms is None else time_ms
-                )
+                self.entry_time_ms[symbol] = time_ms if known else epoch_ms(fill.exec_time)
         if fill.exec_type in _MOVERS:  # .moves_position, without the property call
             if self._source is None:
                 self._last[symbol] = float(fill.price)

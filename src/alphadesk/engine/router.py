@@ -13,7 +13,7 @@ time and a per-engine counter), so a backtest run twice produces the same ids.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
@@ -75,6 +75,9 @@ class InFlight:
     follow_up: EnterIntent | None
     filled: Decimal
     unknown: bool
+    qty: Decimal = field(repr=False, compare=False)
+    """``request.qty``, kept for the fills: a read of the interpreted request costs a generic
+    attribute lookup on the compiled build, once per fill."""
 
     def __init__(
         self,
@@ -86,7 +89,9 @@ class InFlight:
         follow_up: EnterIntent | None = None,
         filled: Decimal = ZERO,
         unknown: bool = False,
+        qty: Decimal | None = None,
     ) -> None:
+        """``qty``: ``request.qty`` when the caller has it at hand (the router's own orders)."""
         self.request = request
         self.purpose = purpose
         self.reason = reason
@@ -95,6 +100,7 @@ class InFlight:
         self.follow_up = follow_up
         self.filled = filled
         self.unknown = unknown
+        self.qty = request.qty if qty is None else qty
 
     @property
     def symbol(self) -> str:
@@ -228,12 +234,13 @@ class Router:
         # bot_id (the engine's), symbol and side (the checked intent's), qty (sized by the risk
         # gate: >= min_qty > 0), link (new_link's checked encoding), stop and take (on the tick
         # grid, > 0): every field is checked already, so the slots are written directly
+        link = self.new_link(_ENTRY, time_ms)
         request = _market_request(
-            self.bot_id, symbol, side, sized, self.new_link(_ENTRY, time_ms),
-            _MARKET, None, _GTC, False, None, take, stop,
+            self.bot_id, symbol, side, sized, link, _MARKET, None, _GTC, False, None, take, stop,
         )  # fmt: skip
         self.risk.record_entry(symbol, time_ms)
-        self._send(request, _ENTRY, intent.reason, time_ms, intent.ref_price, follow_up)
+        reason, ref_price = intent.reason, intent.ref_price
+        self._send(request, _ENTRY, reason, time_ms, ref_price, follow_up, link, sized)
         return request
 
     def exit(self, intent: ExitIntent, explicit: bool = False) -> OrderRequest | Refusal:
@@ -247,17 +254,18 @@ class Router:
         position = self.portfolio.positions[symbol]  # held: size_exit refuses a flat one
         purpose = _MANUAL
         last = self.portfolio.last_price(symbol)
+        time_ms = intent.time_ms
+        link = self.new_link(purpose, time_ms)
         # every field checked already, as in enter (qty: the held size or a share of it > 0);
         # the side closes the held one (position.side.opposite, without the two properties)
         request = _market_request(
-            self.bot_id, symbol, _SELL if position.qty > ZERO else _BUY, sized,
-            self.new_link(purpose, intent.time_ms),
+            self.bot_id, symbol, _SELL if position.qty > ZERO else _BUY, sized, link,
             _MARKET, None, _GTC, True, None, None, None,
         )  # fmt: skip
         # (to_decimal: Decimal(repr(last)), remembered: the order's fill at the next open, which
         # mostly equals this close, is converted again there)
         ref = to_decimal(last) if last else position.avg_entry_price
-        self._send(request, purpose, intent.reason, intent.time_ms, ref, None)
+        self._send(request, purpose, intent.reason, time_ms, ref, None, link, sized)
         return request
 
     def _set_stop(self, intent: SetStopIntent) -> Refusal | None:
@@ -319,9 +327,11 @@ class Router:
         now_ms: int,
         ref_price: Decimal,
         follow_up: EnterIntent | None,
+        link: str,
+        qty: Decimal,
     ) -> None:
-        link = request.order_link_id
-        flight = InFlight(request, purpose, reason, now_ms, ref_price, follow_up)
+        """``link`` and ``qty``: the request's, as its maker has them (no generic reads)."""
+        flight = InFlight(request, purpose, reason, now_ms, ref_price, follow_up, ZERO, False, qty)
         self.inflight[link] = flight
         self.reasons[link] = reason
         try:
@@ -336,17 +346,31 @@ class Router:
 
     def on_fill(self, fill: Fill, time_ms: int | None = None) -> None:
         """``time_ms``: the fill's time in epoch ms, when the caller has it already."""
-        flight = self.inflight.get(fill.order_link_id)
-        if flight is None:
-            return
-        flight.filled += fill.qty
-        flight.unknown = False
-        if flight.filled >= flight.request.qty:
-            if flight.follow_up is None:  # what _finish does then (most orders)
-                del self.inflight[fill.order_link_id]
-                return
+        link = fill.order_link_id
+        flight = self.inflight.get(link)
+        if flight is not None and self._filled(link, flight, fill.qty):
             now_ms = epoch_ms(fill.exec_time) if time_ms is None else time_ms
-            self._finish(fill.order_link_id, flight, now_ms)
+            self._finish(link, flight, now_ms)
+
+    def on_fill_at(self, fill: Fill, link: str, time_ms: int) -> None:
+        """:meth:`on_fill` for a caller holding the fill's ``order_link_id`` and its time in
+        epoch ms already (the engine): an ``int`` argument, so the compiled build passes it
+        unboxed, where ``int | None`` makes an int object per call."""
+        flight = self.inflight.get(link)
+        if flight is not None and self._filled(link, flight, fill.qty):
+            self._finish(link, flight, time_ms)
+
+    def _filled(self, link: str, flight: InFlight, qty: Decimal) -> bool:
+        """Count ``qty`` in; True when the order is complete and has a follow-up to send (one
+        without is done here, as :meth:`_finish` would)."""
+        flight.filled += qty
+        flight.unknown = False
+        if flight.filled >= flight.qty:
+            if flight.follow_up is None:  # what _finish does then (most orders)
+                del self.inflight[link]
+                return False
+            return True
+        return False
 
     def on_order(self, update: OrderUpdated) -> None:
         order = update.order

@@ -250,14 +250,15 @@ class Engine:
         """A fill of this bot: label it, fold it into the portfolio, tell router and strategy."""
         if fill.bot_id != self.bot_id:
             return
-        if not fill.close_reason and fill.order_link_id:  # no id (funding): no label to find
-            reason = self.fill_label(fill.order_link_id)
+        link = fill.order_link_id  # once, for the label and the router
+        if not fill.close_reason and link:  # no id (funding): no label to find
+            reason = self.fill_label(link)
             if reason:
                 fill = fill.relabelled(reason)
         self.fills.append(fill)
         time_ms = epoch_ms(fill.exec_time)  # once, for the three readers below
-        self.portfolio.apply(fill, time_ms)
-        self.router.on_fill(fill, time_ms)
+        self.portfolio.apply_at(fill, time_ms)
+        self.router.on_fill_at(fill, link, time_ms)
         self.ctx.time_ms = time_ms
         if self._hears_fills:
             self.strategy.on_fill(self.ctx, fill)
