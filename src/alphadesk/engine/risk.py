@@ -22,6 +22,7 @@ from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.grid import rounding_for, to_grid
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import (
+    ONE,
     EnterIntent,
     EquityFraction,
     ExitIntent,
@@ -87,7 +88,7 @@ def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
     raise InvalidField("size", hint, "unknown size hint")
 
 
-_ONE: Final = Decimal(1)
+_ONE: Final = ONE  # the intents' default fraction: the very object, so ``is`` can answer
 _ACTIVE: Final = TradingState.ACTIVE
 _HALTED: Final = TradingState.HALTED
 _BUY: Final = Side.BUY
@@ -117,9 +118,15 @@ def round_price(instrument: Instrument, price: Decimal, side: Side | None = None
     return instrument.round_price(price, side)  # raises, naming the price (and the tick)
 
 
-def _refuse(intent: EnterIntent | ExitIntent, kind: str, reason: str) -> Refusal:
-    """Why ``intent`` gets no order (a function, not a closure made on every sizing call)."""
-    return Refusal(intent.time_ms, intent.symbol, kind, reason)
+def qty_for_notional(instrument: Instrument, notional: Decimal, price: Decimal) -> Decimal:
+    """``instrument.qty_for_notional(notional, price)``: the largest qty step multiple whose
+    value at ``price`` does not exceed ``notional`` (once per entry: the interpreted method's
+    frame cost more than its four Decimal operations)."""
+    if checks.plain_non_negative(notional) and checks.plain_positive(price):  # its check passes
+        step = instrument.qty_step
+        units = notional // (price * step)  # exact: no 28-digit rounding of the ratio
+        return (units * step).quantize(step)
+    return instrument.qty_for_notional(notional, price)  # raises, naming the field
 
 
 class RiskGate:
@@ -165,48 +172,55 @@ class RiskGate:
 
     def size_entry(self, intent: EnterIntent, exposure: Exposure) -> Decimal | Refusal:
         """The quantity for an entry, or why there is none. Never above what the hint asked."""
+        return self.size_entry_at(
+            exposure, intent.symbol, intent.time_ms, intent.size, intent.ref_price
+        )
+
+    def size_entry_at(
+        self, exposure: Exposure, symbol: str, time_ms: int, size: SizeHint, price: Decimal
+    ) -> Decimal | Refusal:
+        """:meth:`size_entry` from the entry's symbol, time, size hint and reference price, for
+        a caller that holds them already (the router): on the compiled build each read of the
+        interpreted intent is a generic attribute lookup."""
 
         state = self.state
         if state is not _ACTIVE:
-            return _refuse(intent, "enter", f"bot is {state.value}: no new positions")
-        symbol = intent.symbol  # once: a generic attribute read on the compiled build
+            return Refusal(time_ms, symbol, "enter", f"bot is {state.value}: no new positions")
         instrument = self.instrument(symbol)
         limits = self.limits
-        since = intent.time_ms - self._last_entry_ms.get(symbol, -(10**15))
+        since = time_ms - self._last_entry_ms.get(symbol, -(10**15))
         if since < limits.entry_cooldown_ms:
-            return _refuse(intent, "enter", f"cooldown: last entry {since} ms ago")
+            return Refusal(time_ms, symbol, "enter", f"cooldown: last entry {since} ms ago")
         adds_position = not self.portfolio.holds(symbol)
         if (
             limits.max_open_positions is not None
             and adds_position
             and exposure.open_positions >= limits.max_open_positions
         ):
-            return _refuse(
-                intent, "enter", f"max open positions {limits.max_open_positions} reached"
-            )
+            reason = f"max open positions {limits.max_open_positions} reached"
+            return Refusal(time_ms, symbol, "enter", reason)
         equity = self.portfolio.equity
         if equity <= ZERO:
-            return _refuse(intent, "enter", f"equity {equity} <= 0")
-        notional = hint_notional(intent.size, equity)
+            return Refusal(time_ms, symbol, "enter", f"equity {equity} <= 0")
+        notional = hint_notional(size, equity)
         if limits.max_position_notional is not None:
             held = self.portfolio.notional(symbol)
             notional = min(notional, max(ZERO, limits.max_position_notional - held))
-        price = intent.ref_price
-        qty = instrument.qty_for_notional(notional, price)
+        qty = qty_for_notional(instrument, notional, price)
         if qty < instrument.min_qty:
             reason = f"size {qty} below min_qty {instrument.min_qty} (notional {notional})"
-            return _refuse(intent, "enter", reason)
+            return Refusal(time_ms, symbol, "enter", reason)
         value = qty * price  # once: the same exact product each time it was written out
         if value < instrument.min_notional:
             reason = f"notional {value} below min_notional {instrument.min_notional}"
-            return _refuse(intent, "enter", reason)
+            return Refusal(time_ms, symbol, "enter", reason)
         total = exposure.total_notional + value
         if limits.max_total_notional is not None and total > limits.max_total_notional:
             reason = f"total notional {total} above {limits.max_total_notional}"
-            return _refuse(intent, "enter", reason)
+            return Refusal(time_ms, symbol, "enter", reason)
         if limits.max_leverage is not None and total > limits.max_leverage * equity:
             reason = f"leverage {total / equity:.4f} above {limits.max_leverage}"
-            return _refuse(intent, "enter", reason)
+            return Refusal(time_ms, symbol, "enter", reason)
         return qty
 
     def record_entry(self, symbol: str, time_ms: int) -> None:
@@ -214,18 +228,26 @@ class RiskGate:
 
     def size_exit(self, intent: ExitIntent, *, explicit: bool = False) -> Decimal | Refusal:
         """Reduce-only quantity for an exit; HALTED lets only an owner's explicit exit through."""
+        return self.size_exit_at(intent.symbol, intent.time_ms, intent.fraction, explicit)
+
+    def size_exit_at(
+        self, symbol: str, time_ms: int, fraction: Decimal, explicit: bool = False
+    ) -> Decimal | Refusal:
+        """:meth:`size_exit` from the exit's symbol, time and fraction, for a caller that holds
+        them already (the router): each read of the interpreted intent is a generic lookup."""
 
         if self.state is _HALTED and not explicit:
-            return _refuse(intent, "exit", "bot is HALTED: exits only by explicit command")
-        position = self.portfolio.positions.get(intent.symbol)
+            reason = "bot is HALTED: exits only by explicit command"
+            return Refusal(time_ms, symbol, "exit", reason)
+        position = self.portfolio.positions.get(symbol)
         if position is None or not position.qty:  # .is_flat, without the property call
-            return _refuse(intent, "exit", "no open position")
-        if intent.fraction == _ONE:
+            return Refusal(time_ms, symbol, "exit", "no open position")
+        if fraction is _ONE or fraction == _ONE:  # (the default, by identity: no comparison)
             return abs(position.qty)  # .size
-        qty = round_qty(self.instrument(intent.symbol), position.size * intent.fraction)
+        qty = round_qty(self.instrument(symbol), position.size * fraction)
         if qty <= 0:
-            reason = f"fraction {intent.fraction} of {position.size} rounds to 0"
-            return _refuse(intent, "exit", reason)
+            reason = f"fraction {fraction} of {position.size} rounds to 0"
+            return Refusal(time_ms, symbol, "exit", reason)
         return qty
 
     def protection_allowed(self, time_ms: int, symbol: str, kind: str) -> Refusal | None:

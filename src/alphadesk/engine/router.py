@@ -32,6 +32,9 @@ from alphadesk.domain.intents import (
     Intent,
     SetStopIntent,
     SetTrailingIntent,
+    SizeHint,
+    TakeProfitLevel,
+    TrailingSpec,
 )
 from alphadesk.domain.order_link import Purpose
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
@@ -208,28 +211,45 @@ class Router:
 
     def enter(self, intent: EnterIntent) -> OrderRequest | Refusal:
         """:meth:`route` of an entry."""
-        symbol = intent.symbol
+        return self.enter_fields(
+            intent, intent.symbol, intent.side, intent.size, intent.time_ms, intent.reason,
+            intent.ref_price, intent.stop_loss, intent.take_profits, intent.trailing,
+        )  # fmt: skip
+
+    def enter_fields(
+        self,
+        intent: EnterIntent,
+        symbol: str,
+        side: Side,
+        size: SizeHint,
+        time_ms: int,
+        reason: str,
+        ref_price: Decimal,
+        stop_loss: Decimal | None,
+        take_profits: tuple[TakeProfitLevel, ...],
+        trailing: TrailingSpec | None,
+    ) -> OrderRequest | Refusal:
+        """:meth:`enter` given ``intent``'s fields, for a caller that built it from them (the
+        engine's context): on the compiled build each read of the interpreted intent is a
+        generic attribute lookup, and the risk gate would read four of them again."""
         if self.inflight and self.in_flight(symbol, _ENTRY):
-            return self._refuse(Refusal(intent.time_ms, symbol, "enter", "entry already in flight"))
+            return self._refuse(Refusal(time_ms, symbol, "enter", "entry already in flight"))
         position = self.portfolio.positions.get(symbol)
-        opposite = position is not None and position.side is not intent.side
+        opposite = position is not None and position.side is not side
         if opposite and not self._exiting_fully(symbol):
-            return self._refuse(Refusal(intent.time_ms, symbol, "enter", "opposite position open"))
-        sized = self.risk.size_entry(intent, self.exposure())
+            return self._refuse(Refusal(time_ms, symbol, "enter", "opposite position open"))
+        sized = self.risk.size_entry_at(self.exposure(), symbol, time_ms, size, ref_price)
         if isinstance(sized, Refusal):
             return self._refuse(sized)
-        # the intent's fields read once each (on the compiled build every read of the
-        # interpreted intent is a generic attribute lookup)
-        side, time_ms, take_profits = intent.side, intent.time_ms, intent.take_profits
         stop = take = None
-        if intent.stop_loss is not None:
-            stop = self.risk.stop_price(symbol, side, intent.stop_loss)
+        if stop_loss is not None:
+            stop = self.risk.stop_price(symbol, side, stop_loss)
         follow_up: EnterIntent | None = None
         if len(take_profits) == 1 and take_profits[0].fraction == 1:
             take = self.risk.take_profit_price(symbol, side, take_profits[0].price)
         elif take_profits:
             follow_up = intent
-        if intent.trailing is not None:
+        if trailing is not None:
             follow_up = intent
         # bot_id (the engine's), symbol and side (the checked intent's), qty (sized by the risk
         # gate: >= min_qty > 0), link (new_link's checked encoding), stop and take (on the tick
@@ -239,22 +259,28 @@ class Router:
             self.bot_id, symbol, side, sized, link, _MARKET, None, _GTC, False, None, take, stop,
         )  # fmt: skip
         self.risk.record_entry(symbol, time_ms)
-        reason, ref_price = intent.reason, intent.ref_price
         self._send(request, _ENTRY, reason, time_ms, ref_price, follow_up, link, sized)
         return request
 
     def exit(self, intent: ExitIntent, explicit: bool = False) -> OrderRequest | Refusal:
         """:meth:`route` of an exit (``explicit``: an owner's, allowed when HALTED)."""
-        symbol = intent.symbol
+        return self.exit_fields(
+            intent.symbol, intent.time_ms, intent.reason, intent.fraction, explicit
+        )
+
+    def exit_fields(
+        self, symbol: str, time_ms: int, reason: str, fraction: Decimal, explicit: bool = False
+    ) -> OrderRequest | Refusal:
+        """:meth:`exit` given the exit intent's fields, for a caller that built it from them
+        (the engine's context): each read of the interpreted intent is a generic lookup."""
         if self.inflight and any(f.request.reduce_only for f in self.in_flight(symbol)):
-            return self._refuse(Refusal(intent.time_ms, symbol, "exit", "exit already in flight"))
-        sized = self.risk.size_exit(intent, explicit=explicit)
+            return self._refuse(Refusal(time_ms, symbol, "exit", "exit already in flight"))
+        sized = self.risk.size_exit_at(symbol, time_ms, fraction, explicit)
         if isinstance(sized, Refusal):
             return self._refuse(sized)
         position = self.portfolio.positions[symbol]  # held: size_exit refuses a flat one
         purpose = _MANUAL
         last = self.portfolio.last_price(symbol)
-        time_ms = intent.time_ms
         link = self.new_link(purpose, time_ms)
         # every field checked already, as in enter (qty: the held size or a share of it > 0);
         # the side closes the held one (position.side.opposite, without the two properties)
@@ -265,7 +291,7 @@ class Router:
         # (to_decimal: Decimal(repr(last)), remembered: the order's fill at the next open, which
         # mostly equals this close, is converted again there)
         ref = to_decimal(last) if last else position.avg_entry_price
-        self._send(request, purpose, intent.reason, time_ms, ref, None, link, sized)
+        self._send(request, purpose, reason, time_ms, ref, None, link, sized)
         return request
 
     def _set_stop(self, intent: SetStopIntent) -> Refusal | None:

@@ -56,6 +56,7 @@ def _listens(strategy: Strategy[object], hook: str) -> bool:
 
 
 ZERO: Final = Decimal(0)
+_ONE: Final = ONE  # a C static on the compiled build (the import: a dict lookup per read)
 _enter_intent: Final = slot_maker(EnterIntent)
 _exit_intent: Final = slot_maker(ExitIntent)
 """The intents from every field in order, slot by slot: with their ``__post_init__`` called after
@@ -97,7 +98,7 @@ class EngineContext(IntentContext):
 
     # enter and exit, the intents of every order: the same intents as the base class builds,
     # from the engine's own fields rather than through the properties, and handed straight to
-    # the router (what Engine.submit does)
+    # the router (what Engine.submit does), with the values they were built from
 
     def enter(
         self,
@@ -132,7 +133,12 @@ class EngineContext(IntentContext):
             intent.__post_init__()  # the constructor's checks, raising as it would
         engine = self._engine
         engine.intents.append(intent)
-        engine.router.enter(intent)
+        # the intent holds these very values (its checks only raise): the router takes them as
+        # they are rather than reading each back from the interpreted intent
+        engine.router.enter_fields(
+            intent, symbol, side, size, time_ms, reason, ref_price, stop_loss, take_profits,
+            trailing,
+        )  # fmt: skip
         return intent
 
     def exit(self, symbol: str, reason: str, fraction: Decimal = ONE) -> ExitIntent:
@@ -141,14 +147,14 @@ class EngineContext(IntentContext):
         if not (  # values ExitIntent.__post_init__ plainly accepts, else its checks:
             plain_intent_fields(time_ms, bot_id, symbol, reason)
             and (
-                fraction is ONE
-                or (plain_positive(fraction) and fraction <= ONE)
+                fraction is _ONE
+                or (plain_positive(fraction) and fraction <= _ONE)
             )
         ):
             intent.__post_init__()
         engine = self._engine
         engine.intents.append(intent)
-        engine.router.exit(intent)
+        engine.router.exit_fields(symbol, time_ms, reason, fraction)  # the intent's values
         return intent
 
 
