@@ -56,7 +56,10 @@ def _listens(strategy: Strategy[object], hook: str) -> bool:
 
 
 ZERO: Final = Decimal(0)
-_ONE: Final = ONE  # a C static on the compiled build (the import: a dict lookup per read)
+# C statics on the compiled build, where an imported name is a dict lookup per read
+_ONE: Final = ONE
+_SIDE: Final = Side
+_SIZE_HINTS: Final = SIZE_HINTS
 _enter_intent: Final = slot_maker(EnterIntent)
 _exit_intent: Final = slot_maker(ExitIntent)
 """The intents from every field in order, slot by slot: with their ``__post_init__`` called after
@@ -120,8 +123,8 @@ class EngineContext(IntentContext):
         levels: tuple[object, ...] = take_profits  # read untyped: no cast before the check
         if not (  # values EnterIntent.__post_init__ plainly accepts, else its checks:
             plain_intent_fields(time_ms, bot_id, symbol, reason)
-            and isinstance(side, Side)
-            and isinstance(size, SIZE_HINTS)
+            and isinstance(side, _SIDE)
+            and isinstance(size, _SIZE_HINTS)
             and plain_positive(ref_price)
             and (stop_loss is None or plain_positive(stop_loss))
             and type(levels) is tuple

@@ -10,6 +10,7 @@ the same EMAs gives the same trades.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.decimals import to_decimal
@@ -21,6 +22,10 @@ from alphadesk.strategies.builtin_params import EmaCrossParams
 from alphadesk.strategies.features import previous
 from alphadesk.strategies.portfolio_reads import holds
 from alphadesk.strategies.specs import IndicatorSpec
+
+_BUY: Final = Side.BUY
+"""Bound once: a C static on the compiled build, where ``Side.BUY`` is a dict lookup of the
+imported name and an attribute read of the enum class per entry."""
 
 
 class EmaCross(Strategy[EmaCrossParams]):
@@ -55,7 +60,7 @@ class EmaCross(Strategy[EmaCrossParams]):
         if not held and prev_fast < prev_slow and fast > slow:
             ctx.enter(
                 bar.symbol,
-                Side.BUY,
+                _BUY,
                 self._size,
                 "ema_cross_up",
                 ref_price=to_decimal(float(bar.close)),
