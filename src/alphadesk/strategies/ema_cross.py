@@ -21,11 +21,21 @@ from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, Wa
 from alphadesk.strategies.builtin_params import EmaCrossParams
 from alphadesk.strategies.features import previous
 from alphadesk.strategies.portfolio_reads import holds
+from alphadesk.strategies.rows import ArrayRow
 from alphadesk.strategies.specs import IndicatorSpec
 
 _BUY: Final = Side.BUY
 """Bound once: a C static on the compiled build, where ``Side.BUY`` is a dict lookup of the
 imported name and an attribute read of the enum class per entry."""
+
+
+def _emas(ind: Row) -> tuple[float, float, float, float]:
+    """The fast and slow EMA at this bar and the one before. The two branches read the same;
+    compiled, the first calls the backtest's (compiled) ArrayRow directly, with unboxed floats,
+    where a read through the ``Row`` protocol is a generic item lookup or method call."""
+    if type(ind) is ArrayRow:
+        return ind["ema_fast"], ind["ema_slow"], ind.prev("ema_fast"), ind.prev("ema_slow")
+    return ind["ema_fast"], ind["ema_slow"], ind.prev("ema_fast"), ind.prev("ema_slow")
 
 
 class EmaCross(Strategy[EmaCrossParams]):
@@ -54,16 +64,16 @@ class EmaCross(Strategy[EmaCrossParams]):
         return up, up | down
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
-        fast, slow = ind["ema_fast"], ind["ema_slow"]
-        prev_fast, prev_slow = ind.prev("ema_fast"), ind.prev("ema_slow")
-        held = holds(ctx.portfolio, bar.symbol)
+        fast, slow, prev_fast, prev_slow = _emas(ind)
+        symbol = bar.symbol  # once: a generic attribute read on the compiled build
+        held = holds(ctx.portfolio, symbol)
         if not held and prev_fast < prev_slow and fast > slow:
             ctx.enter(
-                bar.symbol,
+                symbol,
                 _BUY,
                 self._size,
                 "ema_cross_up",
                 ref_price=to_decimal(float(bar.close)),
             )
         elif held and prev_fast > prev_slow and fast < slow:
-            ctx.exit(bar.symbol, "ema_cross_down")
+            ctx.exit(symbol, "ema_cross_down")
