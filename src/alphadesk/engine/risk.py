@@ -77,13 +77,19 @@ class Exposure:
     total_notional: Decimal
 
 
+_NOTIONAL_SIZE: Final = NotionalSize
+_EQUITY_FRACTION: Final = EquityFraction
+_RISK_FRACTION: Final = RiskFraction
+"""C statics on the compiled build, where an imported class name is a dict lookup per read."""
+
+
 def hint_notional(hint: SizeHint, equity: Decimal) -> Decimal:
     """The notional (USDT) a size hint asks for at ``equity``."""
-    if isinstance(hint, NotionalSize):
+    if isinstance(hint, _NOTIONAL_SIZE):
         return hint.usdt
-    if isinstance(hint, EquityFraction):
+    if isinstance(hint, _EQUITY_FRACTION):
         return equity * hint.fraction * hint.leverage
-    if isinstance(hint, RiskFraction):
+    if isinstance(hint, _RISK_FRACTION):
         return equity * hint.notional_fraction()
     raise InvalidField("size", hint, "unknown size hint")
 
@@ -240,10 +246,11 @@ class RiskGate:
             reason = "bot is HALTED: exits only by explicit command"
             return Refusal(time_ms, symbol, "exit", reason)
         position = self.portfolio.positions.get(symbol)
-        if position is None or not position.qty:  # .is_flat, without the property call
+        held = ZERO if position is None else position.qty  # once: a generic read when compiled
+        if position is None or not held:  # .is_flat, without the property call
             return Refusal(time_ms, symbol, "exit", "no open position")
         if fraction is _ONE or fraction == _ONE:  # (the default, by identity: no comparison)
-            return abs(position.qty)  # .size
+            return abs(held)  # .size
         qty = round_qty(self.instrument(symbol), position.size * fraction)
         if qty <= 0:
             reason = f"fraction {fraction} of {position.size} rounds to 0"

@@ -129,6 +129,9 @@ class Router:
         """order_link_id -> the intent's reason, to label fills (bounded by orders placed)."""
         self._counter = 0
         self._prefixes: dict[tuple[Purpose, int | None], str] = {}
+        self._plain_prefixes: dict[Purpose, str] = {}
+        """``_prefixes`` of the kinds without a level (every entry and exit), by purpose alone:
+        no key tuple to build, hash and compare per order."""
 
     # -- ids ------------------------------------------------------------------------------------
 
@@ -145,7 +148,10 @@ class Router:
         d1 = rest % 1296
         rest //= 1296
         d3, d2, n = pairs[rest // 1296], pairs[rest % 1296], pairs[self._counter % 1296]
-        prefix = self._prefixes.get((purpose, level))
+        if level is None:
+            prefix = self._plain_prefixes.get(purpose)
+        else:
+            prefix = self._prefixes.get((purpose, level))
         if prefix is not None:
             return f"{prefix}{d3}{d2}{pairs[d1]}{pairs[d0]}{n}"
         nonce = f"{d3}{d2}{pairs[d1]}{pairs[d0]}{n}"
@@ -153,7 +159,10 @@ class Router:
         # Whether encode accepts, and what it puts before the nonce, depends only on the bot,
         # purpose and level (the nonce is always ten valid digits), so one check per kind is
         # enough; a refused kind is never remembered and raises again next time.
-        self._prefixes[(purpose, level)] = link[: -len(nonce)]
+        if level is None:
+            self._plain_prefixes[purpose] = link[: -len(nonce)]
+        else:
+            self._prefixes[(purpose, level)] = link[: -len(nonce)]
         return link
 
     # -- queries --------------------------------------------------------------------------------
