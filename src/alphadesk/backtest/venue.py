@@ -69,13 +69,13 @@ class BacktestVenue:
         engine = self.engine
         assert engine is not None
         for request in orders:
-            try:
-                outcome = sim.place(self.account, request, open_ms)
+            try:  # sim.place without its Outcome (an interpreted object per order)
+                known, order, events = sim.place_events(self.account, request, open_ms)
             except InvalidField as exc:
                 engine.on_reject(request, f"venue refused: {exc}", open_ms)
                 continue
             updated = False
-            for event in outcome.events:
+            for event in events:
                 if type(event) is Fill:
                     engine.on_fill(event)
                 elif isinstance(event, OrderUpdated):
@@ -87,8 +87,9 @@ class BacktestVenue:
             # hears the final snapshot only if it still waits for the order, which its fills
             # did not settle
             if not updated and engine.awaits(request.order_link_id):
-                assert outcome.order is not None  # place always concerns an order
-                engine.on_order(OrderUpdated(sim.venue, self.account, outcome.order))
+                # Outcome.order: the snapshot after the command, or an ended order's own
+                snapshot = known if known is not None else order.snapshot()
+                engine.on_order(OrderUpdated(sim.venue, self.account, snapshot))
         self.resting[symbol] = sim.has_resting(self.account, symbol)  # self._refresh(symbol)
 
     def walk(

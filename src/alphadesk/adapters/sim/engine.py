@@ -48,11 +48,12 @@ from alphadesk.adapters.sim.records import (
 )
 from alphadesk.adapters.sim.rejects import OrderRejected, RejectCode
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
-from alphadesk.adapters.sim.state import INF, NEVER, SimAccount, SymbolBook
+from alphadesk.adapters.sim.state import INF, NEVER, SimAccount, SimOrder, SymbolBook
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.instruments import Instrument
+from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
 __all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
@@ -60,6 +61,9 @@ __all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
 _PLAIN: Final = (TriggerDirection.NONE, False)
 """A domain request's Bybit extras (no trigger direction, no close on trigger), made once."""
 _NO_EVENTS: Final = EMPTY  # a C static on the compiled build (an import: a dict lookup)
+_outcome_later: Final = Outcome.later
+"""Bound once (a C static when compiled): ``Outcome.later`` looks the classmethod up and binds
+it anew on every call, once per filled order."""
 _takes_as_is: Final = SimOrderRequest.takes_as_is
 """Bound once: a C static on the compiled build (the class and its attribute looked up per order
 otherwise)."""
@@ -145,6 +149,18 @@ class MatchingEngine(Queries):
 
     def place(self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int) -> Outcome:
         """Accept, fill or refuse an order; ``Outcome.order`` is its snapshot after the command."""
+        known, order, events = self.place_events(account, request, ts_ms)
+        if known is not None:
+            return Outcome(known, tuple(events))
+        return _outcome_later(order.snapshot, tuple(events))
+
+    def place_events(
+        self, account: str, request: OrderRequest | SimOrderRequest, ts_ms: int
+    ) -> tuple[Order | None, SimOrder, list[SimEvent]]:
+        """:meth:`place` for a caller that reads the events at once and the order's snapshot
+        seldom (the backtest's venue): no :class:`Outcome` is made. Gives the snapshot after
+        the command, or None when the order has ended (then ``order.snapshot()`` is it, whenever
+        asked), the order itself (not to be changed) and the events (a fresh list)."""
         extras = _PLAIN  # a domain request's: no direction, no close
         if type(request) is not OrderRequest or not _takes_as_is(request):
             if isinstance(request, OrderRequest):

@@ -39,9 +39,6 @@ _BY_USER: Final = CreateType.BY_USER
 _to_decimal: Final = to_decimal
 """A float price as Decimal (``Decimal(repr(price))``), remembered: an order placed at a bar's
 open mostly meets the previous close, which the strategy or the router converted already."""
-_outcome_later: Final = Outcome.later
-"""Bound once (a C static when compiled): ``Outcome.later`` looks the classmethod up and binds
-it anew on every call, once per filled order."""
 
 
 def _on_tick(book: SymbolBook, field: str, price: Decimal | None) -> None:
@@ -110,9 +107,13 @@ class OrderDesk(Matcher):
         ts_ms: int,
         trigger_direction: TriggerDirection = TriggerDirection.NONE,
         close_on_trigger: bool = False,
-    ) -> Outcome:
+    ) -> tuple[Order | None, SimOrder, list[SimEvent]]:
         """``req`` is a checked request; a domain ``OrderRequest`` is taken as it is (the two
-        Bybit extras it lacks come as arguments), sparing a copy per order."""
+        Bybit extras it lacks come as arguments), sparing a copy per order. Gives the order's
+        snapshot after the command (None when the order has ended: ``order.snapshot()`` is it
+        whenever asked, as nothing can change it), the order and its events, from which
+        ``MatchingEngine.place`` makes its ``Outcome`` (the backtest's venue reads them as they
+        are: it wants the snapshot for almost no order, and an Outcome is interpreted)."""
         # Each field read once into a local: on the compiled build a read of the (interpreted)
         # request is a generic attribute lookup, and _place used to make about fifty of them.
         symbol, side, qty, link = req.symbol, req.side, req.qty, req.order_link_id
@@ -218,10 +219,10 @@ class OrderDesk(Matcher):
         # when first asked for if the order has ended (nothing can change it either)
         last_event = out[-1] if out else None
         if type(last_event) is OrderUpdated and last_event.order.order_id == oid:
-            return Outcome(last_event.order, tuple(out))
+            return last_event.order, order, out
         if ended:
-            return _outcome_later(order.snapshot, tuple(out))
-        return Outcome(_latest_snapshot(order, out), tuple(out))
+            return None, order, out
+        return _latest_snapshot(order, out), order, out
 
     def _direction(
         self, req: SimOrderRequest | OrderRequest, d: TriggerDirection, last: Decimal
