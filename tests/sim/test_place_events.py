@@ -13,6 +13,7 @@ from alphadesk.adapters.sim.engine import MatchingEngine
 from alphadesk.adapters.sim.rejects import OrderRejected
 from alphadesk.adapters.sim.requests import SimOrderRequest, TriggerDirection
 from alphadesk.domain.enums import OrderType, Side, TimeInForce
+from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.requests import OrderRequest
 
 from .kit import SYM, T0, order
@@ -93,3 +94,53 @@ def test_place_events_is_place_without_the_outcome(
     assert one.wallet("A") == two.wallet("A")
     assert one.order_history("A") == two.order_history("A")
     assert one.executions("A") == two.executions("A")
+
+
+def _odd_requests() -> list[OrderRequest]:
+    """Domain requests the engine may not take as they are (SimOrderRequest.takes_as_is says
+    no): it copies them through the checking constructor, which converts or refuses."""
+    long_symbol, long_bot = "B" * 21, "b" * 51
+    return [
+        OrderRequest("bot1", SYM, "Buy", D("0.01"), "s1"),  # type: ignore[arg-type]
+        OrderRequest("bot1", SYM, "BUY", D("0.01"), "s2"),  # type: ignore[arg-type]
+        OrderRequest("bot1", SYM, Side.BUY, D("0.01"), "t1", order_type="Market"),  # type: ignore[arg-type]
+        OrderRequest("bot1", SYM, Side.BUY, D("0.01"), "f1", time_in_force="GTC"),  # type: ignore[arg-type]
+        OrderRequest("bot1", SYM, Side.SELL, D("0.01"), "r1", reduce_only=1),  # type: ignore[arg-type]
+        OrderRequest("bot1", long_symbol, Side.BUY, D("0.01"), "y1"),
+        OrderRequest(long_bot, SYM, Side.BUY, D("0.01"), "b1"),
+        OrderRequest("bot1", SYM, Side.BUY, D("0.01"), "ok"),
+    ]
+
+
+@pytest.mark.parametrize("account", ["A", "nobody"])
+def test_a_domain_request_is_taken_as_is_only_when_the_copy_would_equal_it(
+    make_engine: Callable[..., MatchingEngine], account: str
+) -> None:
+    """place_events checks a domain request's fields itself (what SimOrderRequest.takes_as_is
+    checks): every request gives what its checked copy gives, refusals and their order included
+    (a request refused by the copy is refused so before an unknown account is)."""
+    as_is, copied = make_engine(), make_engine()
+    for n, request in enumerate(_odd_requests()):
+
+        def run(engine: MatchingEngine, req: Any, ts: int = T0 + n) -> Any:
+            try:
+                known, sim_order, out = engine.place_events(account, req, ts)
+            except InvalidField as exc:
+                return ("refused", type(exc), exc.field, str(exc))
+            except TypeError as exc:  # the compiled build's refusal of a wrong type, as before
+                return ("refused", TypeError, str(exc))
+            return known or sim_order.snapshot(), out
+
+        def copy(req: OrderRequest) -> Any:
+            try:
+                return SimOrderRequest.from_request(req)
+            except InvalidField as exc:
+                return exc
+
+        checked = copy(request)
+        want = checked if isinstance(checked, InvalidField) else run(copied, checked)
+        if isinstance(want, InvalidField):
+            want = ("refused", type(want), want.field, str(want))
+        assert run(as_is, request) == want, request
+    assert as_is.positions("A") == copied.positions("A")
+    assert as_is.order_history("A") == copied.order_history("A")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.core import BotResolver, FillLabeler
@@ -52,21 +52,19 @@ from alphadesk.adapters.sim.state import INF, NEVER, SimAccount, SimOrder, Symbo
 from alphadesk.domain import checks
 from alphadesk.domain.bars import Bar
 from alphadesk.domain.decimals import to_decimal
+from alphadesk.domain.enums import OrderType, Side, TimeInForce
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.orders import Order
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 
 __all__ = ["BotResolver", "FillLabeler", "MatchingEngine"]
 
-_PLAIN: Final = (TriggerDirection.NONE, False)
-"""A domain request's Bybit extras (no trigger direction, no close on trigger), made once."""
+_NO_DIRECTION: Final = TriggerDirection.NONE
+"""A domain request's trigger direction (it has none), bound once."""
 _NO_EVENTS: Final = EMPTY  # a C static on the compiled build (an import: a dict lookup)
 _outcome_later: Final = Outcome.later
 """Bound once (a C static when compiled): ``Outcome.later`` looks the classmethod up and binds
 it anew on every call, once per filled order."""
-_takes_as_is: Final = SimOrderRequest.takes_as_is
-"""Bound once: a C static on the compiled build (the class and its attribute looked up per order
-otherwise)."""
 
 
 class MatchingEngine(Queries):
@@ -161,11 +159,39 @@ class MatchingEngine(Queries):
         seldom (the backtest's venue): no :class:`Outcome` is made. Gives the snapshot after
         the command, or None when the order has ended (then ``order.snapshot()`` is it, whenever
         asked), the order itself (not to be changed) and the events (a fresh list)."""
-        extras = _PLAIN  # a domain request's: no direction, no close
-        if type(request) is not OrderRequest or not _takes_as_is(request):
-            if isinstance(request, OrderRequest):
-                request = SimOrderRequest.from_request(request)
-            extras = (request.trigger_direction, request.close_on_trigger)
+        if type(request) is OrderRequest:
+            # SimOrderRequest.takes_as_is, on the fields _place reads (each read of the
+            # interpreted request is a generic lookup, and the call was an interpreted frame);
+            # the enum and bool fields, which OrderRequest does not check, read untyped (through
+            # Any: the compiled build would refuse a read of an int reduce_only as a bool)
+            symbol, bot_id = request.symbol, request.bot_id
+            untyped: Any = request
+            side: object = untyped.side
+            order_type: object = untyped.order_type
+            tif: object = untyped.time_in_force
+            reduce_only: object = untyped.reduce_only
+            if (
+                len(symbol) <= 20
+                and len(bot_id) <= 50
+                and type(side) is Side
+                and type(order_type) is OrderType
+                and type(tif) is TimeInForce
+                and type(reduce_only) is bool
+            ):
+                acct = self._placing(account, ts_ms)
+                return self._place_fields(
+                    acct, request, symbol, side, request.qty, request.order_link_id, order_type,
+                    request.price, tif, reduce_only, request.trigger_price, request.take_profit,
+                    request.stop_loss, bot_id, ts_ms, _NO_DIRECTION, False,
+                )  # fmt: skip
+        if isinstance(request, OrderRequest):
+            request = SimOrderRequest.from_request(request)
+        acct = self._placing(account, ts_ms)
+        direction, close = request.trigger_direction, request.close_on_trigger
+        return self._place(acct, request, ts_ms, direction, close)
+
+    def _placing(self, account: str, ts_ms: int) -> SimAccount:
+        """The account an order is placed on, once the time is checked (and the clock moved)."""
         acct = self._accounts.get(account)
         if acct is None:
             acct = self._account(account)  # raises: no such account
@@ -174,7 +200,7 @@ class MatchingEngine(Queries):
                 self._now_ms = ts_ms
         else:
             self._clock(ts_ms)
-        return self._place(acct, request, ts_ms, extras[0], extras[1])  # (*extras: a generic call)
+        return acct
 
     def amend(self, account: str, request: AmendRequest, ts_ms: int) -> Outcome:
         """Change an open order's qty, price, trigger or TP/SL; a limit moved across fills."""

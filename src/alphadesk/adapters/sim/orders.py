@@ -114,13 +114,36 @@ class OrderDesk(Matcher):
         whenever asked, as nothing can change it), the order and its events, from which
         ``MatchingEngine.place`` makes its ``Outcome`` (the backtest's venue reads them as they
         are: it wants the snapshot for almost no order, and an Outcome is interpreted)."""
-        # Each field read once into a local: on the compiled build a read of the (interpreted)
-        # request is a generic attribute lookup, and _place used to make about fifty of them.
-        symbol, side, qty, link = req.symbol, req.side, req.qty, req.order_link_id
-        order_type, price, tif, reduce_only = (
-            req.order_type, req.price, req.time_in_force, req.reduce_only
-        )
-        trigger, take_profit, stop_loss = req.trigger_price, req.take_profit, req.stop_loss
+        # Each field read once: on the compiled build a read of the (interpreted) request is a
+        # generic attribute lookup, and _place used to make about fifty of them.
+        return self._place_fields(
+            acct, req, req.symbol, req.side, req.qty, req.order_link_id, req.order_type,
+            req.price, req.time_in_force, req.reduce_only, req.trigger_price, req.take_profit,
+            req.stop_loss, req.bot_id, ts_ms, trigger_direction, close_on_trigger,
+        )  # fmt: skip
+
+    def _place_fields(
+        self,
+        acct: SimAccount,
+        req: SimOrderRequest | OrderRequest,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        link: str,
+        order_type: OrderType,
+        price: Decimal | None,
+        tif: TimeInForce,
+        reduce_only: bool,
+        trigger: Decimal | None,
+        take_profit: Decimal | None,
+        stop_loss: Decimal | None,
+        bot_id: str,
+        ts_ms: int,
+        trigger_direction: TriggerDirection,
+        close_on_trigger: bool,
+    ) -> tuple[Order | None, SimOrder, list[SimEvent]]:
+        """:meth:`_place` of ``req``'s fields, read already (``MatchingEngine.place_events``
+        reads a domain request's itself, to see that it may take it as it is)."""
         book = self._books.get(symbol)
         if book is None:
             book = self._book(symbol)  # raises: not listed
@@ -179,7 +202,7 @@ class OrderDesk(Matcher):
             if opening:
                 im = self._require_margin(acct, symbol, qty, opening, ref)
         resolver = self._bot_resolver
-        bot = resolver(acct.name, link) if resolver else req.bot_id
+        bot = resolver(acct.name, link) if resolver else bot_id
         self._seq += 1  # self._next_seq(), spelled out
         ids = self._ids  # self._new_id(), the call spared while the batch lasts
         oid = ids.pop() if ids else self._new_id()
