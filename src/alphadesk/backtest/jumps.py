@@ -7,8 +7,8 @@ hands the stretch before it to the venue in one go.
 
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_left
+from collections.abc import Sequence
 
 from alphadesk.backtest.slots import Slot, next_step_from, quiet_until
 from alphadesk.backtest.venue import BacktestVenue
@@ -46,8 +46,8 @@ class Jumps:
         slots: list[Slot],
         venue: BacktestVenue,
         engine: Engine,
-        close_times: array[int],
-        flat_union: array[int],
+        close_times: Sequence[int],
+        flat_union: Sequence[int],
         span_ms: int,
     ) -> None:
         self.slots = slots
