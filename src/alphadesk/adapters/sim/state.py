@@ -388,7 +388,7 @@ class SymbolBook:
             else:
                 rise = min(rise, f)
         for p in self.positions.values():
-            long = p.qty > 0
+            long = p.qty > ZERO  # (against an int, the int is made a Decimal first)
             if p.trail:
                 # Only a trailing stop that arms on the very next price must walk every bar.
                 # Waiting for its activation price is a trigger like any other; once armed, a bar
@@ -406,11 +406,18 @@ class SymbolBook:
                     rise = min(rise, float(p.trail_activation))
                 else:
                     fall = max(fall, float(p.trail_activation))
-            for level, on_fall in ((p.tp, not long), (p.sl, long)):
-                if level:
-                    if on_fall:
-                        fall = max(fall, float(level))
-                    else:
-                        rise = min(rise, float(level))
+            # a long's take-profit is above it and its stop below; a short's the other way round
+            # (spelled out: a loop over two (level, falls) pairs made three tuples per position)
+            tp, sl = p.tp, p.sl
+            if tp:
+                if long:
+                    rise = min(rise, float(tp))
+                else:
+                    fall = max(fall, float(tp))
+            if sl:
+                if long:
+                    fall = max(fall, float(sl))
+                else:
+                    rise = min(rise, float(sl))
         self.fall_bound, self.rise_bound, self.trailing = fall, rise, trailing
         self.bounds_dirty = False
