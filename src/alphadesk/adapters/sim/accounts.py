@@ -25,6 +25,13 @@ class Accounts:
 
     venue: str
     config: SimConfig
+    # the config's per-order knobs, read once (see EngineCore.__init__)
+    _keep_history: bool
+    _emit_snapshots: bool
+    _check_margin: bool
+    _maker_fee: Decimal
+    _taker_fee: Decimal
+    _default_leverage: Decimal
     _rng: random.Random
     _ids: list[str]
     _seq: int
@@ -77,7 +84,7 @@ class Accounts:
         return pos
 
     def _leverage(self, acct: SimAccount, symbol: str) -> Decimal:
-        return acct.leverage.get(symbol, self.config.default_leverage)
+        return acct.leverage.get(symbol, self._default_leverage)
 
     def _mark(self, book: SymbolBook) -> Decimal:
         price = book.last_price()
@@ -114,7 +121,7 @@ class Accounts:
         """Wallet + :meth:`_unrealized` - :meth:`_margin_in_use`, both summed in one pass and
         in the same order (the same roundings), once per entry."""
         unrealized = used = ZERO
-        default = self.config.default_leverage
+        default = self._default_leverage
         for symbol, pos in acct.positions.items():
             if pos.qty:
                 mark = self._books[symbol].last_price()
@@ -137,12 +144,11 @@ class Accounts:
     ) -> Decimal:
         """Initial margin an order of ``qty`` that opens ``opening`` (> 0, what
         :meth:`_opening_qty` says) needs; 110007 if it is not there."""
-        config = self.config
-        if not config.check_margin:
+        if not self._check_margin:
             return ZERO
         notional = opening * price  # the same product both times below, made once
-        im = notional / acct.leverage.get(symbol, config.default_leverage)
-        need = im + notional * config.taker_fee
+        im = notional / acct.leverage.get(symbol, self._default_leverage)
+        need = im + notional * self._taker_fee
         available = self._available(acct)
         if need > available:
             raise OrderRejected(

@@ -92,6 +92,15 @@ class EngineCore(Accounts):
         checks.text("venue", venue, max_len=32)
         self.venue = venue
         self.config = config
+        # The knobs read per order, read once here (a SimConfig is frozen): on the compiled
+        # build each read of the interpreted config is a generic attribute lookup, some six per
+        # order; the engine's own fields are native reads.
+        self._keep_history = config.keep_history
+        self._emit_snapshots = config.emit_snapshots
+        self._check_margin = config.check_margin
+        self._maker_fee = config.maker_fee
+        self._taker_fee = config.taker_fee
+        self._default_leverage = config.default_leverage
         self._rng = random.Random(seed)  # noqa: S311 - ids must repeat, not be secret
         self._ids: list[str] = []  # drawn ahead, the next one last (accounts.Accounts._new_id)
         self._seq = 0
@@ -131,7 +140,7 @@ class EngineCore(Accounts):
         order.im = ZERO
         acct = self._accounts[order.account]
         if acct.open.pop(order.order_id, None) is not None:
-            if not self.config.keep_history:  # a finished order is history: not kept
+            if not self._keep_history:  # a finished order is history: not kept
                 acct.orders.pop(order.order_id, None)
             book = self._books[order.symbol]
             book.orders.remove(order)
@@ -201,7 +210,7 @@ class EngineCore(Accounts):
         reason: str,
     ) -> None:
         book = self._books[pos.symbol]
-        rate = self.config.maker_fee if is_maker else self.config.taker_fee
+        rate = self._maker_fee if is_maker else self._taker_fee
         notional = price * qty
         fee = notional * rate
         signed = qty if order.side is _BUY else -qty
@@ -264,7 +273,7 @@ class EngineCore(Accounts):
             pos.cost -= removed
             pos.open_fee -= open_fee
             pos.qty = held + signed
-            if not self.config.keep_history:
+            if not self._keep_history:
                 self._seq += 1  # the record's number, so every later one is numbered the same
             else:
                 acct.closed.append(
@@ -316,10 +325,10 @@ class EngineCore(Accounts):
             )  # fmt: skip
         else:  # made and checked above, with this id and seq
             fill = checked
-        if self.config.keep_history:
+        if self._keep_history:
             self._record(acct, fill, seq, ts_ms, rate, order, price)
         out.append(fill)
-        if self.config.emit_snapshots:
+        if self._emit_snapshots:
             out.append(self._position_report(acct, pos.symbol))
             out.append(self._wallet_report(acct))
 
@@ -352,7 +361,7 @@ class EngineCore(Accounts):
         order: SimOrder | None,
         mark: Decimal,
     ) -> None:
-        if not self.config.keep_history:
+        if not self._keep_history:
             return
         acct.exec_index[fill.exec_id] = len(acct.executions)
         acct.executions.append(
@@ -381,7 +390,7 @@ class EngineCore(Accounts):
         schedule = self._schedules[book.instrument.symbol]
         history = book.funding_rates
         constant = book.funding_rate
-        keep = self.config.keep_history
+        keep = self._keep_history
         soonest = NEVER  # the book's next settlement: min over its positions, as it goes
         for pos in list(book.positions.values()):
             acct = self._accounts[pos.account]

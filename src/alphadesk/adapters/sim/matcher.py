@@ -196,7 +196,7 @@ class Matcher(FundingDesk):  # one line of bases: mypyc compiles no multiple inh
             create_type=create,
             close_on_trigger=True,
         )
-        if self.config.keep_history:  # it ends in this call: without history, never kept
+        if self._keep_history:  # it ends in this call: without history, never kept
             acct.orders[order.order_id] = order
         order.status = OrderStatus.TRIGGERED
         price = (

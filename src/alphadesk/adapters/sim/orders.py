@@ -211,7 +211,7 @@ class OrderDesk(Matcher):
             link, bot, trigger, direction, take_profit, stop_loss, ts_ms, last,
             _STOP if conditional else _NO_STOP, _BY_USER, close_on_trigger,
         )  # fmt: skip
-        keep = self.config.keep_history
+        keep = self._keep_history
         if keep:
             acct.orders[oid] = order
         if link:
@@ -412,7 +412,7 @@ class OrderDesk(Matcher):
         pos.updated_ms = ts_ms
         book.bounds_dirty = True
         out: list[SimEvent] = []
-        if self.config.emit_snapshots:
+        if self._emit_snapshots:
             out.append(self._position_report(acct, req.symbol))
         return Outcome(None, tuple(out))
 
