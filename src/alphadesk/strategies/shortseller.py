@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
@@ -40,9 +41,35 @@ from alphadesk.strategies.features import previous
 from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, day_key, floor_to
 from alphadesk.strategies.portfolio_reads import entry_time, side_of
 from alphadesk.strategies.protection import take_profit, trailing
+from alphadesk.strategies.rows import ArrayRow
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
+_SELL: Final = Side.SELL
+"""Bound once: a C static on the compiled build, where ``Side.SELL`` is a dict lookup of the
+imported name and an attribute read of the enum class per entry."""
+
+
+def _reads(ind: Row) -> tuple[float, float, float, float, float]:
+    """The fast and slow EMA at this bar, and the close, fast and slow EMA at the one before.
+    The two branches read the same; compiled, the first calls the backtest's (compiled) ArrayRow
+    directly, with unboxed floats, where a read through the ``Row`` protocol is a generic item
+    lookup or method call (the method looked up through ArrayRow's ``__getattr__`` wrapper)."""
+    if type(ind) is ArrayRow:
+        return (
+            ind["ema_fast"],
+            ind["ema_slow"],
+            ind.prev("close"),
+            ind.prev("ema_fast"),
+            ind.prev("ema_slow"),
+        )
+    return (
+        ind["ema_fast"],
+        ind["ema_slow"],
+        ind.prev("close"),
+        ind.prev("ema_fast"),
+        ind.prev("ema_slow"),
+    )
 
 
 @dataclass
@@ -76,7 +103,13 @@ class ShortSeller(Strategy[ShortSellerParams]):
         self._size = EquityFraction(fraction=p.allocation, leverage=p.leverage)
         self._cooldown_ms = p.cooldown_min * MINUTE_MS
         self._max_hold_ms = p.max_hold_hours * HOUR_MS
-        self._cross_names = (f"ema{p.ema_fast}", f"ema{p.ema_slow}")  # named once, not per cross
+        fast, slow = f"ema{p.ema_fast}", f"ema{p.ema_slow}"
+        # an entry's reason by the EMAs its bar crossed (fast, slow, both), named once
+        self._reasons = (
+            f"cross_below_{fast}",
+            f"cross_below_{slow}",
+            f"cross_below_{fast}_{slow}",
+        )
         self._book = _Book()
 
     def indicators(self) -> Mapping[str, IndicatorSpec]:
@@ -147,6 +180,7 @@ class ShortSeller(Strategy[ShortSellerParams]):
         return crossed, crossed | ~active
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
+        # the bar's fields once each: generic attribute reads on the compiled build
         symbol = bar.symbol
         risk = self._risk.get(symbol)
         if risk is None:
@@ -155,14 +189,14 @@ class ShortSeller(Strategy[ShortSellerParams]):
         day = day_key(bar.open_time_ms)
         if day != state.day:
             state.day, state.crosses = day, 0
-        close, fast, slow = bar.close, ind["ema_fast"], ind["ema_slow"]
-        prev_close = ind.prev("close")
-        crossed: list[str] = []
-        if prev_close > ind.prev("ema_fast") and close < fast:
-            crossed.append(self._cross_names[0])
-        if prev_close > ind.prev("ema_slow") and close < slow:
-            crossed.append(self._cross_names[1])
-        state.crosses += len(crossed)
+        close = bar.close
+        fast, slow, prev_close, prev_fast, prev_slow = _reads(ind)
+        below_fast = prev_close > prev_fast and close < fast
+        below_slow = prev_close > prev_slow and close < slow
+        if below_fast:
+            state.crosses += 1
+        if below_slow:
+            state.crosses += 1
         active = close < fast and close < slow
         now = ctx.now_ms
         cooling = now < state.cooldown_until_ms
@@ -175,14 +209,22 @@ class ShortSeller(Strategy[ShortSellerParams]):
             elif not active and not cooling:
                 ctx.exit(symbol, "regime_inactive")
             return
-        if crossed and active and not cooling and state.crosses < self.params.max_daily_crosses:
-            self._enter(ctx, bar, risk, "cross_below_" + "_".join(crossed))
+        if (
+            (below_fast or below_slow)
+            and active
+            and not cooling
+            and state.crosses < self.params.max_daily_crosses
+        ):
+            reason = self._reasons[2 if below_fast and below_slow else 0 if below_fast else 1]
+            self._enter(ctx, symbol, close, risk, reason)
 
-    def _enter(self, ctx: StrategyContext, bar: Bar, risk: AssetRisk, reason: str) -> None:
-        ref = to_decimal(float(bar.close))
+    def _enter(
+        self, ctx: StrategyContext, symbol: str, close: float, risk: AssetRisk, reason: str
+    ) -> None:
+        ref = to_decimal(float(close))
         ctx.enter(
-            bar.symbol,
-            Side.SELL,
+            symbol,
+            _SELL,
             self._size,
             reason,
             ref_price=ref,

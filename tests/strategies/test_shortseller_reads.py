@@ -1,0 +1,96 @@
+"""ShortSeller reads its row through ``_reads``: on the backtest's ArrayRow (a direct, compiled
+call on the native build) and on any other ``Row`` the same values as the protocol's
+``ind[name]`` and ``ind.prev(name)``, NaN warm-up included; and an entry's reason is the one the
+former ``"cross_below_" + "_".join(crossed)`` gave, for each cross and any EMA periods."""
+
+from __future__ import annotations
+
+import math
+import struct
+from array import array
+
+import pytest
+
+from alphadesk.domain.intents import EnterIntent
+from alphadesk.strategies import build
+from alphadesk.strategies.rows import ArrayRow, row_type
+from alphadesk.strategies.shortseller import ShortSeller, _reads
+from alphadesk.testing.strategy_harness import RecordingContext, make_bar, utc_ms
+
+NAN = math.nan
+COLS = {
+    "close": array("d", [NAN, 1.5, -0.0, 2.0, 1e300, 3.0, 2.0]),
+    "ema_fast": array("d", [NAN, 1.5, 2.25, -0.0, 3.0, 1e300, 2.0]),
+    "ema_slow": array("d", [NAN, NAN, 2.0, 0.0, 3.5, -1e-300, 2.0]),
+}
+
+
+class DictRow:
+    """A Row that is neither ArrayRow nor its subclass (a harness's, say)."""
+
+    def __init__(self, cols: dict[str, array[float]], i: int) -> None:
+        self.cols, self.i = cols, i
+
+    def __getattr__(self, name: str) -> float:
+        return self.cols[name][self.i]
+
+    def __getitem__(self, name: str) -> float:
+        return self.cols[name][self.i]
+
+    def prev(self, name: str, n: int = 1) -> float:
+        return self.cols[name][self.i - n] if self.i >= n else NAN
+
+
+def _bits(values: tuple[float, ...]) -> bytes:
+    return struct.pack(f"{len(values)}d", *values)
+
+
+@pytest.mark.parametrize("i", range(7))
+def test_reads_read_what_the_row_protocol_reads(i: int) -> None:
+    rows = [ArrayRow(COLS, i), row_type(COLS)(COLS, i), DictRow(COLS, i)]
+    for row in rows:
+        spelled = (
+            row["ema_fast"],
+            row["ema_slow"],
+            row.prev("close"),
+            row.prev("ema_fast"),
+            row.prev("ema_slow"),
+        )
+        assert _bits(_reads(row)) == _bits(spelled)
+        assert _bits(_reads(row)) == _bits(_reads(rows[0]))
+
+
+# (prev close, close, fast EMA, slow EMA) -> the EMAs crossed below, fast first; all ACTIVE
+CROSSES = {
+    (100.5, 99.0, 100.0, 101.0): ("fast",),
+    (101.5, 99.0, 100.0, 101.0): ("fast", "slow"),
+    (101.5, 99.0, 102.0, 101.0): ("slow",),
+}
+
+
+@pytest.mark.parametrize("periods", [(240, 600), (50, 200)])
+@pytest.mark.parametrize("case", sorted(CROSSES))
+@pytest.mark.parametrize("compiled_row", [True, False])
+def test_entry_reason_names_the_crossed_emas(
+    periods: tuple[int, int], case: tuple[float, float, float, float], compiled_row: bool
+) -> None:
+    fast, slow = periods
+    strategy = build("shortseller", ema_fast=fast, ema_slow=slow)
+    assert isinstance(strategy, ShortSeller)
+    prev_close, close, ema_fast, ema_slow = case
+    cols = {
+        "close": array("d", [prev_close, close]),
+        "ema_fast": array("d", [ema_fast, ema_fast]),
+        "ema_slow": array("d", [ema_slow, ema_slow]),
+    }
+    row = ArrayRow(cols, 1) if compiled_row else DictRow(cols, 1)
+    ctx = RecordingContext()
+    t = utc_ms(2025, 10, 1, 10, 0)
+    ctx.now_ms = t
+    strategy.on_bar(ctx, make_bar("BTCUSDT", t, close), row)
+    (intent,) = ctx.take()
+    names = {"fast": f"ema{fast}", "slow": f"ema{slow}"}
+    crossed = [names[which] for which in CROSSES[case]]
+    assert isinstance(intent, EnterIntent)
+    assert intent.reason == "cross_below_" + "_".join(crossed)
+    assert strategy.cross_count("BTCUSDT") == len(crossed)
