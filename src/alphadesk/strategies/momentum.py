@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
@@ -36,9 +37,22 @@ from alphadesk.strategies.builtin_params import MomentumParams
 from alphadesk.strategies.drawdown import MomentumLimits
 from alphadesk.strategies.portfolio_reads import holds
 from alphadesk.strategies.protection import trailing
+from alphadesk.strategies.rows import ArrayRow
 from alphadesk.strategies.specs import IndicatorSpec
 
 HUNDRED = Decimal(100)
+_BUY: Final = Side.BUY
+"""Bound once: a C static on the compiled build, where ``Side.BUY`` is a dict lookup of the
+imported name and an attribute read of the enum class per entry."""
+
+
+def _sma(ind: Row) -> float:
+    """``ind["sma"]``, read in two branches that read the same: compiled, the first calls the
+    backtest's (compiled) ArrayRow directly, unboxed, where the protocol's read is a generic item
+    lookup (each holding bar reads it)."""
+    if type(ind) is ArrayRow:
+        return ind["sma"]
+    return ind["sma"]
 
 
 @dataclass(slots=True, init=False)
@@ -83,6 +97,9 @@ class Momentum(Strategy[MomentumParams]):
         self._candidates: list[Candidate] = []
         self._exiting: set[str] = set()
         self._btc_regime_ok = False
+        # read per call, once here: ``params`` is the interpreted base class's attribute and a
+        # frozen interpreted dataclass, two generic attribute reads each time on the compiled build
+        self._regime_filter = bool(p.use_btc_regime_filter)
 
     @property
     def limits(self) -> MomentumLimits:
@@ -103,14 +120,27 @@ class Momentum(Strategy[MomentumParams]):
             out["regime_adx"] = specs.adx(p.btc_adx_bars)
         return out
 
+    # ``strength``, ``is_breakout`` and ``on_bar`` read the row in two branches that read the
+    # same: compiled, the first calls the backtest's (compiled) ArrayRow directly, with unboxed
+    # floats, where a read through the ``Row`` protocol is a generic item lookup
+
     def strength(self, close: float, ind: Row) -> float:
         """The seed's ranking score in [0, 1] (higher is a stronger breakout)."""
-        sma = ind["sma"]
-        width, rvr = ind["bbw_pct"], ind["rvr"]
+        if type(ind) is ArrayRow:
+            sma, width, rvr = ind["sma"], ind["bbw_pct"], ind["rvr"]
+        else:
+            sma, width, rvr = ind["sma"], ind["bbw_pct"], ind["rvr"]
         return ((1.0 - width) + min(rvr / 5.0, 1.0) + min(((close - sma) / sma) / 0.10, 1.0)) / 3.0
 
     def is_breakout(self, close: float, ind: Row) -> bool:
         p = self.params
+        if type(ind) is ArrayRow:
+            return (
+                ind["bbw_pct"] < p.max_width_percentile
+                and close > ind["bb_upper"]
+                and ind["rvr"] > p.min_rvr
+                and close > ind["sma"]
+            )
         return (
             ind["bbw_pct"] < p.max_width_percentile
             and close > ind["bb_upper"]
@@ -141,18 +171,21 @@ class Momentum(Strategy[MomentumParams]):
         return np.asarray(breakout, dtype=bool), None
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
-        p = self.params
-        if p.use_btc_regime_filter and bar.symbol == p.btc_symbol:
-            regime_sma, regime_adx = ind["regime_sma"], ind["regime_adx"]
-            self._btc_regime_ok = bar.close > regime_sma and regime_adx > p.btc_min_adx
-        if holds(ctx.portfolio, bar.symbol):
-            if bar.close < ind["sma"]:
-                self._exiting.add(bar.symbol)
-                ctx.exit(bar.symbol, "ma_exit")
+        # the bar's fields once each: generic attribute reads on the compiled build
+        symbol, close = bar.symbol, bar.close
+        if self._regime_filter:
+            p = self.params
+            if symbol == p.btc_symbol:
+                regime_sma, regime_adx = ind["regime_sma"], ind["regime_adx"]
+                self._btc_regime_ok = close > regime_sma and regime_adx > p.btc_min_adx
+        if holds(ctx.portfolio, symbol):
+            if close < _sma(ind):
+                self._exiting.add(symbol)
+                ctx.exit(symbol, "ma_exit")
             return
-        if self.is_breakout(bar.close, ind):
-            strength = self.strength(bar.close, ind)
-            self._candidates.append(Candidate(bar.symbol, strength, bar.close))
+        if self.is_breakout(close, ind):
+            strength = self.strength(close, ind)
+            self._candidates.append(Candidate(symbol, strength, close))
 
     def on_bars_closed(self, ctx: StrategyContext, close_time_ms: int) -> None:
         candidates = self._candidates
@@ -165,7 +198,7 @@ class Momentum(Strategy[MomentumParams]):
         self._limits.update(close_time_ms, portfolio.equity)
         if not candidates or not self._limits.entries_allowed:
             return
-        if self.params.use_btc_regime_filter and not self._btc_regime_ok:
+        if self._regime_filter and not self._btc_regime_ok:
             return
         held = sum(1 for s in portfolio.open_positions() if s not in exiting)
         free = self.params.max_positions - held
@@ -185,7 +218,7 @@ class Momentum(Strategy[MomentumParams]):
             close = to_decimal(candidate.close)
             ctx.enter(
                 candidate.symbol,
-                Side.BUY,
+                _BUY,
                 size,
                 "squeeze_breakout",
                 ref_price=close,
