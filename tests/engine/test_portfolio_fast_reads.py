@@ -1,4 +1,5 @@
-"""The cheap per-bar reads strategies use (``holds``, ``entry_time``, ``side_of``) say what the full
+"""The cheap per-bar reads strategies use (``holds``, ``entry_time``, ``side_of``, ``entry_of``) say
+what the full
 ``position()`` view says, on the engine's portfolio and on any other view (the harness's book);
 and the engine's cheap fill labelling equals ``dataclasses.replace``."""
 
@@ -15,7 +16,7 @@ from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.strategies.api import PortfolioView, entry_time, holds
-from alphadesk.strategies.portfolio_reads import side_of
+from alphadesk.strategies.portfolio_reads import entry_of, side_of
 from alphadesk.testing.builders import make_fill
 from alphadesk.testing.strategy_harness import BookPortfolio
 
@@ -25,6 +26,15 @@ def _agree(view: PortfolioView, symbol: str) -> None:
     assert holds(view, symbol) is (position is not None)
     assert entry_time(view, symbol) == (None if position is None else position.entry_time_ms)
     assert side_of(view, symbol) is (None if position is None else position.side)
+    entry = entry_of(view, symbol)
+    if position is None:
+        assert entry is None
+    else:
+        assert entry is not None
+        assert entry == (position.avg_entry, position.entry_time_ms)
+        if isinstance(view, Portfolio):  # the engine's own read, not the fallback
+            assert view.entry_of(symbol) == entry
+        assert str(entry[0]) == str(position.avg_entry)  # the same digits
 
 
 def test_engine_portfolio_fast_reads_match_the_view() -> None:
@@ -88,3 +98,39 @@ def test_unrealized_spelled_out_equals_the_position_and_refuses_the_same_marks()
                 book.positions[symbol].unrealized_pnl(to_decimal(price))
             assert refused.value.field == direct.value.field == "mark_price"
             assert str(refused.value) == str(direct.value)
+
+
+def test_entry_of_matches_the_view_and_refuses_the_same_marks() -> None:
+    """``entry_of`` gives the view's avg_entry and entry time (same digits) for long, short,
+    added-to and reduced positions under any mark, and refuses a mark ``position()`` refuses."""
+    book = Portfolio("bot", Decimal(10_000))
+    book.apply(make_fill(Side.BUY, "2.5", "100.1", fee="0.3", bot_id="bot", seconds=60))
+    book.apply(make_fill(Side.BUY, "0.7", "101.37", bot_id="bot", seconds=90))
+    book.apply(make_fill(Side.SELL, "3", "3000", bot_id="bot", symbol="ETHUSDT", seconds=60))
+    book.apply(make_fill(Side.SELL, "1", "2990.5", bot_id="bot", symbol="ETHUSDT", seconds=90))
+    book.apply(make_fill(Side.BUY, "1.5", "2980", bot_id="bot", symbol="ETHUSDT", seconds=95))
+    book.apply(make_fill(Side.BUY, "1", "3.25", bot_id="bot", symbol="SOLUSDT", seconds=60))
+    book.apply(make_fill(Side.SELL, "1", "3.5", bot_id="bot", symbol="SOLUSDT", seconds=70))
+    symbols = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT")  # SOL closed, ADA never traded
+    for symbol in symbols:  # no mark yet
+        _agree(book, symbol)
+    for price in (100.1, 0.0, -1.0, 1e-300, 5e-324, 123456789.123, 2990.5):
+        book.use_price_source(lambda symbol, price=price: price)
+        for symbol in symbols:
+            _agree(book, symbol)
+    book.use_price_source(None)
+    book.mark("BTCUSDT", 99.5)
+    _agree(book, "BTCUSDT")
+    for price in (math.inf, math.nan):
+        book.use_price_source(lambda symbol, price=price: price)
+        for symbol in ("BTCUSDT", "ETHUSDT"):  # held: position() refuses the mark
+            with pytest.raises(InvalidField) as refused:
+                book.position(symbol)
+            with pytest.raises(InvalidField) as also:
+                entry_of(book, symbol)
+            assert str(also.value) == str(refused.value)
+        for symbol in ("SOLUSDT", "ADAUSDT"):  # flat: None, whatever the mark
+            _agree(book, symbol)
+    book.use_price_source(lambda symbol: -math.inf)
+    for symbol in symbols:
+        _agree(book, symbol)

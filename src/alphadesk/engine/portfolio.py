@@ -190,3 +190,15 @@ class Portfolio:
         if symbol not in self.positions:
             return None
         return self.entry_time_ms.get(symbol, 0)
+
+    def entry_of(self, symbol: str) -> tuple[Decimal, int] | None:
+        """What ``position(symbol)`` says of ``avg_entry`` and ``entry_time_ms`` (None when flat),
+        without the view: its Decimal unrealised PnL is most of its cost (LXAlgo reads these two
+        on every holding bar). A mark ``position`` refuses (not finite) is refused here too."""
+        position = self.positions.get(symbol)
+        if position is None or position.side is None:
+            return None
+        price = self.last_price(symbol)
+        if price is not None and not price <= 0 and not price < _INF:
+            self.unrealized(symbol)  # raises, naming the mark price, as position() would
+        return position.avg_entry_price, self.entry_time_ms.get(symbol, 0)

@@ -36,7 +36,7 @@ from alphadesk.strategies.api import Columns, Row, Strategy, StrategyContext, Wa
 from alphadesk.strategies.builtin_params import LxAlgoParams
 from alphadesk.strategies.drawdown import LxLadder
 from alphadesk.strategies.periods import HOUR_MS, MINUTE_MS, bucket_key, floor_to
-from alphadesk.strategies.portfolio_reads import holds
+from alphadesk.strategies.portfolio_reads import entry_of
 from alphadesk.strategies.protection import take_profit, trailing
 from alphadesk.strategies.specs import IndicatorSpec
 
@@ -127,26 +127,29 @@ class LxAlgo(Strategy[LxAlgoParams]):
         return bucket_key(ms, self.params.bucket_hours, self.params.bucket_start_hour_utc)
 
     def on_bar(self, ctx: StrategyContext, bar: Bar, ind: Row) -> None:
-        position = ctx.portfolio.position(bar.symbol) if holds(ctx.portfolio, bar.symbol) else None
-        if position is None:
+        # the bar's symbol once (a generic attribute read on the compiled build), and the
+        # position's entry without a whole ``position`` view (its Decimal unrealised PnL)
+        symbol = bar.symbol
+        held = entry_of(ctx.portfolio, symbol)
+        if held is None:
             rule = self.rule(ind)
             if rule is not None:
-                self._candidates[bar.symbol] = (rule, to_decimal(float(bar.close)))
+                self._candidates[symbol] = (rule, to_decimal(float(bar.close)))
             return
+        entry, entry_time_ms = held
         p = self.params
         close = to_decimal(float(bar.close))
-        entry = position.avg_entry
-        age = ctx.now_ms - floor_to(position.entry_time_ms, self.timeframe_min * MINUTE_MS)
+        age = ctx.now_ms - floor_to(entry_time_ms, self.timeframe_min * MINUTE_MS)
         if age >= p.expiry_hours * HOUR_MS:
-            self._exit(ctx, bar.symbol, f"expiry_{p.expiry_hours}h")
+            self._exit(ctx, symbol, f"expiry_{p.expiry_hours}h")
         elif age >= p.negative_pnl_exit_hours * HOUR_MS and close < entry:
-            self._exit(ctx, bar.symbol, f"{p.negative_pnl_exit_hours}h_negative_pnl")
+            self._exit(ctx, symbol, f"{p.negative_pnl_exit_hours}h_negative_pnl")
         else:
-            key = (bar.symbol, position.entry_time_ms)
+            key = (symbol, entry_time_ms)
             gain_pct = (close - entry) / entry * HUNDRED
             if gain_pct >= p.breakeven_pct and key not in self._breakeven_done:
                 self._breakeven_done.add(key)
-                ctx.set_stop(bar.symbol, entry, "breakeven")
+                ctx.set_stop(symbol, entry, "breakeven")
 
     def _exit(self, ctx: StrategyContext, symbol: str, reason: str) -> None:
         if symbol not in self._exiting and ctx.portfolio.position(symbol) is not None:

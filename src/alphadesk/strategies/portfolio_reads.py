@@ -7,6 +7,7 @@ strategies call them directly; ``api`` re-exports both.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from alphadesk.domain.enums import Side
@@ -49,3 +50,14 @@ def entry_time(portfolio: PortfolioView, symbol: str) -> int | None:
         return entered
     position = portfolio.position(symbol)
     return None if position is None else position.entry_time_ms
+
+
+def entry_of(portfolio: PortfolioView, symbol: str) -> tuple[Decimal, int] | None:
+    """``(position.avg_entry, position.entry_time_ms)``, or None when flat, without building the
+    view (the engine's portfolio answers through ``entry_of``, without the unrealised PnL)."""
+    fast = getattr(portfolio, "entry_of", None)
+    if fast is not None:
+        entry: tuple[Decimal, int] | None = fast(symbol)
+        return entry
+    position = portfolio.position(symbol)
+    return None if position is None else (position.avg_entry, position.entry_time_ms)
