@@ -1,20 +1,25 @@
 """ShortSeller reads its row through ``_reads``: on the backtest's ArrayRow (a direct, compiled
 call on the native build) and on any other ``Row`` the same values as the protocol's
 ``ind[name]`` and ``ind.prev(name)``, NaN warm-up included; and an entry's reason is the one the
-former ``"cross_below_" + "_".join(crossed)`` gave, for each cross and any EMA periods."""
+former ``"cross_below_" + "_".join(crossed)`` gave, for each cross and any EMA periods; an entry's
+protection levels are the former arithmetic's Decimals."""
 
 from __future__ import annotations
 
 import math
+import random
 import struct
 from array import array
+from decimal import Decimal
 
 import pytest
 
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.intents import EnterIntent
 from alphadesk.strategies import build
+from alphadesk.strategies.builtin_params import AssetRisk, ShortSellerParams
 from alphadesk.strategies.rows import ArrayRow, row_type
-from alphadesk.strategies.shortseller import ShortSeller, _reads
+from alphadesk.strategies.shortseller import HUNDRED, ShortSeller, _reads
 from alphadesk.testing.strategy_harness import RecordingContext, make_bar, utc_ms
 
 NAN = math.nan
@@ -94,3 +99,44 @@ def test_entry_reason_names_the_crossed_emas(
     assert isinstance(intent, EnterIntent)
     assert intent.reason == "cross_below_" + "_".join(crossed)
     assert strategy.cross_count("BTCUSDT") == len(crossed)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_entry_levels_equal_the_former_arithmetic(seed: int) -> None:
+    """The stop loss, take profit and trailing activation from the multipliers made once are the
+    Decimals (same digits) the entry computed each time, ``ref * (1 +- pct / 100)``."""
+    rng = random.Random(seed)
+
+    def pct() -> Decimal:
+        digits = str(rng.uniform(0.001, 99.999))[: rng.randint(3, 20)].rstrip(".")
+        return Decimal(digits) if Decimal(digits) > 0 else Decimal("0.5")
+
+    risks = tuple(
+        AssetRisk(symbol, pct(), pct(), pct(), pct())
+        for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+    )
+    strategy = ShortSeller(ShortSellerParams(asset_risk=risks))
+    ctx = RecordingContext()
+    ctx.now_ms = utc_ms(2025, 10, 1, 10, 0)
+    for risk in risks:
+        for _ in range(50):
+            close = rng.choice([rng.uniform(1e-6, 1e6), 0.1 + 0.2, 123456.789, 1e-300])
+            strategy._enter(ctx, risk.symbol, close, risk, "r")
+            (intent,) = ctx.take()
+            assert isinstance(intent, EnterIntent)
+            ref = to_decimal(float(close))
+            assert intent.ref_price == ref
+            want = (
+                ref * (1 + risk.stop_loss_pct / HUNDRED),
+                ref * (1 - risk.take_profit_pct / HUNDRED),
+                ref * risk.trailing_pct / HUNDRED,
+                ref * (1 - risk.trailing_activation_pct / HUNDRED),
+            )
+            assert intent.trailing is not None
+            got = (
+                intent.stop_loss,
+                intent.take_profits[0].price,
+                intent.trailing.distance,
+                intent.trailing.activation_price,
+            )
+            assert [str(v) for v in got] == [str(v) for v in want]

@@ -100,6 +100,16 @@ class ShortSeller(Strategy[ShortSellerParams]):
         super().__init__(params)
         p = self.params
         self._risk = {r.symbol: r for r in p.asset_risk}
+        # per symbol, the entry price's multipliers for the stop loss, the take profit and the
+        # trailing stop's activation: the Decimals ``1 +- pct / 100`` an entry computed each time
+        self._levels = {
+            r.symbol: (
+                1 + r.stop_loss_pct / HUNDRED,
+                1 - r.take_profit_pct / HUNDRED,
+                1 - r.trailing_activation_pct / HUNDRED,
+            )
+            for r in p.asset_risk
+        }
         self._size = EquityFraction(fraction=p.allocation, leverage=p.leverage)
         self._cooldown_ms = p.cooldown_min * MINUTE_MS
         self._max_hold_ms = p.max_hold_hours * HOUR_MS
@@ -221,6 +231,7 @@ class ShortSeller(Strategy[ShortSellerParams]):
     def _enter(
         self, ctx: StrategyContext, symbol: str, close: float, risk: AssetRisk, reason: str
     ) -> None:
+        stop, target, activation = self._levels[symbol]
         ref = to_decimal(float(close))
         ctx.enter(
             symbol,
@@ -228,10 +239,10 @@ class ShortSeller(Strategy[ShortSellerParams]):
             self._size,
             reason,
             ref_price=ref,
-            stop_loss=ref * (1 + risk.stop_loss_pct / HUNDRED),
-            take_profits=(take_profit(ref * (1 - risk.take_profit_pct / HUNDRED)),),
+            stop_loss=ref * stop,
+            take_profits=(take_profit(ref * target),),
             trailing=trailing(
-                distance=ref * risk.trailing_pct / HUNDRED,
-                activation_price=ref * (1 - risk.trailing_activation_pct / HUNDRED),
+                distance=ref * risk.trailing_pct / HUNDRED,  # (ref * pct) / 100, not a multiplier
+                activation_price=ref * activation,
             ),
         )
