@@ -86,7 +86,7 @@ class Jumps:
         venue = self.venue
         resting = venue.resting
         positions = self.engine.portfolio.positions
-        if not positions and not any(resting.values()):
+        if not positions and not _any_rests(resting):
             found = self.next_flat
             if found < start:
                 found, self.flat_at = next_step_from(
@@ -134,6 +134,12 @@ class Jumps:
         venue = self.venue
         for _step, slot, i in passes:
             venue.pass_quiet(slot.symbol, slot.c[i], slot.ts[i] + span_ms)
+
+
+def _any_rests(resting: dict[str, bool]) -> bool:
+    """``any(resting.values())``: mypyc compiles ``any`` of a generator into a loop over the
+    dict's values, where the builtin ran a generic iterator over them (once per visit)."""
+    return any(rests for rests in resting.values())
 
 
 def _first(item: tuple[int, Slot, int]) -> int:

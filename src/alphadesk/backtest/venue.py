@@ -61,7 +61,12 @@ class BacktestVenue:
     def open(self, symbol: str, price: float, open_ms: int) -> None:
         """Place the orders decided at the previous close, at this bar's open."""
         self.now_ms = open_ms
-        orders = self.pending.pop(symbol, [])
+        pending = self.pending
+        orders = pending.get(symbol)  # pending.pop(symbol, []): get and del are C primitives on
+        if orders is None:  # the compiled build, where pop was a generic method call
+            orders = []
+        else:
+            del pending[symbol]
         sim = self.sim
         ticked = sim.on_tick(symbol, price, open_ms)  # on_price(to_decimal(price)), lazily
         if ticked:

@@ -6,14 +6,15 @@ engine's ms, stamps the same instant on its order's snapshot, and the trading en
 the fill's ms back for the portfolio and the router. Remembering the last conversion makes that a
 single datetime build and no arithmetic back: the reverse is answered by identity, so only the
 very object made here short-circuits, and every other time takes the checking path. The pair
-is one tuple, stored and read in one step, so threads running engines side by side (a Dask
-worker's, say) never see one call's datetime with another call's ms.
+is one immutable :class:`_Pair`, made whole before it is stored and read once per call, in one
+step each, so threads running engines side by side (a Dask worker's, say) never see one call's
+datetime with another call's ms.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, final
 
 from alphadesk.domain import checks
 
@@ -30,37 +31,54 @@ fromtimestamp rounds to the nearest microsecond, which is then the exact ``(ms %
 Later times, whose float drifts further, take the integer path."""
 _from_timestamp: Final = datetime.fromtimestamp
 
-_last: tuple[datetime, int] = (_EPOCH, 0)
+
+@final
+class _Pair:
+    """One conversion: ``at`` is ``ms``. Never changed once made (a new pair replaces it)."""
+
+    def __init__(self, at: datetime, ms: int) -> None:
+        self.at = at
+        self.ms = ms
+
+
+@final
+class _Memo:
+    """Holds the last :class:`_Pair` (a native field on the compiled build, where storing a
+    module global was a dict write and its tuple a box per call)."""
+
+    def __init__(self) -> None:
+        self.last = _Pair(_EPOCH, 0)
+
+
+_MEMO: Final = _Memo()
 
 
 def utc_at(ms: int) -> datetime:
     """``checks.from_epoch_ms`` of an int ``ms`` (an int or an out-of-range value goes through
     it, raising as it does), remembered until the next call."""
-    global _last
-    last = _last
-    if ms == last[1] and type(ms) is int:
-        return last[0]
+    last = _MEMO.last  # read once: the pair this call compares and answers from
+    if ms == last.ms and type(ms) is int:
+        return last.at
     if type(ms) is int and 0 <= ms < _FLOAT_EXACT_MS:
         at = _from_timestamp(ms / 1000, _UTC)  # exact here: see _FLOAT_EXACT_MS
     elif type(ms) is int and 0 <= ms <= _MAX_MS:
         at = _EPOCH + timedelta(0, 0, 0, ms)  # (days, seconds, us, ms): no keyword to parse
     else:
         at = checks.from_epoch_ms("time_ms", ms)
-    _last = (at, int(ms))
+    _MEMO.last = _Pair(at, int(ms))
     return at
 
 
 def epoch_ms(value: datetime) -> int:
     """``checks.to_epoch_ms``: by identity when ``value`` is the datetime last made or read here
     (the fill the portfolio, router and engine read in turn), else computed and remembered."""
-    global _last
-    last = _last
-    if value is last[0]:
-        return last[1]
+    last = _MEMO.last
+    if value is last.at:
+        return last.ms
     if type(value) is not _DATETIME or value.tzinfo is not _UTC:
         return checks.to_epoch_ms(value)  # raises for a naive or non-UTC time
     delta = value - _EPOCH
     ms = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
     if not delta.microseconds % 1000:  # a whole millisecond: what utc_at(ms) would make
-        _last = (value, ms)
+        _MEMO.last = _Pair(value, ms)
     return ms

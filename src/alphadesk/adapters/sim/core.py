@@ -31,12 +31,12 @@ from alphadesk.adapters.sim.state import (
     SimOrder,
     SimPosition,
     SymbolBook,
-    _utc,
     utc_ms,
 )
 from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import ExecType, OrderStatus, OrderType, Side
+from alphadesk.domain.epoch import utc_at
 from alphadesk.domain.events import OrderUpdated
 from alphadesk.domain.fills import (
     EARLIEST_EXEC_MS,
@@ -320,7 +320,7 @@ class EngineCore(Accounts):
         if checked is None:
             fill = _make_fill(
                 self.venue, acct.name, exec_id, bot, pos.symbol, order.side, price, qty, fee,
-                _utc(ts_ms), _TRADE, "USDT", is_maker, order.order_id, order.order_link_id,
+                utc_at(ts_ms), _TRADE, "USDT", is_maker, order.order_id, order.order_link_id,
                 _TYPE_TEXT[order.order_type], closing, label, seq,
             )  # fmt: skip
         else:  # made and checked above, with this id and seq
@@ -425,7 +425,7 @@ class EngineCore(Accounts):
                 if checked is None:
                     fill = make_fill(
                         self.venue, acct.name, self._new_id(), bot, pos.symbol,
-                        funding_side(signed), mark, size, fee, _utc(at), _FUNDING, "USDT", False,
+                        funding_side(signed), mark, size, fee, utc_at(at), _FUNDING, "USDT", False,
                         "", "", "", ZERO, "", seq,
                     )  # fmt: skip
                 else:  # made above with the id drawn now and this seq

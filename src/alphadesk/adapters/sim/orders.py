@@ -16,8 +16,8 @@ from alphadesk.adapters.sim.records import CreateType, Outcome, SimEvent, StopOr
 from alphadesk.adapters.sim.rejects import POST_ONLY_WOULD_TAKE, OrderRejected, RejectCode
 from alphadesk.adapters.sim.requests import AmendRequest, SimOrderRequest, TriggerDirection
 from alphadesk.adapters.sim.state import ZERO, SimAccount, SimOrder, SymbolBook
-from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.checks import plain_non_negative, plain_positive
+from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.events import OrderUpdated
@@ -36,9 +36,6 @@ _NO_DIRECTION: Final = TriggerDirection.NONE
 _STOP: Final = StopOrderType.STOP
 _NO_STOP: Final = StopOrderType.NONE
 _BY_USER: Final = CreateType.BY_USER
-_to_decimal: Final = to_decimal
-"""A float price as Decimal (``Decimal(repr(price))``), remembered: an order placed at a bar's
-open mostly meets the previous close, which the strategy or the router converted already."""
 
 
 def _on_tick(book: SymbolBook, field: str, price: Decimal | None) -> None:
@@ -170,7 +167,10 @@ class OrderDesk(Matcher):
             raise OrderRejected(P, "time_in_force", tif, "a market order can't be PostOnly")
         last = book.last_dec
         if last is None:  # book.last_price(), spelled out, or 110001 before any price
-            last = book.last_dec = _to_decimal(book.last) if book.last else self._mark(book)
+            # to_decimal: remembered, so a bar's open mostly meets the close converted already;
+            # imported from the compiled domain.decimals and called by name, a native C call
+            # (through the interpreted domain.bars' re-export, or a Final alias, it was generic)
+            last = book.last_dec = to_decimal(book.last) if book.last else self._mark(book)
         ref = price if order_type is _LIMIT else trigger or last
         assert ref is not None
         if not reduce_only and qty * ref < book.min_notional:

@@ -29,21 +29,25 @@ from alphadesk.domain.slots import slot_maker
 
 # Final: on the compiled build a Final module constant is a C static, not a dict lookup per read
 ZERO: Final = Decimal(0)
-NEVER: Final = 1 << 62
+NEVER: Final = (1 << 62) - 1
+"""No settlement due: the largest int mypyc holds unboxed (a short tagged int), so comparing with
+it is a C comparison (``1 << 62``, as it was, took the boxed slow path, ~300 instructions each).
+Every comparison with it answers as with ``1 << 62`` unless the other side is exactly
+``2**62 - 1`` ms (146 million years on): no epoch ms the engine can stamp (checks.from_epoch_ms
+stops at 253,402,300,799,999) or schedule (a settlement follows one it stamped) comes near."""
 INF: Final = float("inf")
 _CREATED: Final = OrderStatus.CREATED  # bound once: an enum member read costs a lookup hook
 
 
-_utc: Final = utc_at
-"""Epoch ms (an int >= 0) to UTC, remembered: one trade stamps the same instant on its fill and
-its order's snapshots, and the trading engine reads it back from the fill by identity. (Final:
-a C static on the compiled build, where a plain alias is a dict lookup per call.)"""
+
 
 
 def utc_ms(field: str, ms: int) -> datetime:
-    """``checks.from_epoch_ms``, by :data:`_utc` for an int >= 0 (the error names ``field``)."""
+    """``checks.from_epoch_ms``, by ``utc_at`` for an int >= 0 (the error names ``field``).
+    ``utc_at`` is called by its own name here and in ``core``: a native C call on the compiled
+    build, where a call through a Final alias of it went through its Python wrapper."""
     if type(ms) is int and ms >= 0:
-        return _utc(ms)
+        return utc_at(ms)
     return checks.from_epoch_ms(field, ms)
 
 
@@ -154,7 +158,7 @@ class SimOrder:
         checks passed: this runs on every status change."""
         filled = self.filled_qty
         created_ms = self.created_ms
-        created = _utc(created_ms) if type(created_ms) is int and created_ms >= 0 else None
+        created = utc_at(created_ms) if type(created_ms) is int and created_ms >= 0 else None
         if created is None or not filled <= self.qty:
             return self._checked_snapshot()
         updated_ms = self.updated_ms
@@ -162,7 +166,7 @@ class SimOrder:
         if updated_ms == created_ms and type(updated_ms) is int:
             updated = created
         elif type(updated_ms) is int and updated_ms >= 0:
-            updated = _utc(updated_ms)
+            updated = utc_at(updated_ms)
         else:
             return self._checked_snapshot()
         return _make_order(
