@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from heapq import heappop
-from typing import Any, Final
+from typing import Any, Final, final
 
 import numpy as np
 import numpy.typing as npt
@@ -186,6 +186,16 @@ def run(
     )
 
 
+@final
+class Cursor:
+    """The bar loop's current step, read by its price source: a native int field on the compiled
+    build, where the one-item list it was boxed the step into a new int object on every store
+    (once per visited step)."""
+
+    def __init__(self) -> None:
+        self.step = 0
+
+
 def _loop(
     strategy: Strategy[Any],
     data: MarketData,
@@ -239,13 +249,13 @@ def _loop(
     jumps = Jumps(slots, venue, engine, close_times, ints(np.flatnonzero(wake_flat)), span_ms)
 
     portfolio = engine.portfolio
-    cursor = [0]
+    cursor = Cursor()
     by_symbol = jumps.by_symbol
 
     def price_now(symbol: str) -> float:
         """The symbol's latest close at the current step, skipped bars included."""
         slot = by_symbol[symbol]
-        return slot.c[max(0, slot.latest[cursor[0]])]
+        return slot.c[max(0, slot.latest[cursor.step])]
 
     portfolio.use_price_source(price_now)
     inflight = engine.router.inflight
@@ -270,7 +280,7 @@ def _loop(
     report_every = 50_000
     while k < timeline_len:
         steps += 1
-        cursor[0] = k
+        cursor.step = k
         if timers and timers[0][0] <= close_times[k]:
             close_ms = close_times[k]
             while timers and timers[0][0] <= close_ms:
@@ -284,8 +294,11 @@ def _loop(
             if i < 0:
                 continue
             symbol = slot.symbol
-            if symbol in pending:
-                venue.open(symbol, slot.o[i], slot.ts[i])
+            opened = symbol in pending
+            if opened:  # the bar's open and open time, read once for the open and the walk
+                open_ms = slot.ts[i]
+                o = slot.o[i]
+                venue.open(symbol, o, open_ms)
             busy = symbol in positions or bool(inflight and in_flight(symbol))
             mask = slot.call_holding if busy else slot.call_flat
             call = mask is None or mask[i]
@@ -293,8 +306,10 @@ def _loop(
                 due.discard(symbol)
                 call = True
             if call or resting.get(symbol) or (busy and slot.boundary[i]):
-                open_ms = slot.ts[i]
-                o, h, lo, c = slot.o[i], slot.h[i], slot.lo[i], slot.c[i]
+                if not opened:  # (each column read makes a new object: see ``deciding``)
+                    open_ms = slot.ts[i]
+                    o = slot.o[i]
+                h, lo, c = slot.h[i], slot.lo[i], slot.c[i]
                 venue.walk(symbol, o, h, lo, c, open_ms, open_ms + span_ms)
                 if not call:  # the walk may have closed the position (a stop fired) or opened
                     # one (an order filled): on_bar sees the state after it, so its mask counts
@@ -332,7 +347,7 @@ def _loop(
             k = jumps.next_visit(k + 1)
     # the run ends at the last step even when the loop jumped past it: final equity marks open
     # positions at the last closes, as a run visiting every bar does
-    cursor[0] = max(0, timeline_len - 1)
+    cursor.step = max(0, timeline_len - 1)
     if progress is not None:
         progress(timeline_len, timeline_len)
     return steps, calls

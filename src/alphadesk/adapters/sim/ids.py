@@ -12,6 +12,7 @@ drawing ahead changes no other value.
 from __future__ import annotations
 
 import random
+from binascii import hexlify
 
 import numpy as np
 
@@ -24,20 +25,29 @@ _UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
 _UUID_V4 = (0x8000 << 48) | (4 << 76)
 _KEEP = sum(_UUID_KEEP << (128 * i) for i in range(BATCH))
 _V4 = sum(_UUID_V4 << (128 * i) for i in range(BATCH))
-_LAYOUT = np.array(
-    [*range(8), 32, *range(8, 12), 32, *range(12, 16), 32, *range(16, 20), 32, *range(20, 32), 33]
+_ROW = [*range(8), -1, *range(8, 12), -1, *range(12, 16), -1, *range(16, 20), -1, *range(20, 32)]
+_TAKE = np.array(
+    [
+        *(
+            c
+            for row in range(BATCH)
+            for c in (
+                *(32 * BATCH if i < 0 else 32 * row + i for i in _ROW),
+                *((32 * BATCH + 1,) if row < BATCH - 1 else ()),
+            )
+        )
+    ]
 )
-"""One id's 32 hex digits as ``8-4-4-4-12`` and a newline (column 32 a dash, 33 the newline)."""
-_DASH_NEWLINE = np.frombuffer(b"-\n", dtype=np.uint8)
+"""Where each character of the ids' text comes from in a draw's hex digits followed by ``-\n``
+(index ``32 * BATCH`` a dash, the next a newline): per id its 32 digits as ``8-4-4-4-12``, a
+newline between ids and none after the last, so ``split("\n")`` gives exactly the ids."""
 
 
 def draw_ids(rng: random.Random) -> list[str]:
-    """The next :data:`BATCH` ids of ``rng``, the first drawn *last* (the caller pops them)."""
+    """The next :data:`BATCH` ids of ``rng``, the first drawn *last* (the caller pops them).
+    One hexlify and one flat take of the text's characters (no 2-D concatenate and gather)."""
     bits = (rng.getrandbits(128 * BATCH) & _KEEP) | _V4
     # big-endian: the last draw's 16 bytes come first, each draw's own bytes in UUID order
-    digits = np.frombuffer(bits.to_bytes(16 * BATCH, "big").hex().encode(), dtype=np.uint8)
-    table = np.concatenate(
-        (digits.reshape(BATCH, 32), np.broadcast_to(_DASH_NEWLINE, (BATCH, 2))), axis=1
-    )
-    ids: list[str] = table[:, _LAYOUT].tobytes().decode().split()
+    digits = np.frombuffer(hexlify(bits.to_bytes(16 * BATCH, "big")) + b"-\n", dtype=np.uint8)
+    ids: list[str] = digits.take(_TAKE).tobytes().decode().split("\n")
     return ids
