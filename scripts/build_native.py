@@ -62,6 +62,8 @@ MODULES = [
     "alphadesk/adapters/sim/pricing.py",
     "alphadesk/adapters/sim/queries.py",
     "alphadesk/adapters/sim/state.py",
+    "alphadesk/engine/inflight.py",
+    "alphadesk/engine/links.py",
     "alphadesk/engine/portfolio.py",
     "alphadesk/engine/risk.py",
     "alphadesk/engine/router.py",

@@ -5,10 +5,10 @@ compiled call on the native build) and on any other ``Row`` the same values as t
 from __future__ import annotations
 
 import math
-import struct
 from array import array
 
 import pytest
+from tests.strategies.row_doubles import DictRow, bits
 
 from alphadesk.strategies.ema_cross import _emas
 from alphadesk.strategies.rows import ArrayRow, row_type
@@ -20,30 +20,10 @@ COLS = {
 }
 
 
-class DictRow:
-    """A Row that is neither ArrayRow nor its subclass (a harness's, say)."""
-
-    def __init__(self, i: int) -> None:
-        self.i = i
-
-    def __getattr__(self, name: str) -> float:
-        return COLS[name][self.i]
-
-    def __getitem__(self, name: str) -> float:
-        return COLS[name][self.i]
-
-    def prev(self, name: str, n: int = 1) -> float:
-        return COLS[name][self.i - n] if self.i >= n else NAN
-
-
-def _bits(values: tuple[float, ...]) -> bytes:
-    return struct.pack(f"{len(values)}d", *values)
-
-
 @pytest.mark.parametrize("i", range(7))
 def test_emas_read_what_the_row_protocol_reads(i: int) -> None:
-    rows = [ArrayRow(COLS, i), row_type(COLS)(COLS, i), DictRow(i)]
+    rows = [ArrayRow(COLS, i), row_type(COLS)(COLS, i), DictRow(COLS, i)]
     for row in rows:
         spelled = (row["ema_fast"], row["ema_slow"], row.prev("ema_fast"), row.prev("ema_slow"))
-        assert _bits(_emas(row)) == _bits(spelled)
-        assert _bits(_emas(row)) == _bits(_emas(rows[0]))
+        assert bits(_emas(row)) == bits(spelled)
+        assert bits(_emas(row)) == bits(_emas(rows[0]))

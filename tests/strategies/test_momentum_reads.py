@@ -10,6 +10,7 @@ import struct
 from array import array
 
 import pytest
+from tests.strategies.row_doubles import DictRow
 
 from alphadesk.domain.enums import Side
 from alphadesk.domain.intents import ExitIntent
@@ -28,22 +29,6 @@ COLS = {
 CLOSES = (100.0, 98.0, 99.0, -0.0, 1e300)
 
 
-class DictRow:
-    """A Row that is neither ArrayRow nor its subclass (a harness's, say)."""
-
-    def __init__(self, i: int) -> None:
-        self.i = i
-
-    def __getattr__(self, name: str) -> float:
-        return COLS[name][self.i]
-
-    def __getitem__(self, name: str) -> float:
-        return COLS[name][self.i]
-
-    def prev(self, name: str, n: int = 1) -> float:
-        return COLS[name][self.i - n] if self.i >= n else NAN
-
-
 def _bits(value: float) -> bytes:
     return struct.pack("d", value)
 
@@ -58,7 +43,7 @@ def _strategy(**overrides: object) -> Momentum:
 def test_breakout_strength_and_sma_read_what_the_row_protocol_reads(i: int) -> None:
     s = _strategy()
     p = s.params
-    for row in (ArrayRow(COLS, i), row_type(COLS)(COLS, i), DictRow(i)):
+    for row in (ArrayRow(COLS, i), row_type(COLS)(COLS, i), DictRow(COLS, i)):
         assert _bits(_sma(row)) == _bits(row["sma"])
         for close in CLOSES:
             spelled_breakout = (

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import random
-import struct
 from array import array
 from decimal import Decimal
 
 import pytest
+from tests.strategies.row_doubles import DictRow, bits
 
 from alphadesk.domain.decimals import to_decimal
 from alphadesk.domain.intents import EnterIntent
@@ -30,26 +30,6 @@ COLS = {
 }
 
 
-class DictRow:
-    """A Row that is neither ArrayRow nor its subclass (a harness's, say)."""
-
-    def __init__(self, cols: dict[str, array[float]], i: int) -> None:
-        self.cols, self.i = cols, i
-
-    def __getattr__(self, name: str) -> float:
-        return self.cols[name][self.i]
-
-    def __getitem__(self, name: str) -> float:
-        return self.cols[name][self.i]
-
-    def prev(self, name: str, n: int = 1) -> float:
-        return self.cols[name][self.i - n] if self.i >= n else NAN
-
-
-def _bits(values: tuple[float, ...]) -> bytes:
-    return struct.pack(f"{len(values)}d", *values)
-
-
 @pytest.mark.parametrize("i", range(7))
 def test_reads_read_what_the_row_protocol_reads(i: int) -> None:
     rows = [ArrayRow(COLS, i), row_type(COLS)(COLS, i), DictRow(COLS, i)]
@@ -61,8 +41,8 @@ def test_reads_read_what_the_row_protocol_reads(i: int) -> None:
             row.prev("ema_fast"),
             row.prev("ema_slow"),
         )
-        assert _bits(_reads(row)) == _bits(spelled)
-        assert _bits(_reads(row)) == _bits(_reads(rows[0]))
+        assert bits(_reads(row)) == bits(spelled)
+        assert bits(_reads(row)) == bits(_reads(rows[0]))
 
 
 # (prev close, close, fast EMA, slow EMA) -> the EMAs crossed below, fast first; all ACTIVE

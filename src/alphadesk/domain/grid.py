@@ -1,6 +1,7 @@
 """Snapping a Decimal to a step's grid (a tick size, a qty step) exactly.
 
-The arithmetic behind :meth:`Instrument.round_qty` and :meth:`Instrument.round_price`, in a module
+The arithmetic behind :meth:`Instrument.round_qty`, :meth:`Instrument.round_price` and
+:meth:`Instrument.qty_for_notional`, in a module
 of its own so that the native build compiles it: the per-order callers (risk gate, router, the
 simulator's order checks) then make a C call, where the frozen, interpreted ``Instrument``'s
 methods cost an interpreted call each. Nothing here checks its arguments: callers pass finite
@@ -62,3 +63,11 @@ def on_grid(value: Decimal, step: Decimal) -> bool:
         return not value % step and value.quantize(step) == value
     except ArithmeticError:  # decimal.InvalidOperation: more digits than the context's precision
         return False
+
+
+def qty_for_notional(notional: Decimal, price: Decimal, step: Decimal) -> Decimal:
+    """The largest multiple of ``step`` whose value at ``price`` (> 0) does not exceed
+    ``notional`` (>= 0), at ``step``'s exponent. Floor division is exact: no 28-digit rounding
+    of the ratio first."""
+    units = notional // (price * step)
+    return (units * step).quantize(step)

@@ -14,10 +14,10 @@ from decimal import ROUND_FLOOR, Decimal
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.grid import qty_for_notional as grid_qty_for_notional
 from alphadesk.domain.grid import rounding_for, to_grid
 
 MINUTES_PER_DAY = 1440
-_ZERO = Decimal(0)  # compared with, rather than 0: an int operand is made a Decimal every time
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +69,10 @@ class Instrument:
 
     def qty_for_notional(self, notional: Decimal, price: Decimal) -> Decimal:
         """The largest tradable quantity whose value does not exceed ``notional`` at ``price``."""
-        if not (
-            type(notional) is Decimal
-            and type(price) is Decimal
-            and notional.is_finite()
-            and price.is_finite()
-            and notional >= _ZERO
-            and price > _ZERO
-        ):  # plainly valid (every call the risk gate makes), else the checks name the field
-            checks.non_negative("notional", notional)
+        if not (checks.plain_non_negative(notional) and checks.plain_positive(price)):
+            checks.non_negative("notional", notional)  # the checks name the field
             checks.positive("price", price)
-        units = notional // (price * self.qty_step)  # exact: no 28-digit rounding of the ratio
-        return (units * self.qty_step).quantize(self.qty_step)
+        return grid_qty_for_notional(notional, price, self.qty_step)
 
     def check_order(self, qty: Decimal, price: Decimal) -> None:
         """Refuse an order the exchange would refuse, with the rule it breaks."""

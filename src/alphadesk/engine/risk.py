@@ -19,6 +19,7 @@ from typing import Final
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.grid import qty_for_notional as grid_qty_for_notional
 from alphadesk.domain.grid import rounding_for, to_grid
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import (
@@ -129,9 +130,7 @@ def qty_for_notional(instrument: Instrument, notional: Decimal, price: Decimal) 
     value at ``price`` does not exceed ``notional`` (once per entry: the interpreted method's
     frame cost more than its four Decimal operations)."""
     if checks.plain_non_negative(notional) and checks.plain_positive(price):  # its check passes
-        step = instrument.qty_step
-        units = notional // (price * step)  # exact: no 28-digit rounding of the ratio
-        return (units * step).quantize(step)
+        return grid_qty_for_notional(notional, price, instrument.qty_step)
     return instrument.qty_for_notional(notional, price)  # raises, naming the field
 
 

@@ -6,18 +6,17 @@ the venue got it (a timeout, a dropped connection), the order stays in flight, m
 until a report names it: re-sending could open the position twice. While an entry is in flight on
 a symbol, another entry there is refused; while an exit is, another exit is.
 
-Client order ids come from :mod:`alphadesk.domain.order_link` with a deterministic nonce (decision
-time and a per-engine counter), so a backtest run twice produces the same ids.
+Client order ids come from :mod:`alphadesk.engine.links`: :mod:`alphadesk.domain.order_link`
+encodings with a deterministic nonce (decision time and a per-engine counter), so a backtest run
+twice produces the same ids.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
-from alphadesk.domain import order_link
 from alphadesk.domain.bars import to_decimal
 from alphadesk.domain.checks import plain_non_negative
 from alphadesk.domain.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -39,6 +38,8 @@ from alphadesk.domain.intents import (
 from alphadesk.domain.order_link import Purpose
 from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
 from alphadesk.domain.slots import slot_maker
+from alphadesk.engine.inflight import InFlight
+from alphadesk.engine.links import LinkIds
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway
 from alphadesk.engine.risk import Exposure, Refusal, RiskGate, round_price, round_qty
@@ -49,10 +50,6 @@ _market_request: Final = slot_maker(OrderRequest)
 """``OrderRequest(...)`` with every field given, in field order, for values checked already."""
 _trading_stop_request: Final = slot_maker(TradingStopRequest)
 """``TradingStopRequest(...)`` likewise, for prices its ``__post_init__`` plainly accepts."""
-_BASE36: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
-_EIGHT_DIGITS: Final = 36**8
-_PAIRS: Final = tuple(a + b for a in _BASE36 for b in _BASE36)
-"""Every two-digit base-36 string, by value (0..1295): ids are built two digits at a time."""
 # Enum members read per order, bound once: on Python 3.11 ``Purpose.ENTRY`` goes through
 # EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
 _ENTRY: Final = Purpose.ENTRY
@@ -61,53 +58,6 @@ _MARKET: Final = OrderType.MARKET
 _GTC: Final = TimeInForce.GTC
 _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
-
-
-@dataclass(slots=True, init=False)
-class InFlight:
-    """One order handed to the venue whose end the venue has not reported yet.
-
-    The ``__init__`` is written out (``init=False``): the one ``dataclass`` generates is
-    interpreted code even on the compiled build, three times the cost of this (one per order)."""
-
-    request: OrderRequest
-    purpose: Purpose
-    reason: str
-    sent_ms: int
-    ref_price: Decimal
-    follow_up: EnterIntent | None
-    filled: Decimal
-    unknown: bool
-    qty: Decimal = field(repr=False, compare=False)
-    """``request.qty``, kept for the fills: a read of the interpreted request costs a generic
-    attribute lookup on the compiled build, once per fill."""
-
-    def __init__(
-        self,
-        request: OrderRequest,
-        purpose: Purpose,
-        reason: str,
-        sent_ms: int,
-        ref_price: Decimal,
-        follow_up: EnterIntent | None = None,
-        filled: Decimal = ZERO,
-        unknown: bool = False,
-        qty: Decimal | None = None,
-    ) -> None:
-        """``qty``: ``request.qty`` when the caller has it at hand (the router's own orders)."""
-        self.request = request
-        self.purpose = purpose
-        self.reason = reason
-        self.sent_ms = sent_ms
-        self.ref_price = ref_price
-        self.follow_up = follow_up
-        self.filled = filled
-        self.unknown = unknown
-        self.qty = request.qty if qty is None else qty
-
-    @property
-    def symbol(self) -> str:
-        return self.request.symbol
 
 
 class Router:
@@ -127,43 +77,13 @@ class Router:
         self.inflight: dict[str, InFlight] = {}
         self.reasons: dict[str, str] = {}
         """order_link_id -> the intent's reason, to label fills (bounded by orders placed)."""
-        self._counter = 0
-        self._prefixes: dict[tuple[Purpose, int | None], str] = {}
-        self._plain_prefixes: dict[Purpose, str] = {}
-        """``_prefixes`` of the kinds without a level (every entry and exit), by purpose alone:
-        no key tuple to build, hash and compare per order."""
+        self._links = LinkIds(bot_id)
 
     # -- ids ------------------------------------------------------------------------------------
 
     def new_link(self, purpose: Purpose, now_ms: int, level: int | None = None) -> str:
-        self._counter += 1
-        # the nonce: ten base-36 digits, the low eight of now_ms, then two of the counter,
-        # zero-padded (order_link.new_nonce's layout), built two digits at a time
-        # (``%`` and ``//`` rather than divmod, and one f-string rather than five
-        # concatenations: on the compiled build both are inline int and single-copy str work)
-        pairs = _PAIRS
-        rest = now_ms % _EIGHT_DIGITS
-        d0 = rest % 1296
-        rest //= 1296
-        d1 = rest % 1296
-        rest //= 1296
-        d3, d2, n = pairs[rest // 1296], pairs[rest % 1296], pairs[self._counter % 1296]
-        if level is None:
-            prefix = self._plain_prefixes.get(purpose)
-        else:
-            prefix = self._prefixes.get((purpose, level))
-        if prefix is not None:
-            return f"{prefix}{d3}{d2}{pairs[d1]}{pairs[d0]}{n}"
-        nonce = f"{d3}{d2}{pairs[d1]}{pairs[d0]}{n}"
-        link = order_link.encode(self.bot_id, purpose, level=level, nonce=nonce)
-        # Whether encode accepts, and what it puts before the nonce, depends only on the bot,
-        # purpose and level (the nonce is always ten valid digits), so one check per kind is
-        # enough; a refused kind is never remembered and raises again next time.
-        if level is None:
-            self._plain_prefixes[purpose] = link[: -len(nonce)]
-        else:
-            self._prefixes[(purpose, level)] = link[: -len(nonce)]
-        return link
+        """A new client order id of this bot (:class:`~alphadesk.engine.links.LinkIds`)."""
+        return self._links.new(purpose, now_ms, level)
 
     # -- queries --------------------------------------------------------------------------------
 
