@@ -59,6 +59,7 @@ MODULES = [
     "alphadesk/adapters/sim/funding_desk.py",
     "alphadesk/adapters/sim/matcher.py",
     "alphadesk/adapters/sim/orders.py",
+    "alphadesk/adapters/sim/plain_request.py",
     "alphadesk/adapters/sim/pricing.py",
     "alphadesk/adapters/sim/queries.py",
     "alphadesk/adapters/sim/state.py",

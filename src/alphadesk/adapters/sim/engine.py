@@ -34,10 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from alphadesk.adapters.sim.config import SimConfig
 from alphadesk.adapters.sim.core import BotResolver, FillLabeler
+from alphadesk.adapters.sim.plain_request import plain_fields
 from alphadesk.adapters.sim.pricing import adverse_high_first
 from alphadesk.adapters.sim.protection import Protection
 from alphadesk.adapters.sim.queries import Queries
@@ -160,7 +161,7 @@ class MatchingEngine(Queries):
         the command, or None when the order has ended (then ``order.snapshot()`` is it, whenever
         asked), the order itself (not to be changed) and the events (a fresh list)."""
         if type(request) is OrderRequest:
-            # SimOrderRequest.takes_as_is, on the fields _place reads (each read of the
+            # SimOrderRequest.takes_as_is's rule, on the fields _place reads (each read of the
             # interpreted request is a generic lookup, and the call was an interpreted frame);
             # the enum and bool fields, which OrderRequest does not check, read untyped (through
             # Any: the compiled build would refuse a read of an int reduce_only as a bool)
@@ -170,18 +171,12 @@ class MatchingEngine(Queries):
             order_type: object = untyped.order_type
             tif: object = untyped.time_in_force
             reduce_only: object = untyped.reduce_only
-            if (
-                len(symbol) <= 20
-                and len(bot_id) <= 50
-                and type(side) is Side
-                and type(order_type) is OrderType
-                and type(tif) is TimeInForce
-                and type(reduce_only) is bool
-            ):
+            if plain_fields(symbol, bot_id, side, order_type, tif, reduce_only):
                 acct = self._placing(account, ts_ms)
-                return self._place_fields(
-                    acct, request, symbol, side, request.qty, request.order_link_id, order_type,
-                    request.price, tif, reduce_only, request.trigger_price, request.take_profit,
+                return self._place_fields(  # (the casts: what plain_fields just tested)
+                    acct, request, symbol, cast(Side, side), request.qty, request.order_link_id,
+                    cast(OrderType, order_type), request.price, cast(TimeInForce, tif),
+                    cast(bool, reduce_only), request.trigger_price, request.take_profit,
                     request.stop_loss, bot_id, ts_ms, _NO_DIRECTION, False,
                 )  # fmt: skip
         if isinstance(request, OrderRequest):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
+from typing import Any
 
+from alphadesk.adapters.sim.plain_request import MAX_BOT_ID, MAX_SYMBOL, plain_fields
 from alphadesk.domain import checks
 from alphadesk.domain.enums import OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField
@@ -53,12 +55,12 @@ class SimOrderRequest:
     close_on_trigger: bool = False
 
     def __post_init__(self) -> None:
-        checks.text("order.symbol", self.symbol, max_len=20)
+        checks.text("order.symbol", self.symbol, max_len=MAX_SYMBOL)
         if not isinstance(self.side, Side):
             object.__setattr__(self, "side", Side.parse(self.side, "order.side"))
         checks.positive("order.qty", self.qty)
         checks.text("order.order_link_id", self.order_link_id, max_len=36, allow_empty=True)
-        checks.text("order.bot_id", self.bot_id, max_len=50)
+        checks.text("order.bot_id", self.bot_id, max_len=MAX_BOT_ID)
         if not isinstance(self.order_type, OrderType):
             raise InvalidField("order.order_type", self.order_type, "must be Market or Limit")
         if not isinstance(self.time_in_force, TimeInForce):
@@ -83,14 +85,11 @@ class SimOrderRequest:
         """Whether the engine may place ``request`` without a copy: an ``OrderRequest`` has
         checked its texts, quantity and prices already; the limits it does not share with this
         class (symbol and bot lengths, enum types) are what is left to look at."""
-        return (
-            len(request.symbol) <= 20
-            and len(request.bot_id) <= 50
-            and type(request.side) is Side
-            and type(request.order_type) is OrderType
-            and type(request.time_in_force) is TimeInForce
-            and type(request.reduce_only) is bool
-        )
+        untyped: Any = request  # the enum and bool fields, which OrderRequest does not check
+        return plain_fields(
+            request.symbol, request.bot_id, untyped.side, untyped.order_type,
+            untyped.time_in_force, untyped.reduce_only,
+        )  # fmt: skip
 
     @classmethod
     def from_request(cls, request: OrderRequest) -> SimOrderRequest:
