@@ -12,10 +12,11 @@ first on the path::
 The copy is rebuilt from scratch every time (never stale against ``src/``). Listed are modules
 whose classes no interpreted code subclasses (an interpreted subclass of a compiled class is
 refused when instantiated); the one exception, the matching engine probed by
-tests/sim/test_shortcut_equivalence.py, skips that module on this build. Left out on purpose: the
-frozen domain values (compiled, they refuse a wrong type with mypyc's TypeError before their own
-checks can name the field: tried, six field-naming tests fail; ``Instrument``'s rounding
-arithmetic lives in the compiled ``domain.grid`` instead, for the per-order callers), the
+tests/sim/test_shortcut_equivalence.py, skips that module on this build. The per-order domain
+values (bars, positions, fills, requests) are compiled: ``domain/native_init.py`` wraps their
+constructors so a wrong type is still refused naming the field, and gives them pickling. Left out
+on purpose: the other frozen domain values (``Instrument``'s rounding arithmetic lives in the
+compiled ``domain.grid`` instead, for the per-order callers), the
 strategy context (tests and the harness subclass it; a test that needs a different venue wraps
 the backtest's instead), and the Bybit simulator's records (a generic dataclass mypyc cannot
 build).
@@ -46,12 +47,16 @@ from typing import NoReturn
 
 MODULES = [
     "alphadesk/domain/allocation.py",
+    "alphadesk/domain/bars.py",
     "alphadesk/domain/checks.py",
     "alphadesk/domain/decimals.py",
     "alphadesk/domain/epoch.py",
+    "alphadesk/domain/fills.py",
     "alphadesk/domain/grid.py",
     "alphadesk/domain/order_link.py",
     "alphadesk/domain/pnl.py",
+    "alphadesk/domain/positions.py",
+    "alphadesk/domain/requests.py",
     "alphadesk/adapters/sim/accounts.py",
     "alphadesk/adapters/sim/core.py",
     "alphadesk/adapters/sim/engine.py",

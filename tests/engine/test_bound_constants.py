@@ -9,11 +9,10 @@ import pytest
 from tests.engine.test_risk_and_state import BOT, make_engine
 
 from alphadesk.domain import checks, intents, order_link
-from alphadesk.domain.enums import Side
+from alphadesk.domain.enums import POSITION_MOVERS, Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.intents import EquityFraction, NotionalSize, RiskFraction
 from alphadesk.domain.order_link import Purpose
-from alphadesk.domain.positions import Position
 from alphadesk.engine import portfolio, risk, runner
 from alphadesk.strategies import ema_cross
 
@@ -23,7 +22,7 @@ def test_bound_names_are_the_objects_they_stand_for() -> None:
     assert runner._SIDE is Side and runner._SIZE_HINTS == intents.SIZE_HINTS  # (a C tuple there)
     assert ema_cross._BUY is Side.BUY
     assert checks._DECIMAL is Decimal
-    assert portfolio._FOLD is Position.apply
+    assert portfolio._MOVERS is POSITION_MOVERS
     assert (
         NotionalSize,
         EquityFraction,

@@ -105,7 +105,6 @@ def _odd_requests() -> list[OrderRequest]:
         OrderRequest("bot1", SYM, "BUY", D("0.01"), "s2"),  # type: ignore[arg-type]
         OrderRequest("bot1", SYM, Side.BUY, D("0.01"), "t1", order_type="Market"),  # type: ignore[arg-type]
         OrderRequest("bot1", SYM, Side.BUY, D("0.01"), "f1", time_in_force="GTC"),  # type: ignore[arg-type]
-        OrderRequest("bot1", SYM, Side.SELL, D("0.01"), "r1", reduce_only=1),  # type: ignore[arg-type]
         OrderRequest("bot1", long_symbol, Side.BUY, D("0.01"), "y1"),
         OrderRequest(long_bot, SYM, Side.BUY, D("0.01"), "b1"),
         OrderRequest("bot1", SYM, Side.BUY, D("0.01"), "ok"),

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from heapq import heappop
-from typing import Any, Final, final
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -37,11 +37,10 @@ from alphadesk.backtest.jumps import Jumps
 from alphadesk.backtest.settings import BacktestSettings
 from alphadesk.backtest.slots import Slot, ints
 from alphadesk.backtest.venue import BacktestVenue
-from alphadesk.domain.bars import Bar
+from alphadesk.domain.bars import new_bar
 from alphadesk.domain.fills import Fill
 from alphadesk.domain.instruments import Instrument
 from alphadesk.domain.intents import Intent
-from alphadesk.domain.slots import slot_maker
 from alphadesk.engine.risk import Refusal
 from alphadesk.engine.runner import Engine
 from alphadesk.strategies.api import Strategy
@@ -263,7 +262,6 @@ def _loop(
     positions = portfolio.positions
     pending = venue.pending
     resting = venue.resting
-    make_bar = _make_bar
     # wake_at times are kept whenever wake masks leave bars out, stepping every step or not (a
     # kill switch or a maskless symbol makes the loop step every step, but the masks still
     # decide the calls); a run without masks calls every bar and needs none
@@ -323,7 +321,7 @@ def _loop(
         called = bool(deciding)
         for slot, i, o, h, lo, c, open_ms in deciding:
             calls += 1
-            bar = make_bar(
+            bar = new_bar(
                 slot.symbol,
                 interval,
                 open_ms,
@@ -351,8 +349,3 @@ def _loop(
     if progress is not None:
         progress(timeline_len, timeline_len)
     return steps, calls
-
-
-_make_bar: Final = slot_maker(Bar)
-"""``Bar(...)`` with every field given: a Bar has no checks to skip, so this is the same object,
-written slot by slot for half the constructor's cost (one per strategy call)."""

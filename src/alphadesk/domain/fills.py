@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import ExecType, Side
 from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.native_init import is_native, native_value
 from alphadesk.domain.slots import slot_builder, slot_maker, slot_replacer
 
 UNKNOWN_BOT = "unknown"
@@ -82,54 +83,15 @@ class Fill:
     seq: int | None = None
 
     def __post_init__(self) -> None:
-        checks.text("fill.venue", self.venue, max_len=32, plain=True)
-        checks.text("fill.account", self.account, max_len=64, plain=True)
-        checks.text("fill.exec_id", self.exec_id, max_len=100, plain=True)
-        checks.key_part("fill.bot_id", self.bot_id, max_len=50)
-        checks.key_part("fill.symbol", self.symbol, max_len=20)
-        if not isinstance(self.side, Side):
-            object.__setattr__(self, "side", Side.parse(self.side, "fill.side"))
-        if not isinstance(self.exec_type, ExecType):
-            object.__setattr__(self, "exec_type", ExecType.parse(self.exec_type, "fill.exec_type"))
-        checks.positive("fill.price", self.price)
-        checks.bounded("fill.price", self.price, **_SIZE_BOUNDS)
-        checks.positive("fill.qty", self.qty)
-        checks.bounded("fill.qty", self.qty, **_SIZE_BOUNDS)
-        checks.bounded("fill.fee", self.fee, high=MAX_AMOUNT)
-        checks.non_negative("fill.closed_size", self.closed_size)
-        checks.bounded("fill.closed_size", self.closed_size, **_SIZE_BOUNDS)
-        checks.utc("fill.exec_time", self.exec_time)
-        if not EARLIEST_EXEC_TIME <= self.exec_time < LATEST_EXEC_TIME:
-            raise InvalidField(
-                "fill.exec_time", self.exec_time,
-                f"must be in [{EARLIEST_EXEC_TIME:%Y-%m-%d}, {LATEST_EXEC_TIME:%Y-%m-%d})",
-            )  # fmt: skip
-        checks.text("fill.fee_currency", self.fee_currency, max_len=16, allow_empty=True,
-                    plain=True)  # fmt: skip
-        if not isinstance(self.is_maker, bool):
-            raise InvalidField("fill.is_maker", self.is_maker, "must be bool")
-        if self.fee and self.exec_type.moves_position:
-            self._check_trade_fee()
-        checks.text("fill.order_id", self.order_id, max_len=100, allow_empty=True, plain=True)
-        checks.text("fill.order_link_id", self.order_link_id, max_len=200, allow_empty=True,
-                    plain=True)  # fmt: skip
-        checks.text("fill.order_type", self.order_type, max_len=20, allow_empty=True, plain=True)
-        checks.text("fill.close_reason", self.close_reason, max_len=50, allow_empty=True,
-                    plain=True)  # fmt: skip
-        _check_seq(self.seq)
-
-    def _check_trade_fee(self) -> None:
-        """A taker pays (fee >= 0); a maker may earn a rebate (fee < 0). Either way the fee is
-        at most :data:`MAX_FEE_RATE` of the notional: Bybit's rates are hundredths of a percent,
-        so more than 1 % is a corrupt row. Funding and settlement (either sign, sized by the
-        position and the funding rate) have only the magnitude bound."""
-        if self.fee < 0 and not self.is_maker:
-            raise InvalidField("fill.fee", self.fee, "must be >= 0 on a taker fill")
-        if self.fee.copy_abs() > self.price * self.qty * MAX_FEE_RATE:
-            raise InvalidField(
-                "fill.fee", self.fee,
-                f"must be at most {MAX_FEE_RATE:%} of the notional {self.price * self.qty}",
-            )  # fmt: skip
+        parsed = check_fields(
+            self.venue, self.account, self.exec_id, self.bot_id, self.symbol, self.side,
+            self.price, self.qty, self.fee, self.exec_time, self.exec_type, self.fee_currency,
+            self.is_maker, self.order_id, self.order_link_id, self.order_type, self.closed_size,
+            self.close_reason, self.seq,
+        )  # fmt: skip
+        if parsed is not None:
+            object.__setattr__(self, "side", parsed["side"])
+            object.__setattr__(self, "exec_type", parsed["exec_type"])
 
     @classmethod
     def trusted(  # positional too: the matching engine makes one per trade, keywords cost more
@@ -181,25 +143,32 @@ class Fill:
             and EARLIEST_EXEC_TIME <= exec_time < LATEST_EXEC_TIME
             and type(is_maker) is bool
             and len(close_reason) <= 50
-            and (seq is None or (type(seq) is int and 0 <= seq < SEQ_LIMIT))
+            and _plain_seq(seq)
         ):
             return cls(
                 venue, account, exec_id, bot_id, symbol, side, price, qty, fee, exec_time,
                 exec_type, "USDT", is_maker, order_id, order_link_id, order_type, closed_size,
                 close_reason, seq,
             )  # fmt: skip
-        return _assemble(
-            (
-                venue, account, exec_id, bot_id, symbol, side, price, qty, fee, exec_time,
-                exec_type, "USDT", is_maker, order_id, order_link_id, order_type, closed_size,
-                close_reason, seq,
-            )
+        return make_fill(
+            venue, account, exec_id, bot_id, symbol, side, price, qty, fee, exec_time,
+            exec_type, "USDT", is_maker, order_id, order_link_id, order_type, closed_size,
+            close_reason, seq,
         )  # fmt: skip
 
     def relabelled(self, close_reason: str) -> Fill:
         """This fill with another ``close_reason`` (the router's label for why it traded). Only
         the new label is checked: every other field was, when this fill was made."""
-        return _relabel(self, checked_label(close_reason))
+        label = checked_label(close_reason)
+        if _relabel is not None:
+            relabelled: Fill = _relabel(self, label)
+            return relabelled
+        return make_fill(
+            self.venue, self.account, self.exec_id, self.bot_id, self.symbol, self.side,
+            self.price, self.qty, self.fee, self.exec_time, self.exec_type, self.fee_currency,
+            self.is_maker, self.order_id, self.order_link_id, self.order_type, self.closed_size,
+            label, self.seq,
+        )  # fmt: skip
 
     @property
     def key(self) -> FillKey:
@@ -219,17 +188,154 @@ class Fill:
         return self.exec_type.moves_position
 
 
+def check_fields(
+    venue: object,
+    account: object,
+    exec_id: object,
+    bot_id: object,
+    symbol: object,
+    side: object,
+    price: object,
+    qty: object,
+    fee: object,
+    exec_time: object,
+    exec_type: object = ExecType.TRADE,
+    fee_currency: object = "USDT",
+    is_maker: object = False,
+    order_id: object = "",
+    order_link_id: object = "",
+    order_type: object = "",
+    closed_size: object = ZERO,
+    close_reason: object = "",
+    seq: object = None,
+) -> dict[str, Any] | None:
+    """Every check of a fill's fields (raises InvalidField naming the first wrong one). A side or
+    exec type given as text is parsed: the parsed pair is returned to be stored instead (None
+    when both were members already). A module function, not ``__post_init__``'s body, so the
+    compiled build's constructor can run it on the values as given (:mod:`native_init`)."""
+    checks.text("fill.venue", venue, max_len=32, plain=True)
+    checks.text("fill.account", account, max_len=64, plain=True)
+    checks.text("fill.exec_id", exec_id, max_len=100, plain=True)
+    checks.key_part("fill.bot_id", bot_id, max_len=50)
+    checks.key_part("fill.symbol", symbol, max_len=20)
+    parsed_side = side if isinstance(side, Side) else Side.parse(side, "fill.side")
+    kind = (
+        exec_type if isinstance(exec_type, ExecType)
+        else ExecType.parse(exec_type, "fill.exec_type")
+    )  # fmt: skip
+    price_d = checks.bounded("fill.price", checks.positive("fill.price", price), **_SIZE_BOUNDS)
+    qty_d = checks.bounded("fill.qty", checks.positive("fill.qty", qty), **_SIZE_BOUNDS)
+    fee_d = checks.bounded("fill.fee", checks.decimal("fill.fee", fee), high=MAX_AMOUNT)
+    closed = checks.non_negative("fill.closed_size", closed_size)
+    checks.bounded("fill.closed_size", closed, **_SIZE_BOUNDS)
+    when = checks.utc("fill.exec_time", exec_time)
+    if not EARLIEST_EXEC_TIME <= when < LATEST_EXEC_TIME:
+        raise InvalidField(
+            "fill.exec_time", exec_time,
+            f"must be in [{EARLIEST_EXEC_TIME:%Y-%m-%d}, {LATEST_EXEC_TIME:%Y-%m-%d})",
+        )  # fmt: skip
+    checks.text("fill.fee_currency", fee_currency, max_len=16, allow_empty=True, plain=True)
+    if not isinstance(is_maker, bool):
+        raise InvalidField("fill.is_maker", is_maker, "must be bool")
+    if fee_d and kind.moves_position:
+        _check_trade_fee(fee_d, is_maker, price_d, qty_d)
+    checks.text("fill.order_id", order_id, max_len=100, allow_empty=True, plain=True)
+    checks.text("fill.order_link_id", order_link_id, max_len=200, allow_empty=True, plain=True)
+    checks.text("fill.order_type", order_type, max_len=20, allow_empty=True, plain=True)
+    checks.text("fill.close_reason", close_reason, max_len=50, allow_empty=True, plain=True)
+    _check_seq(seq)
+    if parsed_side is side and kind is exec_type:
+        return None
+    return {"side": parsed_side, "exec_type": kind}
+
+
+def _check_trade_fee(fee: Decimal, is_maker: bool, price: Decimal, qty: Decimal) -> None:
+    """A taker pays (fee >= 0); a maker may earn a rebate (fee < 0). Either way the fee is at
+    most :data:`MAX_FEE_RATE` of the notional: Bybit's rates are hundredths of a percent, so
+    more than 1 % is a corrupt row. Funding and settlement (either sign, sized by the position
+    and the funding rate) have only the magnitude bound."""
+    if fee < 0 and not is_maker:
+        raise InvalidField("fill.fee", fee, "must be >= 0 on a taker fill")
+    if fee.copy_abs() > price * qty * MAX_FEE_RATE:
+        raise InvalidField(
+            "fill.fee", fee, f"must be at most {MAX_FEE_RATE:%} of the notional {price * qty}"
+        )
+
+
+def _plain_seq(seq: object) -> bool:
+    """Whether ``seq`` is None or an int in range, asked of an ``object``: compiled, an
+    ``int | None`` narrowed to ``int`` would answer for ``True`` as for ``1``."""
+    return seq is None or (type(seq) is int and 0 <= seq < SEQ_LIMIT)
+
+
 def _check_seq(seq: object) -> None:
-    if seq is not None and (type(seq) is not int or not 0 <= seq < SEQ_LIMIT):
+    if not _plain_seq(seq):
         raise InvalidField("fill.seq", seq, "must be an int in [0, 2**63) or None")
 
 
-_assemble = slot_builder(Fill)
-make_fill = slot_maker(Fill)
-"""``Fill`` from one positional value per field, in field order, with no check at all: only for
-a venue holding values it checked itself (the simulator's matching engine, whose every path to
-it tests what its own state cannot vouch for: the market's time and prices)."""
-_relabel = slot_replacer(Fill, "close_reason")
+_NATIVE: Final = is_native(Fill)
+_assemble: Final = slot_builder(Fill)  # fill_as_recorded's, once per ledger row it reads
+_slot_make: Final = None if _NATIVE else slot_maker(Fill)
+_relabel: Final = None if _NATIVE else slot_replacer(Fill, "close_reason")
+if _NATIVE:
+    native_value(Fill, "fill", check_fields)
+
+
+def make_fill(
+    venue: str,
+    account: str,
+    exec_id: str,
+    bot_id: str,
+    symbol: str,
+    side: Side,
+    price: Decimal,
+    qty: Decimal,
+    fee: Decimal,
+    exec_time: datetime,
+    exec_type: ExecType,
+    fee_currency: str,
+    is_maker: bool,
+    order_id: str,
+    order_link_id: str,
+    order_type: str,
+    closed_size: Decimal,
+    close_reason: str,
+    seq: int | None,
+) -> Fill:
+    """``Fill`` from one positional value per field, in field order, with no check at all: only
+    for a venue holding values it checked itself (the simulator's matching engine, whose every
+    path to it tests what its own state cannot vouch for: the market's time and prices). The
+    fields are stored directly: native stores compiled, slot writes interpreted."""
+    if _slot_make is not None:
+        made: Fill = _slot_make(
+            venue, account, exec_id, bot_id, symbol, side, price, qty, fee, exec_time,
+            exec_type, fee_currency, is_maker, order_id, order_link_id, order_type, closed_size,
+            close_reason, seq,
+        )  # fmt: skip
+        return made
+    made = Fill.__new__(Fill)
+    made.venue = venue  # type: ignore[misc]  # frozen for everyone else: this is its maker
+    made.account = account  # type: ignore[misc]
+    made.exec_id = exec_id  # type: ignore[misc]
+    made.bot_id = bot_id  # type: ignore[misc]
+    made.symbol = symbol  # type: ignore[misc]
+    made.side = side  # type: ignore[misc]
+    made.price = price  # type: ignore[misc]
+    made.qty = qty  # type: ignore[misc]
+    made.fee = fee  # type: ignore[misc]
+    made.exec_time = exec_time  # type: ignore[misc]
+    made.exec_type = exec_type  # type: ignore[misc]
+    made.fee_currency = fee_currency  # type: ignore[misc]
+    made.is_maker = is_maker  # type: ignore[misc]
+    made.order_id = order_id  # type: ignore[misc]
+    made.order_link_id = order_link_id  # type: ignore[misc]
+    made.order_type = order_type  # type: ignore[misc]
+    made.closed_size = closed_size  # type: ignore[misc]
+    made.close_reason = close_reason  # type: ignore[misc]
+    made.seq = seq  # type: ignore[misc]
+    return made
+
+
 _GOOD_LABELS: set[str] = set()
 """Labels :func:`checked_label` has checked already (the check depends on the text alone)."""
 

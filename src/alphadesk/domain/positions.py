@@ -12,19 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import POSITION_MOVERS, Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
+from alphadesk.domain.native_init import is_native, native_value
 from alphadesk.domain.ordering import in_fold_order
 from alphadesk.domain.pnl import open_pnl
 from alphadesk.domain.slots import slot_maker
 
-ZERO = Decimal(0)
-_BUY = Side.BUY  # bound once: an enum member read costs EnumType.__getattr__'s hook
-_SELL = Side.SELL
+ZERO: Final = Decimal(0)
+_BUY: Final = Side.BUY  # bound once: an enum member read costs EnumType.__getattr__'s hook
+_SELL: Final = Side.SELL
+_MOVERS: Final = POSITION_MOVERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ class Position:
             raise InvalidField("fill.symbol", fill.symbol, f"does not match position {self.symbol}")
         if fill.bot_id != self.bot_id:
             raise InvalidField("fill.bot_id", fill.bot_id, f"does not match position {self.bot_id}")
-        if fill.exec_type not in POSITION_MOVERS:  # not .moves_position, without its call
+        if fill.exec_type not in _MOVERS:  # not .moves_position, without its call
             return _make(
                 self.bot_id,
                 self.symbol,
@@ -103,8 +106,6 @@ class Position:
                 cost = opened * price
             elif qty:  # partly closed (closed in full, the cost left is ZERO below)
                 cost -= removed
-        # Every field is given and there is no __post_init__, so writing the slots directly makes
-        # the same object as the constructor, for half its cost: this runs once per fill.
         return _make(
             self.bot_id,
             self.symbol,
@@ -117,7 +118,41 @@ class Position:
         )
 
 
-_make = slot_maker(Position)
+_NATIVE: Final = is_native(Position)
+_slot_make: Final = None if _NATIVE else slot_maker(Position)
+if _NATIVE:
+    native_value(Position, "position")
+
+
+def _make(
+    bot_id: str,
+    symbol: str,
+    qty: Decimal,
+    cost: Decimal,
+    realized_pnl: Decimal,
+    fees: Decimal,
+    funding: Decimal,
+    updated_at: datetime | None,
+) -> Position:
+    """The same position as the constructor's, from values :meth:`Position.apply` computed:
+    every field is given and there is no ``__post_init__``, so the fields are stored directly
+    (native stores on the compiled build, slot writes on the pure one), for a fraction of the
+    constructor's cost: this runs once per fill."""
+    if _slot_make is not None:
+        made: Position = _slot_make(
+            bot_id, symbol, qty, cost, realized_pnl, fees, funding, updated_at
+        )
+        return made
+    made = Position.__new__(Position)
+    made.bot_id = bot_id  # type: ignore[misc]  # frozen for everyone else: this is its maker
+    made.symbol = symbol  # type: ignore[misc]
+    made.qty = qty  # type: ignore[misc]
+    made.cost = cost  # type: ignore[misc]
+    made.realized_pnl = realized_pnl  # type: ignore[misc]
+    made.fees = fees  # type: ignore[misc]
+    made.funding = funding  # type: ignore[misc]
+    made.updated_at = updated_at  # type: ignore[misc]
+    return made
 
 
 def fold(bot_id: str, symbol: str, fills: list[Fill]) -> Position:

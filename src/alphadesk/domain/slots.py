@@ -34,7 +34,8 @@ def _compile(name: str, params: str, body: list[str], scope: dict[str, Any]) -> 
 def _setters(cls: type[Any]) -> tuple[list[str], dict[str, Any]]:
     """Field names in order, and a scope binding ``cls``, ``new`` and ``put{i}`` per field."""
     names = [f.name for f in fields(cls)]
-    scope: dict[str, Any] = {"cls": cls, "new": object.__new__}
+    # cls.__new__, not object.__new__: a native class (mypyc) refuses the latter
+    scope: dict[str, Any] = {"cls": cls, "new": cls.__new__}
     for i, name in enumerate(names):
         scope[f"put{i}"] = getattr(cls, name).__set__  # the slot's descriptor, a base's too
     return names, scope

@@ -25,9 +25,6 @@ from alphadesk.strategies.api import PositionView, TradingState
 ZERO: Final = Decimal(0)
 _INF: Final = float("inf")
 _MOVERS: Final = POSITION_MOVERS  # a C static on the compiled build (an import: a dict lookup)
-_FOLD: Final = Position.apply
-"""``Position.apply`` bound once: called as a function, without looking the method up on the
-interpreted class for every fill."""
 PriceSource = Callable[[str], float]
 
 
@@ -69,7 +66,7 @@ class Portfolio:
         fill. ``known`` False: no time given, the fill's own is read if an entry needs it."""
         symbol = fill.symbol
         before = self.positions.get(symbol) or self._flats.get(symbol) or self._flat(symbol)
-        after = _FOLD(before, fill)
+        after = before.apply(fill)  # a native method call on the compiled build
         self.realized += after.realized_pnl - before.realized_pnl
         held, now = before.qty, after.qty
         if not now:

@@ -36,8 +36,13 @@ from alphadesk.domain.intents import (
     TrailingSpec,
 )
 from alphadesk.domain.order_link import Purpose
-from alphadesk.domain.requests import CancelRequest, OrderRequest, TradingStopRequest
-from alphadesk.domain.slots import slot_maker
+from alphadesk.domain.requests import (
+    CancelRequest,
+    OrderRequest,
+    TradingStopRequest,
+    make_order_request,
+    make_trading_stop_request,
+)
 from alphadesk.engine.inflight import InFlight
 from alphadesk.engine.links import LinkIds
 from alphadesk.engine.portfolio import Portfolio
@@ -46,10 +51,6 @@ from alphadesk.engine.risk import Exposure, Refusal, RiskGate, round_price, roun
 
 ZERO: Final = Decimal(0)
 _NO_EXPOSURE: Final = Exposure(open_positions=0, total_notional=ZERO)
-_market_request: Final = slot_maker(OrderRequest)
-"""``OrderRequest(...)`` with every field given, in field order, for values checked already."""
-_trading_stop_request: Final = slot_maker(TradingStopRequest)
-"""``TradingStopRequest(...)`` likewise, for prices its ``__post_init__`` plainly accepts."""
 # Enum members read per order, bound once: on Python 3.11 ``Purpose.ENTRY`` goes through
 # EnumType.__getattr__'s lookup hook, about ten times the cost of reading a module global.
 _ENTRY: Final = Purpose.ENTRY
@@ -184,7 +185,7 @@ class Router:
         # gate: >= min_qty > 0), link (new_link's checked encoding), stop and take (on the tick
         # grid, > 0): every field is checked already, so the slots are written directly
         link = self.new_link(_ENTRY, time_ms)
-        request = _market_request(
+        request = make_order_request(
             self.bot_id, symbol, side, sized, link, _MARKET, None, _GTC, False, None, take, stop,
         )  # fmt: skip
         self.risk.record_entry(symbol, time_ms)
@@ -213,7 +214,7 @@ class Router:
         link = self.new_link(purpose, time_ms)
         # every field checked already, as in enter (qty: the held size or a share of it > 0);
         # the side closes the held one (position.side.opposite, without the two properties)
-        request = _market_request(
+        request = make_order_request(
             self.bot_id, symbol, _SELL if position.qty > ZERO else _BUY, sized, link,
             _MARKET, None, _GTC, True, None, None, None,
         )  # fmt: skip
@@ -253,7 +254,7 @@ class Router:
             # the only values the request checks (each a finite Decimal >= 0), so the slots are
             # written directly: the same object as the constructor's, without its interpreted
             # __init__ and __post_init__ (once per entry with a trailing stop)
-            return _trading_stop_request(self.bot_id, symbol, None, None, dist, active)
+            return make_trading_stop_request(self.bot_id, symbol, None, None, dist, active)
         return TradingStopRequest(self.bot_id, symbol, trailing_stop=dist, active_price=active)
 
     def _trading_stop(

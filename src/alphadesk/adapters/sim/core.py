@@ -82,7 +82,6 @@ _EARLIEST_MS: Final = EARLIEST_EXEC_MS
 _LATEST_MS: Final = LATEST_EXEC_MS
 _MAX_AMOUNT: Final = MAX_AMOUNT
 _MIN_FEE: Final = -MAX_AMOUNT
-_make_fill: Final = make_fill
 
 
 class EngineCore(Accounts):
@@ -318,7 +317,7 @@ class EngineCore(Accounts):
         ids = self._ids  # self._new_id(), the call spared while the batch lasts
         exec_id = ids.pop() if ids else self._new_id()
         if checked is None:
-            fill = _make_fill(
+            fill = make_fill(
                 self.venue, acct.name, exec_id, bot, pos.symbol, order.side, price, qty, fee,
                 utc_at(ts_ms), _TRADE, "USDT", is_maker, order.order_id, order.order_link_id,
                 _TYPE_TEXT[order.order_type], closing, label, seq,
