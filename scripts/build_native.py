@@ -53,6 +53,7 @@ MODULES = [
     "alphadesk/domain/epoch.py",
     "alphadesk/domain/fills.py",
     "alphadesk/domain/grid.py",
+    "alphadesk/domain/intents.py",
     "alphadesk/domain/order_link.py",
     "alphadesk/domain/pnl.py",
     "alphadesk/domain/positions.py",

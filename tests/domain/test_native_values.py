@@ -18,11 +18,27 @@ from typing import Any
 
 import pytest
 
-from alphadesk.domain import bars, fills, positions, requests
+from alphadesk.domain import bars, fills, intents, positions, requests
 from alphadesk.domain.bars import Bar, new_bar
 from alphadesk.domain.enums import ExecType, OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill, make_fill
+from alphadesk.domain.intents import (
+    CancelIntent,
+    EnterIntent,
+    EquityFraction,
+    ExitIntent,
+    NotionalSize,
+    RiskFraction,
+    SetStopIntent,
+    SetTrailingIntent,
+    TakeProfitLevel,
+    TrailingSpec,
+    make_enter_intent,
+    make_exit_intent,
+    make_take_profit,
+    make_trailing,
+)
 from alphadesk.domain.native_init import is_native
 from alphadesk.domain.positions import Position
 from alphadesk.domain.requests import (
@@ -41,6 +57,11 @@ ANY_CANCEL: Any = CancelRequest
 ANY_STOP: Any = TradingStopRequest
 ANY_POSITION: Any = Position
 ANY_BAR: Any = Bar
+
+
+def _any(cls: type[Any]) -> Any:
+    """The constructor, untyped: given wrong values on purpose."""
+    return cls
 
 
 @pytest.fixture
@@ -68,9 +89,11 @@ def _survives_copies(value: object) -> None:
 def test_the_build_is_the_one_asked_for(native_build: bool) -> None:
     """Under ALPHADESK_NATIVE=1 the values really are native classes (else this file would test
     the pure build twice); on the pure build they are plain slotted dataclasses."""
-    for cls in (Bar, Position, Fill, OrderRequest, CancelRequest, TradingStopRequest):
+    for cls in (Bar, Position, Fill, OrderRequest, CancelRequest, TradingStopRequest, EnterIntent,
+                ExitIntent, NotionalSize, EquityFraction, RiskFraction, TakeProfitLevel,
+                TrailingSpec, SetStopIntent, SetTrailingIntent, CancelIntent):  # fmt: skip
         assert is_native(cls) is native_build
-    for module in (bars, positions, fills, requests):
+    for module in (bars, positions, fills, requests, intents):
         assert module._NATIVE is native_build
 
 
@@ -189,10 +212,64 @@ def test_an_enum_field_given_as_text_is_kept_on_both_builds() -> None:
     assert type(request.side) is str
 
 
+TP = make_take_profit(D("120"), D("0.5"))
+TRAIL = make_trailing(D("2.5"), None)
+ENTER_VALUES = (1_700_000_000_000, "bot", "BTCUSDT", Side.SELL, NotionalSize(usdt=D(200)), "cross",
+                D("100.5"), D("110"), (TP,), TRAIL)  # fmt: skip
+ENTER_NAMES = ("time_ms", "bot_id", "symbol", "side", "size", "reason", "ref_price", "stop_loss",
+               "take_profits", "trailing")  # fmt: skip
+
+
+def test_intent_makers_are_the_constructors_intents() -> None:
+    _same(TP, TakeProfitLevel(price=D("120"), fraction=D("0.5")))
+    _same(TRAIL, TrailingSpec(distance=D("2.5")))
+    enter = make_enter_intent(*ENTER_VALUES)
+    _same(enter, _any(EnterIntent)(**dict(zip(ENTER_NAMES, ENTER_VALUES, strict=True))))
+    exit_ = make_exit_intent(1, "bot", "BTCUSDT", "tp", D("0.25"))
+    _same(exit_, ExitIntent(time_ms=1, bot_id="bot", symbol="BTCUSDT", reason="tp",
+                            fraction=D("0.25")))  # fmt: skip
+    for value in (enter, exit_, TP, TRAIL, EquityFraction(fraction=D("0.07"), leverage=D(10)),
+                  RiskFraction(risk=D("0.05"), stop_distance_pct=D("0.1"), cap_fraction=D("0.2")),
+                  SetStopIntent(time_ms=2, bot_id="b", symbol="S", stop_loss=D(1), reason="be"),
+                  SetTrailingIntent(time_ms=2, bot_id="b", symbol="S", trailing=TRAIL, reason="t"),
+                  CancelIntent(time_ms=3, bot_id="b", symbol="S", reason="c")):  # fmt: skip
+        _survives_copies(value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kind"),
+    [(ExitIntent, "exit"), (CancelIntent, "cancel"), (SetStopIntent, "set_stop")],
+)
+def test_an_intent_time_of_true_is_refused_on_both_builds(cls: Any, kind: str) -> None:
+    """Compiled, an int field would store True as 1 and the check would pass: it is named."""
+    extra: dict[str, Any] = {"stop_loss": D(1)} if cls is SetStopIntent else {}
+    with pytest.raises(InvalidField) as refused:
+        cls(time_ms=True, bot_id="b", symbol="S", reason="r", **extra)
+    assert refused.value.field == f"{kind}.time_ms" and refused.value.value is True
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "value"),
+    [
+        (lambda: _any(NotionalSize)(usdt=200), "size.usdt", 200),
+        (lambda: _any(EquityFraction)(fraction=D("0.1"), leverage="10"), "size.leverage", "10"),
+        (lambda: _any(TakeProfitLevel)(price=1.5), "take_profit.price", 1.5),
+        (lambda: _any(TrailingSpec)(distance=D(1), activation_price=2), "trailing.activation_price",
+         2),
+        (lambda: _any(ExitIntent)(time_ms=1, bot_id=5, symbol="S", reason="r"), "exit.bot_id", 5),
+    ],
+)
+def test_a_wrong_intent_field_is_named(make: Any, field: str, value: object) -> None:
+    with pytest.raises(InvalidField) as refused:
+        make()
+    assert refused.value.field == field and refused.value.value == value
+
+
 @pytest.mark.parametrize(
     "value",
     [
         new_bar(*BAR_VALUES),
+        make_enter_intent(*ENTER_VALUES),
         Position("bot", "BTCUSDT"),
         make_fill(*FILL_VALUES),
         make_order_request(*ORDER_VALUES),

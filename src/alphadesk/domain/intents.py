@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.native_init import is_native, native_value
+from alphadesk.domain.slots import slot_maker
 
-ONE = Decimal(1)
+ONE: Final = Decimal(1)
 REASON_MAX_LEN = checks.INTENT_REASON_MAX_LEN
 BOT_ID_MAX_LEN = checks.INTENT_BOT_ID_MAX_LEN
 SYMBOL_MAX_LEN = checks.INTENT_SYMBOL_MAX_LEN
@@ -60,7 +62,7 @@ class NotionalSize:
     usdt: Decimal
 
     def __post_init__(self) -> None:
-        checks.positive("size.usdt", self.usdt)
+        _check_notional(self.usdt)
 
     def scaled(self, factor: Decimal) -> NotionalSize:
         """The same hint times ``factor`` (a drawdown ladder's x0.5)."""
@@ -75,8 +77,7 @@ class EquityFraction:
     leverage: Decimal = ONE
 
     def __post_init__(self) -> None:
-        _fraction("size.fraction", self.fraction)
-        checks.positive("size.leverage", self.leverage)
+        _check_equity_fraction(self.fraction, self.leverage)
 
     def scaled(self, factor: Decimal) -> EquityFraction:
         return EquityFraction(
@@ -96,9 +97,7 @@ class RiskFraction:
     cap_fraction: Decimal
 
     def __post_init__(self) -> None:
-        _fraction("size.risk", self.risk)
-        _fraction("size.stop_distance_pct", self.stop_distance_pct)
-        _fraction("size.cap_fraction", self.cap_fraction)
+        _check_risk_fraction(self.risk, self.stop_distance_pct, self.cap_fraction)
 
     def notional_fraction(self) -> Decimal:
         """The share of equity this hint puts into one position."""
@@ -130,8 +129,7 @@ class TakeProfitLevel:
     fraction: Decimal = ONE
 
     def __post_init__(self) -> None:
-        checks.positive("take_profit.price", self.price)
-        _fraction("take_profit.fraction", self.fraction)
+        _check_take_profit(self.price, self.fraction)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,9 +144,7 @@ class TrailingSpec:
     activation_price: Decimal | None = None
 
     def __post_init__(self) -> None:
-        checks.positive("trailing.distance", self.distance)
-        if self.activation_price is not None:
-            checks.positive("trailing.activation_price", self.activation_price)
+        _check_trailing(self.distance, self.activation_price)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,26 +172,10 @@ class EnterIntent:
     trailing: TrailingSpec | None = None
 
     def __post_init__(self) -> None:
-        _common("enter", self.time_ms, self.bot_id, self.symbol, self.reason)
-        if not isinstance(self.side, Side):
-            raise InvalidField("enter.side", self.side, "must be a Side")
-        if not isinstance(self.size, SIZE_HINTS):
-            raise InvalidField("enter.size", self.size, "must be a SizeHint")
-        ref = self.ref_price
-        if not (type(ref) is Decimal and ref.is_finite() and ref > 0):  # plainly valid, else:
-            checks.positive("enter.ref_price", ref)
-        if self.stop_loss is not None:
-            checks.positive("enter.stop_loss", self.stop_loss)
-        if type(self.take_profits) is tuple and not self.take_profits:
-            pass  # none: nothing to check
-        elif not isinstance(self.take_profits, tuple) or not all(
-            isinstance(tp, TakeProfitLevel) for tp in self.take_profits
-        ):
-            raise InvalidField("enter.take_profits", self.take_profits, "must be a tuple of levels")
-        elif sum((tp.fraction for tp in self.take_profits), Decimal(0)) > ONE:
-            raise InvalidField("enter.take_profits", self.take_profits, "fractions sum above 1")
-        if self.trailing is not None and not isinstance(self.trailing, TrailingSpec):
-            raise InvalidField("enter.trailing", self.trailing, "must be a TrailingSpec")
+        _check_enter(
+            self.time_ms, self.bot_id, self.symbol, self.side, self.size, self.reason,
+            self.ref_price, self.stop_loss, self.take_profits, self.trailing,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,10 +189,7 @@ class ExitIntent:
     fraction: Decimal = ONE
 
     def __post_init__(self) -> None:
-        _common("exit", self.time_ms, self.bot_id, self.symbol, self.reason)
-        f = self.fraction
-        if not (type(f) is Decimal and f.is_finite() and 0 < f <= ONE):  # plainly valid, else:
-            _fraction("exit.fraction", f)
+        _check_exit(self.time_ms, self.bot_id, self.symbol, self.reason, self.fraction)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,8 +203,7 @@ class SetStopIntent:
     reason: str
 
     def __post_init__(self) -> None:
-        _common("set_stop", self.time_ms, self.bot_id, self.symbol, self.reason)
-        checks.positive("set_stop.stop_loss", self.stop_loss)
+        _check_set_stop(self.time_ms, self.bot_id, self.symbol, self.stop_loss, self.reason)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,9 +217,7 @@ class SetTrailingIntent:
     reason: str
 
     def __post_init__(self) -> None:
-        _common("set_trailing", self.time_ms, self.bot_id, self.symbol, self.reason)
-        if not isinstance(self.trailing, TrailingSpec):
-            raise InvalidField("set_trailing.trailing", self.trailing, "must be a TrailingSpec")
+        _check_set_trailing(self.time_ms, self.bot_id, self.symbol, self.trailing, self.reason)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,7 +230,189 @@ class CancelIntent:
     reason: str
 
     def __post_init__(self) -> None:
-        _common("cancel", self.time_ms, self.bot_id, self.symbol, self.reason)
+        _check_cancel(self.time_ms, self.bot_id, self.symbol, self.reason)
 
 
 Intent = EnterIntent | ExitIntent | SetStopIntent | SetTrailingIntent | CancelIntent
+
+
+# --------------------------------------------------------------------------------------------
+# Checks: module functions (not __post_init__'s bodies) so the compiled build's constructors can
+# run them on the values as given (domain/native_init.py). Each raises InvalidField naming the
+# first wrong field.
+
+
+def _check_notional(usdt: object) -> None:
+    checks.positive("size.usdt", usdt)
+
+
+def _check_equity_fraction(fraction: object, leverage: object = ONE) -> None:
+    _fraction("size.fraction", fraction)
+    checks.positive("size.leverage", leverage)
+
+
+def _check_risk_fraction(risk: object, stop_distance_pct: object, cap_fraction: object) -> None:
+    _fraction("size.risk", risk)
+    _fraction("size.stop_distance_pct", stop_distance_pct)
+    _fraction("size.cap_fraction", cap_fraction)
+
+
+def _check_take_profit(price: object, fraction: object = ONE) -> None:
+    checks.positive("take_profit.price", price)
+    _fraction("take_profit.fraction", fraction)
+
+
+def _check_trailing(distance: object, activation_price: object = None) -> None:
+    checks.positive("trailing.distance", distance)
+    if activation_price is not None:
+        checks.positive("trailing.activation_price", activation_price)
+
+
+def _check_enter(
+    time_ms: object,
+    bot_id: object,
+    symbol: object,
+    side: object,
+    size: object,
+    reason: object,
+    ref_price: object,
+    stop_loss: object = None,
+    take_profits: object = (),
+    trailing: object = None,
+) -> None:
+    _common("enter", time_ms, bot_id, symbol, reason)
+    if not isinstance(side, Side):
+        raise InvalidField("enter.side", side, "must be a Side")
+    if not isinstance(size, SIZE_HINTS):
+        raise InvalidField("enter.size", size, "must be a SizeHint")
+    if not (type(ref_price) is Decimal and ref_price.is_finite() and ref_price > 0):
+        checks.positive("enter.ref_price", ref_price)  # (plainly valid above, else this)
+    if stop_loss is not None:
+        checks.positive("enter.stop_loss", stop_loss)
+    if type(take_profits) is tuple and not take_profits:
+        pass  # none: nothing to check
+    elif not isinstance(take_profits, tuple) or not all(
+        isinstance(tp, TakeProfitLevel) for tp in take_profits
+    ):
+        raise InvalidField("enter.take_profits", take_profits, "must be a tuple of levels")
+    elif sum((tp.fraction for tp in take_profits), Decimal(0)) > ONE:
+        raise InvalidField("enter.take_profits", take_profits, "fractions sum above 1")
+    if trailing is not None and not isinstance(trailing, TrailingSpec):
+        raise InvalidField("enter.trailing", trailing, "must be a TrailingSpec")
+
+
+def _check_exit(
+    time_ms: object, bot_id: object, symbol: object, reason: object, fraction: object = ONE
+) -> None:
+    _common("exit", time_ms, bot_id, symbol, reason)
+    if not (type(fraction) is Decimal and fraction.is_finite() and 0 < fraction <= ONE):
+        _fraction("exit.fraction", fraction)  # (plainly valid above, else this)
+
+
+def _check_set_stop(
+    time_ms: object, bot_id: object, symbol: object, stop_loss: object, reason: object
+) -> None:
+    _common("set_stop", time_ms, bot_id, symbol, reason)
+    checks.positive("set_stop.stop_loss", stop_loss)
+
+
+def _check_set_trailing(
+    time_ms: object, bot_id: object, symbol: object, trailing: object, reason: object
+) -> None:
+    _common("set_trailing", time_ms, bot_id, symbol, reason)
+    if not isinstance(trailing, TrailingSpec):
+        raise InvalidField("set_trailing.trailing", trailing, "must be a TrailingSpec")
+
+
+def _check_cancel(time_ms: object, bot_id: object, symbol: object, reason: object) -> None:
+    _common("cancel", time_ms, bot_id, symbol, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Makers: the values with every field given, for callers that checked them (the engine's
+# context, once per order; the strategies' protection, once per entry). Native stores compiled,
+# slot writes interpreted; no __init__ either way.
+
+_NATIVE: Final = is_native(EnterIntent)
+_slot_enter: Final = None if _NATIVE else slot_maker(EnterIntent)
+_slot_exit: Final = None if _NATIVE else slot_maker(ExitIntent)
+_slot_take_profit: Final = None if _NATIVE else slot_maker(TakeProfitLevel)
+_slot_trailing: Final = None if _NATIVE else slot_maker(TrailingSpec)
+if _NATIVE:
+    native_value(NotionalSize, "size", _check_notional)
+    native_value(EquityFraction, "size", _check_equity_fraction)
+    native_value(RiskFraction, "size", _check_risk_fraction)
+    native_value(TakeProfitLevel, "take_profit", _check_take_profit)
+    native_value(TrailingSpec, "trailing", _check_trailing)
+    native_value(EnterIntent, "enter", _check_enter, exact_ints=("time_ms",))
+    native_value(ExitIntent, "exit", _check_exit, exact_ints=("time_ms",))
+    native_value(SetStopIntent, "set_stop", _check_set_stop, exact_ints=("time_ms",))
+    native_value(SetTrailingIntent, "set_trailing", _check_set_trailing, exact_ints=("time_ms",))
+    native_value(CancelIntent, "cancel", _check_cancel, exact_ints=("time_ms",))
+
+
+def make_enter_intent(
+    time_ms: int,
+    bot_id: str,
+    symbol: str,
+    side: Side,
+    size: SizeHint,
+    reason: str,
+    ref_price: Decimal,
+    stop_loss: Decimal | None,
+    take_profits: tuple[TakeProfitLevel, ...],
+    trailing: TrailingSpec | None,
+) -> EnterIntent:
+    if _slot_enter is not None:
+        made: EnterIntent = _slot_enter(
+            time_ms, bot_id, symbol, side, size, reason, ref_price, stop_loss, take_profits,
+            trailing,
+        )  # fmt: skip
+        return made
+    made = EnterIntent.__new__(EnterIntent)
+    made.time_ms = time_ms  # type: ignore[misc]  # frozen for everyone else: this is its maker
+    made.bot_id = bot_id  # type: ignore[misc]
+    made.symbol = symbol  # type: ignore[misc]
+    made.side = side  # type: ignore[misc]
+    made.size = size  # type: ignore[misc]
+    made.reason = reason  # type: ignore[misc]
+    made.ref_price = ref_price  # type: ignore[misc]
+    made.stop_loss = stop_loss  # type: ignore[misc]
+    made.take_profits = take_profits  # type: ignore[misc]
+    made.trailing = trailing  # type: ignore[misc]
+    return made
+
+
+def make_exit_intent(
+    time_ms: int, bot_id: str, symbol: str, reason: str, fraction: Decimal
+) -> ExitIntent:
+    if _slot_exit is not None:
+        made: ExitIntent = _slot_exit(time_ms, bot_id, symbol, reason, fraction)
+        return made
+    made = ExitIntent.__new__(ExitIntent)
+    made.time_ms = time_ms  # type: ignore[misc]
+    made.bot_id = bot_id  # type: ignore[misc]
+    made.symbol = symbol  # type: ignore[misc]
+    made.reason = reason  # type: ignore[misc]
+    made.fraction = fraction  # type: ignore[misc]
+    return made
+
+
+def make_take_profit(price: Decimal, fraction: Decimal) -> TakeProfitLevel:
+    if _slot_take_profit is not None:
+        made: TakeProfitLevel = _slot_take_profit(price, fraction)
+        return made
+    made = TakeProfitLevel.__new__(TakeProfitLevel)
+    made.price = price  # type: ignore[misc]
+    made.fraction = fraction  # type: ignore[misc]
+    return made
+
+
+def make_trailing(distance: Decimal, activation_price: Decimal | None) -> TrailingSpec:
+    if _slot_trailing is not None:
+        made: TrailingSpec = _slot_trailing(distance, activation_price)
+        return made
+    made = TrailingSpec.__new__(TrailingSpec)
+    made.distance = distance  # type: ignore[misc]
+    made.activation_price = activation_price  # type: ignore[misc]
+    return made

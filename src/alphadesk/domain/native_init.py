@@ -12,8 +12,8 @@ through slot descriptors). Two things change with that, and this module puts the
   they pass (a text for an enum field, which they parse), the parsed values are stored instead;
   an ``int`` field stores ``True`` as ``1``, so fields that must refuse a ``bool`` are named;
 * a native instance has no ``__dict__`` or slots state for ``pickle``, so the class gets a
-  ``__reduce__`` rebuilding it by its constructor (the worker processes of a sweep pickle fills
-  and bars).
+  ``__reduce__`` rebuilding it by its constructor, fields by name (the worker processes of a
+  sweep pickle fills and bars).
 
 This module stays interpreted on purpose: it runs once per class at import, and on the rare
 wrong value.
@@ -50,8 +50,8 @@ def native_value(
     init = cls.__init__
     signature = inspect.signature(init)
 
-    def reduce(self: Any) -> tuple[type[Any], tuple[Any, ...]]:
-        return cls, tuple(getattr(self, name) for name in names)
+    def reduce(self: Any) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return rebuild, (cls, names, tuple(getattr(self, name) for name in names))
 
     def named_init(self: Any, *args: Any, **kwargs: Any) -> None:
         if exact_ints:
@@ -73,6 +73,11 @@ def native_value(
     named_init.__signature__ = signature  # type: ignore[attr-defined]
     setattr(cls, "__init__", named_init)  # noqa: B010 - a class attribute mypy would refuse
     setattr(cls, "__reduce__", reduce)  # noqa: B010
+
+
+def rebuild(cls: type[Any], names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """A value from its fields by name (keyword-only classes too): what ``__reduce__`` names."""
+    return cls(**dict(zip(names, values, strict=True)))
 
 
 def _bound(

@@ -31,9 +31,10 @@ from alphadesk.domain.intents import (
     SizeHint,
     TakeProfitLevel,
     TrailingSpec,
+    make_enter_intent,
+    make_exit_intent,
 )
 from alphadesk.domain.requests import OrderRequest
-from alphadesk.domain.slots import slot_maker
 from alphadesk.engine.portfolio import Portfolio
 from alphadesk.engine.ports import OrderGateway, StateStore
 from alphadesk.engine.risk import Refusal, RiskGate, RiskLimits
@@ -60,8 +61,6 @@ ZERO: Final = Decimal(0)
 _ONE: Final = ONE
 _SIDE: Final = Side
 _SIZE_HINTS: Final = SIZE_HINTS
-_enter_intent: Final = slot_maker(EnterIntent)
-_exit_intent: Final = slot_maker(ExitIntent)
 """The intents from every field in order, slot by slot: with their ``__post_init__`` called after
 (unless every value is one it plainly accepts: then it could only return), the same objects their
 keyword-only constructors make, checked the same way, without parsing ten keywords (one per
@@ -116,7 +115,7 @@ class EngineContext(IntentContext):
         trailing: TrailingSpec | None = None,
     ) -> EnterIntent:
         time_ms, bot_id = self.time_ms, self._bot_id
-        intent = _enter_intent(
+        intent = make_enter_intent(
             time_ms, bot_id, symbol, side, size, reason, ref_price, stop_loss, take_profits,
             trailing,
         )  # fmt: skip
@@ -146,7 +145,7 @@ class EngineContext(IntentContext):
 
     def exit(self, symbol: str, reason: str, fraction: Decimal = ONE) -> ExitIntent:
         time_ms, bot_id = self.time_ms, self._bot_id
-        intent = _exit_intent(time_ms, bot_id, symbol, reason, fraction)
+        intent = make_exit_intent(time_ms, bot_id, symbol, reason, fraction)
         if not (  # values ExitIntent.__post_init__ plainly accepts, else its checks:
             plain_intent_fields(time_ms, bot_id, symbol, reason)
             and (
