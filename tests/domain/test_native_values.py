@@ -304,3 +304,18 @@ def test_a_wrong_call_is_still_a_type_error() -> None:
         Position("bot")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         Bar(*BAR_VALUES, nonsense=1)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [Bar, Position, Fill, OrderRequest, TradingStopRequest, EnterIntent, ExitIntent,
+     TakeProfitLevel, TrailingSpec],
+)
+def test_a_makers_class_new_only_allocates(cls: Any) -> None:
+    """The classes the makers allocate define ``__new__`` (compiled, a direct native call): it
+    takes and ignores the constructor's arguments and sets no field; the constructor, keywords
+    included, still builds the whole value (the tests above)."""
+    made = cls.__new__(cls, "ignored", key="ignored")
+    assert type(made) is cls
+    with pytest.raises(AttributeError):
+        getattr(made, fields(cls)[0].name)

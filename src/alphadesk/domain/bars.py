@@ -33,6 +33,12 @@ class Bar:
     volume: float
     turnover: float = 0.0
 
+    def __new__(cls, *_args: object, **_kwargs: object) -> Bar:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
+
     @property
     def close_time_ms(self) -> int:
         """The instant the bar is complete; decisions on it are stamped with this time."""

@@ -82,6 +82,12 @@ class Fill:
     close_reason: str = ""
     seq: int | None = None
 
+    def __new__(cls, *_args: object, **_kwargs: object) -> Fill:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
+
     def __post_init__(self) -> None:
         parsed = check_fields(
             self.venue, self.account, self.exec_id, self.bot_id, self.symbol, self.side,

@@ -128,6 +128,12 @@ class TakeProfitLevel:
     price: Decimal
     fraction: Decimal = ONE
 
+    def __new__(cls, *_args: object, **_kwargs: object) -> TakeProfitLevel:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
+
     def __post_init__(self) -> None:
         _check_take_profit(self.price, self.fraction)
 
@@ -142,6 +148,12 @@ class TrailingSpec:
 
     distance: Decimal
     activation_price: Decimal | None = None
+
+    def __new__(cls, *_args: object, **_kwargs: object) -> TrailingSpec:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
 
     def __post_init__(self) -> None:
         _check_trailing(self.distance, self.activation_price)
@@ -171,6 +183,12 @@ class EnterIntent:
     take_profits: tuple[TakeProfitLevel, ...] = ()
     trailing: TrailingSpec | None = None
 
+    def __new__(cls, *_args: object, **_kwargs: object) -> EnterIntent:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
+
     def __post_init__(self) -> None:
         _check_enter(
             self.time_ms, self.bot_id, self.symbol, self.side, self.size, self.reason,
@@ -187,6 +205,12 @@ class ExitIntent:
     symbol: str
     reason: str
     fraction: Decimal = ONE
+
+    def __new__(cls, *_args: object, **_kwargs: object) -> ExitIntent:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
 
     def __post_init__(self) -> None:
         _check_exit(self.time_ms, self.bot_id, self.symbol, self.reason, self.fraction)

@@ -43,6 +43,12 @@ class Position:
     funding: Decimal = ZERO
     updated_at: datetime | None = None
 
+    def __new__(cls, *_args: object, **_kwargs: object) -> Position:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
+
     @property
     def side(self) -> Side | None:
         # against ZERO, not 0 (no int converted per call); the members bound once (_BUY, _SELL)

@@ -37,6 +37,12 @@ class OrderRequest:
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
 
+    def __new__(cls, *_args: object, **_kwargs: object) -> OrderRequest:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
+
     def __post_init__(self) -> None:
         if (
             type(self.bot_id) is str
@@ -129,6 +135,12 @@ class TradingStopRequest:
     stop_loss: Decimal | None = None
     trailing_stop: Decimal | None = None
     active_price: Decimal | None = None
+
+    def __new__(cls, *_args: object, **_kwargs: object) -> TradingStopRequest:
+        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
+        the native allocation itself, which the module's maker calls directly instead of looking
+        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        return object.__new__(cls)
 
     def __post_init__(self) -> None:
         _check_trading_stop(

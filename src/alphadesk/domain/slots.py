@@ -34,8 +34,10 @@ def _compile(name: str, params: str, body: list[str], scope: dict[str, Any]) -> 
 def _setters(cls: type[Any]) -> tuple[list[str], dict[str, Any]]:
     """Field names in order, and a scope binding ``cls``, ``new`` and ``put{i}`` per field."""
     names = [f.name for f in fields(cls)]
-    # cls.__new__, not object.__new__: a native class (mypyc) refuses the latter
-    scope: dict[str, Any] = {"cls": cls, "new": cls.__new__}
+    # a native class (mypyc) refuses object.__new__; a plain one needs no more (a value class's
+    # own __new__ only allocates, and calling it would add a Python call per object)
+    new = cls.__new__ if hasattr(cls, "__mypyc_attrs__") else object.__new__
+    scope: dict[str, Any] = {"cls": cls, "new": new}
     for i, name in enumerate(names):
         scope[f"put{i}"] = getattr(cls, name).__set__  # the slot's descriptor, a base's too
     return names, scope
