@@ -17,6 +17,17 @@ from alphadesk.backtest.data import MarketData
 from alphadesk.sweep.task import Outcome, SweepSpec, Task, evaluate
 
 _shared: tuple[SweepSpec, MarketData] | None = None
+CHUNKS_PER_WORKER = 16
+"""At least this many messages per worker: the last ones still spread over every worker."""
+
+
+def chunk_size(tasks: int, workers: int) -> int:
+    """Tasks per message to a worker. Each result crossing the pool costs the parent about a
+    millisecond of CPU (pickling, the pool's threads), which with a worker per core comes out of
+    the workers' time: batching tasks once there are many took the 100-set benchmark sweep's
+    scaling on two cores from 1.77-1.89 to 1.91-1.98 on the compiled build. A search that hands
+    over a few tasks at a time (Optuna's batches) keeps one per message."""
+    return max(1, tasks // (workers * CHUNKS_PER_WORKER))
 
 
 def _install(spec: SweepSpec, data: MarketData) -> None:
@@ -66,7 +77,8 @@ class LocalExecutor:
     def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
         if not tasks:
             return iter(())
-        return self._pool.imap_unordered(_work, tasks, chunksize=1)
+        chunk = chunk_size(len(tasks), self._workers)
+        return self._pool.imap_unordered(_work, tasks, chunksize=chunk)
 
     def close(self) -> None:
         self._pool.terminate()
