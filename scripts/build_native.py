@@ -13,10 +13,11 @@ The copy is rebuilt from scratch every time (never stale against ``src/``). List
 whose classes no interpreted code subclasses (an interpreted subclass of a compiled class is
 refused when instantiated); the one exception, the matching engine probed by
 tests/sim/test_shortcut_equivalence.py, skips that module on this build. The per-order domain
-values (bars, positions, fills, requests) are compiled: ``domain/native_init.py`` wraps their
-constructors so a wrong type is still refused naming the field, and gives them pickling. Left out
-on purpose: the other frozen domain values (``Instrument``'s rounding arithmetic lives in the
-compiled ``domain.grid`` instead, for the per-order callers), the
+values (bars, positions, fills, requests, intents) are compiled: ``domain/native_init.py`` wraps
+their constructors so a wrong type is still refused naming the field (compiled, a native field
+refuses it with mypyc's TypeError before the class's own checks run), and gives them copying.
+Left out on purpose: the other frozen domain values (``Instrument``'s rounding arithmetic lives in
+the compiled ``domain.grid`` instead, for the per-order callers), the
 strategy context (tests and the harness subclass it; a test that needs a different venue wraps
 the backtest's instead), and the Bybit simulator's records (a generic dataclass mypyc cannot
 build).
@@ -26,7 +27,8 @@ interpreted): a compiled class may derive from the interpreted ``strategies.api.
 stays interpreted because tests and users subclass it (so do its helpers' homes: ``holds`` and
 ``entry_time`` live in ``strategies.portfolio_reads``, ``to_decimal`` in ``domain.decimals``, so
 the compiled code calls them directly). Their params dataclasses live in the interpreted
-``strategies.builtin_params`` for the field-naming reason above. ``strategies.rows`` (the
+``strategies.builtin_params``, so a wrong parameter is refused naming it by their own checks
+without a wrapper (they are made once per run). ``strategies.rows`` (the
 backtest's ``Row``) is compiled whole: its ``__getattr__`` and ``prev`` become C calls, and since a
 compiled ArrayRow refuses the per-column interpreted subclass the pure build makes, it is used
 as is. Left interpreted: ``features`` (numpy calls, little Python per bar), ``catalog``,

@@ -286,24 +286,72 @@ def test_values_stay_frozen(value: object) -> None:
 
 
 def test_a_wrong_type_names_the_field(native_build: bool) -> None:
-    """Neither class checks its fields itself; compiled, a wrong type is still refused naming
-    the field (and the pure build takes it as the dataclass always did)."""
+    """Position checks no field itself; compiled, a wrong type is still refused naming the
+    field (the pure build takes it as the dataclass always did)."""
     if not native_build:
         assert ANY_POSITION("bot", 7).symbol == 7
         return
     with pytest.raises(InvalidField) as refused:
         ANY_POSITION("bot", 7)
     assert refused.value.field == "position.symbol" and refused.value.value == 7
+    assert refused.value.__context__ is None  # no mypyc TypeError trailing behind it
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("open", "1.5"), ("high", Decimal("2")), ("close", True), ("volume", None),
+        ("interval_min", True), ("interval_min", 1.5), ("open_time_ms", False), ("symbol", 5),
+    ],
+)  # fmt: skip
+def test_a_bar_refuses_what_a_native_field_would_convert_on_both_builds(
+    field: str, value: object
+) -> None:
+    """A compiled float field takes any number (a Decimal silently made a float) and an int
+    field keeps True as 1: the bar's own checks run first, on both builds, and name the field."""
+    values = dict(zip([f.name for f in fields(Bar)], BAR_VALUES, strict=True))
     with pytest.raises(InvalidField) as refused:
-        ANY_BAR("BTCUSDT", 5, 0, "1.5", 2.0, 1.0, 2.0, 1.0)
-    assert refused.value.field == "bar.open" and refused.value.value == "1.5"
+        ANY_BAR(**(values | {field: value}))
+    assert refused.value.field == f"bar.{field}" and refused.value.value is value
 
 
-def test_a_wrong_call_is_still_a_type_error() -> None:
-    with pytest.raises(TypeError):
-        Position("bot")  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
-        Bar(*BAR_VALUES, nonsense=1)  # type: ignore[call-arg]
+def test_an_int_bar_price_is_a_float_on_both_builds() -> None:
+    bar = ANY_BAR("BTCUSDT", 5, 0, 100, 101, 99, 100, 7)
+    prices = ("open", "high", "low", "close", "volume")
+    assert [type(getattr(bar, name)) for name in prices] == [float] * 5
+    assert bar == Bar("BTCUSDT", 5, 0, 100.0, 101.0, 99.0, 100.0, 7.0)
+
+
+def test_a_leniently_read_fill_copies_as_it_is() -> None:
+    """A ledger row a newer bound refuses is still read (fill_as_recorded) and must copy and
+    pickle like any fill: copying restores the fields, it does not check them again."""
+    from alphadesk.domain.fills import fill_as_recorded
+
+    row = dict(zip([f.name for f in fields(Fill)], FILL_VALUES, strict=True))
+    lenient = fill_as_recorded(row | {"symbol": "BTC:X", "fee": D("-0.5"), "is_maker": False})
+    assert lenient.symbol == "BTC:X"
+    _survives_copies(lenient)
+
+
+def test_the_intent_time_of_true_reads_as_on_the_pure_build() -> None:
+    with pytest.raises(InvalidField, match="must be epoch milliseconds"):
+        _any(ExitIntent)(time_ms=True, bot_id="b", symbol="S", reason="r")
+
+
+def test_constructors_keep_their_signatures() -> None:
+    import inspect
+
+    for cls in (Bar, Position, Fill, OrderRequest, EnterIntent, TakeProfitLevel):
+        assert list(inspect.signature(cls).parameters) == [f.name for f in fields(cls)]
+
+
+def test_a_wrong_call_is_still_the_constructors_type_error() -> None:
+    with pytest.raises(TypeError, match=r"__init__\(\) missing 1 required positional argument"):
+        ANY_POSITION("bot")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nonsense'"):
+        ANY_BAR(*BAR_VALUES, nonsense=1)
+    with pytest.raises(TypeError, match=r"__init__\(\) missing"):
+        ANY_FILL(*FILL_VALUES[:5])
 
 
 @pytest.mark.parametrize(

@@ -187,7 +187,7 @@ def test_the_command_names_a_bad_grid_part(
 
 def test_chunk_size_batches_only_when_every_worker_keeps_many_messages() -> None:
     counts = (1, 9, 31, 32, 63, 64, 100, 1000)
-    assert [chunk_size(n, 2) for n in counts] == [1, 1, 1, 1, 1, 2, 3, 31]
+    assert [chunk_size(n, 2) for n in counts] == [1, 1, 1, 1, 1, 2, 3, 8]
     assert chunk_size(100, 1) == 6 and chunk_size(5, 8) == 1
 
 

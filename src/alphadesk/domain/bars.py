@@ -15,7 +15,8 @@ from typing import Final
 
 from alphadesk.domain import checks
 from alphadesk.domain.decimals import to_decimal as to_decimal
-from alphadesk.domain.native_init import is_native, native_value
+from alphadesk.domain.errors import InvalidField
+from alphadesk.domain.native_init import init_signature, is_native, native_value
 from alphadesk.domain.slots import slot_maker
 
 MINUTE_MS: Final = 60_000
@@ -39,6 +40,15 @@ class Bar:
         ``__new__`` up on the type and calling it through the type's slot wrapper."""
         return object.__new__(cls)
 
+    def __post_init__(self) -> None:
+        converted = check_bar(
+            self.symbol, self.interval_min, self.open_time_ms, self.open, self.high, self.low,
+            self.close, self.volume, self.turnover,
+        )  # fmt: skip
+        if converted:
+            for name, value in converted.items():
+                object.__setattr__(self, name, value)
+
     @property
     def close_time_ms(self) -> int:
         """The instant the bar is complete; decisions on it are stamped with this time."""
@@ -53,10 +63,47 @@ class Bar:
         return checks.from_epoch_ms("bar.close_time_ms", self.close_time_ms)
 
 
+_PRICES: Final = ("open", "high", "low", "close", "volume", "turnover")
+
+
+def check_bar(
+    symbol: object,
+    interval_min: object,
+    open_time_ms: object,
+    open: object,
+    high: object,
+    low: object,
+    close: object,
+    volume: object,
+    turnover: object = 0.0,
+) -> dict[str, float] | None:
+    """A bar's field types (values are the feed's business: ``backtest.data`` checks whole
+    series): a str symbol, ints that are not bools, and float prices, an int price made a float
+    (a compiled Bar stores floats whatever it is given; here both builds do the same). Returns
+    the converted prices, None when there are none; raises InvalidField naming the field."""
+    if type(symbol) is not str:
+        raise InvalidField("bar.symbol", symbol, "must be str")
+    for name, whole in (("interval_min", interval_min), ("open_time_ms", open_time_ms)):
+        if type(whole) is not int:
+            raise InvalidField(f"bar.{name}", whole, "must be an int")
+    converted: dict[str, float] | None = None
+    for name, price in zip(_PRICES, (open, high, low, close, volume, turnover), strict=True):
+        if isinstance(price, float):
+            continue
+        if type(price) is not int:
+            raise InvalidField(f"bar.{name}", price, "must be a float")
+        if converted is None:
+            converted = {}
+        converted[name] = float(price)
+    return converted
+
+
 _NATIVE: Final = is_native(Bar)
 _slot_make: Final = None if _NATIVE else slot_maker(Bar)
 if _NATIVE:
-    native_value(Bar, "bar")
+    native_value(Bar, "bar", check_bar, check_first=True)
+else:
+    init_signature(Bar)
 
 
 def new_bar(

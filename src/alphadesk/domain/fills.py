@@ -16,7 +16,7 @@ from typing import Any, Final, NamedTuple
 from alphadesk.domain import checks
 from alphadesk.domain.enums import ExecType, Side
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.native_init import is_native, native_value
+from alphadesk.domain.native_init import init_signature, is_native, native_value
 from alphadesk.domain.slots import slot_builder, slot_maker, slot_replacer
 
 UNKNOWN_BOT = "unknown"
@@ -285,6 +285,8 @@ _slot_make: Final = None if _NATIVE else slot_maker(Fill)
 _relabel: Final = None if _NATIVE else slot_replacer(Fill, "close_reason")
 if _NATIVE:
     native_value(Fill, "fill", check_fields)
+else:
+    init_signature(Fill)
 
 
 def make_fill(

@@ -19,7 +19,7 @@ from typing import Any, Final
 from alphadesk.domain import checks
 from alphadesk.domain.enums import Side
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.native_init import is_native, native_value
+from alphadesk.domain.native_init import init_signature, is_native, native_value
 from alphadesk.domain.slots import slot_maker
 
 ONE: Final = Decimal(1)
@@ -373,6 +373,8 @@ if _NATIVE:
     native_value(SetStopIntent, "set_stop", _check_set_stop, exact_ints=("time_ms",))
     native_value(SetTrailingIntent, "set_trailing", _check_set_trailing, exact_ints=("time_ms",))
     native_value(CancelIntent, "cancel", _check_cancel, exact_ints=("time_ms",))
+else:
+    init_signature(TakeProfitLevel, TrailingSpec, EnterIntent, ExitIntent)
 
 
 def make_enter_intent(
@@ -387,6 +389,7 @@ def make_enter_intent(
     take_profits: tuple[TakeProfitLevel, ...],
     trailing: TrailingSpec | None,
 ) -> EnterIntent:
+    """``EnterIntent(...)`` with every field given, in field order (the engine context's)."""
     if _slot_enter is not None:
         made: EnterIntent = _slot_enter(
             time_ms, bot_id, symbol, side, size, reason, ref_price, stop_loss, take_profits,
@@ -410,6 +413,7 @@ def make_enter_intent(
 def make_exit_intent(
     time_ms: int, bot_id: str, symbol: str, reason: str, fraction: Decimal
 ) -> ExitIntent:
+    """``ExitIntent(...)`` with every field given, in field order (the engine context's)."""
     if _slot_exit is not None:
         made: ExitIntent = _slot_exit(time_ms, bot_id, symbol, reason, fraction)
         return made
@@ -423,6 +427,7 @@ def make_exit_intent(
 
 
 def make_take_profit(price: Decimal, fraction: Decimal) -> TakeProfitLevel:
+    """``TakeProfitLevel(price=price, fraction=fraction)`` (strategies/protection.py's)."""
     if _slot_take_profit is not None:
         made: TakeProfitLevel = _slot_take_profit(price, fraction)
         return made
@@ -433,6 +438,7 @@ def make_take_profit(price: Decimal, fraction: Decimal) -> TakeProfitLevel:
 
 
 def make_trailing(distance: Decimal, activation_price: Decimal | None) -> TrailingSpec:
+    """``TrailingSpec(distance=..., activation_price=...)`` (strategies/protection.py's)."""
     if _slot_trailing is not None:
         made: TrailingSpec = _slot_trailing(distance, activation_price)
         return made

@@ -19,7 +19,7 @@ from alphadesk.domain.allocation import share
 from alphadesk.domain.enums import POSITION_MOVERS, Side
 from alphadesk.domain.errors import InvalidField
 from alphadesk.domain.fills import Fill
-from alphadesk.domain.native_init import is_native, native_value
+from alphadesk.domain.native_init import init_signature, is_native, native_value
 from alphadesk.domain.ordering import in_fold_order
 from alphadesk.domain.pnl import open_pnl
 from alphadesk.domain.slots import slot_maker
@@ -128,6 +128,8 @@ _NATIVE: Final = is_native(Position)
 _slot_make: Final = None if _NATIVE else slot_maker(Position)
 if _NATIVE:
     native_value(Position, "position")
+else:
+    init_signature(Position)
 
 
 def _make(

@@ -13,7 +13,7 @@ from typing import Final
 from alphadesk.domain import checks
 from alphadesk.domain.enums import OrderType, Side, TimeInForce
 from alphadesk.domain.errors import InvalidField
-from alphadesk.domain.native_init import is_native, native_value
+from alphadesk.domain.native_init import init_signature, is_native, native_value
 from alphadesk.domain.slots import slot_maker
 
 
@@ -174,6 +174,8 @@ if _NATIVE:
     native_value(OrderRequest, "order", check_order_fields)
     native_value(CancelRequest, "cancel", _check_cancel)
     native_value(TradingStopRequest, "trading_stop", _check_trading_stop)
+else:
+    init_signature(OrderRequest, TradingStopRequest)
 
 
 def make_order_request(

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
+from alphadesk.domain.native_init import is_native
+
 T = TypeVar("T")
 
 
@@ -36,7 +38,7 @@ def _setters(cls: type[Any]) -> tuple[list[str], dict[str, Any]]:
     names = [f.name for f in fields(cls)]
     # a native class (mypyc) refuses object.__new__; a plain one needs no more (a value class's
     # own __new__ only allocates, and calling it would add a Python call per object)
-    new = cls.__new__ if hasattr(cls, "__mypyc_attrs__") else object.__new__
+    new = cls.__new__ if is_native(cls) else object.__new__
     scope: dict[str, Any] = {"cls": cls, "new": new}
     for i, name in enumerate(names):
         scope[f"put{i}"] = getattr(cls, name).__set__  # the slot's descriptor, a base's too

@@ -61,10 +61,6 @@ ZERO: Final = Decimal(0)
 _ONE: Final = ONE
 _SIDE: Final = Side
 _SIZE_HINTS: Final = SIZE_HINTS
-"""The intents from every field in order, slot by slot: with their ``__post_init__`` called after
-(unless every value is one it plainly accepts: then it could only return), the same objects their
-keyword-only constructors make, checked the same way, without parsing ten keywords (one per
-order)."""
 
 
 class EngineContext(IntentContext):

@@ -19,6 +19,10 @@ from alphadesk.sweep.task import Outcome, SweepSpec, Task, evaluate
 _shared: tuple[SweepSpec, MarketData] | None = None
 CHUNKS_PER_WORKER = 16
 """At least this many messages per worker: the last ones still spread over every worker."""
+MAX_CHUNK = 8
+"""At most this many tasks per message: a chunk's results come back when the whole chunk is done,
+so they are logged (and kept by an interrupted sweep) in bursts of at most this many per worker;
+past a few tasks the parent's saving per result is spent already."""
 
 
 def chunk_size(tasks: int, workers: int) -> int:
@@ -27,7 +31,7 @@ def chunk_size(tasks: int, workers: int) -> int:
     the workers' time: batching tasks once there are many took the 100-set benchmark sweep's
     scaling on two cores from 1.77-1.89 to 1.91-1.98 on the compiled build. A search that hands
     over a few tasks at a time (Optuna's batches) keeps one per message."""
-    return max(1, tasks // (workers * CHUNKS_PER_WORKER))
+    return min(MAX_CHUNK, max(1, tasks // (workers * CHUNKS_PER_WORKER)))
 
 
 def _install(spec: SweepSpec, data: MarketData) -> None:
