@@ -16,9 +16,10 @@ is), the same crossover rules and its default per-bar ``next()`` loop, no commis
 tests/backtest/test_backtesting_py.py for the pinned comparison).
 Times are CPU time (``time.process_time``) of this process, so another process's load does not
 add its own time to them; it still slows this process's (shared caches, a busy sibling core, the
-clock), and on the two-core machine identical runs were seen 30 % apart. So each figure is the
-fastest of ``BENCH_REPEAT`` runs (3 by default; timeit's and benchmarks/sweep.py's convention: a
-run is never faster than the code allows, only slower by what else happened), with every run's
+clock), and on the two-core machine identical runs were seen 30 % apart (the compiled
+ema_cross, half a second a run, 56 % apart in one process). So each figure is the fastest of
+``BENCH_REPEAT`` runs (5 by default, as timeit's ``repeat``: a run is never faster than the code
+allows, only slower by what else happened), with every run's
 time and the spread on stderr; ``BENCH_REPEAT=1`` times one run. Each timed run starts after a
 full garbage collection: a finished run leaves its
 engine's reference cycles (and the fills and orders they hold) to the cyclic collector, and one
@@ -57,7 +58,7 @@ from alphadesk.indicators import ema
 from alphadesk.strategies import build
 
 TARGET = int(os.environ.get("BENCH_BARS", "1000000"))
-REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 COUNT_BARS = int(os.environ.get("BENCH_COUNT_BARS", "200000"))
 # Candles the package ships, then the test-only ones (the 2022 1-minute file).
 MARKET_DIRS = (market_dir(), Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "market")
