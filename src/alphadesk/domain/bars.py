@@ -35,9 +35,7 @@ class Bar:
     turnover: float = 0.0
 
     def __new__(cls, *_args: object, **_kwargs: object) -> Bar:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:

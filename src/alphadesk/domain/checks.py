@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from alphadesk.domain.errors import InvalidField
 
@@ -118,7 +118,7 @@ _ZERO: Final = Decimal(0)  # compared with, rather than 0: an int operand is mad
 _DECIMAL: Final = Decimal  # a C static on the compiled build (the import: a dict lookup per read)
 
 
-def plain_positive(value: object) -> bool:
+def plain_positive(value: object) -> TypeGuard[Decimal]:
     """True when :func:`positive` plainly accepts ``value`` (a finite Decimal > 0), for a caller
     that then skips the checking constructor; False only means "check it"."""
     return type(value) is _DECIMAL and value.is_finite() and value > _ZERO

@@ -83,9 +83,7 @@ class Fill:
     seq: int | None = None
 
     def __new__(cls, *_args: object, **_kwargs: object) -> Fill:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:
@@ -165,16 +163,8 @@ class Fill:
     def relabelled(self, close_reason: str) -> Fill:
         """This fill with another ``close_reason`` (the router's label for why it traded). Only
         the new label is checked: every other field was, when this fill was made."""
-        label = checked_label(close_reason)
-        if _relabel is not None:
-            relabelled: Fill = _relabel(self, label)
-            return relabelled
-        return make_fill(
-            self.venue, self.account, self.exec_id, self.bot_id, self.symbol, self.side,
-            self.price, self.qty, self.fee, self.exec_time, self.exec_type, self.fee_currency,
-            self.is_maker, self.order_id, self.order_link_id, self.order_type, self.closed_size,
-            label, self.seq,
-        )  # fmt: skip
+        relabelled: Fill = _relabel(self, checked_label(close_reason))
+        return relabelled
 
     @property
     def key(self) -> FillKey:
@@ -282,7 +272,7 @@ def _check_seq(seq: object) -> None:
 _NATIVE: Final = is_native(Fill)
 _assemble: Final = slot_builder(Fill)  # fill_as_recorded's, once per ledger row it reads
 _slot_make: Final = None if _NATIVE else slot_maker(Fill)
-_relabel: Final = None if _NATIVE else slot_replacer(Fill, "close_reason")
+_relabel: Final = slot_replacer(Fill, "close_reason")  # slot descriptors, native ones too
 if _NATIVE:
     native_value(Fill, "fill", check_fields)
 else:

@@ -129,9 +129,7 @@ class TakeProfitLevel:
     fraction: Decimal = ONE
 
     def __new__(cls, *_args: object, **_kwargs: object) -> TakeProfitLevel:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:
@@ -150,9 +148,7 @@ class TrailingSpec:
     activation_price: Decimal | None = None
 
     def __new__(cls, *_args: object, **_kwargs: object) -> TrailingSpec:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:
@@ -184,9 +180,7 @@ class EnterIntent:
     trailing: TrailingSpec | None = None
 
     def __new__(cls, *_args: object, **_kwargs: object) -> EnterIntent:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:
@@ -207,9 +201,7 @@ class ExitIntent:
     fraction: Decimal = ONE
 
     def __new__(cls, *_args: object, **_kwargs: object) -> ExitIntent:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:
@@ -309,8 +301,8 @@ def _check_enter(
         raise InvalidField("enter.side", side, "must be a Side")
     if not isinstance(size, SIZE_HINTS):
         raise InvalidField("enter.size", size, "must be a SizeHint")
-    if not (type(ref_price) is Decimal and ref_price.is_finite() and ref_price > 0):
-        checks.positive("enter.ref_price", ref_price)  # (plainly valid above, else this)
+    if not checks.plain_positive(ref_price):
+        checks.positive("enter.ref_price", ref_price)
     if stop_loss is not None:
         checks.positive("enter.stop_loss", stop_loss)
     if type(take_profits) is tuple and not take_profits:
@@ -329,8 +321,8 @@ def _check_exit(
     time_ms: object, bot_id: object, symbol: object, reason: object, fraction: object = ONE
 ) -> None:
     _common("exit", time_ms, bot_id, symbol, reason)
-    if not (type(fraction) is Decimal and fraction.is_finite() and 0 < fraction <= ONE):
-        _fraction("exit.fraction", fraction)  # (plainly valid above, else this)
+    if not (checks.plain_positive(fraction) and fraction <= ONE):
+        _fraction("exit.fraction", fraction)
 
 
 def _check_set_stop(

@@ -18,6 +18,13 @@ through slot descriptors). Three things change with that, and this module puts t
   gets a ``__reduce__`` that restores its fields as they are, unchecked, as unpickling a slotted
   instance does (a fill read leniently from the ledger copies like any other).
 
+A class a maker builds defines ``__new__`` that only allocates (``object.__new__(cls)``): mypyc
+compiles that call, inside ``__new__``, to the native allocation, and the maker's
+``Cls.__new__(Cls)`` to a direct call of it, instead of looking ``__new__`` up on the type and
+calling it through the type's slot wrapper (about 500 instructions per value). The pure build
+keeps the method too (a class statement cannot differ between the builds), so its constructors'
+signatures are set for ``inspect`` (:func:`init_signature`).
+
 This module stays interpreted on purpose: it runs once per class at import, and then only for
 constructors called from interpreted code and for copies.
 """
@@ -106,11 +113,16 @@ def init_signature(*classes: type[Any]) -> None:
 def restore(cls: type[Any], names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
     """A value with these fields, stored as they are (what ``__reduce__`` names): a copy of a
     value that exists already, so nothing is checked again."""
-    new: Any = cls.__new__  # object.__new__ refuses a native class
-    made = new(cls)
+    made = _blank(cls)
     for name, value in zip(names, values, strict=True):
         object.__setattr__(made, name, value)
     return made
+
+
+def _blank(cls: type[Any]) -> Any:
+    """An instance of ``cls`` with no field set (object.__new__ refuses a native class)."""
+    new: Any = cls.__new__
+    return new(cls)
 
 
 def _bound(
@@ -135,8 +147,7 @@ def _bound(
 
 def _name_wrong_type(cls: type[Any], prefix: str, values: Mapping[str, Any]) -> None:
     """Raise InvalidField for the first field whose native attribute refuses its value."""
-    new: Any = cls.__new__  # object.__new__ refuses a native class
-    probe = new(cls)
+    probe = _blank(cls)
     for name, value in values.items():
         try:
             object.__setattr__(probe, name, value)

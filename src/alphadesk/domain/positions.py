@@ -44,9 +44,7 @@ class Position:
     updated_at: datetime | None = None
 
     def __new__(cls, *_args: object, **_kwargs: object) -> Position:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     @property

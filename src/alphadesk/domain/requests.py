@@ -17,11 +17,6 @@ from alphadesk.domain.native_init import init_signature, is_native, native_value
 from alphadesk.domain.slots import slot_maker
 
 
-def _positive(value: object) -> bool:
-    """What ``checks.positive`` accepts, as a yes/no for the fast path (no error built)."""
-    return type(value) is Decimal and value.is_finite() and value > 0
-
-
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     bot_id: str
@@ -38,9 +33,7 @@ class OrderRequest:
     stop_loss: Decimal | None = None
 
     def __new__(cls, *_args: object, **_kwargs: object) -> OrderRequest:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:
@@ -49,15 +42,15 @@ class OrderRequest:
             and self.bot_id
             and type(self.symbol) is str
             and self.symbol
-            and _positive(self.qty)
+            and checks.plain_positive(self.qty)
             and type(self.order_link_id) is str
             and 0 < len(self.order_link_id) <= 36
             and (self.order_type is not OrderType.LIMIT or self.price is not None)
-            and (self.price is None or _positive(self.price))
+            and (self.price is None or checks.plain_positive(self.price))
             and type(self.reduce_only) is bool
-            and (self.trigger_price is None or _positive(self.trigger_price))
-            and (self.take_profit is None or _positive(self.take_profit))
-            and (self.stop_loss is None or _positive(self.stop_loss))
+            and (self.trigger_price is None or checks.plain_positive(self.trigger_price))
+            and (self.take_profit is None or checks.plain_positive(self.take_profit))
+            and (self.stop_loss is None or checks.plain_positive(self.stop_loss))
         ):
             return  # plainly valid (every request the router builds): the checks below pass
         check_order_fields(
@@ -137,9 +130,7 @@ class TradingStopRequest:
     active_price: Decimal | None = None
 
     def __new__(cls, *_args: object, **_kwargs: object) -> TradingStopRequest:
-        """Only allocates (``__init__`` stores the fields): compiled, ``object.__new__`` here is
-        the native allocation itself, which the module's maker calls directly instead of looking
-        ``__new__`` up on the type and calling it through the type's slot wrapper."""
+        """Only allocates, for the module's maker (why: :mod:`~alphadesk.domain.native_init`)."""
         return object.__new__(cls)
 
     def __post_init__(self) -> None:
